@@ -1,0 +1,40 @@
+// Package analytics turns decoded frames into events: people are detected,
+// tracked, counted across lines and watched in service-window zones.
+package analytics
+
+import "time"
+
+// Event types and values, as written by `hallwatch analyze` (JSON Lines).
+const (
+	TypeCrossing = "crossing"
+	TypeWindow   = "window"
+	TypeAlert    = "alert"
+
+	DirectionIn  = "in"
+	DirectionOut = "out"
+
+	KindUnstaffed     = "unstaffed"
+	KindCameraOffline = "camera_offline"
+
+	AlertRaised   = "raised"
+	AlertResolved = "resolved"
+)
+
+// Event is one analysis result. The JSON form is a contract used by external
+// evaluation: keep field names and meaning stable.
+type Event struct {
+	Type      string  `json:"type"`
+	Kind      string  `json:"kind,omitempty"`
+	Camera    string  `json:"camera"`
+	Line      string  `json:"line,omitempty"`
+	Direction string  `json:"direction,omitempty"`
+	Track     int     `json:"track,omitempty"`
+	Window    string  `json:"window,omitempty"`
+	State     string  `json:"state,omitempty"`
+	Count     *int    `json:"count,omitempty"` // window events only; 0 is written
+	Frame     int     `json:"frame"`           // 1-based input frame index
+	T         float64 `json:"t"`               // seconds from the start of input
+	// Time is the wall-clock time of the frame (live pipeline; the offline
+	// CLI derives it from --start). Not part of the JSON Lines contract.
+	Time time.Time `json:"-"`
+}
