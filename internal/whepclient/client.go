@@ -1,0 +1,228 @@
+// Package whepclient is a WHEP viewer built on pion: it plays a hallwatch
+// camera the way a browser does and hands back the H.264 access units it
+// receives. Tests and the benchmark use it as a real WebRTC peer.
+package whepclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Exchange sends an SDP offer to the server and returns its answer.
+type Exchange func(ctx context.Context, offer string) (answer string, err error)
+
+// Unit is one received access unit.
+type Unit struct {
+	NALUs    [][]byte
+	Key      bool
+	RTPTime  uint32
+	Received time.Time
+}
+
+// Options tunes a client.
+type Options struct {
+	// OnUnit, if set, is called on the receive goroutine for every unit;
+	// otherwise units are queued on Units() (dropped when the queue is full).
+	OnUnit func(Unit)
+	// OnPacket, if set, sees every RTP packet as it arrives.
+	OnPacket func(*rtp.Packet, time.Time)
+	// Network restricts ICE to "udp" or "tcp" (empty: both).
+	Network string
+}
+
+// Client is one WHEP viewer.
+type Client struct {
+	pc    *webrtc.PeerConnection
+	units chan Unit
+	done  chan struct{}
+	wg    sync.WaitGroup
+
+	mu        sync.Mutex
+	connected time.Time
+	firstKey  time.Time
+	received  int
+}
+
+// Connect negotiates a session through exchange and starts receiving.
+func Connect(ctx context.Context, exchange Exchange, opts Options) (*Client, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	switch opts.Network {
+	case "udp":
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	case "tcp":
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{pc: pc, units: make(chan Unit, 256), done: make(chan struct{})}
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		pc.Close()
+		return nil, err
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			c.mu.Lock()
+			c.connected = time.Now()
+			c.mu.Unlock()
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.receive(tr, opts)
+		}()
+	})
+
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		pc.Close()
+		return nil, err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		pc.Close()
+		return nil, ctx.Err()
+	}
+	answer, err := exchange(ctx, pc.LocalDescription().SDP)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("set answer: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
+	dec := &rtph264.Decoder{}
+	if err := dec.Init(); err != nil {
+		return
+	}
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		if opts.OnPacket != nil {
+			opts.OnPacket(pkt, now)
+		}
+		nalus, err := dec.Decode(pkt)
+		if err != nil {
+			continue // more packets needed, or a loss: wait for the next unit
+		}
+		u := Unit{NALUs: nalus, Key: h264.IsRandomAccess(nalus), RTPTime: pkt.Timestamp, Received: now}
+		c.mu.Lock()
+		if u.Key && c.firstKey.IsZero() {
+			c.firstKey = now
+		}
+		c.received++
+		c.mu.Unlock()
+		if opts.OnUnit != nil {
+			opts.OnUnit(u)
+			continue
+		}
+		select {
+		case c.units <- u:
+		default:
+		}
+	}
+}
+
+// Units delivers received access units (when Options.OnUnit is nil).
+func (c *Client) Units() <-chan Unit { return c.units }
+
+// Received returns how many access units arrived.
+func (c *Client) Received() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.received
+}
+
+// FirstKeyFrame returns when the first key frame arrived (zero if none yet).
+func (c *Client) FirstKeyFrame() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.firstKey
+}
+
+// SendPLI asks the server for a key frame, as a browser does after loss.
+func (c *Client) SendPLI() error {
+	for _, tr := range c.pc.GetTransceivers() {
+		if r := tr.Receiver(); r != nil && r.Track() != nil {
+			return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(r.Track().SSRC())}})
+		}
+	}
+	return errors.New("no receiving track yet")
+}
+
+// State returns the PeerConnection state.
+func (c *Client) State() webrtc.PeerConnectionState { return c.pc.ConnectionState() }
+
+// Close hangs up and waits for the receive goroutines to end.
+func (c *Client) Close() error {
+	err := c.pc.Close()
+	c.wg.Wait()
+	return err
+}
+
+// HTTP returns an Exchange that POSTs the offer to a WHEP endpoint and
+// stores the session URL in *location (for DELETE). header adds e.g. auth.
+func HTTP(client *http.Client, endpoint string, header http.Header, location *string) Exchange {
+	return func(ctx context.Context, offer string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewBufferString(offer))
+		if err != nil {
+			return "", err
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Content-Type", "application/sdp")
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return "", err
+		}
+		if resp.StatusCode != http.StatusCreated {
+			return "", fmt.Errorf("WHEP POST %s: %s: %s", endpoint, resp.Status, bytes.TrimSpace(body))
+		}
+		if location != nil {
+			*location = resp.Header.Get("Location")
+		}
+		return string(body), nil
+	}
+}

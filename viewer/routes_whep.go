@@ -1,0 +1,62 @@
+package viewer
+
+import (
+	"errors"
+	"mime"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// whepOffer is WHEP's POST: SDP offer in, 201 + answer + session Location out.
+func (s *Server) whepOffer(c *fiber.Ctx) error {
+	ct, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || ct != "application/sdp" {
+		return jsonError(c, fiber.StatusUnsupportedMediaType, "WHEP offer must be sent as Content-Type: application/sdp")
+	}
+	camera := c.Params("camera")
+	id, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, userName(c), string(c.Body()))
+	switch {
+	case errors.Is(err, ErrBadOffer):
+		return jsonError(c, fiber.StatusBadRequest, err.Error())
+	case errors.Is(err, ErrUnknownCamera):
+		return jsonError(c, fiber.StatusNotFound, "unknown camera "+quote(camera))
+	case errors.Is(err, ErrNotPlayable):
+		return jsonError(c, fiber.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, ErrTooManyViewers):
+		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+	case err != nil:
+		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
+		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")
+	}
+	c.Location("/whep/" + camera + "/" + id)
+	c.Set(fiber.HeaderContentType, "application/sdp")
+	return c.Status(fiber.StatusCreated).SendString(answer)
+}
+
+// whepPatch refuses trickle ICE: answers already carry every candidate.
+func (s *Server) whepPatch(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAllow, "DELETE")
+	return jsonError(c, fiber.StatusMethodNotAllowed, "trickle ICE is not supported; the answer holds all candidates")
+}
+
+func (s *Server) whepHangup(c *fiber.Ctx) error {
+	if err := s.deps.Viewers.Hangup(c.Params("camera"), c.Params("session")); err != nil {
+		return jsonError(c, fiber.StatusNotFound, err.Error())
+	}
+	return c.SendStatus(fiber.StatusOK)
+}
+
+// userName is the logged-in user's name, set by the auth guard.
+func userName(c *fiber.Ctx) string {
+	name, _ := c.Locals(localUser).(string)
+	return name
+}
+
+const localUser = "user"
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + s + `"`
+}
