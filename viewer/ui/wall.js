@@ -2,6 +2,7 @@
 "use strict";
 
 const players = new Map(); // camera id → {player, tile}
+window.hwPlayers = players; // for tests and the browser console
 let tree = [];
 
 async function loadTree() {

@@ -8,6 +8,9 @@ class WhepPlayer {
     this.camera = camera;
     this.pc = null;
     this.location = null;
+    // Milliseconds (performance.now) of the WHEP POST, its answer and the
+    // first decoded frame: what a supervisor waits for.
+    this.timing = {};
   }
 
   async start() {
@@ -17,9 +20,13 @@ class WhepPlayer {
     pc.ontrack = (ev) => {
       this.video.srcObject = ev.streams[0] || new MediaStream([ev.track]);
       this.video.play().catch(() => { /* autoplay waits for a gesture */ });
+      if (this.video.requestVideoFrameCallback) {
+        this.video.requestVideoFrameCallback(() => { this.timing.firstFrame = performance.now(); });
+      }
     };
     await pc.setLocalDescription(await pc.createOffer());
     await waitGathering(pc, 2000);
+    this.timing.post = performance.now();
     const resp = await fetch("/whep/" + encodeURIComponent(this.camera), {
       method: "POST",
       headers: Object.assign({ "Content-Type": "application/sdp" }, csrfHeader()),
@@ -31,6 +38,7 @@ class WhepPlayer {
       try { msg = (await resp.json()).error || msg; } catch (_) { /* not JSON */ }
       throw new Error(msg);
     }
+    this.timing.answer = performance.now();
     this.location = resp.headers.get("Location");
     await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
   }
