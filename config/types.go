@@ -130,6 +130,8 @@ type Center struct {
 	Timezone string   `yaml:"timezone"` // IANA name, default Asia/Shanghai
 	Holidays []string `yaml:"holidays"` // YYYY-MM-DD, all windows closed
 	Cameras  []Camera `yaml:"cameras"`
+
+	loc *time.Location // Timezone, resolved during load
 }
 
 // Camera is one RTSP hall camera.
@@ -174,13 +176,3 @@ type Window struct {
 	Schedule    Schedule `yaml:"schedule"`     // empty = always open
 	Holidays    []string `yaml:"holidays"`     // in addition to the center's
 }
-
-// Duration is a time.Duration written as "90s", "1m30s" in YAML.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// Schedule is a window's opening hours, one entry per line such as
-// "mon-fri 09:00-12:00".
-type Schedule []string

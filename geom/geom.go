@@ -98,3 +98,68 @@ func (pg Polygon) SelfIntersection() (i, j int, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// Side returns +1 when p lies on the same side of the line through a and b
+// as ref, -1 on the other side, and 0 when p or ref lies on the line.
+func Side(a, b, ref, p Point) int {
+	s := Cross(a, b, p) * Cross(a, b, ref)
+	switch {
+	case s > 0:
+		return 1
+	case s < 0:
+		return -1
+	}
+	return 0
+}
+
+// RectFractionInside returns the share (0..1) of the axis-aligned rectangle
+// min-max that lies inside the polygon, by clipping the polygon to the
+// rectangle (Sutherland–Hodgman; exact for any simple polygon since the
+// clip region is convex).
+func (pg Polygon) RectFractionInside(min, max Point) float64 {
+	area := (max[0] - min[0]) * (max[1] - min[1])
+	if area <= 0 || len(pg) < 3 {
+		return 0
+	}
+	out := append(Polygon(nil), pg...)
+	edges := []struct {
+		inside func(Point) bool
+		cut    func(p, q Point) Point
+	}{
+		{func(p Point) bool { return p[0] >= min[0] }, func(p, q Point) Point { return lerpX(p, q, min[0]) }},
+		{func(p Point) bool { return p[0] <= max[0] }, func(p, q Point) Point { return lerpX(p, q, max[0]) }},
+		{func(p Point) bool { return p[1] >= min[1] }, func(p, q Point) Point { return lerpY(p, q, min[1]) }},
+		{func(p Point) bool { return p[1] <= max[1] }, func(p, q Point) Point { return lerpY(p, q, max[1]) }},
+	}
+	for _, e := range edges {
+		in := out
+		out = nil
+		for i := range in {
+			cur, prev := in[i], in[(i+len(in)-1)%len(in)]
+			switch {
+			case e.inside(cur) && !e.inside(prev):
+				out = append(out, e.cut(prev, cur), cur)
+			case e.inside(cur):
+				out = append(out, cur)
+			case e.inside(prev):
+				out = append(out, e.cut(prev, cur))
+			}
+		}
+		if len(out) < 3 {
+			return 0
+		}
+	}
+	return math.Min(1, out.Area()/area)
+}
+
+// lerpX returns the point of segment p-q at horizontal coordinate x.
+func lerpX(p, q Point, x float64) Point {
+	t := (x - p[0]) / (q[0] - p[0])
+	return Point{x, p[1] + t*(q[1]-p[1])}
+}
+
+// lerpY returns the point of segment p-q at vertical coordinate y.
+func lerpY(p, q Point, y float64) Point {
+	t := (y - p[1]) / (q[1] - p[1])
+	return Point{p[0] + t*(q[0]-p[0]), y}
+}

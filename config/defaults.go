@@ -1,0 +1,86 @@
+package config
+
+import "time"
+
+// Default returns the built-in configuration: no cameras, everything else
+// set to values that suit one service hall on one machine.
+func Default() *Config {
+	const day = 24 * time.Hour
+	return &Config{
+		HTTP:    HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
+		WebRTC:  WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true},
+		Storage: Storage{Path: "hallwatch.db"},
+		Retention: Retention{
+			Events:    Duration(400 * day),
+			Snapshots: Duration(90 * day),
+			Audit:     Duration(365 * day),
+		},
+		Detector: Detector{Kind: "auto", InputSize: 416, ScoreThreshold: 0.4, NMSThreshold: 0.45},
+		Ingest: Ingest{
+			BackoffMin:    Duration(time.Second),
+			BackoffMax:    Duration(30 * time.Second),
+			StablePeriod:  Duration(time.Minute),
+			ReadTimeout:   Duration(10 * time.Second),
+			SubscriberBuf: 64,
+		},
+		Alerts: Alerts{CameraOfflineAfter: Duration(2 * time.Minute), ResolveConfirm: Duration(5 * time.Second)},
+		Auth: Auth{
+			SessionTTL:      Duration(12 * time.Hour),
+			LockoutAttempts: 5,
+			LockoutDuration: Duration(15 * time.Minute),
+		},
+	}
+}
+
+// Per-item defaults, applied to keys a list item leaves out.
+const (
+	defaultTransport       = "auto"
+	defaultFPS             = 5
+	defaultAbsentAfter     = Duration(60 * time.Second)
+	defaultMinStaff        = 1
+	defaultNotifierTimeout = Duration(5 * time.Second)
+)
+
+// fillItemDefaults sets the defaults of list items (cameras, windows…) for
+// keys absent from the file. A key written with an explicit zero keeps it,
+// so that validation can reject it instead of silently replacing it.
+func fillItemDefaults(cfg *Config, o *origins) {
+	for i := range cfg.Notifiers {
+		if !o.present(indexKey("notifiers", i) + ".timeout") {
+			cfg.Notifiers[i].Timeout = defaultNotifierTimeout
+		}
+	}
+	for di := range cfg.Districts {
+		dk := indexKey("districts", di)
+		for ci := range cfg.Districts[di].Centers {
+			ck := indexKey(dk+".centers", ci)
+			center := &cfg.Districts[di].Centers[ci]
+			if !o.present(ck + ".timezone") {
+				center.Timezone = DefaultTimezone
+			}
+			for ki := range center.Cameras {
+				kk := indexKey(ck+".cameras", ki)
+				cam := &center.Cameras[ki]
+				if !o.present(kk + ".transport") {
+					cam.Transport = defaultTransport
+				}
+				if cam.Analytics == nil {
+					continue
+				}
+				if !o.present(kk + ".analytics.fps") {
+					cam.Analytics.FPS = defaultFPS
+				}
+				for wi := range cam.Analytics.Windows {
+					wk := indexKey(kk+".analytics.windows", wi)
+					w := &cam.Analytics.Windows[wi]
+					if !o.present(wk + ".absent_after") {
+						w.AbsentAfter = defaultAbsentAfter
+					}
+					if !o.present(wk + ".min_staff") {
+						w.MinStaff = defaultMinStaff
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package config
+
+import "time"
+
+// DefaultTimezone is the time zone of a center that names none.
+const DefaultTimezone = "Asia/Shanghai"
+
+// CameraRef is a camera with the center and district that hold it. The
+// pointers point into the Config.
+type CameraRef struct {
+	District *District
+	Center   *Center
+	Camera   *Camera
+}
+
+// Cameras returns every camera in config order.
+func (c *Config) Cameras() []CameraRef {
+	var refs []CameraRef
+	for di := range c.Districts {
+		d := &c.Districts[di]
+		for ci := range d.Centers {
+			ctr := &d.Centers[ci]
+			for k := range ctr.Cameras {
+				refs = append(refs, CameraRef{District: d, Center: ctr, Camera: &ctr.Cameras[k]})
+			}
+		}
+	}
+	return refs
+}
+
+// Camera finds a camera by id.
+func (c *Config) Camera(id string) (CameraRef, bool) {
+	for di := range c.Districts {
+		d := &c.Districts[di]
+		for ci := range d.Centers {
+			ctr := &d.Centers[ci]
+			for k := range ctr.Cameras {
+				if ctr.Cameras[k].ID == id {
+					return CameraRef{District: d, Center: ctr, Camera: &ctr.Cameras[k]}, true
+				}
+			}
+		}
+	}
+	return CameraRef{}, false
+}
+
+// Center finds a center, and its district, by id.
+func (c *Config) Center(id string) (*District, *Center, bool) {
+	for di := range c.Districts {
+		d := &c.Districts[di]
+		for ci := range d.Centers {
+			if d.Centers[ci].ID == id {
+				return d, &d.Centers[ci], true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// District finds a district by id.
+func (c *Config) District(id string) (*District, bool) {
+	for di := range c.Districts {
+		if c.Districts[di].ID == id {
+			return &c.Districts[di], true
+		}
+	}
+	return nil, false
+}
+
+// Location returns the center's time zone. It is resolved while loading;
+// for a Center built by hand (or nil) it is looked up on each call, falling
+// back to DefaultTimezone and then UTC.
+func (c *Center) Location() *time.Location {
+	if c != nil && c.loc != nil {
+		return c.loc
+	}
+	name := DefaultTimezone
+	if c != nil && c.Timezone != "" {
+		name = c.Timezone
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// SafeURL returns the camera URL with credentials masked, for logs and pages.
+func (c *Camera) SafeURL() string { return RedactURL(c.URL) }

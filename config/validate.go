@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// checker collects validation problems by key path.
+type checker struct {
+	o    *origins
+	errs Errors
+}
+
+// validate checks cfg and resolves what later lookups need (center time zones).
+func validate(cfg *Config, o *origins) Errors {
+	c := &checker{o: o}
+	c.http(&cfg.HTTP)
+	c.webrtc(&cfg.WebRTC)
+	c.required("storage.path", cfg.Storage.Path)
+	c.positive("retention.events", cfg.Retention.Events)
+	c.positive("retention.snapshots", cfg.Retention.Snapshots)
+	c.positive("retention.audit", cfg.Retention.Audit)
+	c.detector(&cfg.Detector)
+	c.ingest(&cfg.Ingest)
+	c.positive("alerts.camera_offline_after", cfg.Alerts.CameraOfflineAfter)
+	c.auth(&cfg.Auth)
+	c.districts(cfg.Districts)
+	c.notifiers(cfg)
+	return c.errs
+}
+
+func (c *checker) fail(key, format string, args ...any) {
+	c.errs = append(c.errs, c.o.locate(key, fmt.Sprintf(format, args...)))
+}
+
+func (c *checker) required(key, s string) bool {
+	if strings.TrimSpace(s) == "" {
+		c.fail(key, "required")
+		return false
+	}
+	return true
+}
+
+func (c *checker) positive(key string, d Duration) {
+	if d <= 0 {
+		c.fail(key, "must be greater than 0")
+	}
+}
+
+func (c *checker) atLeast(key string, n, least int) {
+	if n < least {
+		c.fail(key, "must be at least %d, got %d", least, n)
+	}
+}
+
+// between reports whether lo < v < hi; false for NaN.
+func between(v, lo, hi float64) bool { return v > lo && v < hi }
+
+var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ids tracks the ids of one kind within one scope (the file, or a camera).
+type ids struct {
+	kind  string            // "camera", "line"…
+	first map[string]string // id → key of its first use
+}
+
+func newIDs(kind string) *ids { return &ids{kind: kind, first: map[string]string{}} }
+
+// id checks that the item at key has a slug id unused in scope.
+func (c *checker) id(key, id string, scope *ids) {
+	key += ".id"
+	switch {
+	case id == "":
+		c.fail(key, "required")
+	case !slug.MatchString(id):
+		c.fail(key, "invalid id %q: use 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", id)
+	default:
+		if first, dup := scope.first[id]; dup {
+			c.fail(key, "duplicate %s id %q, first used at %s", scope.kind, id, c.where(first))
+			return
+		}
+		scope.first[id] = key
+	}
+}
+
+// where names the place of key for a message: its line, else the key itself.
+func (c *checker) where(key string) string {
+	if l := c.o.line(key); l > 0 {
+		return fmt.Sprintf("line %d", l)
+	}
+	return key
+}
+
+func (c *checker) detector(d *Detector) {
+	switch d.Kind {
+	case "auto", "motion":
+	case "yolo":
+		if d.Model == "" {
+			c.fail("detector.kind", "kind yolo needs detector.model (the Darknet .cfg file)")
+		}
+		if d.Weights == "" {
+			c.fail("detector.kind", "kind yolo needs detector.weights (the Darknet .weights file)")
+		}
+	default:
+		c.fail("detector.kind", "invalid kind %q, want auto, yolo or motion", d.Kind)
+	}
+	if d.Model != "" {
+		c.file("detector.model", d.Model)
+	}
+	if d.Weights != "" {
+		c.file("detector.weights", d.Weights)
+	}
+	if d.InputSize%32 != 0 || d.InputSize < 128 || d.InputSize > 1024 {
+		c.fail("detector.input_size", "must be a multiple of 32 from 128 to 1024, got %d", d.InputSize)
+	}
+	c.fraction("detector.score_threshold", d.ScoreThreshold)
+	c.fraction("detector.nms_threshold", d.NMSThreshold)
+}
+
+func (c *checker) fraction(key string, v float64) {
+	if !between(v, 0, 1) {
+		c.fail(key, "must be between 0 and 1 (exclusive), got %g", v)
+	}
+}
+
+func (c *checker) ingest(in *Ingest) {
+	c.positive("ingest.backoff_min", in.BackoffMin)
+	c.positive("ingest.backoff_max", in.BackoffMax)
+	if in.BackoffMin > in.BackoffMax {
+		c.fail("ingest.backoff_min", "%s is more than backoff_max %s", in.BackoffMin, in.BackoffMax)
+	}
+	c.positive("ingest.stable_period", in.StablePeriod)
+	c.positive("ingest.read_timeout", in.ReadTimeout)
+	c.atLeast("ingest.subscriber_buf", in.SubscriberBuf, 1)
+}
+
+// minTokenLen keeps the metrics token out of reach of guessing.
+const minTokenLen = 16
+
+func (c *checker) auth(a *Auth) {
+	c.positive("auth.session_ttl", a.SessionTTL)
+	c.atLeast("auth.lockout_attempts", a.LockoutAttempts, 1)
+	c.positive("auth.lockout_duration", a.LockoutDuration)
+	if n := len(a.MetricsToken); n > 0 && n < minTokenLen {
+		c.fail("auth.metrics_token", "too short (%d characters); use at least %d random characters", n, minTokenLen)
+	}
+}
+
+// point checks a normalised coordinate.
+func (c *checker) point(key string, p Point) bool {
+	if p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1 {
+		return true
+	}
+	c.fail(key, "point [%g, %g] is outside the image; coordinates must be from 0 to 1", p[0], p[1])
+	return false
+}
