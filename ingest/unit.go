@@ -22,11 +22,23 @@ type AccessUnit struct {
 	NALUs    [][]byte
 }
 
+// Size is the unit's payload in bytes.
+func (au *AccessUnit) Size() int {
+	n := 0
+	for _, nalu := range au.NALUs {
+		n += len(nalu)
+	}
+	return n
+}
+
 // StreamInfo describes what a camera currently sends; it changes on reconnect.
 type StreamInfo struct {
 	Codec         Codec
 	SPS, PPS, VPS []byte // parameter sets, from SDP or in-band
 	Width, Height int
+	// Generation counts the hub's SetStream calls: a new value means a new
+	// stream (reconnect or parameter change); 0 means none yet.
+	Generation uint64
 }
 
 // State is a camera connection state.
