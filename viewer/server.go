@@ -56,7 +56,7 @@ func New(deps Deps) *Server {
 	s := &Server{app: app, deps: deps}
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
-		app.Add(r.method, r.path, r.handler)
+		app.Add(r.method, r.path, s.guard(r), r.handler)
 	}
 	ui, _ := fs.Sub(uiFiles, "ui")
 	app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(ui), Index: "index.html"}))
