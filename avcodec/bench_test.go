@@ -1,0 +1,82 @@
+package avcodec
+
+import "testing"
+
+// bench720p is two seconds of the synthetic sequence at 1280x720, 15 fps,
+// GOP 30 and 2 Mbit/s: a typical hall camera's main stream.
+func bench720p(b *testing.B) [][][]byte {
+	b.Helper()
+	aus, _ := encodeSeq(b, EncoderOptions{Width: 1280, Height: 720, FPS: 15, GOP: 30, BitrateKbps: 2000}, 30)
+	return aus
+}
+
+// benchDecode decodes and converts to BGR, cycling through the GOP.
+func benchDecode(b *testing.B, outWidth int) {
+	aus := bench720p(b)
+	dec, err := NewDecoder("H264")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	dec.SetOutputWidth(outWidth)
+	var out Image
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ok, err := dec.Decode(aus[i%len(aus)])
+		if err != nil || !ok {
+			b.Fatalf("access unit %d: %v %v", i%len(aus), ok, err)
+		}
+		if err := dec.Frame(&out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode720p(b *testing.B) { benchDecode(b, 0) }
+
+func BenchmarkDecode720pScaledTo640(b *testing.B) { benchDecode(b, 640) }
+
+// BenchmarkDecode720pKeyFramesOnly is the still-scene mode: per access unit,
+// 29 of 30 are skipped.
+func BenchmarkDecode720pKeyFramesOnly(b *testing.B) {
+	aus := bench720p(b)
+	dec, err := NewDecoder("H264")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	dec.SetKeyFramesOnly(true)
+	dec.SetOutputWidth(640)
+	var out Image
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ok, err := dec.Decode(aus[i%len(aus)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ok {
+			if err := dec.Frame(&out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkEncode720p(b *testing.B) {
+	const n = 30
+	frames := make([]*Image, n)
+	for i := range frames {
+		frames[i] = synthFrame(1280, 720, i)
+	}
+	enc, err := NewEncoder(EncoderOptions{Width: 1280, Height: 720, FPS: 15, GOP: 30, BitrateKbps: 2000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer enc.Close()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := enc.Encode(frames[i%n], int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

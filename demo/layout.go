@@ -1,0 +1,80 @@
+package demo
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// The hall's floor plan in normalised image coordinates (x right, y down).
+// The camera looks down the hall from above the entrance: the service
+// counter runs across the upper part, clerks sit behind it, a staff corridor
+// behind them leads to a staff door on the left; visitors come in through the
+// door at the bottom edge, wait on benches and stand in front of a window.
+// Every y below is a feet position unless it says otherwise.
+const (
+	wallBottom   = 0.03 // back wall, drawn above the staff area
+	corridorY    = 0.14 // staff walk here to and from the staff door
+	staffExitX   = -0.05
+	seatY        = 0.255 // clerk seated at a window
+	counterTop   = 0.28  // counter band (drawn)
+	counterBot   = 0.34
+	serviceY     = 0.45 // visitor served in front of a window
+	laneY        = 0.55 // walkway between counter and benches
+	benchY       = 0.665
+	benchLaneY   = 0.78 // walkway below the benches
+	doorLineY    = 0.88
+	spawnY       = 1.12 // out of view, beyond the door
+	enterX       = 0.47 // people keep right through the door
+	leaveX       = 0.53
+	windowsLeft  = 0.06 // span of the counter holding the windows
+	windowsRight = 0.94
+
+	visitorHeight = 0.10 // of the frame height, standing
+	seatedHeight  = 0.08 // visitor on a bench
+	clerkHeight   = 0.085
+	walkSpeed     = 0.11 // frame heights per second
+	followGap     = 0.09 // distance kept behind someone ahead, frame heights
+)
+
+// doorLine is the counting line across the entrance, inside towards the hall.
+var doorLine = config.Line{ID: "door", A: geom.Point{0.38, doorLineY}, B: geom.Point{0.62, doorLineY}, Inside: geom.Point{0.5, 0.70}}
+
+// benchXs are the waiting seats, left and right of the central aisle.
+var benchXs = []float64{0.08, 0.135, 0.19, 0.245, 0.30, 0.355, 0.645, 0.70, 0.755, 0.81, 0.865, 0.92}
+
+// windowX is the centre of window i (0-based) of n.
+func windowX(i, n int) float64 {
+	return windowsLeft + (float64(i)+0.5)*(windowsRight-windowsLeft)/float64(n)
+}
+
+// windowZone is where the feet of window i's seated clerk lie, with room for
+// fidgeting; nobody else's feet ever enter it.
+func windowZone(i, n int) geom.Polygon {
+	x := windowX(i, n)
+	half := min(0.4*(windowsRight-windowsLeft)/float64(n), 0.06)
+	return geom.Polygon{{x - half, 0.20}, {x + half, 0.20}, {x + half, 0.31}, {x - half, 0.31}}
+}
+
+func windowID(i int) string { return fmt.Sprintf("w%d", i+1) }
+
+// Analytics returns the analytics configuration matching the scene: the
+// door counting line and one zone per service window around the seated
+// clerk's feet. The detector is "motion": the flat figures are made for
+// background subtraction, and a person network such as Yolo-Fastest finds
+// only a few of them.
+func (s *Scene) Analytics() *config.Analytics {
+	a := &config.Analytics{FPS: 5, Detector: "motion", Lines: []config.Line{doorLine}}
+	for i := range s.opts.Windows {
+		a.Windows = append(a.Windows, config.Window{
+			ID:          windowID(i),
+			Name:        fmt.Sprintf("Window %d", i+1),
+			Zone:        windowZone(i, s.opts.Windows),
+			AbsentAfter: config.Duration(10 * time.Second),
+			MinStaff:    1,
+		})
+	}
+	return a
+}

@@ -1,0 +1,96 @@
+// Package demo is hallwatch's built-in hall camera: a seeded simulation of a
+// citizen service center hall (clerks at service windows, visitors coming
+// through the door, waiting and being served), rendered in pure Go, encoded
+// to H.264 and served over RTSP on 127.0.0.1. The simulation reports its own
+// ground truth (door crossings, window occupancy) with the same geometric
+// rules analytics uses, so end-to-end tests can score hallwatch against it.
+package demo
+
+import (
+	"fmt"
+	"time"
+)
+
+// Range is an interval of durations; the scene draws uniformly from it.
+type Range struct{ Min, Max time.Duration }
+
+// SceneOptions configures a Scene. Zero values take the defaults shown.
+type SceneOptions struct {
+	Seed          int64
+	Width, Height int // 960x540; even
+	FPS           int // 15
+	Windows       int // service windows, 6 (1..12)
+	// VisitorInterval is the gap between two arrivals (5s..15s).
+	VisitorInterval Range
+	// ServiceTime is how long a visitor stays at a window (10s..30s).
+	ServiceTime Range
+	// ClerkAway is how long a clerk is away from the window (20s..90s).
+	ClerkAway Range
+	// ClerkAwayInterval is how long a clerk sits between absences (2m..5m);
+	// the first absence comes after a tenth to all of the maximum.
+	ClerkAwayInterval Range
+	// StillClerk is the window (1-based) whose clerk never moves a pixel
+	// while seated; 0 means window 3 (when there are 3 windows), -1 none.
+	StillClerk int
+	// SpawnUntil stops arrivals at this scene time, so that the hall empties
+	// (finite scenarios for tests); 0 means visitors keep coming.
+	SpawnUntil time.Duration
+	// Noise adds sensor noise of up to ±Noise grey levels (0 = off, max 32).
+	Noise int
+}
+
+func (o *SceneOptions) setDefaults() error {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defRange := func(r *Range, lo, hi time.Duration) {
+		if *r == (Range{}) {
+			*r = Range{lo, hi}
+		}
+	}
+	def(&o.Width, 960)
+	def(&o.Height, 540)
+	def(&o.FPS, 15)
+	def(&o.Windows, 6)
+	defRange(&o.VisitorInterval, 5*time.Second, 15*time.Second)
+	defRange(&o.ServiceTime, 10*time.Second, 30*time.Second)
+	defRange(&o.ClerkAway, 20*time.Second, 90*time.Second)
+	defRange(&o.ClerkAwayInterval, 2*time.Minute, 5*time.Minute)
+	if o.StillClerk == 0 {
+		o.StillClerk = 3
+		if o.Windows < 3 {
+			o.StillClerk = -1
+		}
+	}
+	switch {
+	case o.Width < 160 || o.Height < 90 || o.Width > 3840 || o.Height > 2160 || o.Width%2 != 0 || o.Height%2 != 0:
+		return fmt.Errorf("demo scene size %dx%d: want even dimensions from 160x90 to 3840x2160", o.Width, o.Height)
+	case o.FPS < 1 || o.FPS > 60:
+		return fmt.Errorf("demo scene FPS %d: want 1..60", o.FPS)
+	case o.Windows < 1 || o.Windows > 12:
+		return fmt.Errorf("demo scene windows %d: want 1..12", o.Windows)
+	case o.StillClerk < -1 || o.StillClerk > o.Windows:
+		return fmt.Errorf("demo scene still clerk window %d: want 1..%d or -1 for none", o.StillClerk, o.Windows)
+	case o.SpawnUntil < 0:
+		return fmt.Errorf("demo scene SpawnUntil %v is negative", o.SpawnUntil)
+	case o.Noise < 0 || o.Noise > 32:
+		return fmt.Errorf("demo scene noise %d: want 0..32", o.Noise)
+	}
+	for _, r := range []struct {
+		name string
+		r    Range
+		min  time.Duration
+	}{
+		{"VisitorInterval", o.VisitorInterval, time.Second},
+		{"ServiceTime", o.ServiceTime, time.Second},
+		{"ClerkAway", o.ClerkAway, time.Second},
+		{"ClerkAwayInterval", o.ClerkAwayInterval, time.Second},
+	} {
+		if r.r.Min < r.min || r.r.Max < r.r.Min {
+			return fmt.Errorf("demo scene %s %v..%v: want %v <= min <= max", r.name, r.r.Min, r.r.Max, r.min)
+		}
+	}
+	return nil
+}

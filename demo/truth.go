@@ -1,0 +1,125 @@
+package demo
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// Truth event types, matching analytics' event types.
+const (
+	TruthCrossing = "crossing"
+	TruthWindow   = "window"
+)
+
+// TruthEvent is one ground-truth fact of the simulation. Frames are 1-based
+// and T is seconds since frame 1, like analytics events.
+type TruthEvent struct {
+	Type string // TruthCrossing or TruthWindow
+	// Crossing: the line, "in" or "out", and the visitor's number.
+	Line      string
+	Direction string
+	Visitor   int
+	// Window: the zone, whether any feet point is inside it, and how many.
+	Window   string
+	Occupied bool
+	Count    int
+
+	Frame int
+	T     float64
+	// Camera and Wall are set by a live Camera: its id and the wall-clock
+	// time at which the frame was sent.
+	Camera string
+	Wall   time.Time
+}
+
+// MarshalJSON writes only the fields of the event's type, e.g.
+// {"type":"crossing","line":"door","direction":"in","visitor":7,"frame":123,"t":8.2}.
+func (e TruthEvent) MarshalJSON() ([]byte, error) {
+	type common struct {
+		Camera string    `json:"camera,omitempty"`
+		Frame  int       `json:"frame"`
+		T      float64   `json:"t"`
+		Wall   time.Time `json:"wall,omitzero"`
+	}
+	c := common{e.Camera, e.Frame, e.T, e.Wall}
+	if e.Type == TruthCrossing {
+		return json.Marshal(struct {
+			Type      string `json:"type"`
+			Line      string `json:"line"`
+			Direction string `json:"direction"`
+			Visitor   int    `json:"visitor"`
+			common
+		}{e.Type, e.Line, e.Direction, e.Visitor, c})
+	}
+	return json.Marshal(struct {
+		Type     string `json:"type"`
+		Window   string `json:"window"`
+		Occupied bool   `json:"occupied"`
+		Count    int    `json:"count"`
+		common
+	}{e.Type, e.Window, e.Occupied, e.Count, c})
+}
+
+// WriteTruth writes events as JSON Lines.
+func WriteTruth(w io.Writer, events ...TruthEvent) error {
+	enc := json.NewEncoder(w)
+	for _, e := range events {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// doorSide returns the side of the door line p's feet are on (+1 inside,
+// -1 outside, 0 on the line) and the feet point.
+func (s *Scene) doorSide(p *person) (int, geom.Point) {
+	f := s.feet(p)
+	return geom.Side(doorLine.A, doorLine.B, doorLine.Inside, f), f
+}
+
+// crossings applies analytics' (and eval's) rule to every visitor's feet: a
+// move from the last point off the line to a point on the other side, through
+// the finite segment, is a crossing; a point on the line keeps the old side.
+func (s *Scene) crossings() []TruthEvent {
+	var events []TruthEvent
+	for _, v := range s.people[s.opts.Windows:] {
+		side, f := s.doorSide(v)
+		if side == 0 {
+			continue
+		}
+		if side != v.lastSide && v.lastSide != 0 && geom.SegmentsIntersect(v.lastFeet, f, doorLine.A, doorLine.B) {
+			dir := "out"
+			if side > 0 {
+				dir = "in"
+			}
+			events = append(events, TruthEvent{Type: TruthCrossing, Line: doorLine.ID, Direction: dir,
+				Visitor: v.id, Frame: s.frame, T: s.seconds(s.frame)})
+		}
+		v.lastSide, v.lastFeet = side, f
+	}
+	return events
+}
+
+// windowChanges reports each window whose zone became occupied or empty (or
+// changed head count); on frame 1, every window.
+func (s *Scene) windowChanges() []TruthEvent {
+	var events []TruthEvent
+	for i, zone := range s.zones {
+		n := 0
+		for _, p := range s.people {
+			if p.state != clerkAway && zone.Contains(s.feet(p)) {
+				n++
+			}
+		}
+		if n != s.occupied[i] || s.frame == 1 {
+			events = append(events, TruthEvent{Type: TruthWindow, Window: windowID(i), Occupied: n > 0, Count: n,
+				Frame: s.frame, T: s.seconds(s.frame)})
+		}
+		s.occupied[i] = n
+	}
+	return events
+}
