@@ -1,5 +1,3 @@
-// Package analytics turns decoded frames into events: people are detected,
-// tracked, counted across lines and watched in service-window zones.
 package analytics
 
 import "time"

@@ -1,0 +1,258 @@
+package analytics
+
+import (
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// AnalyzerOptions configures one camera's analysis.
+type AnalyzerOptions struct {
+	Camera    string            // camera id written into events
+	Analytics *config.Analytics // lines and windows; required
+	// Detector finds people; the Analyzer owns it and closes it in Close.
+	Detector Detector
+	Tracker  TrackerOptions
+	// ResolveConfirm is how long staff must be back before an unstaffed
+	// alert resolves (config alerts.resolve_confirm); 0 resolves at once.
+	ResolveConfirm time.Duration
+	// Open reports whether a window is open at a wall-clock time, by window
+	// id; a window without an entry is always open.
+	Open map[string]func(time.Time) bool
+	// LineBand is the counting lines' hysteresis half-width (normalised);
+	// 0 takes DefaultLineBand.
+	LineBand float64
+	// MinBoxHeight drops detections shorter than this share of the frame
+	// height; 0 takes DefaultMinBoxHeight.
+	MinBoxHeight float64
+}
+
+// DefaultMinBoxHeight is the shortest detection kept, as a share of the
+// frame height (23 px of 576). Smaller boxes are a few pixels at the
+// network's input size and mostly objects: on PETS09 Yolo-Fastest reports a
+// traffic cone 16 px tall as a person for hundreds of frames.
+const DefaultMinBoxHeight = 0.04
+
+// Analyzer turns one camera's frames into events. Process, Observe and
+// SetOffline must be called from one goroutine; Windows and Tracks may be
+// called from any (the live board).
+type Analyzer struct {
+	mu      sync.Mutex // guards everything below detection
+	camera  string
+	minBoxH float64
+	det     Detector
+	looks   *appearanceOf
+	tracker *Tracker
+	lines   []*lineCount
+	windows []*zoneWatch
+	pending map[int][]Event // crossings of tentative tracks, flushed on confirmation
+	tracks  []Track
+	offline bool
+}
+
+type lineCount struct {
+	id      string
+	counter *LineCounter
+}
+
+type zoneWatch struct {
+	zone     geom.Polygon
+	presence *presence
+}
+
+// stillHinter is implemented by detectors that must not fade people who
+// stand still into their background (the motion detector).
+type stillHinter interface {
+	HoldForeground(boxes []image.Rectangle)
+}
+
+// NewAnalyzer returns an analyzer for one camera.
+func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
+	if o.Analytics == nil {
+		return nil, fmt.Errorf("camera %q: no analytics configured", o.Camera)
+	}
+	if o.Detector == nil {
+		return nil, fmt.Errorf("camera %q: no detector", o.Camera)
+	}
+	if o.MinBoxHeight <= 0 {
+		o.MinBoxHeight = DefaultMinBoxHeight
+	}
+	a := &Analyzer{
+		camera:  o.Camera,
+		minBoxH: o.MinBoxHeight,
+		det:     o.Detector,
+		looks:   newAppearanceOf(),
+		tracker: NewTracker(o.Tracker),
+		pending: map[int][]Event{},
+	}
+	for _, l := range o.Analytics.Lines {
+		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
+	}
+	for _, w := range o.Analytics.Windows {
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID])})
+	}
+	return a, nil
+}
+
+// Process analyses one decoded BGR frame. frameIndex is the 1-based input
+// frame number, t the stream time in seconds (increasing), wall the frame's
+// wall-clock time (for opening hours). Events come out in a fixed order:
+// crossings, then window state changes, then alerts.
+func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.Time) ([]Event, error) {
+	dets, err := a.det.Detect(frame)
+	if err != nil {
+		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
+	}
+	a.looks.fill(frame, dets)
+	return a.Observe(dets, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
+}
+
+// Observe runs everything after detection: tracking, counting, presence.
+// Process calls it; tests feed it synthetic detections.
+func (a *Analyzer) Observe(dets []Detection, size image.Point, frameIndex int, t float64, wall time.Time) []Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.offline = false
+	kept := dets[:0:0]
+	for _, d := range dets {
+		if float64(d.Box.Dy()) >= a.minBoxH*float64(size.Y) {
+			kept = append(kept, d)
+		}
+	}
+	a.tracks = a.tracker.Update(t, kept, size)
+	var evs []Event
+	alive := make(map[int]bool, len(a.tracks))
+	for _, tr := range a.tracks {
+		alive[tr.ID] = true
+		if tr.Seen {
+			for _, l := range a.lines {
+				if dir, ok := l.counter.Observe(tr.ID, tr.Feet); ok {
+					a.pending[tr.ID] = append(a.pending[tr.ID], Event{Type: TypeCrossing, Line: l.id, Direction: dir, Track: tr.ID})
+				}
+			}
+		}
+		if tr.Confirmed {
+			evs = append(evs, a.pending[tr.ID]...)
+			delete(a.pending, tr.ID)
+		}
+	}
+	a.forgetDead(alive)
+	var alerts []Event
+	for _, w := range a.windows {
+		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
+			if e.Type == TypeAlert {
+				alerts = append(alerts, e)
+			} else {
+				evs = append(evs, e)
+			}
+		}
+	}
+	evs = append(evs, alerts...)
+	if h, ok := a.det.(stillHinter); ok {
+		h.HoldForeground(a.heldBoxes())
+	}
+	return a.stamp(evs, frameIndex, t, wall)
+}
+
+func (a *Analyzer) forgetDead(alive map[int]bool) {
+	for id := range a.pending {
+		if !alive[id] {
+			delete(a.pending, id)
+		}
+	}
+	for _, l := range a.lines {
+		l.counter.Retain(alive)
+	}
+}
+
+// countIn returns the confirmed tracks whose feet lie in zone. Only the
+// feet count, not a box overlapping the zone: at a service counter the
+// visitors' upper bodies overlap the clerks' zone in the image while their
+// feet stay on their own side, and a fading motion blob that lost its legs
+// would count too. A seated clerk's "feet" are the bottom of the visible box
+// (the desk edge), so staff zones are drawn over that area.
+func (a *Analyzer) countIn(zone geom.Polygon) int {
+	n := 0
+	for _, tr := range a.tracks {
+		if tr.Confirmed && zone.Contains(tr.Feet) {
+			n++
+		}
+	}
+	return n
+}
+
+// heldBoxes are the boxes of confirmed people standing still in a window
+// zone: the background model must not learn them.
+func (a *Analyzer) heldBoxes() []image.Rectangle {
+	var boxes []image.Rectangle
+	for _, tr := range a.tracks {
+		if !tr.Confirmed || !tr.Still {
+			continue
+		}
+		for _, w := range a.windows {
+			if w.zone.Contains(tr.Feet) {
+				boxes = append(boxes, tr.Box)
+				break
+			}
+		}
+	}
+	return boxes
+}
+
+func (a *Analyzer) stamp(evs []Event, frameIndex int, t float64, wall time.Time) []Event {
+	for i := range evs {
+		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, wall
+	}
+	return evs
+}
+
+// SetOffline tells the analyzer that the camera stopped delivering frames:
+// windows become unknown (no absence accrues while offline) and tracks are
+// dropped, since nothing can be followed across the gap. The next Process
+// call resumes.
+func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.offline {
+		return nil
+	}
+	a.offline = true
+	a.tracker = NewTracker(a.tracker.opts)
+	a.tracks = nil
+	a.forgetDead(nil)
+	var evs []Event
+	for _, w := range a.windows {
+		evs = append(evs, w.presence.setOffline(wall)...)
+	}
+	return a.stamp(evs, frameIndex, t, wall)
+}
+
+// Windows returns the windows' current states, in config order.
+func (a *Analyzer) Windows() []WindowStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]WindowStatus, len(a.windows))
+	for i, w := range a.windows {
+		out[i] = w.presence.status()
+	}
+	return out
+}
+
+// Tracks returns the tracks after the last frame, for overlays and debugging.
+func (a *Analyzer) Tracks() []Track {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Track(nil), a.tracks...)
+}
+
+// Close releases the detector.
+func (a *Analyzer) Close() error {
+	a.looks.close()
+	return a.det.Close()
+}

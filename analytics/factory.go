@@ -1,0 +1,125 @@
+package analytics
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hallwatch/hallwatch/config"
+)
+
+// Detector kinds.
+const (
+	KindAuto   = "auto"
+	KindYOLO   = "yolo"
+	KindMotion = "motion"
+)
+
+// DetectorChoice says which detector a camera runs and why, for the log
+// and the camera status page.
+type DetectorChoice struct {
+	Kind   string // KindYOLO or KindMotion
+	Reason string
+	// BirthScore is the detection score that may start a track; weaker
+	// detections down to the detector's threshold only extend tracks.
+	BirthScore float32
+}
+
+// NewDetector builds the detector for a camera from the global detector
+// config and the camera's override (analytics.detector, may be empty).
+// Kind auto picks yolo when both model files exist and load, else motion.
+func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, error) {
+	kind, source := d.Kind, "detector.kind"
+	if override != "" {
+		kind, source = override, "camera analytics.detector"
+	}
+	if kind == "" {
+		kind = KindAuto
+	}
+	switch kind {
+	case KindYOLO:
+		y, birth, err := newYOLOFromConfig(d)
+		if err != nil {
+			return nil, DetectorChoice{}, err
+		}
+		return y, DetectorChoice{Kind: KindYOLO, Reason: source + " is yolo", BirthScore: birth}, nil
+	case KindMotion:
+		return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, Reason: source + " is motion"}, nil
+	case KindAuto:
+		for _, p := range []string{d.Model, d.Weights} {
+			if p == "" {
+				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+					Reason: "auto: no yolo model configured (detector.model/detector.weights), using motion"}, nil
+			}
+			if _, err := os.Stat(p); err != nil {
+				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+					Reason: fmt.Sprintf("auto: yolo model file unavailable (%v), using motion", err)}, nil
+			}
+		}
+		y, birth, err := newYOLOFromConfig(d)
+		if err != nil {
+			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+				Reason: fmt.Sprintf("auto: yolo model does not load (%v), using motion", err)}, nil
+		}
+		return y, DetectorChoice{Kind: KindYOLO, Reason: fmt.Sprintf("auto: model %s found", d.Weights), BirthScore: birth}, nil
+	}
+	return nil, DetectorChoice{}, fmt.Errorf("%s %q: want auto, yolo or motion", source, kind)
+}
+
+// newYOLOFromConfig loads the model. The detector keeps boxes down to half
+// the configured score threshold (not below 0.2) for the tracker's second
+// matching stage; the configured threshold is the birth score.
+func newYOLOFromConfig(d config.Detector) (*YOLO, float32, error) {
+	size := d.InputSize
+	if size == 0 {
+		size = 416
+	}
+	birth := float32(d.ScoreThreshold)
+	if birth <= 0 {
+		birth = 0.4
+	}
+	nms := float32(d.NMSThreshold)
+	if nms <= 0 {
+		nms = 0.45
+	}
+	y, err := NewYOLO(YOLOOptions{Cfg: d.Model, Weights: d.Weights, InputSize: size,
+		ScoreThreshold: max(min(birth, 0.2), birth/2), NMSThreshold: nms})
+	return y, birth, err
+}
+
+// NewCameraAnalyzer builds the analyzer of a configured camera: detector
+// from det and the camera's override, unstaffed alert confirmation from
+// alerts, opening hours from each window's schedule in the center's time
+// zone. It fails when the camera has no analytics section.
+func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.Alerts) (*Analyzer, DetectorChoice, error) {
+	cam := ref.Camera
+	if cam == nil || cam.Analytics == nil {
+		id := ""
+		if cam != nil {
+			id = cam.ID
+		}
+		return nil, DetectorChoice{}, fmt.Errorf("camera %q has no analytics section (lines/windows): nothing to analyse", id)
+	}
+	d, choice, err := NewDetector(det, cam.Analytics.Detector)
+	if err != nil {
+		return nil, DetectorChoice{}, fmt.Errorf("camera %q: %w", cam.ID, err)
+	}
+	open := map[string]func(time.Time) bool{}
+	for i := range cam.Analytics.Windows {
+		w := &cam.Analytics.Windows[i]
+		open[w.ID] = func(t time.Time) bool { return w.OpenAt(t, ref.Center) }
+	}
+	a, err := NewAnalyzer(AnalyzerOptions{
+		Camera:         cam.ID,
+		Analytics:      cam.Analytics,
+		Detector:       d,
+		Tracker:        TrackerOptions{BirthScore: choice.BirthScore},
+		ResolveConfirm: alerts.ResolveConfirm.D(),
+		Open:           open,
+	})
+	if err != nil {
+		d.Close()
+		return nil, DetectorChoice{}, err
+	}
+	return a, choice, nil
+}

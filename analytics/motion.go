@@ -1,0 +1,198 @@
+package analytics
+
+import (
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// MotionOptions tunes the background-subtraction detector. Zero fields take
+// defaults that suit people 40-300 px tall in a 576-768 px frame.
+type MotionOptions struct {
+	Width        int     // frames are scaled to this width first (default 384)
+	History      int     // MOG2 history in frames (default 300)
+	VarThreshold float64 // MOG2 variance threshold (default 25)
+	MinArea      float64 // smallest blob, share of the frame area (default 0.0015)
+	MaxArea      float64 // largest blob, share of the frame area (default 0.25)
+	MinAspect    float64 // smallest height/width of a blob (default 0.8)
+	MaxAspect    float64 // largest height/width of a blob (default 5)
+}
+
+func (o MotionOptions) withDefaults() MotionOptions {
+	if o.Width <= 0 {
+		o.Width = 384
+	}
+	if o.History <= 0 {
+		o.History = 300
+	}
+	if o.VarThreshold <= 0 {
+		o.VarThreshold = 25
+	}
+	if o.MinArea <= 0 {
+		o.MinArea = 0.0015
+	}
+	if o.MaxArea <= 0 {
+		o.MaxArea = 0.25
+	}
+	if o.MinAspect <= 0 {
+		o.MinAspect = 0.8
+	}
+	if o.MaxAspect <= 0 {
+		o.MaxAspect = 5
+	}
+	return o
+}
+
+// Motion finds moving people as foreground blobs (MOG2 background
+// subtraction, morphology, size and shape filters); it needs no model.
+//
+// A background model fades whatever stops moving, a seated clerk included.
+// So the analyzer names the boxes of people it tracks standing still in
+// window zones (HoldForeground): there MOG2 is shown a reference background
+// instead of the frame, so it never learns the person, and foreground is
+// the difference to that reference.
+type Motion struct {
+	opts   MotionOptions
+	mog    gocv.BackgroundSubtractorMOG2
+	ref    gocv.Mat // float32 BGR running average of background pixels
+	ref8   gocv.Mat
+	small  gocv.Mat
+	input  gocv.Mat
+	mask   gocv.Mat
+	open   gocv.Mat // morphology kernels
+	close  gocv.Mat
+	held   []image.Rectangle // full-resolution boxes to keep as foreground
+	scale  float64           // full-resolution pixels per small pixel
+	inited bool
+}
+
+// NewMotion returns a motion detector.
+func NewMotion(o MotionOptions) *Motion {
+	o = o.withDefaults()
+	return &Motion{
+		opts:  o,
+		mog:   gocv.NewBackgroundSubtractorMOG2WithParams(o.History, o.VarThreshold, true),
+		ref:   gocv.NewMat(),
+		ref8:  gocv.NewMat(),
+		small: gocv.NewMat(),
+		input: gocv.NewMat(),
+		mask:  gocv.NewMat(),
+		open:  gocv.GetStructuringElement(gocv.MorphRect, image.Pt(3, 3)),
+		close: gocv.GetStructuringElement(gocv.MorphRect, image.Pt(5, 11)),
+	}
+}
+
+// HoldForeground sets the boxes (full-resolution pixels) of people standing
+// still whom the background must not absorb; it applies from the next frame.
+func (m *Motion) HoldForeground(boxes []image.Rectangle) {
+	m.held = append(m.held[:0], boxes...)
+}
+
+// Detect returns the foreground blobs shaped like people.
+func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
+	if err := checkFrame(frame); err != nil {
+		return nil, fmt.Errorf("motion: %w", err)
+	}
+	w, h := frame.Cols(), frame.Rows()
+	sw := min(m.opts.Width, w)
+	sh := max(1, h*sw/w)
+	m.scale = float64(w) / float64(sw)
+	gocv.Resize(frame, &m.small, image.Pt(sw, sh), 0, 0, gocv.InterpolationArea)
+	if !m.inited || m.ref.Rows() != sh || m.ref.Cols() != sw {
+		m.small.ConvertTo(&m.ref, gocv.MatTypeCV32FC3)
+		m.inited = true
+	}
+	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
+	held := m.heldSmall(sw, sh)
+
+	m.small.CopyTo(&m.input)
+	for _, r := range held {
+		src := m.ref8.Region(r)
+		dst := m.input.Region(r)
+		src.CopyTo(&dst)
+		src.Close()
+		dst.Close()
+	}
+	m.mog.Apply(m.input, &m.mask)
+	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
+	for _, r := range held {
+		m.diffInto(r)
+	}
+	m.learnReference(held)
+
+	gocv.MorphologyEx(m.mask, &m.mask, gocv.MorphOpen, m.open)
+	gocv.MorphologyEx(m.mask, &m.mask, gocv.MorphClose, m.close)
+	contours := gocv.FindContours(m.mask, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	defer contours.Close()
+	area := float64(sw * sh)
+	var dets []Detection
+	for i := 0; i < contours.Size(); i++ {
+		r := gocv.BoundingRect(contours.At(i))
+		a := float64(r.Dx() * r.Dy())
+		aspect := float64(r.Dy()) / float64(max(r.Dx(), 1))
+		if a < m.opts.MinArea*area || a > m.opts.MaxArea*area || aspect < m.opts.MinAspect || aspect > m.opts.MaxAspect {
+			continue
+		}
+		full := image.Rect(int(float64(r.Min.X)*m.scale), int(float64(r.Min.Y)*m.scale),
+			int(float64(r.Max.X)*m.scale), int(float64(r.Max.Y)*m.scale))
+		dets = append(dets, Detection{Box: clipRect(full, w, h), Score: 1})
+	}
+	return dets, nil
+}
+
+// heldSmall maps the held boxes to the small frame.
+func (m *Motion) heldSmall(sw, sh int) []image.Rectangle {
+	var out []image.Rectangle
+	for _, b := range m.held {
+		r := clipRect(image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
+			int(float64(b.Max.X)/m.scale+0.5), int(float64(b.Max.Y)/m.scale+0.5)), sw, sh)
+		if !r.Empty() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// diffInto marks as foreground the pixels of r that differ from the reference.
+func (m *Motion) diffInto(r image.Rectangle) {
+	cur := m.small.Region(r)
+	ref := m.ref8.Region(r)
+	diff := gocv.NewMat()
+	gray := gocv.NewMat()
+	defer func() {
+		cur.Close()
+		ref.Close()
+		diff.Close()
+		gray.Close()
+	}()
+	gocv.AbsDiff(cur, ref, &diff)
+	gocv.CvtColor(diff, &gray, gocv.ColorBGRToGray)
+	gocv.Threshold(gray, &gray, 30, 255, gocv.ThresholdBinary)
+	dst := m.mask.Region(r)
+	gocv.BitwiseOr(dst, gray, &dst)
+	dst.Close()
+}
+
+// learnReference blends background pixels (not foreground, not held) into
+// the reference.
+func (m *Motion) learnReference(held []image.Rectangle) {
+	bg := gocv.NewMat()
+	defer bg.Close()
+	gocv.BitwiseNot(m.mask, &bg)
+	for _, r := range held {
+		reg := bg.Region(r)
+		reg.SetTo(gocv.NewScalar(0, 0, 0, 0))
+		reg.Close()
+	}
+	gocv.AccumulatedWeightedWithMask(m.small, &m.ref, 0.02, bg)
+}
+
+// Close frees the OpenCV objects.
+func (m *Motion) Close() error {
+	m.mog.Close()
+	for _, mat := range []*gocv.Mat{&m.ref, &m.ref8, &m.small, &m.input, &m.mask, &m.open, &m.close} {
+		mat.Close()
+	}
+	return nil
+}

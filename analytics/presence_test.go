@@ -1,0 +1,280 @@
+package analytics
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// noDetector stands in for a detector: these tests feed detections to
+// Analyzer.Observe directly.
+type noDetector struct{}
+
+func (noDetector) Detect(gocv.Mat) ([]Detection, error) { return nil, nil }
+func (noDetector) Close() error                         { return nil }
+
+// counter1 is window w1's zone: pixels 154..384 x 144..288 of 768x576.
+var counter1 = geom.Polygon{{0.2, 0.25}, {0.5, 0.25}, {0.5, 0.5}, {0.2, 0.5}}
+
+// clerk is seated with the feet point at (300, 250) px, inside counter1.
+func clerk(rng *rand.Rand) Detection {
+	return person(300+rng.Float64()*4-2, 250+rng.Float64()*4-2)
+}
+
+type stream struct {
+	t     *testing.T
+	an    *Analyzer
+	fps   float64
+	frame int
+	start time.Time
+	log   []Event
+}
+
+func newStream(t *testing.T, w config.Window, confirm time.Duration, open func(time.Time) bool) *stream {
+	t.Helper()
+	if w.Zone == nil {
+		w.Zone = counter1
+	}
+	o := AnalyzerOptions{
+		Camera:         "hall1",
+		Analytics:      &config.Analytics{Windows: []config.Window{w}},
+		Detector:       noDetector{},
+		Tracker:        TrackerOptions{BirthScore: 0.5},
+		ResolveConfirm: confirm,
+	}
+	if open != nil {
+		o.Open = map[string]func(time.Time) bool{w.ID: open}
+	}
+	an, err := NewAnalyzer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stream{t: t, an: an, fps: 5, start: time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)}
+}
+
+// next feeds one frame and returns its events.
+func (s *stream) next(dets ...Detection) []Event {
+	s.frame++
+	tt := float64(s.frame-1) / s.fps
+	evs := s.an.Observe(dets, frameSize, s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))
+	s.log = append(s.log, evs...)
+	return evs
+}
+
+// summary writes window and alert events as "state@seconds".
+func summary(evs []Event) string {
+	var parts []string
+	for _, e := range evs {
+		switch e.Type {
+		case TypeWindow:
+			parts = append(parts, fmt.Sprintf("%s(%d)@%g", e.State, *e.Count, e.T))
+		case TypeAlert:
+			parts = append(parts, fmt.Sprintf("alert-%s@%g", e.State, e.T))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestStillClerkStaysStaffedForAnHour(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(60 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	hour := int(3600 * s.fps)
+	for i := 0; i < hour; i++ {
+		sec := float64(i) / s.fps
+		dropped := rng.Float64() < 0.3 || // the detector misses 30 % of frames
+			(int(sec)%300 >= 280) // and 20 s every 5 minutes (bent over a drawer, a visitor in front)
+		if dropped {
+			s.next()
+		} else {
+			s.next(clerk(rng))
+		}
+	}
+	if got := summary(s.log); got != "staffed(1)@0.4" {
+		t.Fatalf("events over an hour: %s, want only staffed at the start", got)
+	}
+	if st := s.an.Windows()[0]; st.State != StateStaffed || st.Count != 1 || st.Alerting {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestAbsenceRaisesAfterAbsentAfterAndResolves(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 2*time.Second, nil)
+	for i := 0; i < 50; i++ { // 10 s present
+		s.next(clerk(rng))
+	}
+	for i := 0; i < 100; i++ { // 20 s away: walks off to the right, out of sight
+		if i < 20 {
+			s.next(person(300+15*float64(i+1), 250))
+		} else {
+			s.next()
+		}
+	}
+	for i := 0; i < 20; i++ { // back
+		s.next(clerk(rng))
+	}
+	// The feet (median of the last 3 boxes) leave the zone at t=11.2;
+	// raised 10 s later; back at t=30, confirmed as a track at t=30.4, plus
+	// 2 s confirmation.
+	want := "staffed(1)@0.4 absent(0)@11.2 alert-raised@21.2 staffed(1)@32.4 alert-resolved@32.4"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	for _, e := range s.log {
+		if e.Camera != "hall1" || e.Window != "w1" || e.Frame != int(e.T*s.fps+1.5) {
+			t.Fatalf("badly stamped event %+v", e)
+		}
+		if e.Type == TypeAlert && e.Kind != KindUnstaffed {
+			t.Fatalf("alert kind %q", e.Kind)
+		}
+	}
+}
+
+func TestShortReturnDoesNotResolveOrReset(t *testing.T) {
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	for i := 0; i < 30; i++ { // empty 6 s
+		s.next()
+	}
+	for i := 0; i < 10; i++ { // a visitor walks through the zone for 2 s
+		s.next(person(200+18*float64(i), 250))
+	}
+	for i := 0; i < 50; i++ {
+		s.next()
+	}
+	want := "absent(0)@1 alert-raised@10"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s (absence counted from the start, not reset by 2 s of presence)", got, want)
+	}
+}
+
+func TestMinStaffTwo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(5 * time.Second), MinStaff: 2}, 0, nil)
+	for i := 0; i < 40; i++ {
+		s.next(clerk(rng), person(200, 260)) // two clerks
+	}
+	for i := 0; i < 40; i++ { // one walks off to the left
+		s.next(clerk(rng), person(200-15*float64(i+1), 260))
+	}
+	want := "staffed(2)@0.4 absent(1)@8.8 alert-raised@13.8"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestClosedWindowNeverAlertsAndResolvesOnClose(t *testing.T) {
+	closeAt := time.Date(2025, 3, 3, 8, 0, 30, 0, time.UTC)
+	openAt := time.Date(2025, 3, 3, 8, 1, 30, 0, time.UTC)
+	open := func(t time.Time) bool { return t.Before(closeAt) || !t.Before(openAt) }
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, time.Second, open)
+	for i := 0; i < int(120*s.fps); i++ { // nobody for 2 minutes
+		s.next()
+	}
+	// Raised 10 s into the empty morning, resolved when the window closes at
+	// 30 s, nothing during the closed minute, absence counted again from the
+	// reopening at 90 s.
+	want := "absent(0)@1 alert-raised@10 closed(0)@30 alert-resolved@30 absent(0)@91 alert-raised@100"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestOfflineCameraIsUnknownNotAbsent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, time.Second, nil)
+	for i := 0; i < 25; i++ {
+		s.next(clerk(rng))
+	}
+	// The camera drops for 5 minutes: the pipeline reports it once.
+	off := s.an.SetOffline(s.frame, float64(s.frame-1)/s.fps, s.start.Add(5*time.Second))
+	if got := summary(off); got != "unknown(0)@4.8" {
+		t.Fatalf("offline: %s", got)
+	}
+	if again := s.an.SetOffline(s.frame, 4.8, s.start); len(again) != 0 {
+		t.Fatalf("second SetOffline emitted %v", again)
+	}
+	if st := s.an.Windows()[0]; st.State != StateUnknown {
+		t.Fatalf("status while offline: %+v", st)
+	}
+	s.frame += 1500 // back 5 minutes later; the clerk is there
+	var evs []Event
+	for i := 0; i < 10; i++ {
+		evs = append(evs, s.next(clerk(rng))...)
+	}
+	if got := summary(evs); got != "staffed(1)@305.4" {
+		t.Fatalf("back online with the clerk: %s (no alert for the offline period)", got)
+	}
+}
+
+func TestPendingCrossingsOfUnconfirmedTracksAreDropped(t *testing.T) {
+	an, err := NewAnalyzer(AnalyzerOptions{
+		Camera:    "hall1",
+		Analytics: &config.Analytics{Lines: []config.Line{{ID: "door", A: geom.Point{0.5, 0}, B: geom.Point{0.5, 1}, Inside: geom.Point{0.9, 0.5}}}},
+		Detector:  noDetector{}, Tracker: TrackerOptions{BirthScore: 0.5, MinHits: 5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Frame 1-2: a blip crossing the line, never confirmed.
+	var evs []Event
+	evs = append(evs, an.Observe([]Detection{person(370, 300)}, frameSize, 1, 0, time.Time{})...)
+	evs = append(evs, an.Observe([]Detection{person(410, 300)}, frameSize, 2, 0.2, time.Time{})...)
+	for i := 3; i < 10; i++ {
+		evs = append(evs, an.Observe(nil, frameSize, i, float64(i)/5, time.Time{})...)
+	}
+	if len(evs) != 0 {
+		t.Fatalf("unconfirmed track produced %v", evs)
+	}
+	// A walker crossing right after appearing (x=400 is the line): the
+	// crossing completes at frame 13 while the track is tentative and is
+	// reported on confirmation at frame 14, the fifth hit.
+	for i := 10; i < 20; i++ {
+		x := 370 + 20*float64(i-10)
+		evs = append(evs, an.Observe([]Detection{person(x, 400)}, frameSize, i, float64(i)/5, time.Time{})...)
+	}
+	if len(evs) != 1 || evs[0].Type != TypeCrossing || evs[0].Direction != DirectionIn || evs[0].Frame != 14 {
+		t.Fatalf("got %+v, want one crossing in at frame 14 (confirmation)", evs)
+	}
+}
+
+// TestBoardReadsWhileProcessing reads the live state from another goroutine
+// while frames are analysed (run with -race).
+func TestBoardReadsWhileProcessing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(time.Second), MinStaff: 1}, 0, nil)
+	done := make(chan struct{})
+	read := make(chan int)
+	started := make(chan struct{})
+	go func() {
+		n := len(s.an.Windows())
+		close(started)
+		for {
+			n += len(s.an.Windows()) + len(s.an.Tracks())
+			select {
+			case <-done:
+				read <- n
+				return
+			default:
+			}
+		}
+	}()
+	<-started
+	for i := 0; i < 300; i++ {
+		if i%50 < 25 {
+			s.next(clerk(rng))
+		} else {
+			s.next()
+		}
+	}
+	close(done)
+	if n := <-read; n == 0 {
+		t.Fatal("the reader never saw any state")
+	}
+}

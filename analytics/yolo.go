@@ -1,0 +1,120 @@
+package analytics
+
+import (
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/analytics/internal/darknet"
+)
+
+// YOLOOptions configures a Darknet YOLO person detector.
+type YOLOOptions struct {
+	Cfg, Weights   string  // Darknet .cfg and .weights paths
+	InputSize      int     // network input, a multiple of 32 (320 or 416)
+	ScoreThreshold float32 // boxes below are dropped
+	NMSThreshold   float32 // IoU above which the weaker of two boxes is dropped
+}
+
+// YOLO detects people with a single-class Darknet YOLO network such as
+// Yolo-Fastest body. Every class column counts as "person".
+type YOLO struct {
+	opts    YOLOOptions
+	net     gocv.Net
+	outputs []string
+}
+
+// NewYOLO validates and loads the model; errors name the file at fault.
+func NewYOLO(o YOLOOptions) (*YOLO, error) {
+	if o.ScoreThreshold <= 0 || o.ScoreThreshold >= 1 {
+		return nil, fmt.Errorf("yolo score threshold %v: must be in (0, 1)", o.ScoreThreshold)
+	}
+	if o.NMSThreshold <= 0 || o.NMSThreshold >= 1 {
+		return nil, fmt.Errorf("yolo NMS threshold %v: must be in (0, 1)", o.NMSThreshold)
+	}
+	if err := darknet.Check(o.Cfg, o.Weights, o.InputSize); err != nil {
+		return nil, err
+	}
+	net := gocv.ReadNet(o.Weights, o.Cfg)
+	if net.Empty() {
+		return nil, fmt.Errorf("yolo model %s + %s: OpenCV returned an empty network", o.Cfg, o.Weights)
+	}
+	names := net.GetLayerNames()
+	var outputs []string
+	for _, id := range net.GetUnconnectedOutLayers() {
+		if id < 1 || id > len(names) {
+			net.Close()
+			return nil, fmt.Errorf("yolo model %s: output layer id %d out of range", o.Cfg, id)
+		}
+		outputs = append(outputs, names[id-1]) // ids count the input layer, names do not
+	}
+	return &YOLO{opts: o, net: net, outputs: outputs}, nil
+}
+
+// Detect runs the network on frame (BGR) and returns boxes after NMS.
+func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
+	if err := checkFrame(frame); err != nil {
+		return nil, fmt.Errorf("yolo: %w", err)
+	}
+	size := image.Pt(y.opts.InputSize, y.opts.InputSize)
+	blob := gocv.BlobFromImage(frame, 1.0/255, size, gocv.NewScalar(0, 0, 0, 0), true, false)
+	defer blob.Close()
+	y.net.SetInput(blob, "")
+	outs := y.net.ForwardLayers(y.outputs)
+	defer func() {
+		for i := range outs {
+			outs[i].Close()
+		}
+	}()
+	w, h := frame.Cols(), frame.Rows()
+	var boxes []image.Rectangle
+	var scores []float32
+	for i := range outs {
+		rows, cols := outs[i].Rows(), outs[i].Cols()
+		if cols < 6 {
+			return nil, fmt.Errorf("yolo: output %q has %d columns, want at least 6 (x, y, w, h, objectness, class)", y.outputs[i], cols)
+		}
+		data, err := outs[i].DataPtrFloat32()
+		if err != nil {
+			return nil, fmt.Errorf("yolo: output %q: %w", y.outputs[i], err)
+		}
+		for r := 0; r < rows; r++ {
+			row := data[r*cols : (r+1)*cols]
+			var score float32
+			for _, s := range row[5:] { // class scores, already scaled by objectness
+				score = max(score, s)
+			}
+			if score < y.opts.ScoreThreshold {
+				continue
+			}
+			cx, cy := float64(row[0])*float64(w), float64(row[1])*float64(h)
+			bw, bh := float64(row[2])*float64(w), float64(row[3])*float64(h)
+			box := clipRect(image.Rect(int(cx-bw/2), int(cy-bh/2), int(cx+bw/2), int(cy+bh/2)), w, h)
+			if box.Empty() {
+				continue
+			}
+			boxes = append(boxes, box)
+			scores = append(scores, score)
+		}
+	}
+	if len(boxes) == 0 {
+		return nil, nil
+	}
+	keep := make([]int, len(boxes))
+	for i := range keep {
+		keep[i] = -1
+	}
+	gocv.NMSBoxes(boxes, scores, y.opts.ScoreThreshold, y.opts.NMSThreshold, keep)
+	dets := make([]Detection, 0, len(boxes))
+	for _, k := range keep {
+		if k < 0 {
+			break
+		}
+		dets = append(dets, Detection{Box: boxes[k], Score: scores[k]})
+	}
+	return dets, nil
+}
+
+// Close frees the network.
+func (y *YOLO) Close() error { return y.net.Close() }
