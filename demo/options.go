@@ -32,6 +32,11 @@ type SceneOptions struct {
 	// StillClerk is the window (1-based) whose clerk never moves a pixel
 	// while seated; 0 means window 3 (when there are 3 windows), -1 none.
 	StillClerk int
+	// ClerksArrive, when set, opens the hall: every clerk starts away and
+	// walks in to their window after a delay drawn from this range, as on a
+	// morning. Otherwise clerks are seated from frame 1 — invisible to a
+	// motion detector, which learns them as background.
+	ClerksArrive Range
 	// SpawnUntil stops arrivals at this scene time, so that the hall empties
 	// (finite scenarios for tests); 0 means visitors keep coming.
 	SpawnUntil time.Duration
@@ -77,6 +82,8 @@ func (o *SceneOptions) setDefaults() error {
 		return fmt.Errorf("demo scene SpawnUntil %v is negative", o.SpawnUntil)
 	case o.Noise < 0 || o.Noise > 32:
 		return fmt.Errorf("demo scene noise %d: want 0..32", o.Noise)
+	case o.ClerksArrive.Min < 0 || o.ClerksArrive.Max < o.ClerksArrive.Min:
+		return fmt.Errorf("demo scene ClerksArrive %v..%v: want 0 <= min <= max", o.ClerksArrive.Min, o.ClerksArrive.Max)
 	}
 	for _, r := range []struct {
 		name string

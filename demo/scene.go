@@ -67,7 +67,8 @@ type person struct {
 }
 
 // NewScene builds a scene and its static background; the first Step returns
-// frame 1, with every clerk seated and the hall empty.
+// frame 1, with the hall empty and every clerk seated (or, with
+// ClerksArrive, on the way).
 func NewScene(opts SceneOptions) (*Scene, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
@@ -85,6 +86,10 @@ func NewScene(opts SceneOptions) (*Scene, error) {
 		s.zones = append(s.zones, windowZone(i, opts.Windows))
 		c := &person{window: i, bench: -1, state: clerkSeated, look: clerkLook(s.rng)}
 		c.x, c.y = s.px(windowX(i, opts.Windows), seatY)
+		if opts.ClerksArrive.Max > 0 {
+			c.state, c.timer = clerkAway, s.draw(opts.ClerksArrive)
+			c.x, c.y = s.px(staffExitX, corridorY)
+		}
 		c.still = i+1 == opts.StillClerk
 		iv := opts.ClerkAwayInterval.Max
 		c.due = s.frames(iv/10 + time.Duration(s.rng.Int64N(int64(iv-iv/10)+1)))

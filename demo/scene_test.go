@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"reflect"
 	"strings"
@@ -394,5 +395,33 @@ func TestTruthJSON(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal(bytes.SplitN(buf.Bytes(), []byte("\n"), 2)[0], &m); err != nil || m["visitor"] != 7.0 {
 		t.Errorf("first line does not parse back: %v %v", m, err)
+	}
+}
+
+func TestClerksArriveOpensTheHall(t *testing.T) {
+	s, err := NewScene(SceneOptions{Seed: 7, ClerksArrive: Range{time.Second, 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	occupied := map[string]bool{}
+	for frame := 1; frame <= 15*20; frame++ {
+		_, truth := s.Step()
+		for _, ev := range truth {
+			if ev.Type != TruthWindow {
+				continue
+			}
+			if frame == 1 && ev.Occupied {
+				t.Fatalf("window %s occupied at frame 1 although clerks arrive later", ev.Window)
+			}
+			occupied[ev.Window] = ev.Occupied
+		}
+	}
+	for i := 1; i <= 6; i++ {
+		if w := fmt.Sprintf("w%d", i); !occupied[w] {
+			t.Errorf("window %s still empty 20 s after opening", w)
+		}
+	}
+	if _, err := NewScene(SceneOptions{ClerksArrive: Range{5 * time.Second, time.Second}}); err == nil {
+		t.Error("ClerksArrive with min > max accepted")
 	}
 }
