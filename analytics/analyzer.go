@@ -53,6 +53,7 @@ type Analyzer struct {
 	windows []*zoneWatch
 	pending map[int][]Event // crossings of tentative tracks, flushed on confirmation
 	tracks  []Track
+	held    []int // tracks whose boxes the detector holds, in HoldForeground order
 	offline bool
 }
 
@@ -67,9 +68,12 @@ type zoneWatch struct {
 }
 
 // stillHinter is implemented by detectors that must not fade people who
-// stand still into their background (the motion detector).
+// stand still into their background (the motion detector): they are told
+// the boxes to hold and report, after the next frame, whether each is
+// still occupied.
 type stillHinter interface {
 	HoldForeground(boxes []image.Rectangle)
+	HeldPresent() []bool
 }
 
 // NewAnalyzer returns an analyzer for one camera.
@@ -110,15 +114,29 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
 	}
 	a.looks.fill(frame, dets)
-	return a.Observe(dets, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
+	var present []bool
+	if h, ok := a.det.(stillHinter); ok {
+		present = h.HeldPresent()
+	}
+	return a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
 }
 
 // Observe runs everything after detection: tracking, counting, presence.
 // Process calls it; tests feed it synthetic detections.
 func (a *Analyzer) Observe(dets []Detection, size image.Point, frameIndex int, t float64, wall time.Time) []Event {
+	return a.observe(dets, nil, size, frameIndex, t, wall)
+}
+
+// observe is Observe with the detector's findings on the held boxes.
+func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, frameIndex int, t float64, wall time.Time) []Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.offline = false
+	if len(present) == len(a.held) {
+		for i, id := range a.held {
+			a.tracker.Vouch(id, t, present[i])
+		}
+	}
 	kept := dets[:0:0]
 	for _, d := range dets {
 		if float64(d.Box.Dy()) >= a.minBoxH*float64(size.Y) {
@@ -155,7 +173,7 @@ func (a *Analyzer) Observe(dets []Detection, size image.Point, frameIndex int, t
 	}
 	evs = append(evs, alerts...)
 	if h, ok := a.det.(stillHinter); ok {
-		h.HoldForeground(a.heldBoxes())
+		h.HoldForeground(a.hold())
 	}
 	return a.stamp(evs, frameIndex, t, wall)
 }
@@ -187,16 +205,18 @@ func (a *Analyzer) countIn(zone geom.Polygon) int {
 	return n
 }
 
-// heldBoxes are the boxes of confirmed people standing still in a window
-// zone: the background model must not learn them.
-func (a *Analyzer) heldBoxes() []image.Rectangle {
+// hold picks the tracks whose feet are in a window zone, still or not,
+// tentative or confirmed: the background model must not learn them
+// (selective update), or a clerk who sits down fades within seconds (within
+// a few frames while MOG2 is young), before the tracker could confirm them
+// or call them still. It records their ids and returns their boxes.
+func (a *Analyzer) hold() []image.Rectangle {
+	a.held = a.held[:0]
 	var boxes []image.Rectangle
 	for _, tr := range a.tracks {
-		if !tr.Confirmed || !tr.Still {
-			continue
-		}
 		for _, w := range a.windows {
 			if w.zone.Contains(tr.Feet) {
+				a.held = append(a.held, tr.ID)
 				boxes = append(boxes, tr.Box)
 				break
 			}
@@ -225,6 +245,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []Event
 	a.offline = true
 	a.tracker = NewTracker(a.tracker.opts)
 	a.tracks = nil
+	a.held = nil // ids of the old tracker
 	a.forgetDead(nil)
 	var evs []Event
 	for _, w := range a.windows {

@@ -47,11 +47,13 @@ func (o MotionOptions) withDefaults() MotionOptions {
 // Motion finds moving people as foreground blobs (MOG2 background
 // subtraction, morphology, size and shape filters); it needs no model.
 //
-// A background model fades whatever stops moving, a seated clerk included.
-// So the analyzer names the boxes of people it tracks standing still in
-// window zones (HoldForeground): there MOG2 is shown a reference background
-// instead of the frame, so it never learns the person, and foreground is
-// the difference to that reference.
+// A background model fades whatever stops moving, a seated clerk included
+// (MOG2 within about a tenth of its history). So the analyzer names the
+// boxes of the people it tracks in window zones (HoldForeground): there MOG2
+// is shown a reference background instead of the frame, so it never learns
+// the person, foreground is the difference to that reference, and
+// HeldPresent tells whether each box still differs from it: the evidence
+// that keeps a motionless clerk's track alive, or ends it once they left.
 type Motion struct {
 	opts   MotionOptions
 	mog    gocv.BackgroundSubtractorMOG2
@@ -62,7 +64,8 @@ type Motion struct {
 	mask   gocv.Mat
 	open   gocv.Mat // morphology kernels
 	close  gocv.Mat
-	held   []image.Rectangle // full-resolution boxes to keep as foreground
+	held    []image.Rectangle // full-resolution boxes to keep as foreground
+	present []bool            // per held box: occupied in the last frame
 	scale  float64           // full-resolution pixels per small pixel
 	inited bool
 }
@@ -83,11 +86,22 @@ func NewMotion(o MotionOptions) *Motion {
 	}
 }
 
-// HoldForeground sets the boxes (full-resolution pixels) of people standing
-// still whom the background must not absorb; it applies from the next frame.
+// HoldForeground sets the boxes (full-resolution pixels) of people whom the
+// background must not absorb; it applies from the next frame.
 func (m *Motion) HoldForeground(boxes []image.Rectangle) {
 	m.held = append(m.held[:0], boxes...)
+	m.present = m.present[:0]
 }
+
+// HeldPresent reports, for each box of the last HoldForeground, whether the
+// last Detect found it occupied: at least heldPresentShare of its pixels
+// differ from the reference background.
+func (m *Motion) HeldPresent() []bool { return m.present }
+
+// heldPresentShare is the share of a held box that must differ from the
+// background for the person to count as still there: a seated person fills
+// well over half of their box, the noise of an empty one a few per cent.
+const heldPresentShare = 0.2
 
 // Detect returns the foreground blobs shaped like people.
 func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
@@ -105,9 +119,13 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	}
 	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
 	held := m.heldSmall(sw, sh)
+	m.present = m.present[:0]
 
 	m.small.CopyTo(&m.input)
 	for _, r := range held {
+		if r.Empty() {
+			continue
+		}
 		src := m.ref8.Region(r)
 		dst := m.input.Region(r)
 		src.CopyTo(&dst)
@@ -117,7 +135,7 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	m.mog.Apply(m.input, &m.mask)
 	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
 	for _, r := range held {
-		m.diffInto(r)
+		m.present = append(m.present, !r.Empty() && m.diffInto(r) >= heldPresentShare)
 	}
 	m.learnReference(held)
 
@@ -141,38 +159,49 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	return dets, nil
 }
 
-// heldSmall maps the held boxes to the small frame.
+// heldSmall maps the held boxes to the small frame, one per held box (empty
+// when it lies outside the frame).
 func (m *Motion) heldSmall(sw, sh int) []image.Rectangle {
-	var out []image.Rectangle
-	for _, b := range m.held {
-		r := clipRect(image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
+	out := make([]image.Rectangle, len(m.held))
+	for i, b := range m.held {
+		out[i] = clipRect(image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
 			int(float64(b.Max.X)/m.scale+0.5), int(float64(b.Max.Y)/m.scale+0.5)), sw, sh)
-		if !r.Empty() {
-			out = append(out, r)
-		}
 	}
 	return out
 }
 
-// diffInto marks as foreground the pixels of r that differ from the reference.
-func (m *Motion) diffInto(r image.Rectangle) {
+// diffInto marks as foreground the pixels of r that differ from the
+// reference by more than heldDiff in any colour channel, and returns their
+// share of r. The largest channel, not the grey level of the difference:
+// a navy jacket over a dark chair differs mostly in blue.
+func (m *Motion) diffInto(r image.Rectangle) float64 {
 	cur := m.small.Region(r)
 	ref := m.ref8.Region(r)
 	diff := gocv.NewMat()
-	gray := gocv.NewMat()
+	most := gocv.NewMat()
 	defer func() {
 		cur.Close()
 		ref.Close()
 		diff.Close()
-		gray.Close()
+		most.Close()
 	}()
-	gocv.AbsDiff(cur, ref, &diff)
-	gocv.CvtColor(diff, &gray, gocv.ColorBGRToGray)
-	gocv.Threshold(gray, &gray, 30, 255, gocv.ThresholdBinary)
+	gocv.AbsDiff(cur, ref, &diff) // continuous: one row of B, G, R per pixel below
+	pixels := diff.Reshape(1, r.Dx()*r.Dy())
+	gocv.Reduce(pixels, &most, 1, gocv.ReduceMax, -1)
+	pixels.Close()
+	fg := most.Reshape(1, r.Dy())
+	defer fg.Close()
+	gocv.Threshold(fg, &fg, heldDiff, 255, gocv.ThresholdBinary)
 	dst := m.mask.Region(r)
-	gocv.BitwiseOr(dst, gray, &dst)
+	gocv.BitwiseOr(dst, fg, &dst)
 	dst.Close()
+	return float64(gocv.CountNonZero(fg)) / float64(r.Dx()*r.Dy())
 }
+
+// heldDiff is the colour difference (0-255, largest channel) from the
+// reference background that makes a held pixel foreground: above sensor
+// noise and compression artefacts, below a dark person on a dark chair.
+const heldDiff = 24
 
 // learnReference blends background pixels (not foreground, not held) into
 // the reference.
@@ -181,6 +210,9 @@ func (m *Motion) learnReference(held []image.Rectangle) {
 	defer bg.Close()
 	gocv.BitwiseNot(m.mask, &bg)
 	for _, r := range held {
+		if r.Empty() {
+			continue
+		}
 		reg := bg.Region(r)
 		reg.SetTo(gocv.NewScalar(0, 0, 0, 0))
 		reg.Close()

@@ -21,6 +21,7 @@ type TrackerOptions struct {
 	MaxAge time.Duration
 	// StillAge is how long a confirmed track that stood still survives
 	// without detections: a seated clerk the detector misses for a while.
+	// Evidence from Vouch replaces it where the detector can give some.
 	StillAge time.Duration
 }
 
@@ -79,6 +80,9 @@ type track struct {
 	still     bool
 	history   []sample // recent matched centres, for stillness
 	look      Appearance
+	// Evidence from Vouch: the last time the box was found occupied, and
+	// the start of the current run of findings that it is empty (<0: none).
+	vouched, vacantSince float64
 }
 
 type sample struct{ t, x, y float64 }
@@ -91,6 +95,7 @@ const (
 	gateGrow        = 1.0  // extra box heights per second unseen (up to 1 s)
 	stillWindow     = 2.0  // seconds of history judged for stillness
 	stillSpread     = 0.25 // max movement within the window, in box heights
+	vacantGrace     = 0.5  // seconds a vouched-empty track survives without detections
 	maxPredictFor   = 1.0  // seconds of constant-velocity extrapolation while unseen
 	lookWeight      = 1.0  // weight of the appearance distance in the matching cost
 	maxLookDistance = 0.8  // appearance distance above which a pair never matches
@@ -153,11 +158,13 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	live := tk.tracks[:0]
 	for _, tr := range tk.tracks {
 		if !tr.seen {
-			missed := t - tr.lastSeen
+			missed := t - math.Max(tr.lastSeen, tr.vouched)
 			limit := tk.opts.MaxAge.Seconds()
 			switch {
 			case !tr.confirmed:
 				limit = math.Min(limit, 0.5) // tentative tracks get little grace
+			case tr.vacantSince >= 0:
+				missed, limit = t-tr.vacantSince, vacantGrace
 			case tr.still:
 				limit = tk.opts.StillAge.Seconds()
 			}
@@ -169,6 +176,26 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	}
 	tk.tracks = live
 	return tk.Tracks()
+}
+
+// Vouch records evidence about confirmed track id at time t that is not a
+// detection, given before the Update for t: the motion detector compared
+// the track's box with the empty background. Present keeps the track alive
+// where it stands (a seated clerk the detector cannot see as a blob); a run
+// of empty findings ends it after vacantGrace unless a detection matches
+// it, instead of the long StillAge.
+func (tk *Tracker) Vouch(id int, t float64, present bool) {
+	for _, tr := range tk.tracks {
+		if tr.id != id || !tr.confirmed {
+			continue
+		}
+		switch {
+		case present:
+			tr.vouched, tr.vacantSince = t, -1
+		case tr.vacantSince < 0:
+			tr.vacantSince = t
+		}
+	}
 }
 
 // match assigns detections js to tracks is, updates matched tracks, marks
@@ -246,6 +273,7 @@ func (tk *Tracker) observe(tr *track, t float64, det Detection, p [2]float64) {
 	tr.h += sizeGain * (float64(d.Dy()) - tr.h)
 	tr.lastSeen = t
 	tr.seen = true
+	tr.vacantSince = -1
 	tr.hits++
 	if tr.hits >= tk.opts.MinHits {
 		tr.confirmed = true
@@ -290,7 +318,7 @@ func (tk *Tracker) birth(t float64, d Detection) {
 		id: tk.nextID,
 		cx: float64(d.Box.Min.X+d.Box.Max.X) / 2, cy: float64(d.Box.Min.Y+d.Box.Max.Y) / 2,
 		w: float64(d.Box.Dx()), h: float64(d.Box.Dy()),
-		lastSeen: t, hits: 1, seen: true,
+		lastSeen: t, hits: 1, seen: true, vacantSince: -1,
 		look: append(Appearance(nil), d.Appearance...),
 	}
 	tr.history = []sample{{t, tr.cx, float64(d.Box.Max.Y)}}

@@ -73,3 +73,7 @@ func parseDuration(s string) (Duration, error) {
 	}
 	return Duration(days + v), nil
 }
+
+// MarshalYAML writes the duration the way it is read, so a configuration
+// built in Go (the demo's) can be saved as a file.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }

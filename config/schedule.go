@@ -255,3 +255,6 @@ func (w *Window) holiday(local time.Time, c *Center) bool {
 	}
 	return false
 }
+
+// MarshalYAML writes the entry the way it is read.
+func (e ScheduleEntry) MarshalYAML() (any, error) { return e.String(), nil }

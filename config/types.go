@@ -19,15 +19,15 @@ type Config struct {
 	Ingest    Ingest     `yaml:"ingest"`
 	Alerts    Alerts     `yaml:"alerts"`
 	Auth      Auth       `yaml:"auth"`
-	Notifiers []Notifier `yaml:"notifiers"`
-	Districts []District `yaml:"districts"`
+	Notifiers []Notifier `yaml:"notifiers,omitempty"`
+	Districts []District `yaml:"districts,omitempty"`
 }
 
 // HTTP is the web UI / API / WHEP listener.
 type HTTP struct {
-	Listen  string `yaml:"listen"`   // host:port, default 127.0.0.1:8080
-	TLSCert string `yaml:"tls_cert"` // PEM path; TLS is on when both are set
-	TLSKey  string `yaml:"tls_key"`
+	Listen  string `yaml:"listen,omitempty"`   // host:port, default 127.0.0.1:8080
+	TLSCert string `yaml:"tls_cert,omitempty"` // PEM path; TLS is on when both are set
+	TLSKey  string `yaml:"tls_key,omitempty"`
 	// MaxBodyBytes bounds every request body (SDP offers, JSON).
 	MaxBodyBytes int `yaml:"max_body_bytes"`
 }
@@ -40,24 +40,24 @@ type WebRTC struct {
 	TCPPort int `yaml:"tcp_port"` // 0 disables ICE-TCP
 	// AdditionalHosts are IPs or host names announced as host candidates in
 	// addition to the interfaces' own addresses (e.g. a NAT's public side).
-	AdditionalHosts []string `yaml:"additional_hosts"`
+	AdditionalHosts []string `yaml:"additional_hosts,omitempty"`
 	// Interfaces restricts gathering to these interface names (empty = all).
-	Interfaces []string `yaml:"interfaces"`
+	Interfaces []string `yaml:"interfaces,omitempty"`
 	// IncludeLoopback announces 127.0.0.1 too, so a viewer on the same host connects.
 	IncludeLoopback bool        `yaml:"include_loopback"`
-	ICEServers      []ICEServer `yaml:"ice_servers"`
+	ICEServers      []ICEServer `yaml:"ice_servers,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server handed to pion.
 type ICEServer struct {
-	URL      string `yaml:"url"`
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	URL      string `yaml:"url,omitempty"`
+	Username string `yaml:"username,omitempty"`
+	Password string `yaml:"password,omitempty"`
 }
 
 // Storage is where events, alerts, users and snapshots live.
 type Storage struct {
-	Path string `yaml:"path"` // SQLite file, default hallwatch.db
+	Path string `yaml:"path,omitempty"` // SQLite file, default hallwatch.db
 }
 
 // Retention says how long stored records are kept; a daily purge enforces it.
@@ -70,9 +70,9 @@ type Retention struct {
 // Detector selects the person detector. Kind "auto" uses yolo when the model
 // files exist and falls back to motion otherwise.
 type Detector struct {
-	Kind           string  `yaml:"kind"`    // auto|yolo|motion
-	Model          string  `yaml:"model"`   // Darknet .cfg
-	Weights        string  `yaml:"weights"` // Darknet .weights
+	Kind           string  `yaml:"kind,omitempty"`    // auto|yolo|motion
+	Model          string  `yaml:"model,omitempty"`   // Darknet .cfg
+	Weights        string  `yaml:"weights,omitempty"` // Darknet .weights
 	InputSize      int     `yaml:"input_size"`
 	ScoreThreshold float64 `yaml:"score_threshold"`
 	NMSThreshold   float64 `yaml:"nms_threshold"`
@@ -99,57 +99,57 @@ type Auth struct {
 	LockoutAttempts int      `yaml:"lockout_attempts"`
 	LockoutDuration Duration `yaml:"lockout_duration"`
 	// MetricsToken, when set, lets a scraper read /metrics without a session.
-	MetricsToken string `yaml:"metrics_token"`
+	MetricsToken string `yaml:"metrics_token,omitempty"`
 }
 
 // Notifier is a webhook target for alerts.
 type Notifier struct {
-	ID     string `yaml:"id"`
-	Kind   string `yaml:"kind"` // webhook|wecom|dingtalk
-	URL    string `yaml:"url"`
-	Secret string `yaml:"secret"` // DingTalk signing secret
+	ID     string `yaml:"id,omitempty"`
+	Kind   string `yaml:"kind,omitempty"` // webhook|wecom|dingtalk
+	URL    string `yaml:"url,omitempty"`
+	Secret string `yaml:"secret,omitempty"` // DingTalk signing secret
 	// Template is a Go text/template for the message text (wecom/dingtalk) or
 	// empty for the default; generic webhooks always get JSON.
-	Template  string   `yaml:"template"`
-	Districts []string `yaml:"districts"` // empty = all
-	Kinds     []string `yaml:"kinds"`     // alert kinds, empty = all
+	Template  string   `yaml:"template,omitempty"`
+	Districts []string `yaml:"districts,omitempty"` // empty = all
+	Kinds     []string `yaml:"kinds,omitempty"`     // alert kinds, empty = all
 	Timeout   Duration `yaml:"timeout"`
 }
 
 // District is one district of the city; it holds street service centers.
 type District struct {
-	ID      string   `yaml:"id"`
-	Name    string   `yaml:"name"`
-	Centers []Center `yaml:"centers"`
+	ID      string   `yaml:"id,omitempty"`
+	Name    string   `yaml:"name,omitempty"`
+	Centers []Center `yaml:"centers,omitempty"`
 }
 
 // Center is one citizen service center (one hall).
 type Center struct {
-	ID       string   `yaml:"id"`
-	Name     string   `yaml:"name"`
-	Timezone string   `yaml:"timezone"` // IANA name, default Asia/Shanghai
-	Holidays []string `yaml:"holidays"` // YYYY-MM-DD, all windows closed
-	Cameras  []Camera `yaml:"cameras"`
+	ID       string   `yaml:"id,omitempty"`
+	Name     string   `yaml:"name,omitempty"`
+	Timezone string   `yaml:"timezone,omitempty"` // IANA name, default Asia/Shanghai
+	Holidays []string `yaml:"holidays,omitempty"` // YYYY-MM-DD, all windows closed
+	Cameras  []Camera `yaml:"cameras,omitempty"`
 
 	loc *time.Location // Timezone, resolved during load
 }
 
 // Camera is one RTSP hall camera.
 type Camera struct {
-	ID        string     `yaml:"id"`
-	Name      string     `yaml:"name"`
-	URL       string     `yaml:"url"`       // rtsp:// or rtsps://, may hold user:pass@
-	Transport string     `yaml:"transport"` // auto|tcp|udp
-	Privacy   []Polygon  `yaml:"privacy_masks"`
-	Analytics *Analytics `yaml:"analytics"` // nil: relayed only, never decoded
+	ID        string     `yaml:"id,omitempty"`
+	Name      string     `yaml:"name,omitempty"`
+	URL       string     `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
+	Transport string     `yaml:"transport,omitempty"` // auto|tcp|udp
+	Privacy   []Polygon  `yaml:"privacy_masks,omitempty"`
+	Analytics *Analytics `yaml:"analytics,omitempty"` // nil: relayed only, never decoded
 }
 
 // Analytics is a camera's analysis: counting lines and service windows.
 type Analytics struct {
-	FPS      float64  `yaml:"fps"`      // analysis rate, default 5
-	Detector string   `yaml:"detector"` // overrides detector.kind for this camera
-	Lines    []Line   `yaml:"lines"`
-	Windows  []Window `yaml:"windows"`
+	FPS      float64  `yaml:"fps"`                // analysis rate, default 5
+	Detector string   `yaml:"detector,omitempty"` // overrides detector.kind for this camera
+	Lines    []Line   `yaml:"lines,omitempty"`
+	Windows  []Window `yaml:"windows,omitempty"`
 }
 
 // Point is a normalised image coordinate [x, y], 0..1, x right, y down.
@@ -160,7 +160,7 @@ type Polygon = geom.Polygon
 
 // Line is a counting line: crossing a→b towards Inside is "in".
 type Line struct {
-	ID     string `yaml:"id"`
+	ID     string `yaml:"id,omitempty"`
 	A      Point  `yaml:"a"`
 	B      Point  `yaml:"b"`
 	Inside Point  `yaml:"inside"`
@@ -168,11 +168,11 @@ type Line struct {
 
 // Window is one service window's staff zone.
 type Window struct {
-	ID          string   `yaml:"id"`
-	Name        string   `yaml:"name"`
+	ID          string   `yaml:"id,omitempty"`
+	Name        string   `yaml:"name,omitempty"`
 	Zone        Polygon  `yaml:"zone"`
-	AbsentAfter Duration `yaml:"absent_after"` // default 60s
-	MinStaff    int      `yaml:"min_staff"`    // default 1
-	Schedule    Schedule `yaml:"schedule"`     // empty = always open
-	Holidays    []string `yaml:"holidays"`     // in addition to the center's
+	AbsentAfter Duration `yaml:"absent_after"`       // default 60s
+	MinStaff    int      `yaml:"min_staff"`          // default 1
+	Schedule    Schedule `yaml:"schedule,omitempty"` // empty = always open
+	Holidays    []string `yaml:"holidays,omitempty"` // in addition to the center's
 }

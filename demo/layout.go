@@ -70,7 +70,7 @@ func (s *Scene) Analytics() *config.Analytics {
 	for i := range s.opts.Windows {
 		a.Windows = append(a.Windows, config.Window{
 			ID:          windowID(i),
-			Name:        fmt.Sprintf("Window %d", i+1),
+			Name:        fmt.Sprintf("%d号窗口", i+1),
 			Zone:        windowZone(i, s.opts.Windows),
 			AbsentAfter: config.Duration(10 * time.Second),
 			MinStaff:    1,

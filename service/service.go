@@ -12,8 +12,11 @@ import (
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/viewer"
 )
 
@@ -24,6 +27,9 @@ const maxViewers = 500
 type Service struct {
 	cfg     *config.Config
 	log     *slog.Logger
+	store   *store.SQLite
+	bus     *eventbus.Bus
+	alerts  *alerts.Manager
 	cameras map[string]*camera
 	order   []*camera
 	engine  *viewer.Engine
@@ -34,21 +40,40 @@ type Service struct {
 
 // camera is everything hallwatch runs for one camera.
 type camera struct {
-	ref    config.CameraRef
-	hub    *ingest.Hub
-	source *ingest.Source
-	relay  *viewer.Relay
+	ref      config.CameraRef
+	hub      *ingest.Hub
+	source   *ingest.Source
+	relay    *viewer.Relay
+	analysis *analysis // nil when the camera has no analytics section
 }
 
-// New prepares the service and opens its listeners, so that Addr is known
-// (and port conflicts reported) before Run.
-func New(cfg *config.Config, log *slog.Logger) (*Service, error) {
-	s := &Service{cfg: cfg, log: log, cameras: map[string]*camera{}}
+// New prepares the service: opens the database, restores open alerts,
+// loads detectors and opens the listeners, so that Addr is known (and
+// port conflicts reported) before Run. Close releases it if Run is never called.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, error) {
+	s := &Service{cfg: cfg, log: log, cameras: map[string]*camera{}, bus: eventbus.New()}
+	if err := s.open(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) open(ctx context.Context) (err error) {
+	cfg, log := s.cfg, s.log
+	if s.store, err = store.Open(ctx, cfg.Storage.Path); err != nil {
+		return err
+	}
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status})
+	if err := s.alerts.Restore(ctx); err != nil {
+		return err
+	}
+	rec := &recorder{store: s.store, alerts: s.alerts, log: log}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
 		relay, err := viewer.NewRelay(ref.Camera.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cam := &camera{
 			ref:    ref,
@@ -56,30 +81,54 @@ func New(cfg *config.Config, log *slog.Logger) (*Service, error) {
 			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
 			relay:  relay,
 		}
+		if ref.Camera.Analytics != nil {
+			id := ref.Camera.ID
+			cam.analysis, err = newAnalysis(ref, cfg, hub, func() ingest.Status { st, _ := s.status(id); return st },
+				rec.record, s.alerts.UpdateWindows, log)
+			if err != nil {
+				return err
+			}
+		}
 		s.cameras[ref.Camera.ID] = cam
 		s.order = append(s.order, cam)
 	}
 
-	engine, err := viewer.NewEngine(iceOptions(cfg.WebRTC))
-	if err != nil {
-		return nil, err
+	if s.engine, err = viewer.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
+		return err
 	}
-	s.engine = engine
-	s.viewers = viewer.NewViewers(engine, s.relayFor, maxViewers, nil)
+	s.viewers = viewer.NewViewers(s.engine, s.relayFor, maxViewers, nil)
 	s.server = viewer.New(viewer.Deps{
 		Log:          log,
 		Config:       cfg,
 		Viewers:      s.viewers,
 		Status:       s.status,
+		Store:        s.store,
+		Alerts:       s.alerts,
+		Bus:          s.bus,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 	})
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		engine.Close()
-		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
-	s.ln = ln
-	return s, nil
+	return nil
+}
+
+// Close releases what New opened; Run does it itself on return.
+func (s *Service) Close() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.engine != nil {
+		s.engine.Close()
+	}
+	for _, cam := range s.order {
+		if cam.analysis != nil {
+			cam.analysis.analyzer.Close()
+		}
+	}
+	if s.store != nil {
+		s.store.Close()
+	}
 }
 
 // Addr is the HTTP listener's address.
@@ -91,7 +140,11 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, cam := range s.order {
 		g.Go(func() error { return cam.source.Run(ctx) })
 		g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
+		if cam.analysis != nil {
+			g.Go(func() error { return cam.analysis.Run(ctx) })
+		}
 	}
+	g.Go(func() error { return s.alerts.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error {
 		<-ctx.Done()
@@ -100,6 +153,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	err := g.Wait()
 	s.engine.Close()
+	s.store.Close()
 	return err
 }
 

@@ -67,7 +67,7 @@ districts:
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
 	}
-	svc, err := New(cfg, log)
+	svc, err := New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

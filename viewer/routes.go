@@ -23,9 +23,10 @@ type Scope struct {
 	District, Center string
 }
 
-// scopeFunc finds a request's scope, e.g. from a camera id in the path; an
-// error (unknown camera, alert…) is answered before the handler runs.
-type scopeFunc func(s *Server, c *fiber.Ctx) (Scope, error)
+// scopeFunc finds the scopes a request touches, e.g. from a camera id in
+// the path or the centers in its query; every one must be allowed. An error
+// (unknown camera, alert…) is answered before the handler runs.
+type scopeFunc func(s *Server, c *fiber.Ctx) ([]Scope, error)
 
 type route struct {
 	method  string
@@ -39,6 +40,16 @@ func (s *Server) routeTable() []route {
 	return []route{
 		{fiber.MethodGet, "/healthz", AccessPublic, nil, s.healthz},
 		{fiber.MethodGet, "/api/cameras", AccessUser, nil, s.cameras},
+		{fiber.MethodGet, "/api/events", AccessUser, centersScope, s.events},
+		{fiber.MethodGet, "/api/counts", AccessCounts, centersScope, s.counts},
+		{fiber.MethodGet, "/api/counts.csv", AccessCounts, centersScope, s.countsCSV},
+		{fiber.MethodGet, "/api/reports/staffing", AccessCounts, centersScope, s.staffing},
+		{fiber.MethodGet, "/api/reports/staffing.csv", AccessCounts, centersScope, s.staffingCSV},
+		{fiber.MethodGet, "/api/alerts", AccessAlerts, centersScope, s.listAlerts},
+		{fiber.MethodGet, "/api/alerts/:id", AccessAlerts, alertScope, s.getAlert},
+		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},
+		{fiber.MethodPost, "/api/alerts/:id/ack", AccessAck, alertScope, s.ackAlert},
+		{fiber.MethodGet, "/api/board", AccessAlerts, centersScope, s.board},
 		{fiber.MethodPost, "/whep/:camera", AccessLive, cameraScope, s.whepOffer},
 		{fiber.MethodPatch, "/whep/:camera/:session", AccessLive, cameraScope, s.whepPatch},
 		{fiber.MethodDelete, "/whep/:camera/:session", AccessLive, cameraScope, s.whepHangup},
@@ -46,12 +57,12 @@ func (s *Server) routeTable() []route {
 }
 
 // cameraScope scopes a request by the :camera path parameter.
-func cameraScope(s *Server, c *fiber.Ctx) (Scope, error) {
+func cameraScope(s *Server, c *fiber.Ctx) ([]Scope, error) {
 	ref, ok := s.deps.Config.Camera(c.Params("camera"))
 	if !ok {
-		return Scope{}, fiber.NewError(fiber.StatusNotFound, "unknown camera "+quote(c.Params("camera")))
+		return nil, fiber.NewError(fiber.StatusNotFound, "unknown camera "+quote(c.Params("camera")))
 	}
-	return Scope{District: ref.District.ID, Center: ref.Center.ID}, nil
+	return []Scope{{District: ref.District.ID, Center: ref.Center.ID}}, nil
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -15,8 +15,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/store"
 )
 
 //go:embed ui
@@ -27,6 +30,7 @@ type Server struct {
 	app    *fiber.App
 	deps   Deps
 	routes []route
+	done   chan struct{} // closed at shutdown: ends live streams
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -36,8 +40,27 @@ type Deps struct {
 	Viewers *Viewers
 	// Status returns a camera's ingest state.
 	Status func(camera string) (ingest.Status, bool)
+	Store  Store
+	Alerts AlertDesk
+	Bus    *eventbus.Bus
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int
+}
+
+// Store is the stored data the API reads.
+type Store interface {
+	Counts(ctx context.Context, q store.CountQuery) ([]store.CountRow, error)
+	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
+	Alert(ctx context.Context, id int64) (store.Alert, error)
+	Snapshot(ctx context.Context, id int64) ([]byte, error)
+	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
+	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+}
+
+// AlertDesk is the live alert side: window boards and acknowledgement.
+type AlertDesk interface {
+	Board(center string) []alerts.WindowView
+	Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error)
 }
 
 // New builds the server and registers every route.
@@ -53,7 +76,7 @@ func New(deps Deps) *Server {
 		DisableStartupMessage: true,
 		ErrorHandler:          jsonErrorHandler,
 	})
-	s := &Server{app: app, deps: deps}
+	s := &Server{app: app, deps: deps, done: make(chan struct{})}
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		app.Add(r.method, r.path, s.guard(r), r.handler)
@@ -75,6 +98,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	close(s.done)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.app.ShutdownWithContext(shutCtx); err != nil {

@@ -23,8 +23,12 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":  {"run the service with a configuration file", runServe},
-		"config": {"check a configuration file: config check FILE", runConfig},
+		"serve":   {"run the service with a configuration file", runServe},
+		"analyze": {"analyse a video file offline: events as JSON Lines", runAnalyze},
+		"eval":    {"measure counting and alert accuracy on annotated clips", runEval},
+		"config":  {"check a configuration file: config check FILE", runConfig},
+		"demo":    {"run a simulated service hall and the service on it", runDemo},
+		"health":  {"probe a running service's /healthz (for container health checks)", runHealth},
 	}
 }
 

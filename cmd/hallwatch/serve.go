@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, err := service.New(cfg, log)
+	svc, err := service.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,216 @@
+// Package alerts runs the alert lifecycle: unstaffed-window alerts from
+// analytics and camera-offline alerts from ingest are stored (with a
+// snapshot), announced to notifiers and live pages, acknowledged by people
+// and resolved when the cause ends. It also keeps each window's live state
+// for the center boards.
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+// Store is the storage the manager needs.
+type Store interface {
+	RaiseAlert(ctx context.Context, a store.AlertRecord) (int64, error)
+	ResolveAlert(ctx context.Context, id int64, at time.Time) error
+	AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error
+	Alert(ctx context.Context, id int64) (store.Alert, error)
+	OpenAlerts(ctx context.Context) ([]store.Alert, error)
+}
+
+// Notice is an alert change worth telling people about.
+type Notice struct {
+	Alert    store.Alert
+	State    string // analytics.AlertRaised or analytics.AlertResolved
+	District *config.District
+	Center   *config.Center
+	Camera   *config.Camera
+	Window   *config.Window // nil for camera_offline
+}
+
+// Options configures a Manager.
+type Options struct {
+	Config *config.Config
+	Store  Store
+	Bus    *eventbus.Bus
+	Log    *slog.Logger
+	// Notify hands a notice to the notifiers; it must not block for long.
+	Notify func(context.Context, Notice) error
+	// Status reports a camera's ingest state, for camera_offline alerts.
+	Status func(camera string) (ingest.Status, bool)
+	Now    func() time.Time
+}
+
+// Manager is the alert lifecycle and the live window board.
+type Manager struct {
+	o Options
+
+	mu      sync.Mutex
+	open    map[alertKey]int64
+	windows map[windowKey]analytics.WindowStatus
+	online  map[string]ingest.State // last camera state published
+}
+
+type alertKey struct{ kind, camera, window string }
+type windowKey struct{ camera, window string }
+
+// New makes a manager; call Restore before use so alerts left open by a
+// previous run are continued, not duplicated.
+func New(o Options) *Manager {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Manager{o: o, open: map[alertKey]int64{}, windows: map[windowKey]analytics.WindowStatus{}, online: map[string]ingest.State{}}
+}
+
+// Restore loads the alerts a previous run left open.
+func (m *Manager) Restore(ctx context.Context) error {
+	open, err := m.o.Store.OpenAlerts(ctx)
+	if err != nil {
+		return fmt.Errorf("alerts: restore open alerts: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range open {
+		m.open[alertKey{a.Kind, a.Camera, a.Window}] = a.ID
+	}
+	return nil
+}
+
+// Record handles one camera's analysis events: unstaffed alerts are raised
+// (with snapshot(window), a JPEG or nil) and resolved, window states feed
+// the board, and every event is published to live pages.
+func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []analytics.Event, snapshot func(window string) []byte) error {
+	var errs []error
+	for _, ev := range evs {
+		switch ev.Type {
+		case analytics.TypeAlert:
+			key := alertKey{ev.Kind, ref.Camera.ID, ev.Window}
+			if ev.State == analytics.AlertRaised {
+				errs = append(errs, m.raise(ctx, ref, key, ev.Time, func() []byte { return snapshot(ev.Window) }))
+			} else {
+				errs = append(errs, m.resolve(ctx, ref, key, ev.Time))
+			}
+		case analytics.TypeWindow:
+			// An alert restored from a previous run is unknown to the
+			// analyzer: resolve it when the window is staffed or closes.
+			if ev.State == analytics.StateStaffed || ev.State == analytics.StateClosed {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{analytics.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
+			}
+		}
+		m.publish(ref, ev.Type, ev.Time, ev)
+	}
+	return errors.Join(errs...)
+}
+
+// UpdateWindows records the analyzer's current window states for boards.
+func (m *Manager) UpdateWindows(camera string, ws []analytics.WindowStatus) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range ws {
+		m.windows[windowKey{camera, w.Window}] = w
+	}
+}
+
+// Ack acknowledges an alert on behalf of user.
+func (m *Manager) Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error) {
+	if err := m.o.Store.AckAlert(ctx, id, user, comment, m.o.Now()); err != nil {
+		return store.Alert{}, err
+	}
+	a, err := m.o.Store.Alert(ctx, id)
+	if err != nil {
+		return store.Alert{}, err
+	}
+	if ref, ok := m.o.Config.Camera(a.Camera); ok {
+		m.publish(ref, "alert", m.o.Now(), alertView(a, "acknowledged"))
+	}
+	return a, nil
+}
+
+func (m *Manager) raise(ctx context.Context, ref config.CameraRef, key alertKey, at time.Time, snapshot func() []byte) error {
+	m.mu.Lock()
+	_, exists := m.open[key]
+	m.mu.Unlock()
+	if exists {
+		return nil // still open from before: one alert per absence
+	}
+	rec := store.AlertRecord{Kind: key.kind, District: ref.District.ID, Center: ref.Center.ID,
+		Camera: key.camera, Window: key.window, RaisedAt: at, Snapshot: snapshot()}
+	id, err := m.o.Store.RaiseAlert(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("alerts: raise %s on %s/%s: %w", key.kind, key.camera, key.window, err)
+	}
+	m.mu.Lock()
+	m.open[key] = id
+	m.mu.Unlock()
+	a := store.Alert{ID: id, Kind: rec.Kind, District: rec.District, Center: rec.Center, Camera: rec.Camera,
+		Window: rec.Window, RaisedAt: at, HasSnapshot: rec.Snapshot != nil}
+	m.o.Log.Info("alert raised", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window)
+	m.publish(ref, "alert", at, alertView(a, analytics.AlertRaised))
+	return m.notify(ctx, ref, a, analytics.AlertRaised)
+}
+
+func (m *Manager) resolve(ctx context.Context, ref config.CameraRef, key alertKey, at time.Time) error {
+	m.mu.Lock()
+	id, ok := m.open[key]
+	delete(m.open, key)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := m.o.Store.ResolveAlert(ctx, id, at); err != nil && !errors.Is(err, store.ErrAlreadyResolved) {
+		return fmt.Errorf("alerts: resolve %d: %w", id, err)
+	}
+	a, err := m.o.Store.Alert(ctx, id)
+	if err != nil {
+		return fmt.Errorf("alerts: read resolved %d: %w", id, err)
+	}
+	m.o.Log.Info("alert resolved", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window, "duration", a.Duration())
+	m.publish(ref, "alert", at, alertView(a, analytics.AlertResolved))
+	return m.notify(ctx, ref, a, analytics.AlertResolved)
+}
+
+func (m *Manager) notify(ctx context.Context, ref config.CameraRef, a store.Alert, state string) error {
+	if m.o.Notify == nil {
+		return nil
+	}
+	n := Notice{Alert: a, State: state, District: ref.District, Center: ref.Center, Camera: ref.Camera}
+	if ref.Camera.Analytics != nil {
+		for i := range ref.Camera.Analytics.Windows {
+			if ref.Camera.Analytics.Windows[i].ID == a.Window {
+				n.Window = &ref.Camera.Analytics.Windows[i]
+			}
+		}
+	}
+	if err := m.o.Notify(ctx, n); err != nil {
+		return fmt.Errorf("alerts: notify alert %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+func (m *Manager) publish(ref config.CameraRef, typ string, at time.Time, data any) {
+	if m.o.Bus == nil {
+		return
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return
+	}
+	m.o.Bus.Publish(eventbus.Message{Type: typ, District: ref.District.ID, Center: ref.Center.ID,
+		Camera: ref.Camera.ID, Time: at, Data: raw})
+}

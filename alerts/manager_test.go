@@ -1,0 +1,207 @@
+package alerts
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+const testConfig = `
+alerts:
+  camera_offline_after: 1m
+districts:
+  - id: d1
+    name: 东城区
+    centers:
+      - id: c1
+        name: 景山中心
+        cameras:
+          - id: hall1
+            name: 大厅
+            url: rtsp://127.0.0.1:8554/hall1
+            analytics:
+              windows:
+                - id: w1
+                  name: 1号窗口
+                  zone: [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3], [0.1, 0.3]]
+                - id: w2
+                  name: 2号窗口
+                  zone: [[0.4, 0.1], [0.6, 0.1], [0.6, 0.3], [0.4, 0.3]]
+`
+
+type rig struct {
+	cfg     *config.Config
+	db      *store.SQLite
+	path    string
+	notices []Notice
+	mu      sync.Mutex
+	status  ingest.Status
+	now     time.Time
+	bus     *eventbus.Bus
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(testConfig), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{cfg: cfg, path: filepath.Join(t.TempDir(), "hw.db"), bus: eventbus.New(),
+		now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	r.open(t)
+	return r
+}
+
+func (r *rig) open(t *testing.T) {
+	t.Helper()
+	db, err := store.Open(context.Background(), r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r.db = db
+}
+
+func (r *rig) manager(t *testing.T) *Manager {
+	t.Helper()
+	m := New(Options{
+		Config: r.cfg, Store: r.db, Bus: r.bus,
+		Notify: func(_ context.Context, n Notice) error {
+			r.mu.Lock()
+			r.notices = append(r.notices, n)
+			r.mu.Unlock()
+			return nil
+		},
+		Status: func(string) (ingest.Status, bool) { return r.status, true },
+		Now:    func() time.Time { return r.now },
+	})
+	if err := m.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (r *rig) ref() config.CameraRef {
+	ref, _ := r.cfg.Camera("hall1")
+	return ref
+}
+
+func alertEvent(window, state string, at time.Time) analytics.Event {
+	return analytics.Event{Type: analytics.TypeAlert, Kind: analytics.KindUnstaffed, Camera: "hall1", Window: window, State: state, Time: at}
+}
+
+func windowEvent(window, state string, at time.Time) analytics.Event {
+	zero := 0
+	return analytics.Event{Type: analytics.TypeWindow, Camera: "hall1", Window: window, State: state, Count: &zero, Time: at}
+}
+
+func noSnapshot(string) []byte { return nil }
+
+func TestUnstaffedAlertLifecycle(t *testing.T) {
+	r := newRig(t)
+	m := r.manager(t)
+	ctx := context.Background()
+	sub := r.bus.Subscribe(100, nil)
+	defer sub.Close()
+	t0 := r.now
+
+	snap := []byte{0xff, 0xd8, 0xff, 0xd9}
+	if err := m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w1", analytics.AlertRaised, t0)},
+		func(w string) []byte { return snap }); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := r.db.OpenAlerts(ctx)
+	if len(open) != 1 || open[0].Window != "w1" || !open[0].HasSnapshot {
+		t.Fatalf("open alerts after raise: %+v", open)
+	}
+	// A second raise for the same window while open is the same absence.
+	m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w1", analytics.AlertRaised, t0.Add(time.Second))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
+		t.Fatalf("duplicate alert stored: %d open", len(open))
+	}
+	if v := m.Board("c1"); len(v) != 2 || !v[0].Alerting || v[0].AlertID != open[0].ID || v[1].Alerting {
+		t.Fatalf("board: %+v", v)
+	}
+
+	a, err := m.Ack(ctx, open[0].ID, "manager1", "backup clerk on the way")
+	if err != nil || a.AckedBy != "manager1" {
+		t.Fatalf("ack: %+v, %v", a, err)
+	}
+	if _, err := m.Ack(ctx, open[0].ID, "manager1", "again"); err == nil {
+		t.Fatal("second ack accepted")
+	}
+
+	resolvedAt := t0.Add(4 * time.Minute)
+	m.Record(ctx, r.ref(), []analytics.Event{windowEvent("w1", analytics.StateStaffed, resolvedAt), alertEvent("w1", analytics.AlertResolved, resolvedAt)}, noSnapshot)
+	got, _ := r.db.Alert(ctx, open[0].ID)
+	if got.Open() || got.Duration() != 4*time.Minute {
+		t.Fatalf("alert after staff returned: open=%v duration=%v", got.Open(), got.Duration())
+	}
+	if len(r.notices) != 2 || r.notices[0].State != analytics.AlertRaised || r.notices[1].State != analytics.AlertResolved ||
+		r.notices[0].Window == nil || r.notices[0].Window.Name != "1号窗口" {
+		t.Fatalf("notices: %+v", r.notices)
+	}
+	var kinds []string
+	for len(sub.C()) > 0 {
+		kinds = append(kinds, (<-sub.C()).Type)
+	}
+	if len(kinds) < 4 {
+		t.Fatalf("live messages %v, want raise, ack, window, resolve at least", kinds)
+	}
+}
+
+func TestOpenAlertSurvivesRestart(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	m := r.manager(t)
+	m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w2", analytics.AlertRaised, r.now)}, noSnapshot)
+	r.db.Close()
+
+	r.open(t) // restart: the new analyzer knows nothing of the alert
+	m2 := r.manager(t)
+	m2.Record(ctx, r.ref(), []analytics.Event{alertEvent("w2", analytics.AlertRaised, r.now.Add(time.Minute))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
+		t.Fatalf("restart duplicated the alert: %d open", len(open))
+	}
+	m2.Record(ctx, r.ref(), []analytics.Event{windowEvent("w2", analytics.StateStaffed, r.now.Add(2*time.Minute))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("restored alert not resolved when staff returned: %+v", open)
+	}
+}
+
+func TestCameraOfflineAlert(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	m := r.manager(t)
+	ref := r.ref()
+	r.status = ingest.Status{State: ingest.StateOffline, Since: r.now}
+	r.now = r.now.Add(59 * time.Second)
+	m.checkCamera(ctx, ref)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatal("camera_offline raised before camera_offline_after")
+	}
+	r.now = r.now.Add(time.Second)
+	m.checkCamera(ctx, ref)
+	open, _ := r.db.OpenAlerts(ctx)
+	if len(open) != 1 || open[0].Kind != analytics.KindCameraOffline {
+		t.Fatalf("open alerts after 1 min offline: %+v", open)
+	}
+	m.checkCamera(ctx, ref) // still offline: no second alert
+	r.status = ingest.Status{State: ingest.StateLive, Since: r.now}
+	r.now = r.now.Add(30 * time.Second)
+	m.checkCamera(ctx, ref)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatal("camera_offline not resolved when the camera came back")
+	}
+	if a, _ := r.db.Alert(ctx, open[0].ID); a.Duration() != 30*time.Second {
+		t.Fatalf("offline alert duration %v, want 30s", a.Duration())
+	}
+}

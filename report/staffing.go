@@ -1,0 +1,134 @@
+// Package report derives the planners' reports from stored events: the
+// daily staffing of each service window (minutes open, minutes unstaffed
+// during opening hours, alerts raised).
+package report
+
+import (
+	"sort"
+	"time"
+
+	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+// WindowDay is one service window's staffing on one local calendar day.
+type WindowDay struct {
+	Center           string  `json:"center"`
+	Camera           string  `json:"camera"`
+	Window           string  `json:"window"`
+	WindowName       string  `json:"window_name"`
+	Day              string  `json:"day"` // YYYY-MM-DD in the center's zone
+	OpenMinutes      float64 `json:"open_minutes"`
+	UnstaffedMinutes float64 `json:"unstaffed_minutes"` // absent while open
+	UnknownMinutes   float64 `json:"unknown_minutes"`   // camera offline or not analysed while open
+	Alerts           int     `json:"alerts"`            // unstaffed alerts raised that day
+}
+
+// StaffingInput is what the report is computed from.
+type StaffingInput struct {
+	Center *config.Center
+	// From and To are local days (any time within them); both included.
+	From, To time.Time
+	// Before holds each window's last state change before From's midnight
+	// (store.LastWindowStates); Events the window events from then on,
+	// oldest first; Alerts the center's alerts raised in the range.
+	Before, Events []store.StoredEvent
+	Alerts         []store.Alert
+	// Now clips today's opening hours: the future is not yet unstaffed.
+	Now time.Time
+}
+
+// Staffing computes the report, one row per window and day, in
+// configuration order then by day.
+func Staffing(in StaffingInput) []WindowDay {
+	loc := in.Center.Location()
+	from := midnight(in.From.In(loc))
+	to := midnight(in.To.In(loc)).AddDate(0, 0, 1)
+	var out []WindowDay
+	for _, cam := range in.Center.Cameras {
+		if cam.Analytics == nil {
+			continue
+		}
+		for i := range cam.Analytics.Windows {
+			w := &cam.Analytics.Windows[i]
+			tl := newTimeline(cam.ID, w.ID, in.Before, in.Events)
+			for day := from; day.Before(to); day = day.AddDate(0, 0, 1) {
+				row := WindowDay{Center: in.Center.ID, Camera: cam.ID, Window: w.ID, WindowName: w.Name, Day: day.Format("2006-01-02")}
+				for _, iv := range w.OpenIntervals(day, in.Center) {
+					start, end := iv[0], iv[1]
+					if end.After(in.Now) {
+						end = in.Now
+					}
+					if !end.After(start) {
+						continue
+					}
+					row.OpenMinutes += end.Sub(start).Minutes()
+					row.UnstaffedMinutes += tl.time(analytics.StateAbsent, start, end).Minutes()
+					row.UnknownMinutes += tl.time(analytics.StateUnknown, start, end).Minutes()
+				}
+				next := day.AddDate(0, 0, 1)
+				for _, a := range in.Alerts {
+					if a.Kind == analytics.KindUnstaffed && a.Camera == cam.ID && a.Window == w.ID &&
+						!a.RaisedAt.Before(day) && a.RaisedAt.Before(next) {
+						row.Alerts++
+					}
+				}
+				out = append(out, row)
+			}
+		}
+	}
+	return out
+}
+
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+// timeline is one window's states over time: state i holds from at[i]
+// until at[i+1]. Before the first change the state is unknown.
+type timeline struct {
+	at     []time.Time
+	states []string
+}
+
+func newTimeline(camera, window string, before, events []store.StoredEvent) *timeline {
+	tl := &timeline{}
+	var evs []store.StoredEvent
+	for _, group := range [][]store.StoredEvent{before, events} {
+		for _, e := range group {
+			if e.Type == analytics.TypeWindow && e.Camera == camera && e.Window == window {
+				evs = append(evs, e)
+			}
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
+	for _, e := range evs {
+		tl.at = append(tl.at, e.Time)
+		tl.states = append(tl.states, e.State)
+	}
+	return tl
+}
+
+// time returns how long the window was in state within [start, end).
+func (tl *timeline) time(state string, start, end time.Time) time.Duration {
+	var total time.Duration
+	cur, curFrom := analytics.StateUnknown, start
+	for i, at := range tl.at {
+		if !at.After(start) {
+			cur = tl.states[i]
+			continue
+		}
+		if !at.Before(end) {
+			break
+		}
+		if cur == state {
+			total += at.Sub(curFrom)
+		}
+		cur, curFrom = tl.states[i], at
+	}
+	if cur == state {
+		total += end.Sub(curFrom)
+	}
+	return total
+}

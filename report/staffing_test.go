@@ -1,0 +1,93 @@
+package report
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+const cfgYAML = `
+districts:
+  - id: d1
+    name: 东城区
+    centers:
+      - id: c1
+        name: 景山
+        holidays: [2026-11-28]
+        cameras:
+          - id: hall
+            name: 大厅
+            url: rtsp://127.0.0.1/x
+            analytics:
+              windows:
+                - id: w1
+                  name: 1号窗口
+                  zone: [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3], [0.1, 0.3]]
+                  schedule: ["mon-fri 09:00-12:00", "mon-fri 13:30-17:30"]
+`
+
+func TestStaffingMinutes(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(cfgYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, center, _ := cfg.Center("c1")
+	loc := center.Location()
+	at := func(d, hh, mm int) time.Time { return time.Date(2026, 11, d, hh, mm, 0, 0, loc) }
+	win := func(tm time.Time, state string) store.StoredEvent {
+		return store.StoredEvent{Event: analytics.Event{Type: analytics.TypeWindow, Camera: "hall", Window: "w1", State: state, Time: tm.UTC()}}
+	}
+	in := StaffingInput{
+		Center: center, From: at(26, 10, 0), To: at(28, 10, 0), Now: at(30, 0, 0),
+		// Staffed since the day before; on the 26th absent 10:00-10:30
+		// and 11:50-14:00 (over the lunch break), unknown 16:00-16:15.
+		Before: []store.StoredEvent{win(at(25, 17, 0), analytics.StateStaffed)},
+		Events: []store.StoredEvent{
+			win(at(26, 10, 0), analytics.StateAbsent), win(at(26, 10, 30), analytics.StateStaffed),
+			win(at(26, 11, 50), analytics.StateAbsent), win(at(26, 14, 0), analytics.StateStaffed),
+			win(at(26, 16, 0), analytics.StateUnknown), win(at(26, 16, 15), analytics.StateStaffed),
+		},
+		Alerts: []store.Alert{
+			{Kind: analytics.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 10, 1).UTC()},
+			{Kind: analytics.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 51).UTC()},
+			{Kind: analytics.KindCameraOffline, Camera: "hall", RaisedAt: at(26, 16, 2).UTC()},
+		},
+	}
+	rows := Staffing(in)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3 days", len(rows))
+	}
+	// 26th (Thursday): open 3h + 4h = 420 min; absent 30 + 10 (to 12:00)
+	// + 30 (13:30-14:00) = 70 min; unknown 15 min.
+	want := []WindowDay{
+		{Day: "2026-11-26", OpenMinutes: 420, UnstaffedMinutes: 70, UnknownMinutes: 15, Alerts: 2},
+		{Day: "2026-11-27", OpenMinutes: 420},
+		{Day: "2026-11-28"}, // holiday (and Saturday)
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.Day != w.Day || r.OpenMinutes != w.OpenMinutes || r.UnstaffedMinutes != w.UnstaffedMinutes ||
+			r.UnknownMinutes != w.UnknownMinutes || r.Alerts != w.Alerts {
+			t.Errorf("row %d = %+v, want %+v", i, r, w)
+		}
+	}
+
+	// Today is clipped at now: the afternoon has not happened yet.
+	in.Now = at(27, 12, 0)
+	if r := Staffing(in)[1]; r.OpenMinutes != 180 {
+		t.Errorf("today's open minutes %v at noon, want 180", r.OpenMinutes)
+	}
+}
+
+func TestStaffingUnknownBeforeAnyEvent(t *testing.T) {
+	cfg, _ := config.Parse("t.yaml", []byte(cfgYAML), nil)
+	_, center, _ := cfg.Center("c1")
+	at := time.Date(2026, 11, 26, 0, 0, 0, 0, center.Location())
+	rows := Staffing(StaffingInput{Center: center, From: at, To: at, Now: at.AddDate(0, 0, 2)})
+	if len(rows) != 1 || rows[0].UnknownMinutes != 420 || rows[0].UnstaffedMinutes != 0 {
+		t.Fatalf("a window never analysed: %+v", rows)
+	}
+}
