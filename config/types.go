@@ -28,6 +28,9 @@ type HTTP struct {
 	Listen  string `yaml:"listen,omitempty"`   // host:port, default 127.0.0.1:8080
 	TLSCert string `yaml:"tls_cert,omitempty"` // PEM path; TLS is on when both are set
 	TLSKey  string `yaml:"tls_key,omitempty"`
+	// PublicURL is how people reach hallwatch (https://hallwatch.example.gov.cn),
+	// for links in notifications; empty leaves links out.
+	PublicURL string `yaml:"public_url,omitempty"`
 	// MaxBodyBytes bounds every request body (SDP offers, JSON).
 	MaxBodyBytes int `yaml:"max_body_bytes"`
 }

@@ -26,6 +26,11 @@ func (c *checker) http(h *HTTP) {
 	if h.TLSKey != "" {
 		c.file("http.tls_key", h.TLSKey)
 	}
+	if h.PublicURL != "" {
+		if u, err := url.Parse(h.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			c.fail("http.public_url", "want an http:// or https:// address without credentials, such as https://hallwatch.example.gov.cn")
+		}
+	}
 	c.atLeast("http.max_body_bytes", h.MaxBodyBytes, 1024)
 }
 

@@ -270,6 +270,8 @@ func TestParseErrors(t *testing.T) {
 				`t.yaml:3: http.tls_cert: file "$DIR/c.pem" does not exist`,
 				`t.yaml:4: http.tls_key: file "$DIR/k.pem" does not exist`,
 			}},
+		{"public url not http", edit(t, "127.0.0.1:8080\n", "127.0.0.1:8080\n  public_url: ftp://hw.example.cn\n"),
+			[]string{`t.yaml:3: http.public_url: want an http:// or https:// address without credentials, such as https://hallwatch.example.gov.cn`}},
 		{"max body too small", edit(t, "127.0.0.1:8080\n", "127.0.0.1:8080\n  max_body_bytes: 100\n"),
 			[]string{`t.yaml:3: http.max_body_bytes: must be at least 1024, got 100`}},
 
