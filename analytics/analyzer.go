@@ -194,26 +194,38 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 // visitors' upper bodies overlap the clerks' zone in the image while their
 // feet stay on their own side, and a fading motion blob that lost its legs
 // would count too. A seated clerk's "feet" are the bottom of the visible box
-// (the desk edge), so staff zones are drawn over that area.
+// (the desk edge), so staff zones are drawn over that area. A moving track
+// neither seen nor vouched for longer than zoneGrace no longer counts: its
+// feet stay where it was last seen, and someone who walked out of view is
+// not there.
 func (a *Analyzer) countIn(zone geom.Polygon) int {
 	n := 0
 	for _, tr := range a.tracks {
-		if tr.Confirmed && zone.Contains(tr.Feet) {
+		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet) {
 			n++
 		}
 	}
 	return n
 }
 
-// hold picks the tracks whose feet are in a window zone, still or not,
-// tentative or confirmed: the background model must not learn them
-// (selective update), or a clerk who sits down fades within seconds (within
-// a few frames while MOG2 is young), before the tracker could confirm them
-// or call them still. It records their ids and returns their boxes.
+// zoneGrace is how long a moving track, unseen, still counts in a zone:
+// longer than a detector's usual dropouts, shorter than MaxAge.
+const zoneGrace = 0.7
+
+// hold picks the tracks whose feet are in a window zone and that stand or
+// move slowly, tentative or confirmed: the background model must not learn
+// them (selective update), or a clerk who sits down fades within seconds
+// (within a few frames while MOG2 is young), before the tracker could
+// confirm them or call them still. People walking through are left to the
+// background model, which tells them from their shadows. It records the
+// held tracks' ids and returns their boxes.
 func (a *Analyzer) hold() []image.Rectangle {
 	a.held = a.held[:0]
 	var boxes []image.Rectangle
 	for _, tr := range a.tracks {
+		if tr.Confirmed && !tr.Still && !tr.Stopped {
+			continue
+		}
 		for _, w := range a.windows {
 			if w.zone.Contains(tr.Feet) {
 				a.held = append(a.held, tr.ID)

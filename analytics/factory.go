@@ -44,27 +44,30 @@ func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, 
 		}
 		return y, DetectorChoice{Kind: KindYOLO, Reason: source + " is yolo", BirthScore: birth}, nil
 	case KindMotion:
-		return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, Reason: source + " is motion"}, nil
+		return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, Reason: source + " is motion", BirthScore: motionBirthScore}, nil
 	case KindAuto:
 		for _, p := range []string{d.Model, d.Weights} {
 			if p == "" {
-				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
 					Reason: "auto: no yolo model configured (detector.model/detector.weights), using motion"}, nil
 			}
 			if _, err := os.Stat(p); err != nil {
-				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
 					Reason: fmt.Sprintf("auto: yolo model file unavailable (%v), using motion", err)}, nil
 			}
 		}
 		y, birth, err := newYOLOFromConfig(d)
 		if err != nil {
-			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion,
+			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
 				Reason: fmt.Sprintf("auto: yolo model does not load (%v), using motion", err)}, nil
 		}
 		return y, DetectorChoice{Kind: KindYOLO, Reason: fmt.Sprintf("auto: model %s found", d.Weights), BirthScore: birth}, nil
 	}
 	return nil, DetectorChoice{}, fmt.Errorf("%s %q: want auto, yolo or motion", source, kind)
 }
+
+// motionBirthScore lets whole blobs start tracks, weak ones only extend them.
+const motionBirthScore = (1 + WeakBlobScore) / 2
 
 // newYOLOFromConfig loads the model. The detector keeps boxes down to half
 // the configured score threshold (not below 0.2) for the tracker's second
@@ -113,7 +116,7 @@ func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.
 		Camera:         cam.ID,
 		Analytics:      cam.Analytics,
 		Detector:       d,
-		Tracker:        TrackerOptions{BirthScore: choice.BirthScore},
+		Tracker:        TrackerOptions{BirthScore: choice.BirthScore, WeakExtendsTentative: choice.Kind == KindMotion},
 		ResolveConfirm: alerts.ResolveConfirm.D(),
 		Open:           open,
 	})

@@ -55,19 +55,19 @@ func (o MotionOptions) withDefaults() MotionOptions {
 // HeldPresent tells whether each box still differs from it: the evidence
 // that keeps a motionless clerk's track alive, or ends it once they left.
 type Motion struct {
-	opts   MotionOptions
-	mog    gocv.BackgroundSubtractorMOG2
-	ref    gocv.Mat // float32 BGR running average of background pixels
-	ref8   gocv.Mat
-	small  gocv.Mat
-	input  gocv.Mat
-	mask   gocv.Mat
-	open   gocv.Mat // morphology kernels
-	close  gocv.Mat
+	opts    MotionOptions
+	mog     gocv.BackgroundSubtractorMOG2
+	ref     gocv.Mat // float32 BGR running average of background pixels
+	ref8    gocv.Mat
+	small   gocv.Mat
+	input   gocv.Mat
+	mask    gocv.Mat
+	open    gocv.Mat // morphology kernels
+	close   gocv.Mat
 	held    []image.Rectangle // full-resolution boxes to keep as foreground
 	present []bool            // per held box: occupied in the last frame
-	scale  float64           // full-resolution pixels per small pixel
-	inited bool
+	scale   float64           // full-resolution pixels per small pixel
+	inited  bool
 }
 
 // NewMotion returns a motion detector.
@@ -122,7 +122,8 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	m.present = m.present[:0]
 
 	m.small.CopyTo(&m.input)
-	for _, r := range held {
+	for _, hb := range held {
+		r := hb.area
 		if r.Empty() {
 			continue
 		}
@@ -134,8 +135,8 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	}
 	m.mog.Apply(m.input, &m.mask)
 	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
-	for _, r := range held {
-		m.present = append(m.present, !r.Empty() && m.diffInto(r) >= heldPresentShare)
+	for _, hb := range held {
+		m.present = append(m.present, !hb.box.Empty() && m.diffInto(hb) >= heldPresentShare)
 	}
 	m.learnReference(held)
 
@@ -149,32 +150,54 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 		r := gocv.BoundingRect(contours.At(i))
 		a := float64(r.Dx() * r.Dy())
 		aspect := float64(r.Dy()) / float64(max(r.Dx(), 1))
-		if a < m.opts.MinArea*area || a > m.opts.MaxArea*area || aspect < m.opts.MinAspect || aspect > m.opts.MaxAspect {
+		if a < m.opts.MinArea*area*weakArea || a > m.opts.MaxArea*area || aspect < m.opts.MinAspect || aspect > m.opts.MaxAspect {
 			continue
+		}
+		score := float32(1)
+		if a < m.opts.MinArea*area {
+			score = WeakBlobScore
 		}
 		full := image.Rect(int(float64(r.Min.X)*m.scale), int(float64(r.Min.Y)*m.scale),
 			int(float64(r.Max.X)*m.scale), int(float64(r.Max.Y)*m.scale))
-		dets = append(dets, Detection{Box: clipRect(full, w, h), Score: 1})
+		dets = append(dets, Detection{Box: clipRect(full, w, h), Score: score})
 	}
 	return dets, nil
 }
 
+// Blobs down to weakArea of MinArea are reported with WeakBlobScore: they
+// only extend tracks (set the tracker's BirthScore above it). MOG2 takes a
+// darker shade of the background for a shadow, so dark trousers on a grey
+// floor vanish and leave the shirt and head; such a person stays tracked,
+// and new tracks still need a whole blob.
+const (
+	weakArea      = 0.6
+	WeakBlobScore = 0.5
+)
+
+// heldBox is a held box in the small frame, and the area around it that
+// the background model does not learn: wide enough for the arms and a
+// sway, and for the blob of a person whose box came from a smaller blob.
+type heldBox struct{ box, area image.Rectangle }
+
 // heldSmall maps the held boxes to the small frame, one per held box (empty
 // when it lies outside the frame).
-func (m *Motion) heldSmall(sw, sh int) []image.Rectangle {
-	out := make([]image.Rectangle, len(m.held))
+func (m *Motion) heldSmall(sw, sh int) []heldBox {
+	out := make([]heldBox, len(m.held))
 	for i, b := range m.held {
-		out[i] = clipRect(image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
-			int(float64(b.Max.X)/m.scale+0.5), int(float64(b.Max.Y)/m.scale+0.5)), sw, sh)
+		r := image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
+			int(float64(b.Max.X)/m.scale+0.5), int(float64(b.Max.Y)/m.scale+0.5))
+		pad := image.Pt(max(1, r.Dx()/4), max(1, r.Dy()/10))
+		out[i] = heldBox{clipRect(r, sw, sh), clipRect(image.Rectangle{r.Min.Sub(pad), r.Max.Add(pad)}, sw, sh)}
 	}
 	return out
 }
 
-// diffInto marks as foreground the pixels of r that differ from the
-// reference by more than heldDiff in any colour channel, and returns their
-// share of r. The largest channel, not the grey level of the difference:
-// a navy jacket over a dark chair differs mostly in blue.
-func (m *Motion) diffInto(r image.Rectangle) float64 {
+// diffInto marks as foreground the pixels of the held area that differ
+// from the reference by more than heldDiff in any colour channel, and
+// returns their share of the box. The largest channel, not the grey level
+// of the difference: a navy jacket over a dark chair differs mostly in blue.
+func (m *Motion) diffInto(hb heldBox) float64 {
+	r := hb.area
 	cur := m.small.Region(r)
 	ref := m.ref8.Region(r)
 	diff := gocv.NewMat()
@@ -195,25 +218,27 @@ func (m *Motion) diffInto(r image.Rectangle) float64 {
 	dst := m.mask.Region(r)
 	gocv.BitwiseOr(dst, fg, &dst)
 	dst.Close()
-	return float64(gocv.CountNonZero(fg)) / float64(r.Dx()*r.Dy())
+	in := fg.Region(hb.box.Sub(r.Min))
+	defer in.Close()
+	return float64(gocv.CountNonZero(in)) / float64(hb.box.Dx()*hb.box.Dy())
 }
 
 // heldDiff is the colour difference (0-255, largest channel) from the
 // reference background that makes a held pixel foreground: above sensor
 // noise and compression artefacts, below a dark person on a dark chair.
-const heldDiff = 24
+const heldDiff = 20
 
 // learnReference blends background pixels (not foreground, not held) into
 // the reference.
-func (m *Motion) learnReference(held []image.Rectangle) {
+func (m *Motion) learnReference(held []heldBox) {
 	bg := gocv.NewMat()
 	defer bg.Close()
 	gocv.BitwiseNot(m.mask, &bg)
-	for _, r := range held {
-		if r.Empty() {
+	for _, hb := range held {
+		if hb.area.Empty() {
 			continue
 		}
-		reg := bg.Region(r)
+		reg := bg.Region(hb.area)
 		reg.SetTo(gocv.NewScalar(0, 0, 0, 0))
 		reg.Close()
 	}

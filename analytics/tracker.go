@@ -19,6 +19,11 @@ type TrackerOptions struct {
 	MinHits int
 	// MaxAge is how long a moving track survives without detections.
 	MaxAge time.Duration
+	// WeakExtendsTentative lets detections under BirthScore extend tentative
+	// tracks too, not only confirmed ones: the motion detector's weak blobs
+	// are the same people as its whole ones (a shirt whose trousers MOG2
+	// took for a shadow), not a network's unsure guesses.
+	WeakExtendsTentative bool
 	// StillAge is how long a confirmed track that stood still survives
 	// without detections: a seated clerk the detector misses for a while.
 	// Evidence from Vouch replaces it where the detector can give some.
@@ -44,9 +49,14 @@ type Track struct {
 	Box       image.Rectangle // pixels, as last observed (not extrapolated)
 	Feet      geom.Point      // bottom-centre, median of the last 3 boxes, normalised 0..1
 	Confirmed bool
-	Still     bool    // has not moved for a while
-	Seen      bool    // matched a detection in the last update
-	Missed    float64 // seconds since the last matched detection
+	Still     bool // has not moved for a while
+	// Stopped: the feet stayed within stopSpread box heights over the
+	// last stopWindow, a quicker and stricter judgement than Still.
+	Stopped bool
+	Seen    bool // matched a detection in the last update
+	// Vouched is true when Vouch found the box occupied for the last update.
+	Vouched bool
+	Missed  float64 // seconds since the last matched detection
 }
 
 // Tracker associates detections across frames: constant-velocity
@@ -96,6 +106,8 @@ const (
 	stillWindow     = 2.0  // seconds of history judged for stillness
 	stillSpread     = 0.25 // max movement within the window, in box heights
 	vacantGrace     = 0.5  // seconds a vouched-empty track survives without detections
+	stopWindow      = 0.6  // seconds of history judged for a stop
+	stopSpread      = 0.1  // max distance from the last feet within it, in box heights
 	maxPredictFor   = 1.0  // seconds of constant-velocity extrapolation while unseen
 	lookWeight      = 1.0  // weight of the appearance distance in the matching cost
 	maxLookDistance = 0.8  // appearance distance above which a pair never matches
@@ -140,14 +152,15 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	claimed := make([]bool, len(dets))
 	// Stage 1: every track against confident detections.
 	unmatched := tk.match(t, all, high, dets, pred, claimed, false)
-	// Stage 2: confirmed tracks left over against weak detections, strict gate.
-	var confirmed []int
+	// Stage 2: confirmed (or all) tracks left over against weak detections,
+	// strict gate.
+	var second []int
 	for _, i := range unmatched {
-		if tk.tracks[i].confirmed {
-			confirmed = append(confirmed, i)
+		if tk.tracks[i].confirmed || tk.opts.WeakExtendsTentative {
+			second = append(second, i)
 		}
 	}
-	tk.match(t, confirmed, low, dets, pred, claimed, true)
+	tk.match(t, second, low, dets, pred, claimed, true)
 	// New tracks from confident detections nobody claimed.
 	for _, j := range high {
 		if !claimed[j] && !tk.overlapsConfirmed(dets[j].Box, pred) {
@@ -163,7 +176,7 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 			switch {
 			case !tr.confirmed:
 				limit = math.Min(limit, 0.5) // tentative tracks get little grace
-			case tr.vacantSince >= 0:
+			case tr.vacantSince >= 0 && tr.still:
 				missed, limit = t-tr.vacantSince, vacantGrace
 			case tr.still:
 				limit = tk.opts.StillAge.Seconds()
@@ -343,6 +356,30 @@ func (tr *track) feet() (float64, float64) {
 	return median(xs), median(ys)
 }
 
+// stopped reports whether the matched feet of the last stopWindow seconds
+// (at least three, spanning most of it) lie within stopSpread box heights
+// of each other.
+func (tr *track) stopped() bool {
+	n := len(tr.history)
+	if n < 3 || tr.h <= 0 {
+		return false
+	}
+	last := tr.history[n-1]
+	k := n - 1
+	for k > 0 && tr.history[k-1].t >= last.t-stopWindow {
+		k--
+	}
+	if n-k < 3 || last.t-tr.history[k].t < stopWindow*0.8 {
+		return false
+	}
+	for _, s := range tr.history[k:] {
+		if math.Hypot(s.x-last.x, s.y-last.y) > stopSpread*tr.h {
+			return false
+		}
+	}
+	return true
+}
+
 func median(v []float64) float64 {
 	sort.Float64s(v)
 	n := len(v)
@@ -363,8 +400,8 @@ func (tk *Tracker) Tracks() []Track {
 			feet = geom.Point{fx / float64(tk.size.X), fy / float64(tk.size.Y)}
 		}
 		out = append(out, Track{
-			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still,
-			Seen: tr.seen, Missed: tk.now - tr.lastSeen,
+			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped(),
+			Seen: tr.seen, Vouched: tr.vouched == tk.now, Missed: tk.now - tr.lastSeen,
 		})
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -37,6 +38,9 @@ type Options struct {
 	FPS      float64
 	Out      io.Writer // the tables
 	Progress io.Writer // per-clip progress lines; nil for none
+	// NoDemo leaves out the simulated hall (DemoScenarios), which the
+	// motion detector is otherwise scored on first; it needs no test data.
+	NoDemo bool
 }
 
 // Report is the outcome for one detector.
@@ -44,13 +48,14 @@ type Report struct {
 	Detector     string
 	PETSCrossing Score
 	TUDCrossing  Score
-	Z2Alerts     Score   // raise and resolve events of z2
-	Z2RaiseDelay float64 // mean seconds a matched raise came after the truth
-	Z2MaxDelay   float64 // largest such delay
-	Z2Raised     int     // ground-truth raises matched
-	Z2Truth      int     // ground-truth raises
-	BusyAlerts   int     // alerts raised on the always-occupied zone (all false)
-	Frames       int     // frames analysed over all clips
+	Z2Alerts     Score        // raise and resolve events of z2
+	Z2RaiseDelay float64      // mean seconds a matched raise came after the truth
+	Z2MaxDelay   float64      // largest such delay
+	Z2Raised     int          // ground-truth raises matched
+	Z2Truth      int          // ground-truth raises
+	BusyAlerts   int          // alerts raised on the always-occupied zone (all false)
+	Demo         []DemoReport // motion only: the simulated hall, unless NoDemo
+	Frames       int          // frames analysed over all clips
 	Elapsed      time.Duration
 }
 
@@ -64,7 +69,8 @@ func (r Report) FPS() float64 {
 
 // Run evaluates each detector on PETS09-S2L1 (line v400, zones z2 and busy)
 // and TUD-Stadtmitte (line v480) through analytics.AnalyzeFile, printing a
-// table per detector to o.Out.
+// table per detector to o.Out. With the motion detector it first scores the
+// simulated hall (DemoScenarios, no test data needed) unless o.NoDemo.
 func Run(ctx context.Context, o Options) ([]Report, error) {
 	if o.TestdataDir == "" {
 		o.TestdataDir = TestdataDir()
@@ -81,6 +87,17 @@ func Run(ctx context.Context, o Options) ([]Report, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	var demos []DemoReport
+	if !o.NoDemo && slices.Contains(o.Detectors, analytics.KindMotion) {
+		for _, sc := range DemoScenarios {
+			r, err := RunDemo(ctx, sc)
+			if err != nil {
+				return nil, err
+			}
+			demos = append(demos, r)
+		}
+		printDemo(o.Out, demos)
+	}
 	pets, err := LoadSequence(filepath.Join(o.TestdataDir, "pets09-s2l1"))
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w (set HALLWATCH_TESTDATA to the test data folder)", err)
@@ -94,6 +111,9 @@ func Run(ctx context.Context, o Options) ([]Report, error) {
 		r, err := runDetector(ctx, o, kind, pets, tud)
 		if err != nil {
 			return reports, err
+		}
+		if kind == analytics.KindMotion {
+			r.Demo = demos
 		}
 		reports = append(reports, r)
 		r.print(o.Out, o)
@@ -262,4 +282,26 @@ func (r Report) print(w io.Writer, o Options) {
 	fmt.Fprintf(w, "zone z2: %d of %d raises matched, raise delay mean %+.2f s, max %+.2f s\n", r.Z2Raised, r.Z2Truth, r.Z2RaiseDelay, r.Z2MaxDelay)
 	fmt.Fprintf(w, "zone busy (occupied throughout per gt.txt): %d false unstaffed alerts\n", r.BusyAlerts)
 	fmt.Fprintf(w, "speed: %d frames analysed in %.1f s = %.1f frames/s\n", r.Frames, r.Elapsed.Seconds(), r.FPS())
+}
+
+// printDemo writes the simulated hall's table: door crossings, unstaffed
+// alerts and time staffed windows were wrongly reported absent.
+func printDemo(w io.Writer, demos []DemoReport) {
+	fmt.Fprintf(w, "\nsimulated hall (demo package), detector motion, analysed at %d fps\n", DemoAnalysisFPS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tcheck\ttruth\tfound\tfalse\tmissed\tP\tR\tF1")
+	for _, d := range demos {
+		for _, c := range []struct {
+			name string
+			s    Score
+		}{{"demo door crossings (±1.5 s)", d.Crossings}, {"demo alerts, raise+resolve (±2 s)", d.Alerts}} {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\n", d.Scenario, c.name,
+				c.s.TP+c.s.FN, c.s.TP, c.s.FP, c.s.FN, c.s.Precision(), c.s.Recall(), c.s.F1())
+		}
+	}
+	tw.Flush()
+	for _, d := range demos {
+		fmt.Fprintf(w, "%s: staffed windows reported absent %.1f of %.1f s (still clerk %.1f of %.1f s)\n",
+			d.Scenario, d.WrongAbsent, d.Seated, d.StillWrongAbsent, d.StillSeated)
+	}
 }

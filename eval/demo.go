@@ -1,0 +1,312 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/avcodec"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/demo"
+)
+
+// DemoScenario is a run of the simulated hall (package demo) through the
+// analyzer as the live service runs it: the scene's own analytics config,
+// its detector (motion) and the service's default resolve_confirm.
+type DemoScenario struct {
+	Name     string
+	Scene    demo.SceneOptions
+	Duration time.Duration // simulated time
+	// Codec sends every frame through the demo camera's H.264 encoder and a
+	// decoder first, as the live path does over RTSP.
+	Codec bool
+}
+
+// DemoScenarios are the runs `hallwatch eval` prints and the tests hold to
+// thresholds. Clerks walk in after opening as in `hallwatch demo` (a motion
+// detector cannot see people who were there before its first frame).
+var DemoScenarios = []DemoScenario{
+	{Name: "seed 1, default timings, H.264", Duration: 5 * time.Minute, Codec: true,
+		Scene: demo.SceneOptions{Seed: 1, ClerksArrive: demo.Range{Min: time.Second, Max: 5 * time.Second}}},
+	{Name: "seed 2, frequent absences", Duration: 4 * time.Minute, Scene: demo.SceneOptions{Seed: 2,
+		ClerksArrive:      demo.Range{Min: time.Second, Max: 5 * time.Second},
+		ClerkAway:         demo.Range{Min: 12 * time.Second, Max: 30 * time.Second},
+		ClerkAwayInterval: demo.Range{Min: 30 * time.Second, Max: 80 * time.Second}}},
+	{Name: "seed 3, frequent absences, noise", Duration: 4 * time.Minute, Scene: demo.SceneOptions{Seed: 3, Noise: 6,
+		ClerksArrive:      demo.Range{Min: time.Second, Max: 5 * time.Second},
+		ClerkAway:         demo.Range{Min: 12 * time.Second, Max: 30 * time.Second},
+		ClerkAwayInterval: demo.Range{Min: 30 * time.Second, Max: 80 * time.Second}}},
+}
+
+// DemoAnalysisFPS is the rate the demo camera is analysed at (its config's
+// analytics.fps): every third frame of the 15 fps scene.
+const DemoAnalysisFPS = 5
+
+// DemoResolveConfirm is the service's default alerts.resolve_confirm, which
+// `hallwatch demo` runs with.
+const DemoResolveConfirm = 5 * time.Second
+
+// DemoReport is the outcome of one scenario.
+type DemoReport struct {
+	Scenario  string
+	Crossings Score // door line, same direction within CrossingTolerance
+	Alerts    Score // unstaffed raise and resolve events within AlertTolerance
+	Raised    int   // ground-truth raises matched
+	Truth     int   // ground-truth raises
+	// MaxRaiseDelay is the largest |predicted - truth| time of a matched raise.
+	MaxRaiseDelay float64
+	// WrongAbsent is the time (seconds, at the analysis rate) windows were
+	// reported not staffed while a clerk had been seated there for longer
+	// than resolve_confirm plus AlertTolerance; StillWrongAbsent is the part
+	// of it at the window of the clerk who never moves.
+	WrongAbsent, StillWrongAbsent float64
+	// Seated is the time clerks were seated (same counting), for scale.
+	Seated, StillSeated float64
+	Frames              int // frames analysed
+	Elapsed             time.Duration
+	// Misses describes each unmatched truth and false prediction, e.g.
+	// "w2 raised at 35.2 s missed" or "door in at 80.1 s false".
+	Misses []string
+}
+
+// RunDemo plays a scenario through the analyzer and scores it against the
+// scene's ground truth.
+func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
+	r := DemoReport{Scenario: sc.Name}
+	scene, err := demo.NewScene(sc.Scene)
+	if err != nil {
+		return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+	}
+	opts := scene.Options()
+	cfg := scene.Analytics()
+	det, choice, err := analytics.NewDetector(config.Default().Detector, cfg.Detector)
+	if err != nil {
+		return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+	}
+	an, err := analytics.NewAnalyzer(analytics.AnalyzerOptions{Camera: "demo", Analytics: cfg, Detector: det,
+		Tracker:        analytics.TrackerOptions{BirthScore: choice.BirthScore, WeakExtendsTentative: choice.Kind == analytics.KindMotion},
+		ResolveConfirm: DemoResolveConfirm})
+	if err != nil {
+		det.Close()
+		return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+	}
+	defer an.Close()
+	var codec *roundTrip
+	if sc.Codec {
+		if codec, err = newRoundTrip(opts); err != nil {
+			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+		}
+		defer codec.close()
+	}
+
+	// Truth counts up to the end of the scenario; the analysis runs on for
+	// the matching tolerance so that events due at the end can be found.
+	end := int(math.Round(sc.Duration.Seconds() * float64(opts.FPS)))
+	frames := end + int(math.Ceil(math.Max(CrossingTolerance, AlertTolerance)*float64(opts.FPS)))
+	every := max(1, int(math.Round(float64(opts.FPS)/DemoAnalysisFPS)))
+	fps := float64(opts.FPS)
+	counts := map[string][]int{} // per window, per frame (index frame-1)
+	var truthCross, predCross []Item
+	predAlerts := map[string][]Item{}
+	seatedSince := map[string]int{} // window -> first frame of the current occupied run; absent = empty
+	settle := int(math.Round((DemoResolveConfirm.Seconds() + AlertTolerance) * fps))
+	still := ""
+	if opts.StillClerk > 0 {
+		still = cfg.Windows[opts.StillClerk-1].ID
+	}
+	start := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
+	mat := gocv.NewMat()
+	defer mat.Close()
+	began := time.Now()
+	for f := 1; f <= frames; f++ {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		img, truth := scene.Step()
+		for _, e := range truth {
+			switch e.Type {
+			case demo.TruthCrossing:
+				if e.Frame <= end {
+					truthCross = append(truthCross, Item{Frame: e.Frame, Label: e.Direction})
+				}
+			case demo.TruthWindow:
+				if e.Count > 0 {
+					if _, ok := seatedSince[e.Window]; !ok {
+						seatedSince[e.Window] = f
+					}
+				} else {
+					delete(seatedSince, e.Window)
+				}
+			}
+		}
+		for _, w := range cfg.Windows {
+			n := 0
+			if _, ok := seatedSince[w.ID]; ok {
+				n = 1
+			}
+			counts[w.ID] = append(counts[w.ID], n)
+		}
+		if codec != nil {
+			if img, err = codec.pass(img, f); err != nil {
+				return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
+			}
+		}
+		if (f-1)%every != 0 {
+			continue
+		}
+		if err := toMat(img, &mat); err != nil {
+			return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
+		}
+		t := float64(f-1) / fps
+		evs, err := an.Process(mat, f, t, start.Add(time.Duration(t*float64(time.Second))))
+		if err != nil {
+			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+		}
+		r.Frames++
+		for _, e := range evs {
+			switch {
+			case e.Type == analytics.TypeCrossing:
+				predCross = append(predCross, Item{Frame: e.Frame, Label: e.Direction})
+			case e.Type == analytics.TypeAlert && e.Kind == analytics.KindUnstaffed:
+				predAlerts[e.Window] = append(predAlerts[e.Window], Item{Frame: e.Frame, Label: e.State})
+			}
+		}
+		dt := float64(every) / fps
+		for _, st := range an.Windows() {
+			if f > end {
+				break
+			}
+			since, ok := seatedSince[st.Window]
+			if !ok || f-since < settle {
+				continue
+			}
+			r.Seated += dt
+			if st.Window == still {
+				r.StillSeated += dt
+			}
+			if st.State != analytics.StateStaffed {
+				r.WrongAbsent += dt
+				if st.Window == still {
+					r.StillWrongAbsent += dt
+				}
+			}
+		}
+	}
+	r.Elapsed = time.Since(began)
+
+	r.Crossings, r.Misses = matchUpTo(end, "door", truthCross, predCross, int(math.Round(CrossingTolerance*fps)), fps)
+	rule := PresenceRule{MinStaff: 1, ResolveConfirm: DemoResolveConfirm.Seconds()}
+	for _, w := range cfg.Windows {
+		rule.AbsentAfter = w.AbsentAfter.D().Seconds()
+		truth := alertItems(ExpectedAlerts(counts[w.ID][:end], fps, rule))
+		pred := predAlerts[w.ID]
+		s, m := matchUpTo(end, w.ID, truth, pred, int(math.Round(AlertTolerance*fps)), fps)
+		r.Alerts = r.Alerts.Add(s)
+		r.Misses = append(r.Misses, m...)
+		_, pairs := Match(truth, pred, int(math.Round(AlertTolerance*fps)))
+		for _, p := range pairs {
+			if truth[p.Truth].Label == analytics.AlertRaised {
+				r.Raised++
+				r.MaxRaiseDelay = math.Max(r.MaxRaiseDelay, math.Abs(float64(pred[p.Pred].Frame-truth[p.Truth].Frame))/fps)
+			}
+		}
+		for _, t := range truth {
+			if t.Label == analytics.AlertRaised {
+				r.Truth++
+			}
+		}
+	}
+	return r, nil
+}
+
+// matchUpTo matches truth (all up to frame end) with pred (which may go on
+// past end), leaving out of the score the predictions after end that match
+// nothing, and describes each miss, e.g. "w2 raised at 35.2 s missed" or
+// "door in at 80.1 s false".
+func matchUpTo(end int, what string, truth, pred []Item, tolerance int, fps float64) (Score, []string) {
+	s, pairs := Match(truth, pred, tolerance)
+	usedT := make([]bool, len(truth))
+	usedP := make([]bool, len(pred))
+	for _, p := range pairs {
+		usedT[p.Truth], usedP[p.Pred] = true, true
+	}
+	var out []string
+	for i, t := range truth {
+		if !usedT[i] {
+			out = append(out, fmt.Sprintf("%s %s at %.1f s missed", what, t.Label, float64(t.Frame-1)/fps))
+		}
+	}
+	for i, p := range pred {
+		switch {
+		case usedP[i]:
+		case p.Frame > end:
+			s.FP--
+		default:
+			out = append(out, fmt.Sprintf("%s %s at %.1f s false", what, p.Label, float64(p.Frame-1)/fps))
+		}
+	}
+	return s, out
+}
+
+// toMat copies a packed BGR image into mat.
+func toMat(img *avcodec.Image, mat *gocv.Mat) error {
+	if img.Stride != 3*img.Width {
+		return fmt.Errorf("image stride %d: want packed rows (%d)", img.Stride, 3*img.Width)
+	}
+	m, err := gocv.NewMatFromBytes(img.Height, img.Width, gocv.MatTypeCV8UC3, img.Data)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	m.CopyTo(mat)
+	return nil
+}
+
+// roundTrip encodes frames as the demo camera does and decodes them.
+type roundTrip struct {
+	enc *avcodec.Encoder
+	dec *avcodec.Decoder
+	img avcodec.Image
+}
+
+func newRoundTrip(o demo.SceneOptions) (*roundTrip, error) {
+	// The demo camera's settings (demo.CameraSpec defaults).
+	enc, err := avcodec.NewEncoder(avcodec.EncoderOptions{Width: o.Width, Height: o.Height, FPS: o.FPS,
+		GOP: 2 * o.FPS, BitrateKbps: 1500, Preset: "ultrafast"})
+	if err != nil {
+		return nil, err
+	}
+	dec, err := avcodec.NewDecoder(avcodec.CodecH264)
+	if err != nil {
+		enc.Close()
+		return nil, err
+	}
+	return &roundTrip{enc: enc, dec: dec}, nil
+}
+
+func (rt *roundTrip) pass(img *avcodec.Image, frame int) (*avcodec.Image, error) {
+	nalus, _, err := rt.enc.Encode(img, int64(frame-1))
+	if err != nil {
+		return nil, err
+	}
+	got, err := rt.dec.Decode(nalus)
+	if err != nil {
+		return nil, err
+	}
+	if !got {
+		return nil, fmt.Errorf("decoder returned no picture")
+	}
+	if err := rt.dec.Frame(&rt.img); err != nil {
+		return nil, err
+	}
+	return &rt.img, nil
+}
+
+func (rt *roundTrip) close() {
+	rt.enc.Close()
+	rt.dec.Close()
+}
