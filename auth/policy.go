@@ -147,9 +147,9 @@ type UserScope struct {
 
 var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// ValidSlug reports whether id has the form of a district, center or
+// validSlug reports whether id has the form of a district, center or
 // camera id (lower-case letters, digits, '-', '_'; at most 63 bytes).
-func ValidSlug(id string) bool { return slug.MatchString(id) }
+func validSlug(id string) bool { return slug.MatchString(id) }
 
 // CheckRoleScope validates a role and the shape of its scope: admins have
 // none (they see everything), district supervisors only districts, center
@@ -163,7 +163,7 @@ func CheckRoleScope(role string, sc UserScope) error {
 		ids  []string
 	}{{"districts", sc.Districts}, {"centers", sc.Centers}} {
 		for i, id := range l.ids {
-			if !ValidSlug(id) {
+			if !validSlug(id) {
 				return fmt.Errorf("%s[%d] %q is not an id (lower-case letters, digits, '-', '_')", l.what, i, id)
 			}
 			if slices.Index(l.ids, id) != i {

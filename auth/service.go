@@ -150,9 +150,6 @@ func New(st Store, opts Options) *Service {
 	}
 }
 
-// SessionTTL is how long an idle session lasts.
-func (s *Service) SessionTTL() time.Duration { return s.opts.SessionTTL }
-
 // Run purges expired sessions hourly until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)

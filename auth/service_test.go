@@ -213,13 +213,13 @@ func TestTokens(t *testing.T) {
 		t.Errorf("token of a disabled user: %v", err)
 	}
 	r.svc.ChangeUser(ctx, Actor{}, u.ID, UserChange{Disabled: ptr(false)})
-	if err := r.svc.RevokeToken(ctx, Actor{Name: "admin"}, info.ID); err != nil {
+	if _, err := r.svc.RevokeToken(ctx, Actor{Name: "admin"}, info.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.svc.Token(ctx, secret); !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("revoked token: %v", err)
 	}
-	if err := r.svc.RevokeToken(ctx, Actor{}, 999); !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.svc.RevokeToken(ctx, Actor{}, 999); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoking an unknown token: %v", err)
 	}
 	ts, _ := r.svc.Tokens(ctx)

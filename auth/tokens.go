@@ -48,20 +48,21 @@ func (s *Service) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	return out, nil
 }
 
-// RevokeToken revokes token id at once: the next request with it is refused.
-func (s *Service) RevokeToken(ctx context.Context, by Actor, id int64) error {
+// RevokeToken revokes token id at once (the next request with it is
+// refused) and returns what it was.
+func (s *Service) RevokeToken(ctx context.Context, by Actor, id int64) (TokenInfo, error) {
 	ts, err := s.Tokens(ctx)
 	if err != nil {
-		return err
+		return TokenInfo{}, err
 	}
 	for _, t := range ts {
 		if t.ID == id {
 			if err := s.st.RevokeToken(ctx, id, s.opts.Now()); err != nil {
-				return err
+				return TokenInfo{}, err
 			}
 			s.audit(ctx, by, "token_revoke", t.User, fmt.Sprintf("token %d %q", t.ID, t.Name))
-			return nil
+			return t, nil
 		}
 	}
-	return fmt.Errorf("token %d: %w", id, store.ErrNotFound)
+	return TokenInfo{}, fmt.Errorf("token %d: %w", id, store.ErrNotFound)
 }

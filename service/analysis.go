@@ -40,8 +40,8 @@ type analysis struct {
 	log      *slog.Logger
 
 	decoded, analysed, decodeErrors, processErrors atomic.Uint64
-	mu                                           sync.Mutex
-	lag                                          time.Duration // receive → analysed, last frame
+	mu                                             sync.Mutex
+	lag                                            time.Duration // receive → analysed, last frame
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,

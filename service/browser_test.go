@@ -27,6 +27,7 @@ func TestBrowserPlaysLiveWall(t *testing.T) {
 	ctx := browser.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
+	browserLogin(ctx, t, r.base, "test-admin", "test-admin-password")
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(r.base+"/"),
 		chromedp.WaitVisible(`button.cam[data-camera="hall1"]`),

@@ -13,9 +13,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/viewer"
 )
@@ -25,17 +27,19 @@ const maxViewers = 500
 
 // Service is a running hallwatch.
 type Service struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	store   *store.SQLite
-	bus     *eventbus.Bus
-	alerts  *alerts.Manager
-	cameras map[string]*camera
-	order   []*camera
-	engine  *viewer.Engine
-	viewers *viewer.Viewers
-	server  *viewer.Server
-	ln      net.Listener
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.SQLite
+	bus      *eventbus.Bus
+	alerts   *alerts.Manager
+	notifier *notify.Dispatcher
+	auth     *auth.Service
+	cameras  map[string]*camera
+	order    []*camera
+	engine   *viewer.Engine
+	viewers  *viewer.Viewers
+	server   *viewer.Server
+	ln       net.Listener
 }
 
 // camera is everything hallwatch runs for one camera.
@@ -64,7 +68,10 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if s.store, err = store.Open(ctx, cfg.Storage.Path); err != nil {
 		return err
 	}
-	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status})
+	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
+		return err
+	}
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert})
 	if err := s.alerts.Restore(ctx); err != nil {
 		return err
 	}
@@ -96,7 +103,11 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if s.engine, err = viewer.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
 		return err
 	}
-	s.viewers = viewer.NewViewers(s.engine, s.relayFor, maxViewers, nil)
+	authOpts := auth.OptionsFrom(cfg.Auth)
+	authOpts.Log = log
+	s.auth = auth.New(s.store, authOpts)
+	// The server exists before any session can end.
+	s.viewers = viewer.NewViewers(s.engine, s.relayFor, maxViewers, func(v viewer.ViewerSession) { s.server.ViewerEnded(v) })
 	s.server = viewer.New(viewer.Deps{
 		Log:          log,
 		Config:       cfg,
@@ -106,6 +117,8 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Alerts:       s.alerts,
 		Bus:          s.bus,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Auth:         s.auth,
+		Audit:        s.store,
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
@@ -131,6 +144,10 @@ func (s *Service) Close() {
 	}
 }
 
+// Auth is the account service: serve creates the first admin with it, the
+// demo its ready-made users.
+func (s *Service) Auth() *auth.Service { return s.auth }
+
 // Addr is the HTTP listener's address.
 func (s *Service) Addr() net.Addr { return s.ln.Addr() }
 
@@ -145,7 +162,9 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 	g.Go(func() error { return s.alerts.Run(ctx) })
+	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
+	g.Go(func() error { return s.auth.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
 		s.viewers.Close()

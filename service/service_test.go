@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/internal/leakcheck"
 	"github.com/hallwatch/hallwatch/internal/testcam"
@@ -24,6 +25,8 @@ type rig struct {
 	base   string
 	cancel context.CancelFunc
 	done   chan error
+	// admin carries an admin's API token: every API and WHEP request needs one.
+	admin http.Header
 }
 
 func freeUDPPort(t *testing.T) int {
@@ -75,7 +78,23 @@ districts:
 	r := &rig{svc: svc, base: "http://" + svc.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- svc.Run(ctx) }()
 	t.Cleanup(r.stop)
+	r.admin = adminToken(t, svc)
 	return r
+}
+
+// adminToken creates an admin and an API token for it.
+func adminToken(t *testing.T, svc *Service) http.Header {
+	t.Helper()
+	ctx := context.Background()
+	u, err := svc.Auth().EnsureUser(ctx, "test-admin", auth.RoleAdmin, auth.UserScope{}, "test-admin-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := svc.Auth().CreateToken(ctx, auth.Actor{Name: "test"}, u.ID, "service test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
 func (r *rig) stop() {
@@ -94,7 +113,9 @@ func (w *testWriter) Write(p []byte) (int, error) {
 // cameraState fetches /api/cameras and returns the camera's status object.
 func (r *rig) cameraState(t *testing.T, id string) map[string]any {
 	t.Helper()
-	resp, err := http.Get(r.base + "/api/cameras")
+	req, _ := http.NewRequest(http.MethodGet, r.base+"/api/cameras", nil)
+	req.Header = r.admin.Clone()
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,11 +172,11 @@ func TestLiveRelayFromGStreamerCamera(t *testing.T) {
 
 	ctx := context.Background()
 	var loc1, loc2 string
-	v1, err := whepclient.Connect(ctx, whepclient.HTTP(http.DefaultClient, r.base+"/whep/hall1", nil, &loc1), whepclient.Options{})
+	v1, err := whepclient.Connect(ctx, whepclient.HTTP(http.DefaultClient, r.base+"/whep/hall1", r.admin, &loc1), whepclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2, err := whepclient.Connect(ctx, whepclient.HTTP(http.DefaultClient, r.base+"/whep/hall1", nil, &loc2), whepclient.Options{})
+	v2, err := whepclient.Connect(ctx, whepclient.HTTP(http.DefaultClient, r.base+"/whep/hall1", r.admin, &loc2), whepclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +198,7 @@ func TestLiveRelayFromGStreamerCamera(t *testing.T) {
 	}
 	// Hang up one viewer with DELETE; the other keeps playing.
 	req, _ := http.NewRequest(http.MethodDelete, r.base+loc1, nil)
+	req.Header = r.admin.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE %s: %v %v", loc1, resp.Status, err)

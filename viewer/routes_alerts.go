@@ -124,6 +124,7 @@ func (s *Server) ackAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window)
 	return c.JSON(s.alertJSON(acked))
 }
 

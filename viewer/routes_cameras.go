@@ -59,7 +59,7 @@ func newStatusView(st ingest.Status) statusView {
 }
 
 // cameras lists the district → center → camera tree with live states,
-// limited to what the caller may see.
+// limited to the cameras the caller may watch (none for planners).
 func (s *Server) cameras(c *fiber.Ctx) error {
 	out := []districtView{}
 	for _, d := range s.deps.Config.Districts {
@@ -67,7 +67,7 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 		for _, ctr := range d.Centers {
 			cv := centerView{ID: ctr.ID, Name: ctr.Name, Cameras: []cameraView{}}
 			for _, cam := range ctr.Cameras {
-				if !s.canSeeCamera(c, cam.ID) {
+				if !s.allowed(c, AccessLive, Scope{District: d.ID, Center: ctr.ID}) {
 					continue
 				}
 				st, _ := s.deps.Status(cam.ID)
@@ -83,7 +83,3 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"districts": out})
 }
-
-// canSeeCamera is the scope filter for list results; until access control
-// lands every logged-in user sees every camera.
-func (s *Server) canSeeCamera(c *fiber.Ctx, camera string) bool { return true }

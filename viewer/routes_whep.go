@@ -2,9 +2,12 @@ package viewer
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hallwatch/hallwatch/auth"
 )
 
 // whepOffer is WHEP's POST: SDP offer in, 201 + answer + session Location out.
@@ -12,6 +15,9 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 	ct, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || ct != "application/sdp" {
 		return jsonError(c, fiber.StatusUnsupportedMediaType, "WHEP offer must be sent as Content-Type: application/sdp")
+	}
+	if n := len(c.Body()); n > maxOfferBytes {
+		return jsonError(c, fiber.StatusRequestEntityTooLarge, fmt.Sprintf("SDP offer is %d bytes, limit %d", n, maxOfferBytes))
 	}
 	camera := c.Params("camera")
 	id, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, userName(c), string(c.Body()))
@@ -28,6 +34,10 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
 		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")
 	}
+	s.watchers.add(id, watcher{remote: c.IP(), tokenID: principal(c).TokenID})
+	if _, live := s.deps.Viewers.Session(id); !live {
+		s.watchers.take(id) // it ended already (logout, shutdown): don't keep its entry
+	}
 	c.Location("/whep/" + camera + "/" + id)
 	c.Set(fiber.HeaderContentType, "application/sdp")
 	return c.Status(fiber.StatusCreated).SendString(answer)
@@ -39,7 +49,13 @@ func (s *Server) whepPatch(c *fiber.Ctx) error {
 	return jsonError(c, fiber.StatusMethodNotAllowed, "trickle ICE is not supported; the answer holds all candidates")
 }
 
+// whepHangup is WHEP's DELETE; only the session's user (or an admin) may
+// end it.
 func (s *Server) whepHangup(c *fiber.Ctx) error {
+	p := principal(c)
+	if v, ok := s.deps.Viewers.Session(c.Params("session")); ok && v.User != p.Name && p.Role != auth.RoleAdmin {
+		return jsonError(c, fiber.StatusNotFound, ErrNoSession.Error())
+	}
 	if err := s.deps.Viewers.Hangup(c.Params("camera"), c.Params("session")); err != nil {
 		return jsonError(c, fiber.StatusNotFound, err.Error())
 	}

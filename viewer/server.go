@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
@@ -31,6 +32,12 @@ type Server struct {
 	deps   Deps
 	routes []route
 	done   chan struct{} // closed at shutdown: ends live streams
+	// secure: TLS is configured; cookies get the Secure flag.
+	secure bool
+	// watchers remembers each WHEP session's client, for its audit entry.
+	watchers watchers
+	// ends is closed per user on logout or loss of access: ends streams.
+	ends userEnds
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -45,6 +52,10 @@ type Deps struct {
 	Bus    *eventbus.Bus
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int
+	// Auth authenticates requests and manages accounts.
+	Auth *auth.Service
+	// Audit is where actions are recorded and read back by admins.
+	Audit AuditLog
 }
 
 // Store is the stored data the API reads.
@@ -74,9 +85,14 @@ func New(deps Deps) *Server {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
-		ErrorHandler:          jsonErrorHandler,
+		ErrorHandler:          jsonErrorHandler(deps.Log),
+		// Values from Params, Query, Get… stay valid after the handler:
+		// fasthttp reuses its buffers otherwise, and a WHEP session keeps
+		// its camera id for its lifetime.
+		Immutable: true,
 	})
-	s := &Server{app: app, deps: deps, done: make(chan struct{})}
+	s := &Server{app: app, deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	app.Use(s.recoverPanics, s.securityHeaders)
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		app.Add(r.method, r.path, s.guard(r), r.handler)
@@ -91,6 +107,14 @@ func New(deps Deps) *Server {
 
 // Run serves on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if s.secure {
+		tlsLn, err := s.tlsListener(ln)
+		if err != nil {
+			return err
+		}
+		ln = tlsLn
+	}
+	go s.sweepAccess(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
@@ -104,6 +128,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.app.ShutdownWithContext(shutCtx); err != nil {
 		return err
 	}
+	// Shutdown closes only the listeners Serve has registered; if ctx ended
+	// before Serve got that far, Accept would wait forever.
+	ln.Close()
 	<-errc
 	return nil
 }
@@ -116,11 +143,16 @@ func jsonError(c *fiber.Ctx, status int, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"error": msg})
 }
 
-func jsonErrorHandler(c *fiber.Ctx, err error) error {
-	status := fiber.StatusInternalServerError
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		status = fe.Code
+// jsonErrorHandler answers handler errors: a *fiber.Error's message is
+// meant for the client; anything else is logged and answered vaguely, so
+// internal details (paths, SQL) stay in the log.
+func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			return jsonError(c, fe.Code, fe.Message)
+		}
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
 	}
-	return jsonError(c, status, err.Error())
 }

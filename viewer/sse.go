@@ -41,14 +41,19 @@ func (s *Server) events(c *fiber.Ctx) error {
 		}
 		allowed[ref.center.ID] = kinds
 	}
+	ended := s.accessEnded(c) // logout, disabled, role change: the stream stops
 	sub := s.deps.Bus.Subscribe(256, func(m eventbus.Message) bool { return allowed[m.Center][m.Type] })
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
+	// The server's write timeout is one deadline for a whole response: a
+	// stream moves it on before every write instead.
+	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(fasthttp.StreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()
 		beat := time.NewTicker(sseHeartbeat)
 		defer beat.Stop()
+		conn.SetWriteDeadline(time.Now().Add(2 * sseHeartbeat))
 		w.WriteString(": hallwatch live events\n\n")
 		if w.Flush() != nil {
 			return
@@ -56,6 +61,8 @@ func (s *Server) events(c *fiber.Ctx) error {
 		for {
 			select {
 			case <-s.done:
+				return
+			case <-ended:
 				return
 			case <-beat.C:
 				w.WriteString(": keep-alive\n\n")
@@ -71,6 +78,7 @@ func (s *Server) events(c *fiber.Ctx) error {
 				w.Write(data)
 				w.WriteString("\n\n")
 			}
+			conn.SetWriteDeadline(time.Now().Add(2 * sseHeartbeat))
 			if w.Flush() != nil {
 				return // client gone
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,9 @@ type ViewerSession struct {
 	Camera  string
 	User    string
 	Started time.Time
-	Ended   time.Time
+	// Connected is when media could flow; zero if ICE/DTLS never completed.
+	Connected time.Time
+	Ended     time.Time
 }
 
 // Viewers negotiates and tracks WHEP sessions.
@@ -55,6 +58,7 @@ type session struct {
 	pc        *webrtc.PeerConnection
 	closeOnce sync.Once
 	done      chan struct{}
+	ended     chan struct{} // closed after the peer closed and onEnd returned
 }
 
 // NewViewers makes the WHEP session manager. relay resolves a camera id to
@@ -87,7 +91,7 @@ func (v *Viewers) Offer(ctx context.Context, camera, user, offer string) (id, an
 	}
 	s := &session{
 		info: ViewerSession{ID: newSessionID(), Camera: camera, User: user, Started: time.Now()},
-		pc:   pc, done: make(chan struct{}),
+		pc:   pc, done: make(chan struct{}), ended: make(chan struct{}),
 	}
 	tr, err := pc.AddTransceiverFromTrack(relay.Track(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
@@ -99,6 +103,11 @@ func (v *Viewers) Offer(ctx context.Context, camera, user, offer string) (id, an
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
+			v.mu.Lock()
+			if s.info.Connected.IsZero() {
+				s.info.Connected = time.Now()
+			}
+			v.mu.Unlock()
 			relay.Activate(ssrc)
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			v.end(s)
@@ -136,17 +145,46 @@ func (v *Viewers) Offer(ctx context.Context, camera, user, offer string) (id, an
 	return s.info.ID, pc.LocalDescription().SDP, nil
 }
 
+// Offer limits: a browser's offer is a few KiB with a handful of sections.
+const (
+	maxOfferBytes    = 64 << 10
+	maxOfferSections = 16
+)
+
 // checkOffer rejects offers that cannot lead to a video session before any
-// ICE work is done.
+// ICE work is done: too big, not SDP, too many sections, no ICE
+// credentials or DTLS fingerprint, no H.264 video.
 func checkOffer(offer string) error {
+	if len(offer) > maxOfferBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrBadOffer, len(offer), maxOfferBytes)
+	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
-	for _, m := range sd.MediaDescriptions {
-		if m.MediaName.Media == "video" {
-			return nil
+	if n := len(sd.MediaDescriptions); n > maxOfferSections {
+		return fmt.Errorf("%w: %d media sections, limit %d", ErrBadOffer, n, maxOfferSections)
+	}
+	hasAttr := func(m *sdp.MediaDescription, key string) bool {
+		_, inMedia := m.Attribute(key)
+		_, inSession := sd.Attribute(key)
+		return inMedia || inSession
+	}
+	for i, m := range sd.MediaDescriptions {
+		if m.MediaName.Media != "video" {
+			continue
 		}
+		for _, key := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+			if !hasAttr(m, key) {
+				return fmt.Errorf("%w: video section %d has no a=%s", ErrBadOffer, i, key)
+			}
+		}
+		for _, a := range m.Attributes {
+			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " H264/") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: video section %d offers no H.264, the only codec the relay sends", ErrBadOffer, i)
 	}
 	return fmt.Errorf("%w: no video media section", ErrBadOffer)
 }
@@ -211,6 +249,15 @@ func (v *Viewers) CloseUser(user string) {
 	}
 }
 
+// Sessions describes the live sessions.
+func (v *Viewers) Sessions() []ViewerSession {
+	var out []ViewerSession
+	for _, s := range v.list(func(*session) bool { return true }) {
+		out = append(out, s.info)
+	}
+	return out
+}
+
 // Count returns the number of sessions.
 func (v *Viewers) Count() int {
 	v.mu.Lock()
@@ -218,10 +265,15 @@ func (v *Viewers) Count() int {
 	return len(v.sessions)
 }
 
-// Close ends every session.
+// Close ends every session and waits for their onEnd callbacks (the
+// audit of who watched must be written before the store closes).
 func (v *Viewers) Close() {
-	for _, s := range v.list(func(*session) bool { return true }) {
+	sessions := v.list(func(*session) bool { return true })
+	for _, s := range sessions {
 		v.end(s)
+	}
+	for _, s := range sessions {
+		<-s.ended
 	}
 }
 
@@ -247,9 +299,12 @@ func (v *Viewers) end(s *session) {
 		v.mu.Unlock()
 		// Close from a fresh goroutine: end may run inside a pion callback.
 		go func() {
+			defer close(s.ended)
 			s.pc.Close()
 			if v.onEnd != nil {
+				v.mu.Lock()
 				info := s.info
+				v.mu.Unlock()
 				info.Ended = time.Now()
 				v.onEnd(info)
 			}

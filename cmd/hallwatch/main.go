@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"config":  {"check a configuration file: config check FILE", runConfig},
 		"demo":    {"run a simulated service hall and the service on it", runDemo},
 		"health":  {"probe a running service's /healthz (for container health checks)", runHealth},
+		"user":    {"manage web UI accounts: user add|list|passwd|disable", runUser},
 	}
 }
 

@@ -30,7 +30,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log.Info("hallwatch serving", "url", fmt.Sprintf("http://%s/", svc.Addr()), "cameras", len(cfg.Cameras()))
+	if name, pw, err := svc.Auth().Bootstrap(ctx); err != nil {
+		svc.Close()
+		return err
+	} else if name != "" {
+		// Shown once, on stdout only (not the log): it must be changed at first login.
+		fmt.Fprintf(stdout, "first start: created administrator %q with password %s\nlog in and choose a new password; this one is not shown again\n", name, pw)
+	}
+	scheme := "http"
+	if cfg.HTTP.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("hallwatch serving", "url", fmt.Sprintf("%s://%s/", scheme, svc.Addr()), "cameras", len(cfg.Cameras()))
 	if err := svc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -4,7 +4,7 @@
 const I18N = {
   zh: {
     "app.title": "服务大厅监管",
-    "nav.wall": "实时画面", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.admin": "管理",
+    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.admin": "管理",
     "nav.logout": "退出", "lang.switch": "English",
     "wall.empty": "从左侧选择摄像机观看实时画面。",
     "wall.close": "关闭",
@@ -15,7 +15,7 @@ const I18N = {
   },
   en: {
     "app.title": "Service hall watch",
-    "nav.wall": "Live wall", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.admin": "Admin",
+    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.admin": "Admin",
     "nav.logout": "Log out", "lang.switch": "中文",
     "wall.empty": "Choose a camera on the left to watch it live.",
     "wall.close": "Close",
@@ -85,14 +85,57 @@ function fmtTime(iso) {
   return new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
 }
 
+addMessages({
+  "role.admin": "管理员", "role.district_supervisor": "区级督查", "role.center_manager": "中心负责人", "role.planner": "规划人员",
+}, {
+  "role.admin": "admin", "role.district_supervisor": "district supervisor", "role.center_manager": "center manager", "role.planner": "planner",
+});
+
+// NAV is the top bar: each link with the access it needs (/api/me's access).
+const NAV = [
+  ["/", "nav.wall", "live"],
+  ["/alerts.html", "nav.alerts", "alerts"],
+  ["/board.html", "nav.board", "alerts"],
+  ["/planner.html", "nav.planner", "counts"],
+  ["/admin.html", "nav.admin", "admin"],
+];
+
+let whoamiRequest = null;
+
+// whoami returns the logged-in user (/api/me), fetched once per page.
+function whoami() {
+  if (!whoamiRequest) whoamiRequest = api("/api/me");
+  return whoamiRequest;
+}
+
+async function logout() {
+  try { await api("/api/logout", { method: "POST" }); } catch (_) { /* gone already */ }
+  location.href = "/login.html";
+}
+
+// topbar shows the links the user's role may use (the server enforces the
+// same), the user and a logout button.
 function topbar() {
   const bar = document.getElementById("topbar");
   if (!bar) return;
+  const who = el("span", { class: "who" }, el("span", { class: "name" }), " · ", el("span", { class: "role" }));
   bar.replaceChildren(
     el("strong", { "data-i18n": "app.title" }),
-    el("a", { href: "/", "data-i18n": "nav.wall" }),
+    ...NAV.map(([href, key, access]) => el("a", { href, "data-i18n": key, "data-access": access, hidden: "" })),
     el("button", { class: "link", id: "lang", onclick: () => setLang(lang === "zh" ? "en" : "zh"), "data-i18n": "lang.switch" }),
+    who,
+    el("button", { class: "link", id: "logout", onclick: logout, "data-i18n": "nav.logout" }),
   );
+  whoami().then((me) => {
+    if (me.must_change_password) {
+      location.href = "/login.html?change=1&next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    bar.querySelectorAll("a[data-access]").forEach((a) => { a.hidden = !me.access[a.dataset.access]; });
+    who.querySelector(".name").textContent = me.display_name || me.name;
+    who.querySelector(".role").dataset.i18n = "role." + me.role;
+    applyI18n(bar);
+  }).catch(() => { /* api() sends 401s to the login page */ });
 }
 
 document.addEventListener("DOMContentLoaded", () => { topbar(); applyI18n(); });

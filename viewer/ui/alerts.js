@@ -1,0 +1,83 @@
+// Open alerts of every center of a district (/alerts.html?district=ID, or
+// of all the user's centers), newest first, live over Server-Sent Events.
+"use strict";
+
+addMessages({
+  "alerts.title": "告警", "alerts.district": "辖区", "alerts.all": "全部辖区",
+  "alerts.centers": "各服务中心", "alerts.open": "未处理告警", "alerts.none": "当前没有未处理的告警。",
+  "alerts.ok": "正常", "alerts.count": "{n} 条告警", "alerts.board": "窗口看板",
+}, {
+  "alerts.title": "Alerts", "alerts.district": "District", "alerts.all": "All districts",
+  "alerts.centers": "Service centers", "alerts.open": "Open alerts", "alerts.none": "No open alerts.",
+  "alerts.ok": "all clear", "alerts.count": "{n} open", "alerts.board": "window board",
+});
+markNav("/alerts.html");
+
+const districtID = new URLSearchParams(location.search).get("district") || "";
+let places = null; // /api/centers districts
+let open = []; // open alerts, newest first
+let canAck = false;
+let feed = null;
+
+function scopeQuery() {
+  return districtID ? "district=" + encodeURIComponent(districtID) : "";
+}
+
+async function refresh() {
+  if (!places) places = (await api("/api/centers")).districts;
+  const q = scopeQuery();
+  open = (await api("/api/alerts?open=true&limit=500" + (q ? "&" + q : ""))).alerts;
+  document.getElementById("error").textContent = "";
+  render();
+}
+
+function onMessage(type) {
+  if (type === "alert" || type === "camera") feed.soon();
+}
+
+function shownCenters() {
+  const ds = places.filter((d) => !districtID || d.id === districtID);
+  return ds.flatMap((d) => d.centers.map((c) => Object.assign({ district_name: d.name }, c)));
+}
+
+function render() {
+  document.title = t("alerts.title") + " · " + t("app.title");
+  renderDistricts();
+  const per = new Map();
+  for (const a of open) per.set(a.center, (per.get(a.center) || 0) + 1);
+  document.getElementById("summary").replaceChildren(...shownCenters().map((c) => {
+    const n = per.get(c.id) || 0;
+    return el("li", { class: n ? "bad" : "ok", "data-center": c.id },
+      el("a", { href: "/board.html?center=" + encodeURIComponent(c.id), title: t("alerts.board") }, c.name),
+      el("span", { class: "badge " + (n ? "offline" : "live") }, n ? tf("alerts.count", { n }) : t("alerts.ok")));
+  }));
+  document.getElementById("open-count").textContent = open.length ? String(open.length) : "";
+  const box = document.getElementById("list");
+  if (open.length === 0) {
+    box.replaceChildren(el("p", { class: "hint empty" }, t("alerts.none")));
+    return;
+  }
+  syncList(box, open, (a) => a.id, alertSignature,
+    (a) => alertCard(a, { showCenter: true, canAck, onChanged: () => feed.refreshNow() }));
+}
+
+function renderDistricts() {
+  const sel = document.getElementById("district");
+  sel.replaceChildren(el("option", { value: "" }, t("alerts.all")),
+    ...places.map((d) => el("option", { value: d.id }, d.name)));
+  sel.value = districtID;
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("district").addEventListener("change", (ev) => {
+    location.search = ev.target.value ? "?district=" + encodeURIComponent(ev.target.value) : "";
+  });
+  canAck = await canAcknowledge();
+  const q = scopeQuery();
+  feed = new LiveFeed({
+    url: "/api/events" + (q ? "?" + q : ""), refresh, onMessage,
+    indicator: document.getElementById("live"), updated: document.getElementById("updated"),
+  });
+  feed.start();
+});
+document.addEventListener("langchange", () => { if (places) render(); });

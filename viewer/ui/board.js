@@ -1,0 +1,204 @@
+// Window board of one center (/board.html?center=ID): a tile per service
+// window, the open alerts with acknowledgement, and today's alerts; live
+// over Server-Sent Events.
+"use strict";
+
+addMessages({
+  "board.title": "窗口看板", "board.pick": "选择服务中心", "board.windows": "服务窗口",
+  "board.open": "未处理告警", "board.today": "今日告警记录", "board.none": "当前没有未处理的告警。",
+  "board.noneToday": "今天还没有告警。", "board.noWindows": "该中心没有配置服务窗口。",
+  "board.noCenters": "您的账号没有可查看的服务中心。",
+  "win.staffed": "在岗", "win.absent": "暂时离岗", "win.alerted": "无人值守 · 已告警", "win.closed": "未开放",
+  "win.unknown": "状态未知", "win.offline": "摄像机离线",
+  "win.staff": "在岗 {n} 人 · 至少 {min} 人", "win.since": "自 {t}", "win.grace": "超过 {s} 告警",
+  "win.waiting": "等待分析结果",
+  "board.col.raised": "发生时间", "board.col.place": "窗口 / 摄像机", "board.col.kind": "类型",
+  "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认",
+  "board.ongoing": "进行中",
+  "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
+  "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放或摄像机离线",
+}, {
+  "board.title": "Window board", "board.pick": "Choose a service center", "board.windows": "Service windows",
+  "board.open": "Open alerts", "board.today": "Today's alerts", "board.none": "No open alerts.",
+  "board.noneToday": "No alerts today.", "board.noWindows": "This center has no service windows configured.",
+  "board.noCenters": "Your account has no service centers to show.",
+  "win.staffed": "Staffed", "win.absent": "Away", "win.alerted": "Unstaffed · alert raised", "win.closed": "Closed",
+  "win.unknown": "Unknown", "win.offline": "Camera offline",
+  "win.staff": "{n} staff seen · needs {min}", "win.since": "since {t}", "win.grace": "alert after {s}",
+  "win.waiting": "waiting for analysis",
+  "board.col.raised": "Raised", "board.col.place": "Window / camera", "board.col.kind": "Kind",
+  "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged",
+  "board.ongoing": "ongoing",
+  "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
+  "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed or camera offline",
+});
+markNav("/board.html");
+
+const centerID = new URLSearchParams(location.search).get("center") || "";
+let board = null; // the last /api/board answer, patched by live window messages
+let cameras = new Map(); // id → camera of /api/cameras (with status), when the user may see them
+let canAck = false;
+let feed = null;
+
+async function refresh() {
+  const [b, tree] = await Promise.all([
+    api("/api/board?center=" + encodeURIComponent(centerID)).catch((e) => {
+      if (!board) document.getElementById("error").textContent = e.message; // nothing to show instead
+      throw e;
+    }),
+    api("/api/cameras").catch(() => null),
+  ]);
+  board = b;
+  document.getElementById("error").textContent = "";
+  if (tree) {
+    cameras = new Map();
+    for (const d of tree.districts || []) for (const c of d.centers) {
+      if (c.id === centerID) for (const cam of c.cameras) cameras.set(cam.id, cam);
+    }
+  }
+  render();
+}
+
+function onMessage(type, m) {
+  if (!board || m.center !== centerID) return;
+  if (type === "window" && m.data) {
+    const w = board.windows.find((x) => x.camera === m.camera && x.window === m.data.window);
+    if (w) {
+      w.state = m.data.state;
+      if (m.data.count !== undefined) w.count = m.data.count;
+      w.since = m.time;
+      renderWindows();
+    }
+  } else if (type === "alert" || type === "camera") {
+    feed.soon();
+  }
+}
+
+function cameraState(id) {
+  const cam = cameras.get(id);
+  return cam && cam.status ? cam.status.state : "";
+}
+
+// tileState is what a window tile shows: alerting wins, and an unknown
+// window of an offline camera says so.
+function tileState(w) {
+  if (w.alerting) return "alerted";
+  if (w.state === "unknown" && cameraState(w.camera) === "offline") return "offline";
+  return w.state;
+}
+
+function render() {
+  document.getElementById("title").textContent = board.center.name;
+  document.getElementById("subtitle").textContent = board.center.district_name + " · " + t("board.title");
+  document.title = board.center.name + " · " + t("board.title");
+  renderCameras();
+  renderWindows();
+  renderOpen();
+  renderToday();
+  document.getElementById("legend").textContent = t("legend");
+}
+
+function renderCameras() {
+  const ids = [...new Set(board.windows.map((w) => w.camera))];
+  document.getElementById("cameras").replaceChildren(...ids.filter((id) => cameras.has(id)).map((id) => {
+    const cam = cameras.get(id), st = (cam.status && cam.status.state) || "connecting";
+    return el("span", { class: "chip", "data-camera": id, title: (cam.status && cam.status.last_error) || "" },
+      cam.name + " ", el("span", { class: "badge " + st }, t("cam." + st)));
+  }));
+}
+
+function renderWindows() {
+  const box = document.getElementById("windows");
+  if (board.windows.length === 0) {
+    box.replaceChildren(el("p", { class: "hint" }, t("board.noWindows")));
+    return;
+  }
+  syncList(box, board.windows, (w) => w.camera + "/" + w.window,
+    (w) => [tileState(w), w.count, w.since, w.min_staff, lang].join("|"), windowTile);
+}
+
+function windowTile(w) {
+  const state = tileState(w);
+  const tile = el("article", { class: "win s-" + state, "data-window": w.window, "data-camera": w.camera, "data-state": state },
+    el("div", { class: "win-name" }, w.name || w.window),
+    el("div", { class: "win-state" }, t("win." + state)));
+  const since = validTime(w.since) ? w.since : null;
+  if ((state === "absent" || state === "alerted") && since) {
+    tile.append(ticking(since, "div", "win-timer"));
+  } else {
+    tile.append(el("div", { class: "win-timer quiet" }, since ? tf("win.since", { t: fmtClockTime(new Date(since)) }) : t("win.waiting")));
+  }
+  const meta = [tf("win.staff", { n: w.count, min: w.min_staff })];
+  if (state === "absent") meta.push(tf("win.grace", { s: fmtElapsed(w.absent_after_seconds) }));
+  tile.append(el("div", { class: "win-meta" }, meta.join(" · ")));
+  return tile;
+}
+
+function renderOpen() {
+  const list = board.open_alerts;
+  document.getElementById("open-count").textContent = list.length ? String(list.length) : "";
+  const box = document.getElementById("open-alerts");
+  if (list.length === 0) {
+    box.replaceChildren(el("p", { class: "hint empty" }, t("board.none")));
+    return;
+  }
+  syncList(box, list, (a) => a.id, alertSignature, (a) => alertCard(a, { canAck, onChanged: () => feed.refreshNow() }));
+}
+
+function renderToday() {
+  const body = document.querySelector("#today tbody");
+  if (board.today.length === 0) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "6", class: "hint" }, t("board.noneToday"))));
+    return;
+  }
+  body.replaceChildren(...board.today.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
+    el("td", {}, fmtTime(a.raised_at)),
+    el("td", {}, alertPlace(a)),
+    el("td", {}, t("alert." + a.kind)),
+    el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
+    el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
+    el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
+      (a.ack_comment ? "：" + a.ack_comment : "") : ""))));
+}
+
+// showPicker lists the user's centers; with only one it opens that board.
+async function showPicker() {
+  document.getElementById("picker").hidden = false;
+  document.getElementById("live").hidden = true;
+  let places;
+  try {
+    places = (await api("/api/centers")).districts;
+  } catch (e) {
+    document.getElementById("error").textContent = e.message;
+    return;
+  }
+  const all = places.flatMap((d) => d.centers);
+  if (all.length === 1) {
+    location.replace("/board.html?center=" + encodeURIComponent(all[0].id));
+    return;
+  }
+  const box = document.getElementById("centers");
+  if (all.length === 0) {
+    box.replaceChildren(el("p", { class: "hint" }, t("board.noCenters")));
+    return;
+  }
+  box.replaceChildren(...places.map((d) => el("div", { class: "district" },
+    el("h3", {}, d.name),
+    el("ul", { class: "links" }, ...d.centers.map((c) => el("li", {},
+      el("a", { href: "/board.html?center=" + encodeURIComponent(c.id), "data-center": c.id }, c.name)))))));
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  if (!centerID) {
+    showPicker();
+    return;
+  }
+  document.getElementById("content").hidden = false;
+  canAck = await canAcknowledge();
+  feed = new LiveFeed({
+    url: "/api/events?center=" + encodeURIComponent(centerID), refresh, onMessage,
+    indicator: document.getElementById("live"), updated: document.getElementById("updated"),
+  });
+  feed.start();
+});
+document.addEventListener("langchange", () => { if (board) render(); });
