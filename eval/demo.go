@@ -24,6 +24,9 @@ type DemoScenario struct {
 	// Codec sends every frame through the demo camera's H.264 encoder and a
 	// decoder first, as the live path does over RTSP.
 	Codec bool
+	// Join is when analysis starts, as a live service joins a camera that
+	// is already streaming (0: at the first frame).
+	Join time.Duration
 }
 
 // DemoScenarios are the runs `hallwatch eval` prints and the tests hold to
@@ -108,6 +111,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 	end := int(math.Round(sc.Duration.Seconds() * float64(opts.FPS)))
 	frames := end + int(math.Ceil(math.Max(CrossingTolerance, AlertTolerance)*float64(opts.FPS)))
 	every := max(1, int(math.Round(float64(opts.FPS)/DemoAnalysisFPS)))
+	join := int(math.Round(sc.Join.Seconds()*float64(opts.FPS))) + 1
 	fps := float64(opts.FPS)
 	counts := map[string][]int{} // per window, per frame (index frame-1)
 	var truthCross, predCross []Item
@@ -155,7 +159,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 				return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
 			}
 		}
-		if (f-1)%every != 0 {
+		if (f-1)%every != 0 || f < join {
 			continue
 		}
 		if err := toMat(img, &mat); err != nil {
