@@ -50,7 +50,10 @@ type Options struct {
 	Notify func(context.Context, Notice) error
 	// Status reports a camera's ingest state, for camera_offline alerts.
 	Status func(camera string) (ingest.Status, bool)
-	Now    func() time.Time
+	// Observe, if set, counts alert changes (kind; raised, resolved or
+	// acknowledged) for metrics.
+	Observe func(kind, event string)
+	Now     func() time.Time
 }
 
 // Manager is the alert lifecycle and the live window board.
@@ -137,7 +140,7 @@ func (m *Manager) Ack(ctx context.Context, id int64, user, comment string) (stor
 		return store.Alert{}, err
 	}
 	if ref, ok := m.o.Config.Camera(a.Camera); ok {
-		m.publish(ref, "alert", m.o.Now(), alertView(a, "acknowledged"))
+		m.publishAlert(ref, m.o.Now(), a, "acknowledged")
 	}
 	return a, nil
 }
@@ -161,7 +164,7 @@ func (m *Manager) raise(ctx context.Context, ref config.CameraRef, key alertKey,
 	a := store.Alert{ID: id, Kind: rec.Kind, District: rec.District, Center: rec.Center, Camera: rec.Camera,
 		Window: rec.Window, RaisedAt: at, HasSnapshot: rec.Snapshot != nil}
 	m.o.Log.Info("alert raised", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window)
-	m.publish(ref, "alert", at, alertView(a, analytics.AlertRaised))
+	m.publishAlert(ref, at, a, analytics.AlertRaised)
 	return m.notify(ctx, ref, a, analytics.AlertRaised)
 }
 
@@ -181,7 +184,7 @@ func (m *Manager) resolve(ctx context.Context, ref config.CameraRef, key alertKe
 		return fmt.Errorf("alerts: read resolved %d: %w", id, err)
 	}
 	m.o.Log.Info("alert resolved", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window, "duration", a.Duration())
-	m.publish(ref, "alert", at, alertView(a, analytics.AlertResolved))
+	m.publishAlert(ref, at, a, analytics.AlertResolved)
 	return m.notify(ctx, ref, a, analytics.AlertResolved)
 }
 
@@ -201,6 +204,14 @@ func (m *Manager) notify(ctx context.Context, ref config.CameraRef, a store.Aler
 		return fmt.Errorf("alerts: notify alert %d: %w", a.ID, err)
 	}
 	return nil
+}
+
+// publishAlert announces an alert change to live pages and metrics.
+func (m *Manager) publishAlert(ref config.CameraRef, at time.Time, a store.Alert, event string) {
+	if m.o.Observe != nil {
+		m.o.Observe(a.Kind, event)
+	}
+	m.publish(ref, "alert", at, View(a, event))
 }
 
 func (m *Manager) publish(ref config.CameraRef, typ string, at time.Time, data any) {

@@ -41,8 +41,6 @@ func View(a store.Alert, event string) AlertView {
 	return v
 }
 
-func alertView(a store.Alert, event string) AlertView { return View(a, event) }
-
 // WindowView is one service window on a center's live board.
 type WindowView struct {
 	Camera    string    `json:"camera"`

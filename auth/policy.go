@@ -48,11 +48,12 @@ const (
 	AccessCounts                // visitor counts and staffing reports
 	AccessAdmin                 // users, tokens, audit log, profiles
 	AccessAccount               // one's own account; allowed while a password change is pending
+	AccessMetrics               // Prometheus metrics: admins, or a scraper with the metrics token
 )
 
 var accessNames = map[Access]string{
 	AccessPublic: "public", AccessUser: "user", AccessLive: "live", AccessAlerts: "alerts",
-	AccessAck: "ack", AccessCounts: "counts", AccessAdmin: "admin", AccessAccount: "account",
+	AccessAck: "ack", AccessCounts: "counts", AccessAdmin: "admin", AccessAccount: "account", AccessMetrics: "metrics",
 }
 
 func (a Access) String() string {
@@ -64,7 +65,7 @@ func (a Access) String() string {
 
 // grants is which access levels each role holds (AccessPublic is everyone's).
 var grants = map[string][]Access{
-	RoleAdmin:              {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin},
+	RoleAdmin:              {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin, AccessMetrics},
 	RoleDistrictSupervisor: {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessCounts},
 	RoleCenterManager:      {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts},
 	RolePlanner:            {AccessUser, AccessAccount, AccessCounts},

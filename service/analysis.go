@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/analytics"
@@ -15,6 +16,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/geom"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/metrics"
 )
 
 // analysisWidth caps the width of frames handed to analysis: people in a
@@ -38,6 +40,9 @@ type analysis struct {
 	record   recordFunc
 	windows  func(camera string, ws []analytics.WindowStatus)
 	log      *slog.Logger
+	// decodeTime and analyseTime observe each access unit's decode and
+	// each frame's analysis (metrics).
+	decodeTime, analyseTime prometheus.Observer
 
 	decoded, analysed, decodeErrors, processErrors atomic.Uint64
 	mu                                             sync.Mutex
@@ -45,7 +50,7 @@ type analysis struct {
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
-	record recordFunc, windows func(string, []analytics.WindowStatus), log *slog.Logger) (*analysis, error) {
+	record recordFunc, windows func(string, []analytics.WindowStatus), m *metrics.Metrics, log *slog.Logger) (*analysis, error) {
 	an, choice, err := analytics.NewCameraAnalyzer(ref, cfg.Detector, cfg.Alerts)
 	if err != nil {
 		return nil, err
@@ -55,6 +60,8 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
 		interval: time.Duration(float64(time.Second) / ref.Camera.Analytics.FPS),
 		record:   record, windows: windows, log: log.With("camera", ref.Camera.ID),
+		decodeTime:  m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
+		analyseTime: m.AnalyseSeconds.WithLabelValues(ref.Camera.ID, choice.Kind),
 	}, nil
 }
 
@@ -106,7 +113,9 @@ func (a *analysis) Run(ctx context.Context) error {
 				dec.SetOutputWidth(analysisWidth)
 				gen = info.Generation
 			}
+			began := time.Now()
 			got, err := dec.Decode(au.NALUs)
+			a.decodeTime.Observe(time.Since(began).Seconds())
 			if err != nil {
 				a.decodeErrors.Add(1) // the decoder resumes at the next key frame
 				continue
@@ -130,7 +139,9 @@ func (a *analysis) Run(ctx context.Context) error {
 				continue
 			}
 			offline = false
+			began = time.Now()
 			evs, err := a.analyzer.Process(mat, frame, wall.Sub(start).Seconds(), wall)
+			a.analyseTime.Observe(time.Since(began).Seconds())
 			if err != nil {
 				a.processErrors.Add(1)
 				a.log.Warn("analysis failed on a frame", "err", err)

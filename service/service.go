@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sync/errgroup"
@@ -17,6 +18,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/viewer"
@@ -33,6 +35,7 @@ type Service struct {
 	bus      *eventbus.Bus
 	alerts   *alerts.Manager
 	notifier *notify.Dispatcher
+	metrics  *metrics.Metrics
 	auth     *auth.Service
 	cameras  map[string]*camera
 	order    []*camera
@@ -71,11 +74,13 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
 		return err
 	}
-	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert})
+	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status, Sessions: func() int { return s.viewers.Count() }})
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert,
+		Observe: func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
 	if err := s.alerts.Restore(ctx); err != nil {
 		return err
 	}
-	rec := &recorder{store: s.store, alerts: s.alerts, log: log}
+	rec := &recorder{store: s.store, alerts: s.alerts, metrics: s.metrics, log: log}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
 		relay, err := viewer.NewRelay(ref.Camera.ID)
@@ -91,7 +96,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		if ref.Camera.Analytics != nil {
 			id := ref.Camera.ID
 			cam.analysis, err = newAnalysis(ref, cfg, hub, func() ingest.Status { st, _ := s.status(id); return st },
-				rec.record, s.alerts.UpdateWindows, log)
+				rec.record, s.alerts.UpdateWindows, s.metrics, log)
 			if err != nil {
 				return err
 			}
@@ -119,6 +124,9 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Notifiers:    s.notifier.Status,
+		Metrics:      s.metrics.Registry,
+		MetricsToken: cfg.Auth.MetricsToken,
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
@@ -204,4 +212,19 @@ func iceOptions(c config.WebRTC) viewer.ICEOptions {
 		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: []string{srv.URL}, Username: srv.Username, Credential: srv.Password})
 	}
 	return o
+}
+
+// cameraMetrics is every camera's state for a metrics scrape.
+func (s *Service) cameraMetrics() []metrics.Camera {
+	out := make([]metrics.Camera, 0, len(s.order))
+	for _, cam := range s.order {
+		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
+		if cam.analysis != nil {
+			st := cam.analysis.Status()
+			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,
+				DecodeErrors: st.DecodeErrors, ProcessErrors: st.ProcessErrors, Lag: time.Duration(st.LagMillis * float64(time.Millisecond))}
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -54,6 +54,10 @@ var wantMatrix = map[string]string{
 	"DELETE /api/tokens/:id":           "- + - - -",
 	"GET /api/audit":                   "- + - - -",
 	"GET /api/audit.csv":               "- + - - -",
+	"GET /api/notifiers":               "- + - - -",
+	"GET /metrics":                     "- + - - -",
+	"GET /debug/pprof/":                "- + - - -",
+	"GET /debug/pprof/:name":           "- + - - -",
 }
 
 // target is one request variant of a scoped route.
@@ -87,7 +91,7 @@ func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 }
 
 // pathParamSamples fill the parameters of unscoped routes.
-var pathParamSamples = map[string]string{"id": "1", "session": "0123456789abcdef0123456789abcdef"}
+var pathParamSamples = map[string]string{"id": "1", "session": "0123456789abcdef0123456789abcdef", "name": "heap"}
 
 // TestRouteMatrix walks every registered route with every role and with no
 // login, through the real guard on a real HTTP listener, and compares what

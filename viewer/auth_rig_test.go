@@ -21,6 +21,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -97,6 +98,9 @@ type authRig struct {
 	client  *http.Client
 }
 
+// rigMetricsToken lets a scraper read /metrics in the rig.
+const rigMetricsToken = "rig-metrics-token-0123456789"
+
 type rigOptions struct {
 	httpYAML string // more keys of the http section, indented
 
@@ -142,6 +146,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 		Status: func(string) (ingest.Status, bool) { return ingest.Status{}, true },
 		Store:  st, Alerts: alerts.New(alerts.Options{Config: cfg, Store: st, Bus: bus, Log: log}), Bus: bus,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Auth: r.auth, Audit: st,
+		Metrics: metrics.New(metrics.Sources{}).Registry, MetricsToken: rigMetricsToken,
 	})
 	for _, u := range []struct {
 		name, role, pw string

@@ -1,6 +1,7 @@
 package viewer
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/url"
 	"strings"
@@ -33,7 +34,7 @@ func (s *Server) guard(r route) fiber.Handler {
 		if write && !sameOrigin(c) {
 			return jsonError(c, fiber.StatusForbidden, "cross-site request refused: Origin does not match this server")
 		}
-		if r.access == AccessPublic {
+		if r.access == AccessPublic || r.access == AccessMetrics && s.metricsTokenOK(c) {
 			return c.Next()
 		}
 		p, err := s.authenticate(c)
@@ -121,4 +122,12 @@ func sameOrigin(c *fiber.Ctx) bool {
 	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(c.Request().Host()))
+}
+
+// metricsTokenOK reports whether the request carries the configured
+// metrics token, which lets a Prometheus scraper in without a user.
+func (s *Server) metricsTokenOK(c *fiber.Ctx) bool {
+	want := s.deps.MetricsToken
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	return want != "" && ok && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -21,6 +21,7 @@ const (
 	AccessCounts  = auth.AccessCounts  // visitor counts and staffing reports
 	AccessAdmin   = auth.AccessAdmin   // users, tokens, audit log, profiles
 	AccessAccount = auth.AccessAccount // own account; allowed while a password change is pending
+	AccessMetrics = auth.AccessMetrics // Prometheus metrics: admins or the metrics token
 )
 
 // Scope is the district and center a request touches. Empty fields mean
@@ -71,6 +72,10 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodDelete, "/api/tokens/:id", AccessAdmin, nil, s.revokeToken},
 		{fiber.MethodGet, "/api/audit", AccessAdmin, nil, s.auditList},
 		{fiber.MethodGet, "/api/audit.csv", AccessAdmin, nil, s.auditCSV},
+		{fiber.MethodGet, "/api/notifiers", AccessAdmin, nil, s.notifiers},
+		{fiber.MethodGet, "/metrics", AccessMetrics, nil, s.metrics},
+		{fiber.MethodGet, "/debug/pprof/", AccessAdmin, nil, s.pprof},
+		{fiber.MethodGet, "/debug/pprof/:name", AccessAdmin, nil, s.pprof},
 	}
 }
 

@@ -98,7 +98,7 @@ func (s *Server) alertSnapshot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	c.Set(fiber.HeaderCacheControl, "no-store") // a picture of people: never kept by caches
 	c.Set(fiber.HeaderContentType, "image/jpeg")
 	return c.Send(jpeg)
 }

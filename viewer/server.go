@@ -14,12 +14,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -32,6 +34,8 @@ type Server struct {
 	deps   Deps
 	routes []route
 	done   chan struct{} // closed at shutdown: ends live streams
+
+	metricsHandler fiber.Handler
 	// secure: TLS is configured; cookies get the Secure flag.
 	secure bool
 	// watchers remembers each WHEP session's client, for its audit entry.
@@ -56,6 +60,12 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Notifiers reports the notification targets' delivery state.
+	Notifiers func() []notify.TargetStatus
+	// Metrics is served at /metrics; MetricsToken, when set, lets a
+	// scraper read it without a user.
+	Metrics      prometheus.Gatherer
+	MetricsToken string
 }
 
 // Store is the stored data the API reads.
@@ -93,6 +103,9 @@ func New(deps Deps) *Server {
 	})
 	s := &Server{app: app, deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
 	app.Use(s.recoverPanics, s.securityHeaders)
+	if deps.Metrics != nil {
+		s.metricsHandler = newMetricsHandler(deps.Metrics)
+	}
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		app.Add(r.method, r.path, s.guard(r), r.handler)

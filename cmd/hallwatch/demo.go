@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/service"
@@ -25,6 +26,18 @@ var demoHalls = []demo.Hall{
 		Camera: "jingshan-hall", CameraName: "景山 一楼大厅"},
 	{District: "dongcheng", DistrictName: "东城区（演示）", Center: "donghuamen", CenterName: "东华门街道市民服务中心",
 		Camera: "donghuamen-hall", CameraName: "东华门 一楼大厅"},
+}
+
+// demoUsers are the demo's ready-made logins, one per role. They are
+// reset at every start; a real installation never has fixed passwords.
+var demoUsers = []struct {
+	name, role, password, what string
+	scope                      auth.UserScope
+}{
+	{"admin", auth.RoleAdmin, "demo-admin-pass", "admin: everything, users and audit", auth.UserScope{}},
+	{"supervisor", auth.RoleDistrictSupervisor, "demo-super-pass", "district supervisor of 东城区: live wall, alerts, counts", auth.UserScope{Districts: []string{"dongcheng"}}},
+	{"manager", auth.RoleCenterManager, "demo-manager-pass", "center manager of 景山: board, acknowledgement", auth.UserScope{Centers: []string{"jingshan"}}},
+	{"planner", auth.RolePlanner, "demo-planner-pass", "planner of 东城区: counts and reports", auth.UserScope{Districts: []string{"dongcheng"}}},
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,8 +86,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cams.Close()
 		return err
 	}
+	for _, u := range demoUsers {
+		if _, err := svc.Auth().EnsureUser(ctx, u.name, u.role, u.scope, u.password); err != nil {
+			svc.Close()
+			cams.Close()
+			return fmt.Errorf("demo user %s: %w", u.name, err)
+		}
+	}
 	fmt.Fprintf(stdout, "hallwatch demo: %d simulated hall cameras, configuration in %s\n", len(demoHalls), path)
-	fmt.Fprintf(stdout, "open http://%s/ in a browser (Ctrl-C stops)\n", svc.Addr())
+	fmt.Fprintf(stdout, "open http://%s/ in a browser and log in as one of (Ctrl-C stops):\n", svc.Addr())
+	for _, u := range demoUsers {
+		fmt.Fprintf(stdout, "  %-10s password %-18s %s\n", u.name, u.password, u.what)
+	}
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cams.Run(ctx) })

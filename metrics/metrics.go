@@ -1,0 +1,165 @@
+// Package metrics exposes hallwatch's state and costs to Prometheus. Gauges
+// and totals are read from the parts at scrape time (no bookkeeping on hot
+// paths); durations are observed where they happen.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/notify"
+)
+
+// Camera is one camera's state at scrape time.
+type Camera struct {
+	Status      ingest.Status
+	Subscribers []ingest.SubscriberStats
+	Viewers     int
+	// Analysis is nil for cameras without analytics.
+	Analysis *Analysis
+}
+
+// Analysis is a camera's analysis totals.
+type Analysis struct {
+	Detector                                        string
+	Decoded, Analysed, DecodeErrors, ProcessErrors uint64
+	Lag                                             time.Duration
+}
+
+// Sources are read at every scrape.
+type Sources struct {
+	Cameras   func() []Camera
+	Notifiers func() []notify.TargetStatus
+	Sessions  func() int // WHEP sessions
+}
+
+// Metrics holds the registry and the observed histograms and counters.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	DecodeSeconds  *prometheus.HistogramVec // camera
+	AnalyseSeconds *prometheus.HistogramVec // camera, detector: detect + track + count
+	StoreWrite     prometheus.Histogram
+	Events         *prometheus.CounterVec // camera, type
+	Alerts         *prometheus.CounterVec // kind, state
+	RelayLatency   prometheus.Histogram   // camera arrival → last viewer write
+}
+
+// New registers everything on a fresh registry.
+func New(src Sources) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		DecodeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hallwatch_decode_seconds", Help: "Time to decode one access unit for analysis.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 12),
+		}, []string{"camera"}),
+		AnalyseSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hallwatch_analyse_seconds", Help: "Time to analyse one frame (detect, track, count, presence).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}, []string{"camera", "detector"}),
+		StoreWrite: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hallwatch_store_write_seconds", Help: "Time to make a batch of events durable.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
+		}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hallwatch_events_total", Help: "Analysis events by camera and type (crossing, window, alert).",
+		}, []string{"camera", "type"}),
+		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hallwatch_alerts_total", Help: "Alert changes by kind and state (raised, resolved, acknowledged).",
+		}, []string{"kind", "state"}),
+		RelayLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hallwatch_relay_latency_seconds", Help: "Time from an access unit's arrival to its last packet written to viewers.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 14),
+		}),
+	}
+	reg.MustRegister(m.DecodeSeconds, m.AnalyseSeconds, m.StoreWrite, m.Events, m.Alerts, m.RelayLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&stateCollector{src: src})
+	return m
+}
+
+var (
+	descCameraUp = prometheus.NewDesc("hallwatch_camera_state", "1 for the camera's current ingest state.",
+		[]string{"camera", "state"}, nil)
+	descBitrate    = prometheus.NewDesc("hallwatch_camera_bitrate_kbps", "Video bitrate received, last seconds.", []string{"camera"}, nil)
+	descFPS        = prometheus.NewDesc("hallwatch_camera_fps", "Access units per second received, last seconds.", []string{"camera"}, nil)
+	descReconnects = prometheus.NewDesc("hallwatch_camera_reconnects_total", "Connection attempts after the first.", []string{"camera"}, nil)
+	descDropped    = prometheus.NewDesc("hallwatch_hub_dropped_units_total", "Access units a consumer lost because its queue was full.",
+		[]string{"camera", "consumer"}, nil)
+	descQueued   = prometheus.NewDesc("hallwatch_hub_queued_units", "Access units waiting in a consumer's queue.", []string{"camera", "consumer"}, nil)
+	descViewers  = prometheus.NewDesc("hallwatch_viewers", "WebRTC viewers bound to the camera's relay.", []string{"camera"}, nil)
+	descSessions = prometheus.NewDesc("hallwatch_whep_sessions", "WHEP sessions open.", nil, nil)
+	descDecoded  = prometheus.NewDesc("hallwatch_analysis_decoded_total", "Frames decoded for analysis.", []string{"camera"}, nil)
+	descAnalysed = prometheus.NewDesc("hallwatch_analysis_frames_total", "Frames analysed.", []string{"camera", "detector"}, nil)
+	descDecErrs  = prometheus.NewDesc("hallwatch_analysis_decode_errors_total", "Access units the decoder rejected.", []string{"camera"}, nil)
+	descProcErrs = prometheus.NewDesc("hallwatch_analysis_errors_total", "Frames whose analysis failed.", []string{"camera"}, nil)
+	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
+	descPending  = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
+	descQueue    = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
+	descSent     = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
+	descFailed   = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
+	descGaveUp   = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
+)
+
+// stateCollector reads the parts' state at scrape time.
+type stateCollector struct{ src Sources }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
+		descViewers, descSessions, descDecoded, descAnalysed, descDecErrs, descProcErrs, descLag,
+		descPending, descQueue, descSent, descFailed, descGaveUp} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	if c.src.Cameras != nil {
+		for _, cam := range c.src.Cameras() {
+			id := cam.Status.Camera
+			for _, st := range []ingest.State{ingest.StateConnecting, ingest.StateLive, ingest.StateOffline} {
+				v := 0.0
+				if cam.Status.State == st {
+					v = 1
+				}
+				gauge(descCameraUp, v, id, string(st))
+			}
+			gauge(descBitrate, cam.Status.BitrateKbps, id)
+			gauge(descFPS, cam.Status.FPS, id)
+			counter(descReconnects, float64(cam.Status.Reconnects), id)
+			gauge(descViewers, float64(cam.Viewers), id)
+			for _, s := range cam.Subscribers {
+				counter(descDropped, float64(s.Dropped), id, s.Name)
+				gauge(descQueued, float64(s.Queued), id, s.Name)
+			}
+			if a := cam.Analysis; a != nil {
+				counter(descDecoded, float64(a.Decoded), id)
+				counter(descAnalysed, float64(a.Analysed), id, a.Detector)
+				counter(descDecErrs, float64(a.DecodeErrors), id)
+				counter(descProcErrs, float64(a.ProcessErrors), id)
+				gauge(descLag, a.Lag.Seconds(), id)
+			}
+		}
+	}
+	if c.src.Sessions != nil {
+		gauge(descSessions, float64(c.src.Sessions()))
+	}
+	if c.src.Notifiers != nil {
+		for _, n := range c.src.Notifiers() {
+			gauge(descPending, float64(n.Pending), n.ID)
+			gauge(descQueue, float64(n.Queued), n.ID)
+			counter(descSent, float64(n.Delivered), n.ID)
+			counter(descFailed, float64(n.Failed), n.ID)
+			counter(descGaveUp, float64(n.GaveUp), n.ID)
+		}
+	}
+}

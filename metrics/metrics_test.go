@@ -1,0 +1,58 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/notify"
+)
+
+func TestScrapeReadsPartsState(t *testing.T) {
+	m := New(Sources{
+		Cameras: func() []Camera {
+			return []Camera{{
+				Status:      ingest.Status{Camera: "hall1", State: ingest.StateLive, BitrateKbps: 1800, FPS: 25, Reconnects: 3},
+				Subscribers: []ingest.SubscriberStats{{Name: "relay", Queued: 2, Dropped: 7}},
+				Viewers:     4,
+				Analysis:    &Analysis{Detector: "motion", Decoded: 100, Analysed: 20, Lag: 30 * time.Millisecond},
+			}}
+		},
+		Notifiers: func() []notify.TargetStatus { return []notify.TargetStatus{{ID: "wecom", Pending: 5, Failed: 2}} },
+		Sessions:  func() int { return 4 },
+	})
+	want := `
+# HELP hallwatch_camera_state 1 for the camera's current ingest state.
+# TYPE hallwatch_camera_state gauge
+hallwatch_camera_state{camera="hall1",state="connecting"} 0
+hallwatch_camera_state{camera="hall1",state="live"} 1
+hallwatch_camera_state{camera="hall1",state="offline"} 0
+# HELP hallwatch_hub_dropped_units_total Access units a consumer lost because its queue was full.
+# TYPE hallwatch_hub_dropped_units_total counter
+hallwatch_hub_dropped_units_total{camera="hall1",consumer="relay"} 7
+# HELP hallwatch_notifier_pending Notifications waiting in the outbox.
+# TYPE hallwatch_notifier_pending gauge
+hallwatch_notifier_pending{notifier="wecom"} 5
+# HELP hallwatch_viewers WebRTC viewers bound to the camera's relay.
+# TYPE hallwatch_viewers gauge
+hallwatch_viewers{camera="hall1"} 4
+# HELP hallwatch_analysis_lag_seconds Arrival of the last analysed frame to the end of its analysis.
+# TYPE hallwatch_analysis_lag_seconds gauge
+hallwatch_analysis_lag_seconds{camera="hall1"} 0.03
+`
+	err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
+		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Alerts.WithLabelValues("unstaffed", "raised").Inc()
+	if n := testutil.ToFloat64(m.Alerts.WithLabelValues("unstaffed", "raised")); n != 1 {
+		t.Fatalf("alerts counter %v", n)
+	}
+	if problems, err := testutil.GatherAndLint(m.Registry); err != nil || len(problems) > 0 {
+		t.Fatalf("metric lint: %v %v", problems, err)
+	}
+}
