@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -9,10 +8,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 )
 
@@ -26,29 +25,11 @@ const (
 // fastRetry keeps reconnect tests short.
 var fastRetry = BackoffConfig{Min: 50 * time.Millisecond, Max: 300 * time.Millisecond, StablePeriod: time.Second}
 
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // running is a Source under test with its Run goroutine.
 type running struct {
 	src    *Source
 	hub    *Hub
-	logs   *lockedBuffer
+	logs   *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -61,7 +42,7 @@ func startSource(t *testing.T, cfg SourceConfig) *running {
 	if cfg.Backoff == (BackoffConfig{}) {
 		cfg.Backoff = fastRetry
 	}
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := &running{hub: NewHub(cfg.Camera), logs: logs, done: make(chan error, 1)}
 	r.src = NewSource(cfg, r.hub, WithLogger(logger))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/internal/leakcheck"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/notify"
 )
 
@@ -36,13 +37,13 @@ func TestFailingTargetsDoNotDelayOthers(t *testing.T) {
 	hook := newEndpoint(t, answer(http.StatusOK, "ok"))
 	contents := make(chan string, n)
 	robot := newEndpoint(t, wecomRobot(t, "good-key-0123", contents))
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	d := newDispatcher(t, []config.Notifier{
 		{ID: "hang", Kind: "webhook", URL: hang.URL + "/hook?token=hang-T0KEN-0123", Timeout: config.Duration(time.Minute)},
 		{ID: "broken", Kind: "wecom", URL: broken.URL + "/cgi-bin/webhook/send?key=" + brokenKey},
 		{ID: "hook", Kind: "webhook", URL: hook.URL + "/hook"},
 		{ID: "wecom", Kind: "wecom", URL: robot.URL + "/cgi-bin/webhook/send?key=good-key-0123"},
-	}, outbox, notify.Options{Clock: newFakeClock(), Log: logs.logger(), QueueSize: queueSize})
+	}, outbox, notify.Options{Clock: newFakeClock(), Log: logTo(logs), QueueSize: queueSize})
 	for i := range n {
 		notifyAll(t, d, unstaffed(int64(i+1)))
 	}
@@ -204,7 +205,7 @@ func TestRestartDelivers(t *testing.T) {
 	hook := newEndpoint(t, answer(http.StatusServiceUnavailable, "maintenance"))
 	clock := newFakeClock()
 	targets := []config.Notifier{{ID: "hook", Kind: "webhook", URL: hook.URL}}
-	first := newDispatcher(t, targets, outbox, notify.Options{Clock: clock, Log: (&logBuffer{}).logger()})
+	first := newDispatcher(t, targets, outbox, notify.Options{Clock: clock, Log: logTo(&syncbuf.Buffer{})})
 	stop := start(t, first)
 	notifyAll(t, first, unstaffed(1))
 	wait := clock.nextWait(t) // the first attempt failed
@@ -221,7 +222,7 @@ func TestRestartDelivers(t *testing.T) {
 	outbox = reopenOutbox(t, path)
 	hook.setReply(answer(http.StatusOK, ""))
 	clock.Advance(wait / 2)
-	second := newDispatcher(t, targets, outbox, notify.Options{Clock: clock, Log: (&logBuffer{}).logger()})
+	second := newDispatcher(t, targets, outbox, notify.Options{Clock: clock, Log: logTo(&syncbuf.Buffer{})})
 	start(t, second)
 	waitStatus(t, second, "hook", "3 pending", func(st notify.TargetStatus) bool { return st.Pending == 3 })
 	// The failed message keeps its place and its retry time.

@@ -1,7 +1,6 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -208,32 +208,15 @@ func answer(status int, body string) func(*http.Request, []byte) (int, string) {
 	return func(*http.Request, []byte) (int, string) { return status, body }
 }
 
-// logBuffer collects a dispatcher's log for secret checks.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
+// logTo is a debug-level logger writing into b, for secret checks.
+func logTo(b *syncbuf.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func newDispatcher(t *testing.T, targets []config.Notifier, outbox notify.Outbox, o notify.Options) *notify.Dispatcher {
 	t.Helper()
 	if o.Log == nil {
-		o.Log = (&logBuffer{}).logger()
+		o.Log = logTo(&syncbuf.Buffer{})
 	}
 	d, err := notify.New(targets, outbox, o)
 	if err != nil {

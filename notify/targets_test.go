@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/notify"
 )
 
@@ -192,11 +193,11 @@ func TestDingTalkRobotSigned(t *testing.T) {
 	outbox, _ := openOutbox(t)
 	bodies := make(chan []byte, 10)
 	robot := newEndpoint(t, dingtalkRobot(t, token, secret, bodies))
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	d := newDispatcher(t, []config.Notifier{
 		{ID: "ding", Kind: "dingtalk", URL: robot.URL + "/robot/send?access_token=" + token, Secret: secret},
 		{ID: "wrong-secret", Kind: "dingtalk", URL: robot.URL + "/robot/send?access_token=" + token, Secret: "SEC-not-the-secret-0123456789"},
-	}, outbox, notify.Options{Clock: newFakeClock(), Log: logs.logger()})
+	}, outbox, notify.Options{Clock: newFakeClock(), Log: logTo(logs)})
 	start(t, d)
 	notifyAll(t, d, cameraOffline(3, "dongcheng"))
 

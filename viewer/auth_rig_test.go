@@ -1,7 +1,6 @@
 package viewer
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -93,7 +92,7 @@ type authRig struct {
 	auth    *auth.Service
 	viewers *Viewers
 	relays  map[string]*Relay
-	log     *syncBuffer
+	log     *syncbuf.Buffer
 	alerts  []int64 // alert ids at cam1, cam1b, cam2
 	client  *http.Client
 }
@@ -119,7 +118,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logBuf := &syncBuffer{}
+	logBuf := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := auth.OptionsFrom(cfg.Auth)
 	opts.Hash, opts.Log = rigHash, log
@@ -301,22 +300,4 @@ func wantJSON(t testing.TB, resp *http.Response, body []byte, status int, v any)
 			t.Fatalf("%s %s: %v in %s", resp.Request.Method, resp.Request.URL.Path, err, body)
 		}
 	}
-}
-
-// syncBuffer collects the server log across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -140,7 +140,7 @@ func TestServeCreatesFirstAdminOnce(t *testing.T) {
 	serve := func() (stdout, log string) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
-		var out, errb lockedBuffer
+		var out, errb syncbuf.Buffer
 		done := make(chan int, 1)
 		go func() { done <- run(ctx, []string{"serve", "--config", cfg}, &out, &errb) }()
 		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(errb.String(), "hallwatch serving"); {
@@ -167,22 +167,4 @@ func TestServeCreatesFirstAdminOnce(t *testing.T) {
 	if out, _ := serve(); strings.Contains(out, "password") {
 		t.Errorf("second start printed: %s", out)
 	}
-}
-
-// lockedBuffer is written by the command and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
