@@ -24,9 +24,9 @@ type Camera struct {
 
 // Analysis is a camera's analysis totals.
 type Analysis struct {
-	Detector                                        string
+	Detector                                       string
 	Decoded, Analysed, DecodeErrors, ProcessErrors uint64
-	Lag                                             time.Duration
+	Lag                                            time.Duration
 }
 
 // Sources are read at every scrape.
