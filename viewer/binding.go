@@ -78,12 +78,15 @@ func (b *binding) goLive() {
 }
 
 func (b *binding) write(p *rtp.Packet, seq uint16, ts uint32) {
-	h := p.Header // copy: the packet is shared by every viewer
+	// A header of its own (the packet is shared by every viewer), never
+	// reused: the NACK responder keeps it for retransmission.
+	h := &rtp.Header{}
+	*h = p.Header
 	h.SSRC = uint32(b.ssrc)
 	h.PayloadType = b.pt
 	h.SequenceNumber = seq
 	h.Timestamp = ts
-	if _, err := b.ws.WriteRTP(&h, p.Payload); err != nil {
+	if _, err := b.ws.WriteRTP(h, p.Payload); err != nil {
 		b.writeErrs++
 		return
 	}

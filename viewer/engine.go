@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -98,8 +99,11 @@ func NewEngine(opts ICEOptions) (*Engine, error) {
 	}
 	ir := &interceptor.Registry{}
 	// NACK responder resends packets lost on the viewer's network; sender
-	// reports let the browser map RTP time to wall clock.
-	if err := webrtc.ConfigureNack(me, ir); err != nil {
+	// reports let the browser map RTP time to wall clock. The responder
+	// keeps the packets it was given instead of copying each one per
+	// viewer: payloads are the relay's shared, never-modified packets and
+	// every write has a header of its own (binding.write).
+	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.DisableCopy()); err != nil {
 		e.Close()
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,10 +117,41 @@ func (r *Relay) Push(au *ingest.AccessUnit) error {
 	live := r.live
 	r.mu.Unlock()
 
-	for _, b := range live {
+	fanOut(live, pkts)
+	return nil
+}
+
+// fanOutShard is the number of viewers one goroutine writes to. Each
+// packet costs each viewer an SRTP seal and a syscall (some 10 µs), so a
+// key frame to 50 viewers takes tens of milliseconds on one core; a larger
+// audience is split across the cores and the last viewer waits less.
+const fanOutShard = 16
+
+// fanOut writes pkts to the live bindings, in parallel shards when there
+// are many, and returns when all are written: the next access unit never
+// overtakes this one for any viewer.
+func fanOut(live []*binding, pkts []*rtp.Packet) {
+	shards := min(runtime.GOMAXPROCS(0), (len(live)+fanOutShard-1)/fanOutShard)
+	if shards <= 1 {
+		for _, b := range live {
+			b.writeLive(pkts)
+		}
+		return
+	}
+	per := (len(live) + shards - 1) / shards
+	var wg sync.WaitGroup
+	for i := per; i < len(live); i += per {
+		part := live[i:min(i+per, len(live))]
+		wg.Go(func() {
+			for _, b := range part {
+				b.writeLive(pkts)
+			}
+		})
+	}
+	for _, b := range live[:per] {
 		b.writeLive(pkts)
 	}
-	return nil
+	wg.Wait()
 }
 
 // startAwaitingLocked lets viewers that connected before any usable GOP

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -40,11 +42,20 @@ type Options struct {
 	OnPacket func(*rtp.Packet, time.Time)
 	// Network restricts ICE to "udp" or "tcp" (empty: both).
 	Network string
+	// ReadBuffer, when positive, receives over one UDP socket on 127.0.0.1
+	// with this kernel read buffer. A viewer on the same host as the server
+	// gets key frames and GOP replays in one burst that a network path
+	// would have spread out; the default buffer (about 90 packets) loses them.
+	ReadBuffer int
+	// AcceptRepeats turns SRTP replay protection off, so that a test sees
+	// the packets it asked to be resent (SendNACK) a second time.
+	AcceptRepeats bool
 }
 
 // Client is one WHEP viewer.
 type Client struct {
 	pc    *webrtc.PeerConnection
+	mux   ice.UDPMux // own socket (Options.ReadBuffer), or nil
 	units chan Unit
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -69,15 +80,33 @@ func Connect(ctx context.Context, exchange Exchange, opts Options) (*Client, err
 	case "tcp":
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 	}
+	se.DisableSRTPReplayProtection(opts.AcceptRepeats)
+	var mux ice.UDPMux
+	if opts.ReadBuffer > 0 {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return nil, err
+		}
+		if err := conn.SetReadBuffer(opts.ReadBuffer); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		mux = webrtc.NewICEUDPMux(nil, conn)
+		se.SetICEUDPMux(mux)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
+		if mux != nil {
+			mux.Close()
+		}
 		return nil, err
 	}
-	c := &Client{pc: pc, units: make(chan Unit, 256), done: make(chan struct{})}
+	c := &Client{pc: pc, mux: mux, units: make(chan Unit, 256), done: make(chan struct{})}
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		pc.Close()
+		c.Close()
 		return nil, err
 	}
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -97,27 +126,27 @@ func Connect(ctx context.Context, exchange Exchange, opts Options) (*Client, err
 
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
-		pc.Close()
+		c.Close()
 		return nil, err
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
-		pc.Close()
+		c.Close()
 		return nil, err
 	}
 	select {
 	case <-gathered:
 	case <-ctx.Done():
-		pc.Close()
+		c.Close()
 		return nil, ctx.Err()
 	}
 	answer, err := exchange(ctx, pc.LocalDescription().SDP)
 	if err != nil {
-		pc.Close()
+		c.Close()
 		return nil, err
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		pc.Close()
+		c.Close()
 		return nil, fmt.Errorf("set answer: %w", err)
 	}
 	return c, nil
@@ -169,6 +198,13 @@ func (c *Client) Received() int {
 	return c.received
 }
 
+// Connected returns when the PeerConnection connected (zero if not yet).
+func (c *Client) Connected() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connected
+}
+
 // FirstKeyFrame returns when the first key frame arrived (zero if none yet).
 func (c *Client) FirstKeyFrame() time.Time {
 	c.mu.Lock()
@@ -186,6 +222,19 @@ func (c *Client) SendPLI() error {
 	return errors.New("no receiving track yet")
 }
 
+// SendNACK asks the server to resend the packets with these sequence
+// numbers, as a browser does for packets lost on the way.
+func (c *Client) SendNACK(seqs ...uint16) error {
+	for _, tr := range c.pc.GetTransceivers() {
+		if r := tr.Receiver(); r != nil && r.Track() != nil {
+			return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{
+				MediaSSRC: uint32(r.Track().SSRC()), Nacks: rtcp.NackPairsFromSequenceNumbers(seqs),
+			}})
+		}
+	}
+	return errors.New("no receiving track yet")
+}
+
 // State returns the PeerConnection state.
 func (c *Client) State() webrtc.PeerConnectionState { return c.pc.ConnectionState() }
 
@@ -193,6 +242,9 @@ func (c *Client) State() webrtc.PeerConnectionState { return c.pc.ConnectionStat
 func (c *Client) Close() error {
 	err := c.pc.Close()
 	c.wg.Wait()
+	if c.mux != nil {
+		err = errors.Join(err, c.mux.Close())
+	}
 	return err
 }
 
