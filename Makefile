@@ -5,7 +5,7 @@ BIN      := bin/hallwatch
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: setup build demo test vet fuzz eval bench clean
+.PHONY: setup build demo test vet fuzz eval bench gobench clean
 
 setup:
 	scripts/setup-debian.sh
@@ -31,6 +31,19 @@ fuzz:
 
 eval: build
 	$(BIN) eval
+
+# What hallwatch costs: relay per viewer, first key frame, latency,
+# analytics per camera, a 24-camera district and a reconnect storm, each
+# against a baseline of the same run (BENCHFLAGS: see --help, e.g.
+# BENCHFLAGS="--scenarios relay --window 10s"). About 8 minutes.
+BENCHFLAGS ?=
+bench: build
+	$(GO) run ./cmd/hallwatch-bench --hallwatch $(BIN) $(BENCHFLAGS)
+
+# The hot paths' Go benchmarks: relay fan-out, hub fan-out, decode,
+# detectors, tracker.
+gobench:
+	$(GO) test -run '^$$' -bench . -benchmem ./viewer ./ingest ./avcodec ./analytics
 
 clean:
 	rm -rf bin
