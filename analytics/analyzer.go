@@ -72,7 +72,7 @@ type zoneWatch struct {
 // the boxes to hold and report, after the next frame, whether each is
 // still occupied.
 type stillHinter interface {
-	HoldForeground(boxes []image.Rectangle)
+	HoldForeground(holds []Hold)
 	HeldPresent() []bool
 }
 
@@ -219,9 +219,9 @@ const zoneGrace = 0.7
 // confirm them or call them still. People walking through are left to the
 // background model, which tells them from their shadows. It records the
 // held tracks' ids and returns their boxes.
-func (a *Analyzer) hold() []image.Rectangle {
+func (a *Analyzer) hold() []Hold {
 	a.held = a.held[:0]
-	var boxes []image.Rectangle
+	var holds []Hold
 	for _, tr := range a.tracks {
 		if tr.Confirmed && !tr.Still && !tr.Stopped {
 			continue
@@ -229,12 +229,12 @@ func (a *Analyzer) hold() []image.Rectangle {
 		for _, w := range a.windows {
 			if w.zone.Contains(tr.Feet) {
 				a.held = append(a.held, tr.ID)
-				boxes = append(boxes, tr.Box)
+				holds = append(holds, Hold{Box: tr.Box, MayBeGhost: !tr.Moved})
 				break
 			}
 		}
 	}
-	return boxes
+	return holds
 }
 
 func (a *Analyzer) stamp(evs []Event, frameIndex int, t float64, wall time.Time) []Event {

@@ -66,6 +66,14 @@ func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, 
 	return nil, DetectorChoice{}, fmt.Errorf("%s %q: want auto, yolo or motion", source, kind)
 }
 
+// TrackerOptions returns the tracker settings that suit the detector: its
+// birth score, and for the motion detector weak blobs that extend tentative
+// tracks and the wide recovery of tracks whose blob jumped.
+func (c DetectorChoice) TrackerOptions() TrackerOptions {
+	motion := c.Kind == KindMotion
+	return TrackerOptions{BirthScore: c.BirthScore, WeakExtendsTentative: motion, WideRecovery: motion}
+}
+
 // motionBirthScore lets whole blobs start tracks, weak ones only extend them.
 const motionBirthScore = (1 + WeakBlobScore) / 2
 
@@ -116,7 +124,7 @@ func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.
 		Camera:         cam.ID,
 		Analytics:      cam.Analytics,
 		Detector:       d,
-		Tracker:        TrackerOptions{BirthScore: choice.BirthScore, WeakExtendsTentative: choice.Kind == KindMotion},
+		Tracker:        choice.TrackerOptions(),
 		ResolveConfirm: alerts.ResolveConfirm.D(),
 		Open:           open,
 	})

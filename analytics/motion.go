@@ -13,10 +13,13 @@ type MotionOptions struct {
 	Width        int     // frames are scaled to this width first (default 384)
 	History      int     // MOG2 history in frames (default 300)
 	VarThreshold float64 // MOG2 variance threshold (default 25)
-	MinArea      float64 // smallest blob, share of the frame area (default 0.0015)
-	MaxArea      float64 // largest blob, share of the frame area (default 0.25)
-	MinAspect    float64 // smallest height/width of a blob (default 0.8)
-	MaxAspect    float64 // largest height/width of a blob (default 5)
+	// MinArea and MaxArea bound a blob's box, as a share of the area of a
+	// 4:3 frame of the same height (the frame's own area when it is 4:3):
+	// people are as tall in a 16:9 frame, which shows more beside them.
+	MinArea   float64 // smallest blob (default 0.0015)
+	MaxArea   float64 // largest blob (default 0.25)
+	MinAspect float64 // smallest height/width of a blob (default 0.8)
+	MaxAspect float64 // largest height/width of a blob (default 5)
 }
 
 func (o MotionOptions) withDefaults() MotionOptions {
@@ -54,6 +57,15 @@ func (o MotionOptions) withDefaults() MotionOptions {
 // the person, foreground is the difference to that reference, and
 // HeldPresent tells whether each box still differs from it: the evidence
 // that keeps a motionless clerk's track alive, or ends it once they left.
+//
+// Both backgrounds start from the first frame. Whoever stands there then is
+// background until they move, and leaves a ghost when they do: the empty
+// place differs from the learned picture of them. A held box that may be a
+// ghost (Hold.MayBeGhost) is checked on every frame; once judged one, the
+// reference takes the current picture there, the box is reported empty (its
+// track ends) and MOG2 restarts from the reference, since it would keep the
+// person as a background mode for minutes and miss them coming back to the
+// same place.
 type Motion struct {
 	opts    MotionOptions
 	mog     gocv.BackgroundSubtractorMOG2
@@ -62,11 +74,13 @@ type Motion struct {
 	small   gocv.Mat
 	input   gocv.Mat
 	mask    gocv.Mat
+	fg      gocv.Mat // a held area's difference to the reference
+	opened  gocv.Mat // mask before closing
 	open    gocv.Mat // morphology kernels
 	close   gocv.Mat
-	held    []image.Rectangle // full-resolution boxes to keep as foreground
-	present []bool            // per held box: occupied in the last frame
-	scale   float64           // full-resolution pixels per small pixel
+	held    []Hold  // full-resolution boxes to keep as foreground
+	present []bool  // per held box: occupied in the last frame
+	scale   float64 // full-resolution pixels per small pixel
 	inited  bool
 }
 
@@ -74,22 +88,34 @@ type Motion struct {
 func NewMotion(o MotionOptions) *Motion {
 	o = o.withDefaults()
 	return &Motion{
-		opts:  o,
-		mog:   gocv.NewBackgroundSubtractorMOG2WithParams(o.History, o.VarThreshold, true),
-		ref:   gocv.NewMat(),
-		ref8:  gocv.NewMat(),
-		small: gocv.NewMat(),
-		input: gocv.NewMat(),
-		mask:  gocv.NewMat(),
-		open:  gocv.GetStructuringElement(gocv.MorphRect, image.Pt(3, 3)),
-		close: gocv.GetStructuringElement(gocv.MorphRect, image.Pt(5, 11)),
+		opts:   o,
+		mog:    gocv.NewBackgroundSubtractorMOG2WithParams(o.History, o.VarThreshold, true),
+		ref:    gocv.NewMat(),
+		ref8:   gocv.NewMat(),
+		small:  gocv.NewMat(),
+		input:  gocv.NewMat(),
+		mask:   gocv.NewMat(),
+		fg:     gocv.NewMat(),
+		opened: gocv.NewMat(),
+		open:   gocv.GetStructuringElement(gocv.MorphRect, image.Pt(3, 3)),
+		close:  gocv.GetStructuringElement(gocv.MorphRect, image.Pt(5, 11)),
 	}
 }
 
-// HoldForeground sets the boxes (full-resolution pixels) of people whom the
-// background must not absorb; it applies from the next frame.
-func (m *Motion) HoldForeground(boxes []image.Rectangle) {
-	m.held = append(m.held[:0], boxes...)
+// Hold is the box (full-resolution pixels) of a person whom the background
+// must not absorb.
+type Hold struct {
+	Box image.Rectangle
+	// MayBeGhost marks a track that was born where it stands and never
+	// moved: it may be a ghost, the place where someone stood when the
+	// background was learned and who has left since. Detect checks it.
+	MayBeGhost bool
+}
+
+// HoldForeground sets the boxes of people whom the background must not
+// absorb; it applies from the next frame.
+func (m *Motion) HoldForeground(holds []Hold) {
+	m.held = append(m.held[:0], holds...)
 	m.present = m.present[:0]
 }
 
@@ -135,33 +161,91 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	}
 	m.mog.Apply(m.input, &m.mask)
 	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
+	ghosts := false
 	for _, hb := range held {
-		m.present = append(m.present, !hb.box.Empty() && m.diffInto(hb) >= heldPresentShare)
+		present := false
+		if !hb.box.Empty() {
+			present = m.diffInto(hb) >= heldPresentShare
+			if present && hb.mayBeGhost && m.isGhost(hb) {
+				present, ghosts = false, true
+				m.forget(hb)
+			} else {
+				dst := m.mask.Region(hb.area)
+				gocv.BitwiseOr(dst, m.fg, &dst)
+				dst.Close()
+			}
+		}
+		m.present = append(m.present, present)
 	}
 	m.learnReference(held)
+	if ghosts {
+		m.restartModel()
+	}
 
 	gocv.MorphologyEx(m.mask, &m.mask, gocv.MorphOpen, m.open)
+	m.mask.CopyTo(&m.opened)
 	gocv.MorphologyEx(m.mask, &m.mask, gocv.MorphClose, m.close)
-	contours := gocv.FindContours(m.mask, gocv.RetrievalExternal, gocv.ChainApproxSimple)
-	defer contours.Close()
-	area := float64(sw * sh)
 	var dets []Detection
-	for i := 0; i < contours.Size(); i++ {
-		r := gocv.BoundingRect(contours.At(i))
-		a := float64(r.Dx() * r.Dy())
-		aspect := float64(r.Dy()) / float64(max(r.Dx(), 1))
-		if a < m.opts.MinArea*area*weakArea || a > m.opts.MaxArea*area || aspect < m.opts.MinAspect || aspect > m.opts.MaxAspect {
-			continue
-		}
-		score := float32(1)
-		if a < m.opts.MinArea*area {
-			score = WeakBlobScore
-		}
+	add := func(r image.Rectangle, score float32) {
 		full := image.Rect(int(float64(r.Min.X)*m.scale), int(float64(r.Min.Y)*m.scale),
 			int(float64(r.Max.X)*m.scale), int(float64(r.Max.Y)*m.scale))
 		dets = append(dets, Detection{Box: clipRect(full, w, h), Score: score})
 	}
+	for _, r := range blobs(m.mask) {
+		score, shape := m.judge(r, sh)
+		switch {
+		case shape == personShape:
+			add(r, score)
+		case shape == tooTall:
+			// People in file, seen from ahead: the closing that rejoins
+			// a person's parts joined them. Their parts apart, each
+			// person's head and body is a blob of its own.
+			reg := m.opened.Region(r)
+			for _, p := range blobs(reg) {
+				if _, shape := m.judge(p, sh); shape == personShape {
+					add(p.Add(r.Min), WeakBlobScore)
+				}
+			}
+			reg.Close()
+		}
+	}
 	return dets, nil
+}
+
+// blobs returns the bounding boxes of the outer contours of a mask.
+func blobs(mask gocv.Mat) []image.Rectangle {
+	contours := gocv.FindContours(mask, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	defer contours.Close()
+	out := make([]image.Rectangle, contours.Size())
+	for i := range out {
+		out[i] = gocv.BoundingRect(contours.At(i))
+	}
+	return out
+}
+
+// Blob shapes.
+const (
+	personShape = iota
+	notPerson
+	tooTall // slim and taller than a person: several people in file
+)
+
+// judge classifies a blob of the small frame, sh pixels tall, and gives
+// the score of a person-shaped one. Sizes are shares of a 4:3 frame of the
+// same height: a wider frame shows more beside people, not bigger people.
+func (m *Motion) judge(r image.Rectangle, sh int) (float32, int) {
+	area := float64(sh*sh) * 4 / 3
+	a := float64(r.Dx() * r.Dy())
+	aspect := float64(r.Dy()) / float64(max(r.Dx(), 1))
+	switch {
+	case a < m.opts.MinArea*area*weakArea || a > m.opts.MaxArea*area || aspect < m.opts.MinAspect:
+		return 0, notPerson
+	case aspect > m.opts.MaxAspect:
+		return 0, tooTall
+	case a < m.opts.MinArea*area:
+		return WeakBlobScore, personShape
+	}
+	return 1, personShape
 }
 
 // Blobs down to weakArea of MinArea are reported with WeakBlobScore: they
@@ -177,50 +261,139 @@ const (
 // heldBox is a held box in the small frame, and the area around it that
 // the background model does not learn: wide enough for the arms and a
 // sway, and for the blob of a person whose box came from a smaller blob.
-type heldBox struct{ box, area image.Rectangle }
+type heldBox struct {
+	box, area  image.Rectangle
+	mayBeGhost bool
+}
 
 // heldSmall maps the held boxes to the small frame, one per held box (empty
 // when it lies outside the frame).
 func (m *Motion) heldSmall(sw, sh int) []heldBox {
 	out := make([]heldBox, len(m.held))
-	for i, b := range m.held {
+	for i, h := range m.held {
+		b := h.Box
 		r := image.Rect(int(float64(b.Min.X)/m.scale), int(float64(b.Min.Y)/m.scale),
 			int(float64(b.Max.X)/m.scale+0.5), int(float64(b.Max.Y)/m.scale+0.5))
 		pad := image.Pt(max(1, r.Dx()/4), max(1, r.Dy()/10))
-		out[i] = heldBox{clipRect(r, sw, sh), clipRect(image.Rectangle{r.Min.Sub(pad), r.Max.Add(pad)}, sw, sh)}
+		out[i] = heldBox{clipRect(r, sw, sh), clipRect(image.Rectangle{r.Min.Sub(pad), r.Max.Add(pad)}, sw, sh), h.MayBeGhost}
 	}
 	return out
 }
 
-// diffInto marks as foreground the pixels of the held area that differ
-// from the reference by more than heldDiff in any colour channel, and
-// returns their share of the box. The largest channel, not the grey level
-// of the difference: a navy jacket over a dark chair differs mostly in blue.
+// diffInto sets m.fg to the pixels of the held area that differ from the
+// reference by more than heldDiff in any colour channel, and returns their
+// share of the box. The largest channel, not the grey level of the
+// difference: a navy jacket over a dark chair differs mostly in blue.
 func (m *Motion) diffInto(hb heldBox) float64 {
 	r := hb.area
 	cur := m.small.Region(r)
 	ref := m.ref8.Region(r)
 	diff := gocv.NewMat()
-	most := gocv.NewMat()
 	defer func() {
 		cur.Close()
 		ref.Close()
 		diff.Close()
-		most.Close()
 	}()
-	gocv.AbsDiff(cur, ref, &diff) // continuous: one row of B, G, R per pixel below
-	pixels := diff.Reshape(1, r.Dx()*r.Dy())
-	gocv.Reduce(pixels, &most, 1, gocv.ReduceMax, -1)
-	pixels.Close()
-	fg := most.Reshape(1, r.Dy())
-	defer fg.Close()
-	gocv.Threshold(fg, &fg, heldDiff, 255, gocv.ThresholdBinary)
-	dst := m.mask.Region(r)
-	gocv.BitwiseOr(dst, fg, &dst)
-	dst.Close()
-	in := fg.Region(hb.box.Sub(r.Min))
+	gocv.AbsDiff(cur, ref, &diff)
+	maxChannel(diff, &m.fg)
+	gocv.Threshold(m.fg, &m.fg, heldDiff, 255, gocv.ThresholdBinary)
+	in := m.fg.Region(hb.box.Sub(r.Min))
 	defer in.Close()
 	return float64(gocv.CountNonZero(in)) / float64(hb.box.Dx()*hb.box.Dy())
+}
+
+// maxChannel sets dst to the largest channel of each pixel of the
+// continuous 8-bit 3-channel src.
+func maxChannel(src gocv.Mat, dst *gocv.Mat) {
+	pixels := src.Reshape(1, src.Rows()*src.Cols()) // one row of B, G, R per pixel
+	defer pixels.Close()
+	most := gocv.NewMat()
+	defer most.Close()
+	gocv.Reduce(pixels, &most, 1, gocv.ReduceMax, -1)
+	back := most.Reshape(1, src.Rows())
+	defer back.Close()
+	back.CopyTo(dst)
+}
+
+// isGhost tells a ghost from a person in the held area whose foreground
+// is in m.fg. A person's outline is an edge of the current frame and seldom
+// one of the reference; a ghost's outline is the edge of whoever left,
+// which only the reference still shows, while the current frame continues
+// the background across it.
+func (m *Motion) isGhost(hb heldBox) bool {
+	band := gocv.NewMat()
+	defer band.Close()
+	gocv.MorphologyEx(m.fg, &band, gocv.MorphGradient, m.open)
+	if gocv.CountNonZero(band) == 0 {
+		return false
+	}
+	cur := m.small.Region(hb.area)
+	ref := m.ref8.Region(hb.area)
+	defer cur.Close()
+	defer ref.Close()
+	ec, er := m.edgeStrength(cur, band), m.edgeStrength(ref, band)
+	return er >= minGhostEdge && er >= ghostEdgeRatio*ec
+}
+
+// Ghost verdict: the reference's edges along the outline must be clear
+// (mean gradient, 0-255 scale) and this many times the current frame's.
+const (
+	minGhostEdge   = 20
+	ghostEdgeRatio = 2
+)
+
+// edgeStrength is the mean gradient magnitude (largest channel of |dx|+|dy|
+// over two, Sobel 3x3) of img at the pixels of mask.
+func (m *Motion) edgeStrength(img, mask gocv.Mat) float64 {
+	dx, dy := gocv.NewMat(), gocv.NewMat()
+	defer dx.Close()
+	defer dy.Close()
+	gocv.Sobel(img, &dx, gocv.MatTypeCV16S, 1, 0, 3, 1, 0, gocv.BorderReplicate)
+	gocv.Sobel(img, &dy, gocv.MatTypeCV16S, 0, 1, 3, 1, 0, gocv.BorderReplicate)
+	gocv.ConvertScaleAbs(dx, &dx, 0.25, 0)
+	gocv.ConvertScaleAbs(dy, &dy, 0.25, 0)
+	gocv.AddWeighted(dx, 1, dy, 1, 0, &dx)
+	g := gocv.NewMat()
+	defer g.Close()
+	maxChannel(dx, &g)
+	return g.MeanWithMask(mask).Val1
+}
+
+// forget takes what the held area's foreground now shows into the
+// reference: it was the reference that was wrong there.
+func (m *Motion) forget(hb heldBox) {
+	cur := m.small.Region(hb.area)
+	defer cur.Close()
+	cur32 := gocv.NewMat()
+	defer cur32.Close()
+	cur.ConvertTo(&cur32, gocv.MatTypeCV32FC3)
+	grown := gocv.NewMat()
+	defer grown.Close()
+	gocv.Dilate(m.fg, &grown, m.open)
+	ref := m.ref.Region(hb.area)
+	cur32.CopyToWithMask(&ref, grown)
+	ref.Close()
+	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
+}
+
+// restartModel replaces the background model by one that has seen only
+// the reference, many times. MOG2 keeps every appearance a pixel had for
+// long as a background mode: a clerk it learned, back in the same place a
+// minute after a ghost of theirs was removed, would still match it and stay
+// invisible. The warm-up brings the learning rate, which MOG2 starts high,
+// to its steady value.
+func (m *Motion) restartModel() {
+	m.mog.Close()
+	m.mog = gocv.NewBackgroundSubtractorMOG2WithParams(m.opts.History, m.opts.VarThreshold, true)
+	m.warmUp((m.opts.History + 1) / 2)
+}
+
+func (m *Motion) warmUp(n int) {
+	scratch := gocv.NewMat()
+	defer scratch.Close()
+	for range n {
+		m.mog.Apply(m.ref8, &scratch)
+	}
 }
 
 // heldDiff is the colour difference (0-255, largest channel) from the
@@ -248,7 +421,7 @@ func (m *Motion) learnReference(held []heldBox) {
 // Close frees the OpenCV objects.
 func (m *Motion) Close() error {
 	m.mog.Close()
-	for _, mat := range []*gocv.Mat{&m.ref, &m.ref8, &m.small, &m.input, &m.mask, &m.open, &m.close} {
+	for _, mat := range []*gocv.Mat{&m.ref, &m.ref8, &m.small, &m.input, &m.mask, &m.fg, &m.opened, &m.open, &m.close} {
 		mat.Close()
 	}
 	return nil

@@ -24,6 +24,13 @@ type TrackerOptions struct {
 	// are the same people as its whole ones (a shirt whose trousers MOG2
 	// took for a shadow), not a network's unsure guesses.
 	WeakExtendsTentative bool
+	// WideRecovery gives a confirmed walking track that matched nothing a last
+	// chance at a confident detection nobody claimed, wideGate box heights
+	// beyond the usual gate, if it looks much alike. A motion blob's box
+	// jumps farther than a person walks when it loses the legs (dark
+	// trousers over a dark floor pass for a shadow) or gets them back; a
+	// network's boxes do not, and there the wider gate only adds swaps.
+	WideRecovery bool
 	// StillAge is how long a confirmed track that stood still survives
 	// without detections: a seated clerk the detector misses for a while.
 	// Evidence from Vouch replaces it where the detector can give some.
@@ -51,9 +58,14 @@ type Track struct {
 	Confirmed bool
 	Still     bool // has not moved for a while
 	// Stopped: the feet stayed within stopSpread box heights over the
-	// last stopWindow, a quicker and stricter judgement than Still.
+	// last stopWindow, a quicker and stricter judgement than Still (with
+	// hysteresis: see judgeStopped).
 	Stopped bool
-	Seen    bool // matched a detection in the last update
+	// Moved: the feet once strayed beyond stillSpread box heights from
+	// where the track was born. A track that never moved either sat down
+	// before it was first seen or is a ghost (see Motion).
+	Moved bool
+	Seen  bool // matched a detection in the last update
 	// Vouched is true when Vouch found the box occupied for the last update.
 	Vouched bool
 	Missed  float64 // seconds since the last matched detection
@@ -88,6 +100,9 @@ type track struct {
 	confirmed bool
 	seen      bool
 	still     bool
+	stopped   bool     // see judgeStopped
+	bx, by    float64  // feet at birth
+	moved     bool     // the feet once left stillSpread box heights around (bx, by)
 	history   []sample // recent matched centres, for stillness
 	look      Appearance
 	// Evidence from Vouch: the last time the box was found occupied, and
@@ -112,6 +127,12 @@ const (
 	lookWeight      = 1.0  // weight of the appearance distance in the matching cost
 	maxLookDistance = 0.8  // appearance distance above which a pair never matches
 	feetMedianOf    = 3    // observations the reported feet point is the median of
+	wideGate        = 0.5  // extra box heights of the gate in stage 3 (WideRecovery)
+	wideLook        = 0.5  // appearance distance above which stage 3 never matches
+	// timeEpsilon absorbs the rounding of frame times (f/fps): at 5 fps
+	// 3.2-0.6 is above 2.6, and a window of 0.6 s would hold three frames
+	// or four by chance.
+	timeEpsilon = 1e-6
 )
 
 // predict returns the centre expected at time t.
@@ -151,7 +172,7 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	}
 	claimed := make([]bool, len(dets))
 	// Stage 1: every track against confident detections.
-	unmatched := tk.match(t, all, high, dets, pred, claimed, false)
+	unmatched := tk.match(t, all, high, dets, pred, claimed, stageConfident)
 	// Stage 2: confirmed (or all) tracks left over against weak detections,
 	// strict gate.
 	var second []int
@@ -160,7 +181,23 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 			second = append(second, i)
 		}
 	}
-	tk.match(t, second, low, dets, pred, claimed, true)
+	unmatched = tk.match(t, second, low, dets, pred, claimed, stageWeak)
+	// Stage 3: confirmed walking tracks still left over against the
+	// confident detections nobody claimed, wide gate.
+	if tk.opts.WideRecovery {
+		var third, free []int
+		for _, i := range unmatched {
+			if tr := tk.tracks[i]; tr.confirmed && !tr.still && !tr.stopped {
+				third = append(third, i) // walking: the jump was the blob's
+			}
+		}
+		for _, j := range high {
+			if !claimed[j] {
+				free = append(free, j)
+			}
+		}
+		tk.match(t, third, free, dets, pred, claimed, stageWide)
+	}
 	// New tracks from confident detections nobody claimed.
 	for _, j := range high {
 		if !claimed[j] && !tk.overlapsConfirmed(dets[j].Box, pred) {
@@ -211,9 +248,18 @@ func (tk *Tracker) Vouch(id int, t float64, present bool) {
 	}
 }
 
+// stage is a matching stage of Update.
+type stage int
+
+const (
+	stageConfident stage = iota
+	stageWeak            // strict gate: the boxes must overlap
+	stageWide            // wider gate, closer look
+)
+
 // match assigns detections js to tracks is, updates matched tracks, marks
 // the detections they took in claimed and returns the tracks left unmatched.
-func (tk *Tracker) match(t float64, is, js []int, dets []Detection, pred [][2]float64, claimed []bool, strict bool) []int {
+func (tk *Tracker) match(t float64, is, js []int, dets []Detection, pred [][2]float64, claimed []bool, st stage) []int {
 	if len(is) == 0 {
 		return is
 	}
@@ -223,7 +269,7 @@ func (tk *Tracker) match(t float64, is, js []int, dets []Detection, pred [][2]fl
 		pbox := tr.box(pred[i][0], pred[i][1])
 		cost[a] = make([]float64, len(js))
 		for b, j := range js {
-			cost[a][b] = tk.cost(tr, pbox, pred[i], dets[j], t, strict)
+			cost[a][b] = tk.cost(tr, pbox, pred[i], dets[j], t, st)
 		}
 	}
 	res := assign(cost)
@@ -242,7 +288,7 @@ func (tk *Tracker) match(t float64, is, js []int, dets []Detection, pred [][2]fl
 
 // cost of pairing a track with a detection: centre distance in box heights,
 // 1-IoU, size change and appearance distance; +Inf outside the gates.
-func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detection, t float64, strict bool) float64 {
+func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detection, t float64, st stage) float64 {
 	d := det.Box
 	iou := IoU(pbox, d)
 	dcx, dcy := float64(d.Min.X+d.Max.X)/2, float64(d.Min.Y+d.Max.Y)/2
@@ -254,14 +300,17 @@ func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detec
 	dist := math.Hypot(dcx-p[0], dcy-p[1]) / scale
 	sizeRatio := math.Abs(math.Log(math.Max(dh, 1) / math.Max(tr.h, 1)))
 	gate := gateBase + math.Min(t-tr.lastSeen, 1.0)*gateGrow // uncertainty grows while unseen
-	if dist > gate || (strict && iou < 0.3) {
+	if st == stageWide {
+		gate += wideGate
+	}
+	if dist > gate || (st == stageWeak && iou < 0.3) {
 		return math.Inf(1)
 	}
 	if sizeRatio > 0.7 {
 		return math.Inf(1)
 	}
 	look := appearanceDistance(tr.look, det.Appearance)
-	if look > maxLookDistance {
+	if look > maxLookDistance || (st == stageWide && look > wideLook) {
 		return math.Inf(1)
 	}
 	return (1 - iou) + dist + 0.5*sizeRatio + lookWeight*look
@@ -292,10 +341,14 @@ func (tk *Tracker) observe(tr *track, t float64, det Detection, p [2]float64) {
 		tr.confirmed = true
 	}
 	tr.history = append(tr.history, sample{t, mx, float64(d.Max.Y)})
+	if math.Hypot(mx-tr.bx, float64(d.Max.Y)-tr.by) > stillSpread*tr.h {
+		tr.moved = true
+	}
 	for len(tr.history) > 0 && tr.history[0].t < t-stillWindow {
 		tr.history = tr.history[1:]
 	}
 	tr.still = tr.isStill(t)
+	tr.stopped = tr.judgeStopped()
 	if tr.still {
 		tr.vx, tr.vy = 0, 0
 	}
@@ -334,7 +387,8 @@ func (tk *Tracker) birth(t float64, d Detection) {
 		lastSeen: t, hits: 1, seen: true, vacantSince: -1,
 		look: append(Appearance(nil), d.Appearance...),
 	}
-	tr.history = []sample{{t, tr.cx, float64(d.Box.Max.Y)}}
+	tr.bx, tr.by = tr.cx, float64(d.Box.Max.Y)
+	tr.history = []sample{{t, tr.bx, tr.by}}
 	tr.confirmed = tk.opts.MinHits <= 1
 	tk.nextID++
 	tk.tracks = append(tk.tracks, tr)
@@ -356,24 +410,33 @@ func (tr *track) feet() (float64, float64) {
 	return median(xs), median(ys)
 }
 
-// stopped reports whether the matched feet of the last stopWindow seconds
-// (at least three, spanning most of it) lie within stopSpread box heights
-// of each other.
-func (tr *track) stopped() bool {
+// judgeStopped decides Stopped after a matched detection, with hysteresis:
+// a track stops when the feet of the last stopWindow seconds (at least
+// three, spanning most of it) lie within stopSpread box heights of the last
+// one, and stays stopped until one of them strays beyond stillSpread. A
+// motion blob's bottom jitters by a pixel or two of the detector's small
+// frame, about stopSpread of a seated clerk: without hysteresis a single
+// jittery blob ends the stop, and with it the hold that keeps the clerk out
+// of the background model.
+func (tr *track) judgeStopped() bool {
 	n := len(tr.history)
-	if n < 3 || tr.h <= 0 {
+	if n == 0 || tr.h <= 0 {
 		return false
 	}
 	last := tr.history[n-1]
 	k := n - 1
-	for k > 0 && tr.history[k-1].t >= last.t-stopWindow {
+	for k > 0 && tr.history[k-1].t >= last.t-stopWindow-timeEpsilon {
 		k--
 	}
-	if n-k < 3 || last.t-tr.history[k].t < stopWindow*0.8 {
-		return false
+	spread := stillSpread
+	if !tr.stopped {
+		if n-k < 3 || last.t-tr.history[k].t < stopWindow*0.8 {
+			return false
+		}
+		spread = stopSpread
 	}
 	for _, s := range tr.history[k:] {
-		if math.Hypot(s.x-last.x, s.y-last.y) > stopSpread*tr.h {
+		if math.Hypot(s.x-last.x, s.y-last.y) > spread*tr.h {
 			return false
 		}
 	}
@@ -400,7 +463,7 @@ func (tk *Tracker) Tracks() []Track {
 			feet = geom.Point{fx / float64(tk.size.X), fy / float64(tk.size.Y)}
 		}
 		out = append(out, Track{
-			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped(),
+			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped, Moved: tr.moved,
 			Seen: tr.seen, Vouched: tr.vouched == tk.now, Missed: tk.now - tr.lastSeen,
 		})
 	}

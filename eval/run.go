@@ -301,7 +301,11 @@ func printDemo(w io.Writer, demos []DemoReport) {
 	}
 	tw.Flush()
 	for _, d := range demos {
-		fmt.Fprintf(w, "%s: staffed windows reported absent %.1f of %.1f s (still clerk %.1f of %.1f s)\n",
+		fmt.Fprintf(w, "%s: staffed windows reported absent %.1f of %.1f s (still clerk %.1f of %.1f s)",
 			d.Scenario, d.WrongAbsent, d.Seated, d.StillWrongAbsent, d.StillSeated)
+		if d.Unseen > 0 {
+			fmt.Fprintf(w, "; %.1f s seated unseen since before analysis", d.Unseen)
+		}
+		fmt.Fprintln(w)
 	}
 }
