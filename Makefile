@@ -35,7 +35,7 @@ eval: build
 # What hallwatch costs: relay per viewer, first key frame, latency,
 # analytics per camera, a 24-camera district and a reconnect storm, each
 # against a baseline of the same run (BENCHFLAGS: see --help, e.g.
-# BENCHFLAGS="--scenarios relay --window 10s"). About 8 minutes.
+# BENCHFLAGS="--scenarios relay --window 10s"). About 10 minutes.
 BENCHFLAGS ?=
 bench: build
 	$(GO) run ./cmd/hallwatch-bench --hallwatch $(BIN) $(BENCHFLAGS)

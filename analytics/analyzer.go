@@ -54,6 +54,8 @@ type Analyzer struct {
 	pending map[int][]Event // crossings of tentative tracks, flushed on confirmation
 	tracks  []Track
 	held    []int // tracks whose boxes the detector holds, in HoldForeground order
+	regions []geom.Rect
+	size    image.Point // of the last frame
 	offline bool
 }
 
@@ -94,6 +96,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		looks:   newAppearanceOf(),
 		tracker: NewTracker(o.Tracker),
 		pending: map[int][]Event{},
+		regions: regionsOf(o.Analytics),
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
@@ -143,6 +146,7 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 			kept = append(kept, d)
 		}
 	}
+	a.size = size
 	a.tracks = a.tracker.Update(t, kept, size)
 	var evs []Event
 	alive := make(map[int]bool, len(a.tracks))
@@ -161,7 +165,17 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 		}
 	}
 	a.forgetDead(alive)
-	var alerts []Event
+	evs = append(evs, a.updateWindows(t, wall)...)
+	if h, ok := a.det.(stillHinter); ok {
+		h.HoldForeground(a.hold())
+	}
+	return a.stamp(evs, frameIndex, t, wall)
+}
+
+// updateWindows feeds each window's head count to its presence state
+// machine: window events first, then alerts.
+func (a *Analyzer) updateWindows(t float64, wall time.Time) []Event {
+	var evs, alerts []Event
 	for _, w := range a.windows {
 		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
 			if e.Type == TypeAlert {
@@ -171,11 +185,90 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 			}
 		}
 	}
-	evs = append(evs, alerts...)
-	if h, ok := a.det.(stillHinter); ok {
-		h.HoldForeground(a.hold())
+	return append(evs, alerts...)
+}
+
+// Advance moves the windows' clocks to t without a detection, keeping the
+// people where the last Process found them: for a still scene (see Quiet)
+// whose picture has not changed, so that absences still turn into alerts
+// on time.
+func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.offline = false
+	return a.stamp(a.updateWindows(t, wall), frameIndex, t, wall)
+}
+
+// Quiet reports whether nothing is moving where analysis looks (Regions):
+// every track there is confirmed and still, and no crossing waits for its
+// track's confirmation. A quiet scene changes only when its picture does.
+func (a *Analyzer) Quiet() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.pending) > 0 {
+		return false
 	}
-	return a.stamp(evs, frameIndex, t, wall)
+	for _, tr := range a.tracks {
+		if tr.Confirmed && tr.Still {
+			continue
+		}
+		if a.size.X == 0 || a.inRegions(tr.Box) {
+			return false
+		}
+	}
+	return true
+}
+
+// StillBoxes returns the boxes (pixels) of the confirmed tracks that
+// stand still: the people of a quiet scene.
+func (a *Analyzer) StillBoxes() []image.Rectangle {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []image.Rectangle
+	for _, tr := range a.tracks {
+		if tr.Confirmed && tr.Still {
+			out = append(out, tr.Box)
+		}
+	}
+	return out
+}
+
+// Regions returns the parts of the picture that analysis looks at,
+// normalised: around each counting line and each window zone, with a
+// margin for the people approaching them; the whole picture when there are
+// neither.
+func (a *Analyzer) Regions() []geom.Rect {
+	return a.regions
+}
+
+// regionMargin is how far around lines and zones analysis looks, as a
+// share of the picture: about a person's height in a hall camera.
+const regionMargin = 0.15
+
+func regionsOf(an *config.Analytics) []geom.Rect {
+	var out []geom.Rect
+	for _, l := range an.Lines {
+		out = append(out, geom.Bounds(geom.Polygon{l.A, l.B}).Grow(regionMargin))
+	}
+	for _, w := range an.Windows {
+		out = append(out, geom.Bounds(w.Zone).Grow(regionMargin))
+	}
+	if len(out) == 0 {
+		out = append(out, geom.Rect{Max: geom.Point{1, 1}})
+	}
+	return out
+}
+
+// inRegions reports whether a box in pixels overlaps any region.
+func (a *Analyzer) inRegions(b image.Rectangle) bool {
+	w, h := float64(a.size.X), float64(a.size.Y)
+	r := geom.Rect{Min: geom.Point{float64(b.Min.X) / w, float64(b.Min.Y) / h}, Max: geom.Point{float64(b.Max.X) / w, float64(b.Max.Y) / h}}
+	for _, g := range a.regions {
+		if g.Overlaps(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Analyzer) forgetDead(alive map[int]bool) {

@@ -32,6 +32,9 @@ func Default() *Config {
 	}
 }
 
+// DefaultIdleAfter is analytics.idle_after when a camera leaves it out.
+const DefaultIdleAfter = Duration(10 * time.Second)
+
 // Per-item defaults, applied to keys a list item leaves out.
 const (
 	defaultTransport       = "auto"
@@ -69,6 +72,9 @@ func fillItemDefaults(cfg *Config, o *origins) {
 				}
 				if !o.present(kk + ".analytics.fps") {
 					cam.Analytics.FPS = defaultFPS
+				}
+				if !o.present(kk + ".analytics.idle_after") {
+					cam.Analytics.IdleAfter = DefaultIdleAfter
 				}
 				for wi := range cam.Analytics.Windows {
 					wk := indexKey(kk+".analytics.windows", wi)

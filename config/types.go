@@ -149,10 +149,14 @@ type Camera struct {
 
 // Analytics is a camera's analysis: counting lines and service windows.
 type Analytics struct {
-	FPS      float64  `yaml:"fps"`                // analysis rate, default 5
-	Detector string   `yaml:"detector,omitempty"` // overrides detector.kind for this camera
-	Lines    []Line   `yaml:"lines,omitempty"`
-	Windows  []Window `yaml:"windows,omitempty"`
+	FPS float64 `yaml:"fps"` // analysis rate, default 5
+	// IdleAfter: once nothing has moved near the lines and windows for
+	// this long, decode key frames only until one shows a change (default
+	// 10s; 0s decodes every frame).
+	IdleAfter Duration `yaml:"idle_after"`
+	Detector  string   `yaml:"detector,omitempty"` // overrides detector.kind for this camera
+	Lines     []Line   `yaml:"lines,omitempty"`
+	Windows   []Window `yaml:"windows,omitempty"`
 }
 
 // Point is a normalised image coordinate [x, y], 0..1, x right, y down.

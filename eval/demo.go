@@ -21,9 +21,14 @@ type DemoScenario struct {
 	Name     string
 	Scene    demo.SceneOptions
 	Duration time.Duration // simulated time
-	// Codec sends every frame through the demo camera's H.264 encoder and a
-	// decoder first, as the live path does over RTSP.
+	// Codec sends every frame through the demo camera's H.264 encoder and
+	// the live service's analytics.Pipeline, which decodes what analysis
+	// needs (key frames only while the hall is quiet, see config
+	// analytics.idle_after).
 	Codec bool
+	// Ungated decodes every frame (idle_after 0s): the baseline gating is
+	// compared with.
+	Ungated bool
 	// Join is when analysis starts, as a live service joins a camera that
 	// is already streaming (0: at the first frame).
 	Join time.Duration
@@ -47,7 +52,7 @@ var DemoScenarios = []DemoScenario{
 		ClerkAwayInterval: demo.Range{Min: 30 * time.Second, Max: 80 * time.Second}}},
 	{Name: "seed 11, joined at 2 s, H.264", Duration: 110 * time.Second, Codec: true, Join: 2 * time.Second, Scene: busyHall(11, true)},
 	{Name: "seed 12, joined at 1 s", Duration: 110 * time.Second, Join: time.Second, Scene: busyHall(12, true)},
-	{Name: "seed 13, joined at 3 s, H.264", Duration: 110 * time.Second, Codec: true, Join: 3 * time.Second, Scene: busyHall(13, true)},
+	{Name: "seed 13, joined at 3 s", Duration: 110 * time.Second, Join: 3 * time.Second, Scene: busyHall(13, true)},
 	{Name: "seed 14, joined at 2.5 s", Duration: 110 * time.Second, Join: 2500 * time.Millisecond, Scene: busyHall(14, true)},
 	{Name: "seed 15, clerks seated before analysis, joined at 2 s, H.264", Duration: 110 * time.Second, Codec: true,
 		Join: 2 * time.Second, Scene: busyHall(15, false)},
@@ -102,9 +107,12 @@ type DemoReport struct {
 	// learns them as background and cannot know them, so the scoring takes
 	// those windows as empty until the clerk first leaves (an unstaffed
 	// alert is due there, resolved once the clerk is back).
-	Unseen  float64
-	Frames  int // frames analysed
-	Elapsed time.Duration
+	Unseen float64
+	Frames int // frames analysed
+	// Units and Decoded: access units encoded and decoded (Codec only);
+	// fewer decoded when gating left quiet stretches at key frames.
+	Units, Decoded int
+	Elapsed        time.Duration
 	// Misses describes each unmatched truth and false prediction, e.g.
 	// "w2 raised at 35.2 s missed" or "door in at 80.1 s false".
 	Misses []string
@@ -132,12 +140,14 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
 	}
 	defer an.Close()
-	var codec *roundTrip
+	var enc *avcodec.Encoder
 	if sc.Codec {
-		if codec, err = newRoundTrip(opts); err != nil {
+		// The demo camera's settings (demo.CameraSpec defaults).
+		if enc, err = avcodec.NewEncoder(avcodec.EncoderOptions{Width: opts.Width, Height: opts.Height, FPS: opts.FPS,
+			GOP: 2 * opts.FPS, BitrateKbps: 1500, Preset: "ultrafast"}); err != nil {
 			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
 		}
-		defer codec.close()
+		defer enc.Close()
 	}
 
 	// Truth counts up to the end of the scenario; the analysis runs on for
@@ -147,10 +157,18 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 	every := max(1, int(math.Round(float64(opts.FPS)/DemoAnalysisFPS)))
 	join := int(math.Round(sc.Join.Seconds()*float64(opts.FPS))) + 1
 	first := join + (every-(join-1)%every)%every // the first analysed frame
+	if sc.Codec {
+		// Decoding starts at the first key frame from join on, as the
+		// live service's subscription to a camera's stream does; the
+		// pipeline's rate starts there.
+		first = 0
+	}
 	fps := float64(opts.FPS)
 	// The truth begins, like the service's view, at the first analysed
 	// frame: per window, per frame from there (index frame-first).
 	counts := map[string][]int{}
+	sinceAt := map[string][]int{}   // first frame of the occupied run, -1 when empty
+	unseenAt := map[string][]bool{} // seated since before the first analysed frame
 	var truthCross, predCross []Item
 	predAlerts := map[string][]Item{}
 	seatedSince := map[string]int{} // window -> first frame of the current occupied run; absent = empty
@@ -160,7 +178,67 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 	if opts.StillClerk > 0 {
 		still = cfg.Windows[opts.StillClerk-1].ID
 	}
+	prev := 0 // the last analysed frame
+	// analysed scores an analysed frame f: its events and its window
+	// states, which hold until the next analysed frame.
+	analysed := func(f int, evs []analytics.Event) {
+		r.Frames++
+		dt := float64(every) / fps
+		if prev > 0 {
+			dt = float64(f-prev) / fps
+		}
+		prev = f
+		for _, e := range evs {
+			switch {
+			case e.Type == analytics.TypeCrossing:
+				predCross = append(predCross, Item{Frame: f, Label: e.Direction})
+			case e.Type == analytics.TypeAlert && e.Kind == analytics.KindUnstaffed:
+				predAlerts[e.Window] = append(predAlerts[e.Window], Item{Frame: f, Label: e.State})
+			}
+		}
+		if f > end {
+			return
+		}
+		for _, st := range an.Windows() {
+			since := sinceAt[st.Window][f-first]
+			if unseenAt[st.Window][f-first] {
+				r.Unseen += dt
+				continue
+			}
+			if since < 0 || f-since < settle {
+				continue
+			}
+			r.Seated += dt
+			if st.Window == still {
+				r.StillSeated += dt
+			}
+			if st.State != analytics.StateStaffed {
+				r.WrongAbsent += dt
+				if st.Window == still {
+					r.StillWrongAbsent += dt
+				}
+			}
+		}
+	}
 	start := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
+	var pipe *analytics.Pipeline
+	if enc != nil {
+		idle := config.DefaultIdleAfter.D()
+		if sc.Ungated {
+			idle = 0
+		}
+		pipe = analytics.NewPipeline(analytics.PipelineOptions{Analyzer: an, FPS: DemoAnalysisFPS, IdleAfter: idle,
+			OnFrame: func(evs []analytics.Event, _ gocv.Mat, wall time.Time) {
+				analysed(int(math.Round(wall.Sub(start).Seconds()*fps))+1, evs)
+			}})
+		defer pipe.Close()
+		dec, err := avcodec.NewDecoder(avcodec.CodecH264)
+		if err != nil {
+			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+		}
+		defer dec.Close()
+		pipe.SetDecoder(&pictures{dec: dec})
+	}
 	mat := gocv.NewMat()
 	defer mat.Close()
 	began := time.Now()
@@ -169,10 +247,20 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 			return r, err
 		}
 		img, truth := scene.Step()
+		var nalus [][]byte
+		var key bool
+		if enc != nil {
+			if nalus, key, err = enc.Encode(img, int64(f-1)); err != nil {
+				return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
+			}
+			if first == 0 && f >= join && key {
+				first = f
+			}
+		}
 		for _, e := range truth {
 			switch e.Type {
 			case demo.TruthCrossing:
-				if e.Frame >= first && e.Frame <= end {
+				if first > 0 && e.Frame >= first && e.Frame <= end {
 					truthCross = append(truthCross, Item{Frame: e.Frame, Label: e.Direction})
 				}
 			case demo.TruthWindow:
@@ -191,19 +279,31 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 				unseen[w] = true
 			}
 		}
-		for _, w := range cfg.Windows {
-			n := 0
-			if _, ok := seatedSince[w.ID]; ok && !unseen[w.ID] {
-				n = 1
-			}
-			if f >= first {
+		if first > 0 && f >= first {
+			for _, w := range cfg.Windows {
+				since, ok := seatedSince[w.ID]
+				n := 0
+				if ok && !unseen[w.ID] {
+					n = 1
+				}
+				if !ok {
+					since = -1
+				}
 				counts[w.ID] = append(counts[w.ID], n)
+				sinceAt[w.ID] = append(sinceAt[w.ID], since)
+				unseenAt[w.ID] = append(unseenAt[w.ID], unseen[w.ID])
 			}
 		}
-		if codec != nil {
-			if img, err = codec.pass(img, f); err != nil {
-				return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
+		t := float64(f-1) / fps
+		wall := start.Add(time.Duration(t * float64(time.Second)))
+		if pipe != nil {
+			if first == 0 || len(nalus) == 0 {
+				continue
 			}
+			if err := pipe.Push(analytics.Unit{NALUs: nalus, Key: key, T: t, Wall: wall}); err != nil {
+				return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+			}
+			continue
 		}
 		if (f-1)%every != 0 || f < join {
 			continue
@@ -211,44 +311,15 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		if err := toMat(img, &mat); err != nil {
 			return r, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
 		}
-		t := float64(f-1) / fps
-		evs, err := an.Process(mat, f, t, start.Add(time.Duration(t*float64(time.Second))))
+		evs, err := an.Process(mat, f, t, wall)
 		if err != nil {
 			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
 		}
-		r.Frames++
-		for _, e := range evs {
-			switch {
-			case e.Type == analytics.TypeCrossing:
-				predCross = append(predCross, Item{Frame: e.Frame, Label: e.Direction})
-			case e.Type == analytics.TypeAlert && e.Kind == analytics.KindUnstaffed:
-				predAlerts[e.Window] = append(predAlerts[e.Window], Item{Frame: e.Frame, Label: e.State})
-			}
-		}
-		dt := float64(every) / fps
-		for _, st := range an.Windows() {
-			if f > end {
-				break
-			}
-			since, ok := seatedSince[st.Window]
-			if unseen[st.Window] {
-				r.Unseen += dt
-				continue
-			}
-			if !ok || f-since < settle {
-				continue
-			}
-			r.Seated += dt
-			if st.Window == still {
-				r.StillSeated += dt
-			}
-			if st.State != analytics.StateStaffed {
-				r.WrongAbsent += dt
-				if st.Window == still {
-					r.StillWrongAbsent += dt
-				}
-			}
-		}
+		analysed(f, evs)
+	}
+	if pipe != nil {
+		st := pipe.Stats()
+		r.Units, r.Decoded = int(st.Units), int(st.Decoded)
 	}
 	r.Elapsed = time.Since(began)
 
@@ -356,47 +427,17 @@ func toMat(img *avcodec.Image, mat *gocv.Mat) error {
 	return nil
 }
 
-// roundTrip encodes frames as the demo camera does and decodes them.
-type roundTrip struct {
-	enc *avcodec.Encoder
+// pictures is the pipeline's view of the decoder.
+type pictures struct {
 	dec *avcodec.Decoder
 	img avcodec.Image
 }
 
-func newRoundTrip(o demo.SceneOptions) (*roundTrip, error) {
-	// The demo camera's settings (demo.CameraSpec defaults).
-	enc, err := avcodec.NewEncoder(avcodec.EncoderOptions{Width: o.Width, Height: o.Height, FPS: o.FPS,
-		GOP: 2 * o.FPS, BitrateKbps: 1500, Preset: "ultrafast"})
-	if err != nil {
-		return nil, err
-	}
-	dec, err := avcodec.NewDecoder(avcodec.CodecH264)
-	if err != nil {
-		enc.Close()
-		return nil, err
-	}
-	return &roundTrip{enc: enc, dec: dec}, nil
-}
+func (p *pictures) Decode(nalus [][]byte) (bool, error) { return p.dec.Decode(nalus) }
 
-func (rt *roundTrip) pass(img *avcodec.Image, frame int) (*avcodec.Image, error) {
-	nalus, _, err := rt.enc.Encode(img, int64(frame-1))
-	if err != nil {
-		return nil, err
+func (p *pictures) Picture(dst *gocv.Mat) error {
+	if err := p.dec.Frame(&p.img); err != nil {
+		return err
 	}
-	got, err := rt.dec.Decode(nalus)
-	if err != nil {
-		return nil, err
-	}
-	if !got {
-		return nil, fmt.Errorf("decoder returned no picture")
-	}
-	if err := rt.dec.Frame(&rt.img); err != nil {
-		return nil, err
-	}
-	return &rt.img, nil
-}
-
-func (rt *roundTrip) close() {
-	rt.enc.Close()
-	rt.dec.Close()
+	return toMat(&p.img, dst)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/hallwatch/hallwatch/demo"
 )
 
 // TestDemoAccuracy plays the simulated hall (clerks walking in after
@@ -21,8 +23,8 @@ func TestDemoAccuracy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: door %v; alerts %v, raised %d of %d, max raise delay %.1f s; windows wrongly absent %.1f of %.1f s seated (still clerk %.1f of %.1f s), %.1f s seated unseen",
-			sc.Name, r.Crossings, r.Alerts, r.Raised, r.Truth, r.MaxRaiseDelay, r.WrongAbsent, r.Seated, r.StillWrongAbsent, r.StillSeated, r.Unseen)
+		t.Logf("%s: door %v; alerts %v, raised %d of %d, max raise delay %.1f s; windows wrongly absent %.1f of %.1f s seated (still clerk %.1f of %.1f s), %.1f s seated unseen; decoded %d of %d units",
+			sc.Name, r.Crossings, r.Alerts, r.Raised, r.Truth, r.MaxRaiseDelay, r.WrongAbsent, r.Seated, r.StillWrongAbsent, r.StillSeated, r.Unseen, r.Decoded, r.Units)
 		for _, m := range r.Misses {
 			t.Log(m)
 		}
@@ -104,5 +106,48 @@ func TestDemoAlertsOptional(t *testing.T) {
 	s, _, _ = matchUpTo(1000, "w1", items, optional, items, 10, fps)
 	if s != (Score{TP: 4}) {
 		t.Fatalf("all predicted: %v", s)
+	}
+}
+
+// TestDemoGatingKeepsAccuracy runs a quiet hall (a visitor every 1.5-3
+// minutes; a real center sees 30-50 a day) through the live pipeline with and without gating
+// (analytics.idle_after): gating must leave stretches undecoded and find
+// the same crossings, alerts and staffed windows within 0.01 of F1.
+func TestDemoGatingKeepsAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 16 minutes of hall video")
+	}
+	sc := DemoScenario{Name: "seed 4, quiet hall, H.264", Duration: 8 * time.Minute, Codec: true,
+		Scene: demo.SceneOptions{Seed: 4, ClerksArrive: demo.Range{Min: time.Second, Max: 5 * time.Second},
+			VisitorInterval: demo.Range{Min: 90 * time.Second, Max: 3 * time.Minute}}}
+	run := func(ungated bool) DemoReport {
+		sc := sc
+		sc.Ungated = ungated
+		r, err := RunDemo(context.Background(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("ungated %v: door %v; alerts %v, raised %d of %d; wrongly absent %.1f of %.1f s; decoded %d of %d units",
+			ungated, r.Crossings, r.Alerts, r.Raised, r.Truth, r.WrongAbsent, r.Seated, r.Decoded, r.Units)
+		for _, m := range r.Misses {
+			t.Log(m)
+		}
+		return r
+	}
+	base, gated := run(true), run(false)
+	if share := float64(gated.Decoded) / float64(gated.Units); share > 0.8 {
+		t.Errorf("gated: decoded %.0f%% of the units of a quiet hall", 100*share)
+	}
+	if base.Crossings.TP+base.Crossings.FN < 4 {
+		t.Errorf("only %d crossings in the truth", base.Crossings.TP+base.Crossings.FN)
+	}
+	if d := gated.Crossings.F1() - base.Crossings.F1(); d < -0.01 {
+		t.Errorf("gating lost %.3f of crossing F1 (%.3f → %.3f)", -d, base.Crossings.F1(), gated.Crossings.F1())
+	}
+	if d := gated.Alerts.F1() - base.Alerts.F1(); d < -0.01 {
+		t.Errorf("gating lost %.3f of alert F1 (%.3f → %.3f)", -d, base.Alerts.F1(), gated.Alerts.F1())
+	}
+	if gated.WrongAbsent > base.WrongAbsent+1 {
+		t.Errorf("gated: windows wrongly absent %.1f s, ungated %.1f s", gated.WrongAbsent, base.WrongAbsent)
 	}
 }

@@ -27,6 +27,8 @@ type Analysis struct {
 	Detector                                       string
 	Decoded, Analysed, DecodeErrors, ProcessErrors uint64
 	Lag                                            time.Duration
+	Idle                                           bool // key frames only (quiet scene)
+	Wakes                                          uint64
 }
 
 // Sources are read at every scrape.
@@ -98,6 +100,8 @@ var (
 	descDecErrs  = prometheus.NewDesc("hallwatch_analysis_decode_errors_total", "Access units the decoder rejected.", []string{"camera"}, nil)
 	descProcErrs = prometheus.NewDesc("hallwatch_analysis_errors_total", "Frames whose analysis failed.", []string{"camera"}, nil)
 	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
+	descIdle     = prometheus.NewDesc("hallwatch_analysis_idle", "1 while the scene is quiet and only key frames are decoded.", []string{"camera"}, nil)
+	descWakes    = prometheus.NewDesc("hallwatch_analysis_wakes_total", "Quiet scenes that changed: back to decoding every frame.", []string{"camera"}, nil)
 	descPending  = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
 	descQueue    = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
 	descSent     = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
@@ -110,7 +114,7 @@ type stateCollector struct{ src Sources }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
-		descViewers, descSessions, descDecoded, descAnalysed, descDecErrs, descProcErrs, descLag,
+		descViewers, descSessions, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
 		descPending, descQueue, descSent, descFailed, descGaveUp} {
 		ch <- d
 	}
@@ -147,6 +151,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				counter(descDecErrs, float64(a.DecodeErrors), id)
 				counter(descProcErrs, float64(a.ProcessErrors), id)
 				gauge(descLag, a.Lag.Seconds(), id)
+				idle := 0.0
+				if a.Idle {
+					idle = 1
+				}
+				gauge(descIdle, idle, id)
+				counter(descWakes, float64(a.Wakes), id)
 			}
 		}
 	}

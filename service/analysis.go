@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,26 +26,24 @@ const analysisWidth = 960
 // current frame for an alert on a window.
 type recordFunc func(ctx context.Context, ref config.CameraRef, evs []analytics.Event, snapshot func(window string) []byte)
 
-// analysis is one camera's live analytics: it decodes the hub's access
-// units, converts frames at analytics.fps and runs the analyzer.
+// analysis is one camera's live analytics: an analytics.Pipeline fed
+// with the hub's access units.
 type analysis struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	buffer   int
 	status   func() ingest.Status
 	analyzer *analytics.Analyzer
+	pipeline *analytics.Pipeline
 	choice   analytics.DetectorChoice
-	interval time.Duration
 	record   recordFunc
 	windows  func(camera string, ws []analytics.WindowStatus)
 	log      *slog.Logger
-	// decodeTime and analyseTime observe each access unit's decode and
-	// each frame's analysis (metrics).
-	decodeTime, analyseTime prometheus.Observer
+	// decodeTime observes each access unit's decode (metrics).
+	decodeTime prometheus.Observer
 
-	decoded, analysed, decodeErrors, processErrors atomic.Uint64
-	mu                                             sync.Mutex
-	lag                                            time.Duration // receive → analysed, last frame
+	mu  sync.Mutex
+	lag time.Duration // receive → analysed, last frame
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -56,37 +53,44 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 		return nil, err
 	}
 	log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
-	return &analysis{
+	a := &analysis{
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
-		interval: time.Duration(float64(time.Second) / ref.Camera.Analytics.FPS),
-		record:   record, windows: windows, log: log.With("camera", ref.Camera.ID),
-		decodeTime:  m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
-		analyseTime: m.AnalyseSeconds.WithLabelValues(ref.Camera.ID, choice.Kind),
-	}, nil
+		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
+		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
+	}
+	a.pipeline = analytics.NewPipeline(analytics.PipelineOptions{
+		Analyzer: an, FPS: ref.Camera.Analytics.FPS, IdleAfter: ref.Camera.Analytics.IdleAfter.D(),
+		AnalyseTime: m.AnalyseSeconds.WithLabelValues(ref.Camera.ID, choice.Kind),
+	})
+	return a, nil
 }
 
 // Run analyses until ctx ends.
 func (a *analysis) Run(ctx context.Context) error {
 	defer a.analyzer.Close()
+	defer a.pipeline.Close()
 	sub := a.hub.Subscribe("analytics", ingest.SubscribeOptions{Buffer: a.buffer})
 	defer sub.Close()
 	var (
-		dec      *avcodec.Decoder
-		gen      uint64
-		img      avcodec.Image
-		mat      = gocv.NewMat()
-		start    = time.Now()
-		next     time.Time
-		frame    int
-		offline  bool
-		lastWall time.Time
+		dec     *frameDecoder
+		gen     uint64
+		start   = time.Now()
+		last    float64 // stream time of the last unit
+		offline bool
 	)
 	defer func() {
 		if dec != nil {
 			dec.Close()
 		}
-		mat.Close()
 	}()
+	a.pipeline.SetOnFrame(func(evs []analytics.Event, frame gocv.Mat, wall time.Time) {
+		offline = false
+		a.mu.Lock()
+		a.lag = time.Since(wall)
+		a.mu.Unlock()
+		a.windows(a.ref.Camera.ID, a.analyzer.Windows())
+		a.emit(ctx, evs, frame)
+	})
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -98,7 +102,7 @@ func (a *analysis) Run(ctx context.Context) error {
 			if st := a.status(); st.State != ingest.StateLive && !offline {
 				offline = true
 				now := time.Now()
-				a.emit(ctx, a.analyzer.SetOffline(frame, now.Sub(start).Seconds(), now), mat)
+				a.emit(ctx, a.analyzer.SetOffline(int(a.pipeline.Stats().Units), now.Sub(start).Seconds(), now), a.pipeline.Frame())
 				a.windows(a.ref.Camera.ID, a.analyzer.Windows())
 			}
 		case au := <-sub.C():
@@ -106,56 +110,43 @@ func (a *analysis) Run(ctx context.Context) error {
 				if dec != nil {
 					dec.Close()
 				}
-				var err error
-				if dec, err = avcodec.NewDecoder(string(info.Codec)); err != nil {
+				d, err := avcodec.NewDecoder(string(info.Codec))
+				if err != nil {
 					return fmt.Errorf("camera %s: %w", a.ref.Camera.ID, err)
 				}
-				dec.SetOutputWidth(analysisWidth)
+				d.SetOutputWidth(analysisWidth)
+				dec = &frameDecoder{dec: d, observe: a.decodeTime}
+				a.pipeline.SetDecoder(dec)
 				gen = info.Generation
 			}
-			began := time.Now()
-			got, err := dec.Decode(au.NALUs)
-			a.decodeTime.Observe(time.Since(began).Seconds())
-			if err != nil {
-				a.decodeErrors.Add(1) // the decoder resumes at the next key frame
-				continue
-			}
-			if !got {
-				continue
-			}
-			frame++
-			a.decoded.Add(1)
-			wall := au.Received
-			if wall.Before(next) || !wall.After(lastWall) {
-				continue // decoded for reference only: analysis runs at analytics.fps
-			}
-			if next.IsZero() || wall.Sub(next) > a.interval {
-				next = wall
-			}
-			next = next.Add(a.interval)
-			lastWall = wall
-			if err := toMat(dec, &img, &mat); err != nil {
-				a.decodeErrors.Add(1)
-				continue
-			}
-			offline = false
-			began = time.Now()
-			evs, err := a.analyzer.Process(mat, frame, wall.Sub(start).Seconds(), wall)
-			a.analyseTime.Observe(time.Since(began).Seconds())
-			if err != nil {
-				a.processErrors.Add(1)
+			// Stream time from arrival; never backwards, so that a
+			// clock step cannot confuse the analysis.
+			t := max(au.Received.Sub(start).Seconds(), last)
+			last = t
+			if err := a.pipeline.Push(analytics.Unit{NALUs: au.NALUs, Key: au.Key, T: t, Wall: au.Received}); err != nil {
 				a.log.Warn("analysis failed on a frame", "err", err)
-				continue
 			}
-			a.analysed.Add(1)
-			a.mu.Lock()
-			a.lag = time.Since(wall)
-			a.mu.Unlock()
-			a.windows(a.ref.Camera.ID, a.analyzer.Windows())
-			a.emit(ctx, evs, mat)
 		}
 	}
 }
+
+// frameDecoder is the pipeline's view of an FFmpeg decoder.
+type frameDecoder struct {
+	dec     *avcodec.Decoder
+	img     avcodec.Image
+	observe prometheus.Observer
+}
+
+func (d *frameDecoder) Decode(nalus [][]byte) (bool, error) {
+	began := time.Now()
+	got, err := d.dec.Decode(nalus)
+	d.observe.Observe(time.Since(began).Seconds())
+	return got, err
+}
+
+func (d *frameDecoder) Picture(dst *gocv.Mat) error { return toMat(d.dec, &d.img, dst) }
+
+func (d *frameDecoder) Close() { d.dec.Close() }
 
 func (a *analysis) emit(ctx context.Context, evs []analytics.Event, mat gocv.Mat) {
 	if len(evs) == 0 {
@@ -211,20 +202,26 @@ type AnalysisStatus struct {
 	Detector      string  `json:"detector"`
 	Reason        string  `json:"reason"`
 	FPS           float64 `json:"fps"`
+	Units         uint64  `json:"units"`
 	Decoded       uint64  `json:"decoded"`
 	Analysed      uint64  `json:"analysed"`
 	DecodeErrors  uint64  `json:"decode_errors"`
 	ProcessErrors uint64  `json:"process_errors"`
 	LagMillis     float64 `json:"lag_ms"`
+	// Idle: the scene is quiet and only key frames are decoded.
+	Idle  bool   `json:"idle"`
+	Wakes uint64 `json:"wakes"`
 }
 
 func (a *analysis) Status() AnalysisStatus {
 	a.mu.Lock()
 	lag := a.lag
 	a.mu.Unlock()
+	st := a.pipeline.Stats()
 	return AnalysisStatus{
-		Detector: a.choice.Kind, Reason: a.choice.Reason, FPS: float64(time.Second) / float64(a.interval),
-		Decoded: a.decoded.Load(), Analysed: a.analysed.Load(), DecodeErrors: a.decodeErrors.Load(),
-		ProcessErrors: a.processErrors.Load(), LagMillis: float64(lag) / float64(time.Millisecond),
+		Detector: a.choice.Kind, Reason: a.choice.Reason, FPS: a.ref.Camera.Analytics.FPS,
+		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
+		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond),
+		Idle: st.Idle, Wakes: st.Wakes,
 	}
 }

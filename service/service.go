@@ -87,6 +87,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		relay.ObserveLatency(s.metrics.RelayLatency)
 		cam := &camera{
 			ref:    ref,
 			hub:    hub,
@@ -222,7 +223,8 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,
-				DecodeErrors: st.DecodeErrors, ProcessErrors: st.ProcessErrors, Lag: time.Duration(st.LagMillis * float64(time.Millisecond))}
+				DecodeErrors: st.DecodeErrors, ProcessErrors: st.ProcessErrors, Lag: time.Duration(st.LagMillis * float64(time.Millisecond)),
+				Idle: st.Idle, Wakes: st.Wakes}
 		}
 		out = append(out, m)
 	}

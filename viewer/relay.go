@@ -37,8 +37,9 @@ const (
 // with compressed timestamps, then joins the live packets: it starts at once
 // and at live delay, and the camera never sees a viewer's key frame request.
 type Relay struct {
-	camera string
-	track  *sharedTrack
+	camera  string
+	track   *sharedTrack
+	latency interface{ Observe(float64) } // optional, see ObserveLatency
 
 	mu       sync.Mutex
 	enc      *rtph264.Encoder
@@ -118,8 +119,16 @@ func (r *Relay) Push(au *ingest.AccessUnit) error {
 	r.mu.Unlock()
 
 	fanOut(live, pkts)
+	if r.latency != nil && len(live) > 0 {
+		r.latency.Observe(time.Since(au.Received).Seconds())
+	}
 	return nil
 }
+
+// ObserveLatency has the relay report, for every access unit sent to
+// viewers, the time from its arrival from the camera to its last write.
+// Call it before the first Push.
+func (r *Relay) ObserveLatency(o interface{ Observe(float64) }) { r.latency = o }
 
 // fanOutShard is the number of viewers one goroutine writes to. Each
 // packet costs each viewer an SRTP seal and a syscall (some 10 µs), so a

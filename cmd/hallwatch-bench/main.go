@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	scenarios := fs.String("scenarios", "relay,analytics,district", "comma-separated: relay, analytics, district (includes the reconnect storm)")
 	fs.DurationVar(&b.window, "window", 20*time.Second, "CPU measurement window of each step")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "settling time before each relay measurement")
-	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 8*time.Second, "settling time before analytics and district measurements")
+	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 20*time.Second, "settling time before analytics and district measurements (longer than analytics.idle_after, so that quiet cameras have gone idle)")
 	viewers := fs.String("viewers", "1,10,50,200", "relay viewer counts, ascending")
 	fs.IntVar(&b.joins, "joins", 20, "viewer joins for the first-key-frame measurement")
 	fs.DurationVar(&b.longGOP, "long-gop", 4*time.Second, "GOP of the camera the first-key-frame measurement joins")
