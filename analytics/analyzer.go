@@ -200,13 +200,21 @@ func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []Event {
 }
 
 // Quiet reports whether nothing is moving where analysis looks (Regions):
-// every track there is confirmed and still, and no crossing waits for its
-// track's confirmation. A quiet scene changes only when its picture does.
+// every track there is confirmed and still, no crossing waits for its
+// track's confirmation, and every window is staffed or closed. A quiet scene changes only when its picture does.
 func (a *Analyzer) Quiet() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.pending) > 0 {
 		return false
+	}
+	// An open window without its staff is watched frame by frame: when
+	// they come back matters, and a detector may need consecutive frames
+	// to make out someone who sat down (the motion detector does).
+	for _, w := range a.windows {
+		if st := w.presence.state; st == StateAbsent || st == StateUnknown {
+			return false
+		}
 	}
 	for _, tr := range a.tracks {
 		if tr.Confirmed && tr.Still {

@@ -32,11 +32,8 @@ func Default() *Config {
 	}
 }
 
-// SuggestedIdleAfter is the analytics.idle_after that the README suggests
-// and the bench measures. Gating is off unless configured: with the motion
-// detector, analysis that goes idle while a clerk it has not yet made
-// sense of sits still can miss that clerk until the next change.
-const SuggestedIdleAfter = Duration(10 * time.Second)
+// DefaultIdleAfter is analytics.idle_after when a camera leaves it out.
+const DefaultIdleAfter = Duration(10 * time.Second)
 
 // Per-item defaults, applied to keys a list item leaves out.
 const (
@@ -75,6 +72,9 @@ func fillItemDefaults(cfg *Config, o *origins) {
 				}
 				if !o.present(kk + ".analytics.fps") {
 					cam.Analytics.FPS = defaultFPS
+				}
+				if !o.present(kk + ".analytics.idle_after") {
+					cam.Analytics.IdleAfter = DefaultIdleAfter
 				}
 				for wi := range cam.Analytics.Windows {
 					wk := indexKey(kk+".analytics.windows", wi)

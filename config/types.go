@@ -151,8 +151,8 @@ type Camera struct {
 type Analytics struct {
 	FPS float64 `yaml:"fps"` // analysis rate, default 5
 	// IdleAfter: once nothing has moved near the lines and windows for
-	// this long, decode key frames only until one shows a change (0, the
-	// default: decode every frame; see SuggestedIdleAfter).
+	// this long, decode key frames only until one shows a change (default
+	// 10s; 0s decodes every frame).
 	IdleAfter Duration `yaml:"idle_after"`
 	Detector  string   `yaml:"detector,omitempty"` // overrides detector.kind for this camera
 	Lines     []Line   `yaml:"lines,omitempty"`

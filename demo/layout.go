@@ -66,7 +66,7 @@ func windowID(i int) string { return fmt.Sprintf("w%d", i+1) }
 // background subtraction, and a person network such as Yolo-Fastest finds
 // only a few of them.
 func (s *Scene) Analytics() *config.Analytics {
-	a := &config.Analytics{FPS: 5, Detector: "motion", Lines: []config.Line{doorLine}}
+	a := &config.Analytics{FPS: 5, IdleAfter: config.DefaultIdleAfter, Detector: "motion", Lines: []config.Line{doorLine}}
 	for i := range s.opts.Windows {
 		a.Windows = append(a.Windows, config.Window{
 			ID:          windowID(i),

@@ -223,7 +223,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 	start := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
 	var pipe *analytics.Pipeline
 	if enc != nil {
-		idle := config.SuggestedIdleAfter.D()
+		idle := config.DefaultIdleAfter.D()
 		if sc.Ungated {
 			idle = 0
 		}

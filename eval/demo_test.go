@@ -110,7 +110,7 @@ func TestDemoAlertsOptional(t *testing.T) {
 }
 
 // TestDemoGatingKeepsAccuracy runs a quiet hall (a visitor every 1.5-3
-// minutes; a real center sees 30-50 a day) through the live pipeline with and without gating
+// minutes, a real center sees 30-50 a day; clerks away now and then) through the live pipeline with and without gating
 // (analytics.idle_after): gating must leave stretches undecoded and find
 // the same crossings, alerts and staffed windows within 0.01 of F1.
 func TestDemoGatingKeepsAccuracy(t *testing.T) {
@@ -119,7 +119,8 @@ func TestDemoGatingKeepsAccuracy(t *testing.T) {
 	}
 	sc := DemoScenario{Name: "seed 4, quiet hall, H.264", Duration: 8 * time.Minute, Codec: true,
 		Scene: demo.SceneOptions{Seed: 4, ClerksArrive: demo.Range{Min: time.Second, Max: 5 * time.Second},
-			VisitorInterval: demo.Range{Min: 90 * time.Second, Max: 3 * time.Minute}}}
+			VisitorInterval:   demo.Range{Min: 90 * time.Second, Max: 3 * time.Minute},
+			ClerkAwayInterval: demo.Range{Min: 4 * time.Minute, Max: 8 * time.Minute}}}
 	run := func(ungated bool) DemoReport {
 		sc := sc
 		sc.Ungated = ungated

@@ -88,7 +88,7 @@ func (b *bench) runAnalytics(ctx context.Context) ([]row, error) {
 			gated := u.cores - base.cores
 			rows = append(rows, row{scenario: sc, measure: measure, value: fmt.Sprintf("%.4f", gated), target: fmt.Sprintf("< %g", target),
 				verdict: check(gated < target),
-				note:    fmt.Sprintf("%.4f total − baseline; analysis at %g fps, idle_after %v; RSS %s; %s", u.cores, cams.cam.Analytics(scene).FPS, config.SuggestedIdleAfter, mib(u.peak), u.note())})
+				note:    fmt.Sprintf("%.4f total − baseline; analysis at %g fps, idle_after %v; RSS %s; %s", u.cores, cams.cam.Analytics(scene).FPS, config.DefaultIdleAfter, mib(u.peak), u.note())})
 			if scene != "quiet" {
 				continue
 			}
@@ -131,7 +131,7 @@ func (b *bench) analyticsPhase(ctx context.Context, cams *cameraSet, scene, det 
 		cam.Analytics.Detector = det
 		cam.Analytics.IdleAfter = 0
 		if gated {
-			cam.Analytics.IdleAfter = config.SuggestedIdleAfter
+			cam.Analytics.IdleAfter = config.DefaultIdleAfter
 		}
 	}
 	cfg.Districts = []config.District{{ID: "bench", Name: "bench", Centers: []config.Center{{ID: "hall", Name: "hall", Cameras: []config.Camera{cam}}}}}
