@@ -201,19 +201,23 @@ func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []Event {
 
 // Quiet reports whether nothing is moving where analysis looks (Regions):
 // every track there is confirmed and still, no crossing waits for its
-// track's confirmation, and every window is staffed or closed. A quiet scene changes only when its picture does.
+// track's confirmation, and (for the motion detector) every window is
+// staffed or closed. A quiet scene changes only when its picture does.
 func (a *Analyzer) Quiet() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.pending) > 0 {
 		return false
 	}
-	// An open window without its staff is watched frame by frame: when
-	// they come back matters, and a detector may need consecutive frames
-	// to make out someone who sat down (the motion detector does).
-	for _, w := range a.windows {
-		if st := w.presence.state; st == StateAbsent || st == StateUnknown {
-			return false
+	// With a detector that needs consecutive frames to make out someone
+	// who sat down (the motion detector: stillHinter), an open window
+	// without its staff is watched frame by frame. Others see a returning
+	// clerk in the key frame that shows the change.
+	if _, consecutive := a.det.(stillHinter); consecutive {
+		for _, w := range a.windows {
+			if st := w.presence.state; st == StateAbsent || st == StateUnknown {
+				return false
+			}
 		}
 	}
 	for _, tr := range a.tracks {
