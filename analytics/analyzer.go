@@ -199,7 +199,7 @@ func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []Event {
 	return a.stamp(a.updateWindows(t, wall), frameIndex, t, wall)
 }
 
-// Quiet reports whether nothing is moving where analysis looks (Regions):
+// Quiet reports whether nothing is moving where analysis looks (regionsOf):
 // every track there is confirmed and still, no crossing waits for its
 // track's confirmation, and (for the motion detector) every window is
 // staffed or closed. A quiet scene changes only when its picture does.
@@ -245,18 +245,14 @@ func (a *Analyzer) StillBoxes() []image.Rectangle {
 	return out
 }
 
-// Regions returns the parts of the picture that analysis looks at,
-// normalised: around each counting line and each window zone, with a
-// margin for the people approaching them; the whole picture when there are
-// neither.
-func (a *Analyzer) Regions() []geom.Rect {
-	return a.regions
-}
-
 // regionMargin is how far around lines and zones analysis looks, as a
 // share of the picture: about a person's height in a hall camera.
 const regionMargin = 0.15
 
+// regionsOf returns the parts of the picture that analysis looks at,
+// normalised: around each counting line and each window zone, with a
+// margin for the people approaching them; the whole picture when there are
+// neither.
 func regionsOf(an *config.Analytics) []geom.Rect {
 	var out []geom.Rect
 	for _, l := range an.Lines {

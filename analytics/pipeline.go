@@ -29,9 +29,6 @@ type PipelineOptions struct {
 	// MaxReplay bounds the units buffered while idle (default 12 s): a
 	// camera whose key frames are further apart is never idle.
 	MaxReplay time.Duration
-	// OnFrame gets each analysed frame's events and picture, and the time
-	// its unit was received (see also SetOnFrame).
-	OnFrame func(evs []Event, frame gocv.Mat, wall time.Time)
 	// AnalyseTime observes each frame's analysis in seconds (optional).
 	AnalyseTime interface{ Observe(float64) }
 }
@@ -41,6 +38,7 @@ type PipelineOptions struct {
 // Push and SetDecoder are called from one goroutine, Stats from any.
 type Pipeline struct {
 	o        PipelineOptions
+	onFrame  func(evs []Event, frame gocv.Mat, wall time.Time)
 	dec      FrameDecoder
 	gate     *gate
 	probe    *changeProbe
@@ -76,8 +74,9 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	}
 }
 
-// SetOnFrame replaces OnFrame; call it before the first Push.
-func (p *Pipeline) SetOnFrame(f func(evs []Event, frame gocv.Mat, wall time.Time)) { p.o.OnFrame = f }
+// SetOnFrame sets what gets each analysed frame's events and picture, and
+// the time its unit was received; call it before the first Push.
+func (p *Pipeline) SetOnFrame(f func(evs []Event, frame gocv.Mat, wall time.Time)) { p.onFrame = f }
 
 // SetDecoder starts a new stream (first, or after a reconnect).
 func (p *Pipeline) SetDecoder(d FrameDecoder) {
@@ -180,16 +179,16 @@ func (p *Pipeline) process(u *Unit) error {
 		return err
 	}
 	p.count(func(s *PipelineStats) { s.Analysed++ })
-	if p.o.OnFrame != nil {
-		p.o.OnFrame(evs, p.mat, u.Wall)
+	if p.onFrame != nil {
+		p.onFrame(evs, p.mat, u.Wall)
 	}
 	return nil
 }
 
 func (p *Pipeline) advance(u *Unit) {
 	evs := p.o.Analyzer.Advance(u.index, u.T, u.Wall)
-	if p.o.OnFrame != nil {
-		p.o.OnFrame(evs, p.mat, u.Wall)
+	if p.onFrame != nil {
+		p.onFrame(evs, p.mat, u.Wall)
 	}
 }
 

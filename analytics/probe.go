@@ -11,7 +11,7 @@ import (
 // Both are shrunk to probeWidth first: averaging some 100 pixels into one
 // removes sensor noise and coding artefacts, while a person stays a few
 // dozen pixels. It looks at the whole picture, not only where analysis
-// looks (Analyzer.Regions): a visitor who crossed the door line between two
+// looks (Analyzer.Quiet): a visitor who crossed the door line between two
 // key frames may be beyond it at the second, and the replay that counts
 // them must still happen.
 //

@@ -227,11 +227,11 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		if sc.Ungated {
 			idle = 0
 		}
-		pipe = analytics.NewPipeline(analytics.PipelineOptions{Analyzer: an, FPS: DemoAnalysisFPS, IdleAfter: idle,
-			OnFrame: func(evs []analytics.Event, _ gocv.Mat, wall time.Time) {
-				analysed(int(math.Round(wall.Sub(start).Seconds()*fps))+1, evs)
-			}})
+		pipe = analytics.NewPipeline(analytics.PipelineOptions{Analyzer: an, FPS: DemoAnalysisFPS, IdleAfter: idle})
 		defer pipe.Close()
+		pipe.SetOnFrame(func(evs []analytics.Event, _ gocv.Mat, wall time.Time) {
+			analysed(int(math.Round(wall.Sub(start).Seconds()*fps))+1, evs)
+		})
 		dec, err := avcodec.NewDecoder(avcodec.CodecH264)
 		if err != nil {
 			return r, fmt.Errorf("demo scenario %q: %w", sc.Name, err)

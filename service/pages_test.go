@@ -7,8 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,20 +46,7 @@ func startServiceConfig(t *testing.T, cfg *config.Config) *rig {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
-	}
-	svc, err := New(context.Background(), parsed, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &rig{svc: svc, base: "http://" + svc.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- svc.Run(ctx) }()
-	t.Cleanup(r.stop)
-	r.admin = adminToken(t, svc)
-	return r
+	return runService(t, parsed)
 }
 
 // pageUser creates (or resets) an account for the browser to log in with.

@@ -66,6 +66,13 @@ districts:
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	return runService(t, cfg)
+}
+
+// runService runs the service on a parsed config until the test ends and
+// gives it an admin token.
+func runService(t *testing.T, cfg *config.Config) *rig {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
