@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/ingest"
 )
 
@@ -25,12 +25,12 @@ func (m *Manager) Board(center string) []WindowView {
 		}
 		for _, w := range cam.Analytics.Windows {
 			st, seen := m.windows[windowKey{cam.ID, w.ID}]
-			v := WindowView{Camera: cam.ID, Window: w.ID, Name: w.Name, State: analytics.StateUnknown,
+			v := WindowView{Camera: cam.ID, Window: w.ID, Name: w.Name, State: events.StateUnknown,
 				MinStaff: w.MinStaff, AbsentFor: w.AbsentAfter.D().Seconds()}
 			if seen {
 				v.State, v.Count, v.Since, v.Alerting = st.State, st.Count, st.Since, st.Alerting
 			}
-			if id, open := m.open[alertKey{analytics.KindUnstaffed, cam.ID, w.ID}]; open {
+			if id, open := m.open[alertKey{events.KindUnstaffed, cam.ID, w.ID}]; open {
 				v.Alerting, v.AlertID = true, id
 			}
 			out = append(out, v)
@@ -74,7 +74,7 @@ func (m *Manager) checkCamera(ctx context.Context, ref config.CameraRef) error {
 	if changed {
 		m.publish(ref, "camera", m.o.Now(), cameraView{State: st.State, Since: st.Since, LastError: st.LastError})
 	}
-	key := alertKey{analytics.KindCameraOffline, ref.Camera.ID, ""}
+	key := alertKey{events.KindCameraOffline, ref.Camera.ID, ""}
 	if st.State == ingest.StateLive {
 		return m.resolve(ctx, ref, key, m.o.Now())
 	}

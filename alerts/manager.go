@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -33,7 +33,7 @@ type Store interface {
 // Notice is an alert change worth telling people about.
 type Notice struct {
 	Alert    store.Alert
-	State    string // analytics.AlertRaised or analytics.AlertResolved
+	State    string // events.AlertRaised or events.AlertResolved
 	District *config.District
 	Center   *config.Center
 	Camera   *config.Camera
@@ -62,7 +62,7 @@ type Manager struct {
 
 	mu      sync.Mutex
 	open    map[alertKey]int64
-	windows map[windowKey]analytics.WindowStatus
+	windows map[windowKey]events.WindowStatus
 	online  map[string]ingest.State // last camera state published
 }
 
@@ -78,7 +78,7 @@ func New(o Options) *Manager {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Manager{o: o, open: map[alertKey]int64{}, windows: map[windowKey]analytics.WindowStatus{}, online: map[string]ingest.State{}}
+	return &Manager{o: o, open: map[alertKey]int64{}, windows: map[windowKey]events.WindowStatus{}, online: map[string]ingest.State{}}
 }
 
 // Restore loads the alerts a previous run left open.
@@ -98,22 +98,22 @@ func (m *Manager) Restore(ctx context.Context) error {
 // Record handles one camera's analysis events: unstaffed alerts are raised
 // (with snapshot(window), a JPEG or nil) and resolved, window states feed
 // the board, and every event is published to live pages.
-func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []analytics.Event, snapshot func(window string) []byte) error {
+func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events.Event, snapshot func(window string) []byte) error {
 	var errs []error
 	for _, ev := range evs {
 		switch ev.Type {
-		case analytics.TypeAlert:
+		case events.TypeAlert:
 			key := alertKey{ev.Kind, ref.Camera.ID, ev.Window}
-			if ev.State == analytics.AlertRaised {
+			if ev.State == events.AlertRaised {
 				errs = append(errs, m.raise(ctx, ref, key, ev.Time, func() []byte { return snapshot(ev.Window) }))
 			} else {
 				errs = append(errs, m.resolve(ctx, ref, key, ev.Time))
 			}
-		case analytics.TypeWindow:
+		case events.TypeWindow:
 			// An alert restored from a previous run is unknown to the
 			// analyzer: resolve it when the window is staffed or closes.
-			if ev.State == analytics.StateStaffed || ev.State == analytics.StateClosed {
-				errs = append(errs, m.resolve(ctx, ref, alertKey{analytics.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
+			if ev.State == events.StateStaffed || ev.State == events.StateClosed {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
 			}
 		}
 		m.publish(ref, ev.Type, ev.Time, ev)
@@ -122,7 +122,7 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []analyt
 }
 
 // UpdateWindows records the analyzer's current window states for boards.
-func (m *Manager) UpdateWindows(camera string, ws []analytics.WindowStatus) {
+func (m *Manager) UpdateWindows(camera string, ws []events.WindowStatus) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, w := range ws {
@@ -164,8 +164,8 @@ func (m *Manager) raise(ctx context.Context, ref config.CameraRef, key alertKey,
 	a := store.Alert{ID: id, Kind: rec.Kind, District: rec.District, Center: rec.Center, Camera: rec.Camera,
 		Window: rec.Window, RaisedAt: at, HasSnapshot: rec.Snapshot != nil}
 	m.o.Log.Info("alert raised", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window)
-	m.publishAlert(ref, at, a, analytics.AlertRaised)
-	return m.notify(ctx, ref, a, analytics.AlertRaised)
+	m.publishAlert(ref, at, a, events.AlertRaised)
+	return m.notify(ctx, ref, a, events.AlertRaised)
 }
 
 func (m *Manager) resolve(ctx context.Context, ref config.CameraRef, key alertKey, at time.Time) error {
@@ -184,8 +184,8 @@ func (m *Manager) resolve(ctx context.Context, ref config.CameraRef, key alertKe
 		return fmt.Errorf("alerts: read resolved %d: %w", id, err)
 	}
 	m.o.Log.Info("alert resolved", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window, "duration", a.Duration())
-	m.publishAlert(ref, at, a, analytics.AlertResolved)
-	return m.notify(ctx, ref, a, analytics.AlertResolved)
+	m.publishAlert(ref, at, a, events.AlertResolved)
+	return m.notify(ctx, ref, a, events.AlertResolved)
 }
 
 func (m *Manager) notify(ctx context.Context, ref config.CameraRef, a store.Alert, state string) error {

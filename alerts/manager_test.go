@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -94,13 +94,13 @@ func (r *rig) ref() config.CameraRef {
 	return ref
 }
 
-func alertEvent(window, state string, at time.Time) analytics.Event {
-	return analytics.Event{Type: analytics.TypeAlert, Kind: analytics.KindUnstaffed, Camera: "hall1", Window: window, State: state, Time: at}
+func alertEvent(window, state string, at time.Time) events.Event {
+	return events.Event{Type: events.TypeAlert, Kind: events.KindUnstaffed, Camera: "hall1", Window: window, State: state, Time: at}
 }
 
-func windowEvent(window, state string, at time.Time) analytics.Event {
+func windowEvent(window, state string, at time.Time) events.Event {
 	zero := 0
-	return analytics.Event{Type: analytics.TypeWindow, Camera: "hall1", Window: window, State: state, Count: &zero, Time: at}
+	return events.Event{Type: events.TypeWindow, Camera: "hall1", Window: window, State: state, Count: &zero, Time: at}
 }
 
 func noSnapshot(string) []byte { return nil }
@@ -114,7 +114,7 @@ func TestUnstaffedAlertLifecycle(t *testing.T) {
 	t0 := r.now
 
 	snap := []byte{0xff, 0xd8, 0xff, 0xd9}
-	if err := m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w1", analytics.AlertRaised, t0)},
+	if err := m.Record(ctx, r.ref(), []events.Event{alertEvent("w1", events.AlertRaised, t0)},
 		func(w string) []byte { return snap }); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestUnstaffedAlertLifecycle(t *testing.T) {
 		t.Fatalf("open alerts after raise: %+v", open)
 	}
 	// A second raise for the same window while open is the same absence.
-	m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w1", analytics.AlertRaised, t0.Add(time.Second))}, noSnapshot)
+	m.Record(ctx, r.ref(), []events.Event{alertEvent("w1", events.AlertRaised, t0.Add(time.Second))}, noSnapshot)
 	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
 		t.Fatalf("duplicate alert stored: %d open", len(open))
 	}
@@ -140,12 +140,12 @@ func TestUnstaffedAlertLifecycle(t *testing.T) {
 	}
 
 	resolvedAt := t0.Add(4 * time.Minute)
-	m.Record(ctx, r.ref(), []analytics.Event{windowEvent("w1", analytics.StateStaffed, resolvedAt), alertEvent("w1", analytics.AlertResolved, resolvedAt)}, noSnapshot)
+	m.Record(ctx, r.ref(), []events.Event{windowEvent("w1", events.StateStaffed, resolvedAt), alertEvent("w1", events.AlertResolved, resolvedAt)}, noSnapshot)
 	got, _ := r.db.Alert(ctx, open[0].ID)
 	if got.Open() || got.Duration() != 4*time.Minute {
 		t.Fatalf("alert after staff returned: open=%v duration=%v", got.Open(), got.Duration())
 	}
-	if len(r.notices) != 2 || r.notices[0].State != analytics.AlertRaised || r.notices[1].State != analytics.AlertResolved ||
+	if len(r.notices) != 2 || r.notices[0].State != events.AlertRaised || r.notices[1].State != events.AlertResolved ||
 		r.notices[0].Window == nil || r.notices[0].Window.Name != "1号窗口" {
 		t.Fatalf("notices: %+v", r.notices)
 	}
@@ -162,16 +162,16 @@ func TestOpenAlertSurvivesRestart(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	m := r.manager(t)
-	m.Record(ctx, r.ref(), []analytics.Event{alertEvent("w2", analytics.AlertRaised, r.now)}, noSnapshot)
+	m.Record(ctx, r.ref(), []events.Event{alertEvent("w2", events.AlertRaised, r.now)}, noSnapshot)
 	r.db.Close()
 
 	r.open(t) // restart: the new analyzer knows nothing of the alert
 	m2 := r.manager(t)
-	m2.Record(ctx, r.ref(), []analytics.Event{alertEvent("w2", analytics.AlertRaised, r.now.Add(time.Minute))}, noSnapshot)
+	m2.Record(ctx, r.ref(), []events.Event{alertEvent("w2", events.AlertRaised, r.now.Add(time.Minute))}, noSnapshot)
 	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
 		t.Fatalf("restart duplicated the alert: %d open", len(open))
 	}
-	m2.Record(ctx, r.ref(), []analytics.Event{windowEvent("w2", analytics.StateStaffed, r.now.Add(2*time.Minute))}, noSnapshot)
+	m2.Record(ctx, r.ref(), []events.Event{windowEvent("w2", events.StateStaffed, r.now.Add(2*time.Minute))}, noSnapshot)
 	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
 		t.Fatalf("restored alert not resolved when staff returned: %+v", open)
 	}
@@ -191,7 +191,7 @@ func TestCameraOfflineAlert(t *testing.T) {
 	r.now = r.now.Add(time.Second)
 	m.checkCamera(ctx, ref)
 	open, _ := r.db.OpenAlerts(ctx)
-	if len(open) != 1 || open[0].Kind != analytics.KindCameraOffline {
+	if len(open) != 1 || open[0].Kind != events.KindCameraOffline {
 		t.Fatalf("open alerts after 1 min offline: %+v", open)
 	}
 	m.checkCamera(ctx, ref) // still offline: no second alert

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -59,9 +60,9 @@ var contractKeys = map[string]bool{"type": true, "kind": true, "camera": true, "
 
 // readEvents checks every line is one contract event, frames never go back
 // and t = (frame-1)/fps, and returns the events.
-func readEvents(t *testing.T, out []byte, fps float64) []analytics.Event {
+func readEvents(t *testing.T, out []byte, fps float64) []events.Event {
 	t.Helper()
-	var evs []analytics.Event
+	var evs []events.Event
 	last := 0
 	for i, line := range bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n")) {
 		if len(line) == 0 {
@@ -79,7 +80,7 @@ func readEvents(t *testing.T, out []byte, fps float64) []analytics.Event {
 				t.Fatalf("line %d has key %q outside the contract: %s", i+1, k, line)
 			}
 		}
-		var e analytics.Event
+		var e events.Event
 		if err := json.Unmarshal(line, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func readEvents(t *testing.T, out []byte, fps float64) []analytics.Event {
 		if want := float64(e.Frame-1) / fps; e.T < want-1e-9 || e.T > want+1e-9 {
 			t.Fatalf("line %d: t %v for frame %d, want %v", i+1, e.T, e.Frame, want)
 		}
-		if e.Type == analytics.TypeWindow && e.Count == nil {
+		if e.Type == events.TypeWindow && e.Count == nil {
 			t.Fatalf("line %d: window event without count: %s", i+1, line)
 		}
 		evs = append(evs, e)
@@ -113,9 +114,9 @@ func TestAnalyzeFileReducedRateKeepsInputFrameNumbers(t *testing.T) {
 	evs := readEvents(t, out.Bytes(), 25)
 	// Nobody in the window: unknown for the 1 s start grace, then absent on
 	// the first analysed frame at t ≥ 1 s, which is input frame 26.
-	var absent *analytics.Event
+	var absent *events.Event
 	for i := range evs {
-		if evs[i].Type == analytics.TypeWindow && evs[i].State == analytics.StateAbsent {
+		if evs[i].Type == events.TypeWindow && evs[i].State == events.StateAbsent {
 			absent = &evs[i]
 			break
 		}

@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -51,7 +52,7 @@ type Analyzer struct {
 	tracker *Tracker
 	lines   []*lineCount
 	windows []*zoneWatch
-	pending map[int][]Event // crossings of tentative tracks, flushed on confirmation
+	pending map[int][]events.Event // crossings of tentative tracks, flushed on confirmation
 	tracks  []Track
 	held    []int // tracks whose boxes the detector holds, in HoldForeground order
 	regions []geom.Rect
@@ -95,7 +96,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		det:     o.Detector,
 		looks:   newAppearanceOf(),
 		tracker: NewTracker(o.Tracker),
-		pending: map[int][]Event{},
+		pending: map[int][]events.Event{},
 		regions: regionsOf(o.Analytics),
 	}
 	for _, l := range o.Analytics.Lines {
@@ -111,7 +112,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 // frame number, t the stream time in seconds (increasing), wall the frame's
 // wall-clock time (for opening hours). Events come out in a fixed order:
 // crossings, then window state changes, then alerts.
-func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.Time) ([]Event, error) {
+func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.Time) ([]events.Event, error) {
 	dets, err := a.det.Detect(frame)
 	if err != nil {
 		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
@@ -126,12 +127,12 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 
 // Observe runs everything after detection: tracking, counting, presence.
 // Process calls it; tests feed it synthetic detections.
-func (a *Analyzer) Observe(dets []Detection, size image.Point, frameIndex int, t float64, wall time.Time) []Event {
+func (a *Analyzer) Observe(dets []Detection, size image.Point, frameIndex int, t float64, wall time.Time) []events.Event {
 	return a.observe(dets, nil, size, frameIndex, t, wall)
 }
 
 // observe is Observe with the detector's findings on the held boxes.
-func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, frameIndex int, t float64, wall time.Time) []Event {
+func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, frameIndex int, t float64, wall time.Time) []events.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.offline = false
@@ -148,14 +149,14 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 	}
 	a.size = size
 	a.tracks = a.tracker.Update(t, kept, size)
-	var evs []Event
+	var evs []events.Event
 	alive := make(map[int]bool, len(a.tracks))
 	for _, tr := range a.tracks {
 		alive[tr.ID] = true
 		if tr.Seen {
 			for _, l := range a.lines {
 				if dir, ok := l.counter.Observe(tr.ID, tr.Feet); ok {
-					a.pending[tr.ID] = append(a.pending[tr.ID], Event{Type: TypeCrossing, Line: l.id, Direction: dir, Track: tr.ID})
+					a.pending[tr.ID] = append(a.pending[tr.ID], events.Event{Type: events.TypeCrossing, Line: l.id, Direction: dir, Track: tr.ID})
 				}
 			}
 		}
@@ -174,11 +175,11 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 
 // updateWindows feeds each window's head count to its presence state
 // machine: window events first, then alerts.
-func (a *Analyzer) updateWindows(t float64, wall time.Time) []Event {
-	var evs, alerts []Event
+func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
+	var evs, alerts []events.Event
 	for _, w := range a.windows {
 		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
-			if e.Type == TypeAlert {
+			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
 			} else {
 				evs = append(evs, e)
@@ -192,7 +193,7 @@ func (a *Analyzer) updateWindows(t float64, wall time.Time) []Event {
 // people where the last Process found them: for a still scene (see Quiet)
 // whose picture has not changed, so that absences still turn into alerts
 // on time.
-func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []Event {
+func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []events.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.offline = false
@@ -215,7 +216,7 @@ func (a *Analyzer) Quiet() bool {
 	// clerk in the key frame that shows the change.
 	if _, consecutive := a.det.(stillHinter); consecutive {
 		for _, w := range a.windows {
-			if st := w.presence.state; st == StateAbsent || st == StateUnknown {
+			if st := w.presence.state; st == events.StateAbsent || st == events.StateUnknown {
 				return false
 			}
 		}
@@ -338,7 +339,7 @@ func (a *Analyzer) hold() []Hold {
 	return holds
 }
 
-func (a *Analyzer) stamp(evs []Event, frameIndex int, t float64, wall time.Time) []Event {
+func (a *Analyzer) stamp(evs []events.Event, frameIndex int, t float64, wall time.Time) []events.Event {
 	for i := range evs {
 		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, wall
 	}
@@ -349,7 +350,7 @@ func (a *Analyzer) stamp(evs []Event, frameIndex int, t float64, wall time.Time)
 // windows become unknown (no absence accrues while offline) and tracks are
 // dropped, since nothing can be followed across the gap. The next Process
 // call resumes.
-func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []Event {
+func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []events.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.offline {
@@ -360,7 +361,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []Event
 	a.tracks = nil
 	a.held = nil // ids of the old tracker
 	a.forgetDead(nil)
-	var evs []Event
+	var evs []events.Event
 	for _, w := range a.windows {
 		evs = append(evs, w.presence.setOffline(wall)...)
 	}
@@ -368,10 +369,10 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []Event
 }
 
 // Windows returns the windows' current states, in config order.
-func (a *Analyzer) Windows() []WindowStatus {
+func (a *Analyzer) Windows() []events.WindowStatus {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]WindowStatus, len(a.windows))
+	out := make([]events.WindowStatus, len(a.windows))
 	for i, w := range a.windows {
 		out[i] = w.presence.status()
 	}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -39,7 +40,7 @@ func NewLineCounter(l config.Line, band float64) *LineCounter {
 }
 
 // Observe feeds a track's feet position and returns the direction
-// (DirectionIn or DirectionOut) when this observation completes a crossing.
+// (events.DirectionIn or events.DirectionOut) when this observation completes a crossing.
 func (c *LineCounter) Observe(trackID int, feet geom.Point) (string, bool) {
 	a, b := c.line.A, c.line.B
 	side := geom.Side(a, b, c.line.Inside, feet)
@@ -75,9 +76,9 @@ func (c *LineCounter) Observe(trackID int, feet geom.Point) (string, bool) {
 		return "", false
 	}
 	if clear > 0 {
-		return DirectionIn, true
+		return events.DirectionIn, true
 	}
-	return DirectionOut, true
+	return events.DirectionOut, true
 }
 
 // Retain drops the state of tracks not in alive (finished tracks).

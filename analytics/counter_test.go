@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -76,7 +77,7 @@ func TestLineCounterJitterCountsOnce(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("jitter inside the band counted %d times", n)
 	}
-	if dir, ok := c.Observe(1, geom.Point{0.6, 0.5}); !ok || dir != DirectionIn {
+	if dir, ok := c.Observe(1, geom.Point{0.6, 0.5}); !ok || dir != events.DirectionIn {
 		t.Fatalf("leaving the band inside: got %q %v, want in", dir, ok)
 	}
 	// Wobbling just past the band on the inside side counts nothing more.
@@ -93,7 +94,7 @@ func TestLineCounterTracksAreIndependent(t *testing.T) {
 	c.Observe(2, geom.Point{0.7, 0.5})
 	d1, ok1 := c.Observe(1, geom.Point{0.7, 0.5})
 	d2, ok2 := c.Observe(2, geom.Point{0.3, 0.5})
-	if !ok1 || d1 != DirectionIn || !ok2 || d2 != DirectionOut {
+	if !ok1 || d1 != events.DirectionIn || !ok2 || d2 != events.DirectionOut {
 		t.Fatalf("got %q %v / %q %v, want in / out", d1, ok1, d2, ok2)
 	}
 	c.Retain(map[int]bool{2: true})

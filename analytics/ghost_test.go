@@ -8,6 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -18,7 +19,7 @@ type ghostRig struct {
 	an  *Analyzer
 	sc  *scene
 	n   int
-	log []Event
+	log []events.Event
 }
 
 func newGhostRig(t *testing.T) *ghostRig {
@@ -58,7 +59,7 @@ func (r *ghostRig) now() float64 { return float64(r.n-1) / 5 }
 func (r *ghostRig) states(from float64) []string {
 	var out []string
 	for _, e := range r.log {
-		if e.Type == TypeWindow && e.T > from {
+		if e.Type == events.TypeWindow && e.T > from {
 			out = append(out, e.State)
 		}
 	}
@@ -76,7 +77,7 @@ func TestMotionGhostOfClerkSeatedBeforeStart(t *testing.T) {
 	for i := 0; i < 60; i++ { // seated before the first frame, 12 s
 		r.step(true, 165, 170)
 	}
-	if st := r.an.Windows()[0]; st.State == StateStaffed {
+	if st := r.an.Windows()[0]; st.State == events.StateStaffed {
 		t.Fatalf("staffed by a clerk the detector never saw: %+v", st)
 	}
 	up := r.now()
@@ -87,11 +88,11 @@ func TestMotionGhostOfClerkSeatedBeforeStart(t *testing.T) {
 		r.step(false, 0, 0)
 	}
 	for _, s := range r.states(up) {
-		if s == StateStaffed {
+		if s == events.StateStaffed {
 			t.Fatalf("staffed while the clerk was away (a ghost): events %s", summary(r.log))
 		}
 	}
-	if st := r.an.Windows()[0]; st.State != StateAbsent || !st.Alerting {
+	if st := r.an.Windows()[0]; st.State != events.StateAbsent || !st.Alerting {
 		t.Fatalf("after 20 s away: %+v, want absent and alerting", st)
 	}
 	for i := 30; i >= 1; i-- { // back to the same chair
@@ -103,7 +104,7 @@ func TestMotionGhostOfClerkSeatedBeforeStart(t *testing.T) {
 	}
 	var staffedAt float64
 	for _, e := range r.log {
-		if e.Type == TypeWindow && e.State == StateStaffed && e.T > seated-2 {
+		if e.Type == events.TypeWindow && e.State == events.StateStaffed && e.T > seated-2 {
 			staffedAt = e.T
 			break
 		}
@@ -111,7 +112,7 @@ func TestMotionGhostOfClerkSeatedBeforeStart(t *testing.T) {
 	if staffedAt == 0 || staffedAt-seated > 2+3 {
 		t.Fatalf("seated again at %.1f s, staffed at %.1f s: want within resolve_confirm + 3 s (events %s)", seated, staffedAt, summary(r.log))
 	}
-	if st := r.an.Windows()[0]; st.State != StateStaffed || st.Alerting {
+	if st := r.an.Windows()[0]; st.State != events.StateStaffed || st.Alerting {
 		t.Fatalf("10 s after coming back: %+v", st)
 	}
 }
@@ -132,15 +133,15 @@ func TestMotionPersonAppearingInPlaceIsNoGhost(t *testing.T) {
 		r.step(true, 165+i%2, 170)
 	}
 	appeared := 10.0
-	if got := r.states(appeared); len(got) != 1 || got[0] != StateStaffed {
+	if got := r.states(appeared); len(got) != 1 || got[0] != events.StateStaffed {
 		t.Fatalf("events %s: want staffed once from the appearance at %.0f s on", summary(r.log), appeared)
 	}
 	for _, e := range r.log {
-		if e.Type == TypeWindow && e.State == StateStaffed && e.T-appeared > 2+1 {
+		if e.Type == events.TypeWindow && e.State == events.StateStaffed && e.T-appeared > 2+1 {
 			t.Fatalf("staffed at %.1f s, appeared at %.0f s: want within resolve_confirm + 1 s", e.T, appeared)
 		}
 	}
-	if st := r.an.Windows()[0]; st.State != StateStaffed {
+	if st := r.an.Windows()[0]; st.State != events.StateStaffed {
 		t.Fatalf("after two minutes: %+v", st)
 	}
 }

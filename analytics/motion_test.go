@@ -8,6 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -88,7 +89,7 @@ func TestMotionKeepsStillClerk(t *testing.T) {
 	sc := newScene()
 	const fps, still = 5, 2000
 	n := 0
-	var log []Event
+	var log []events.Event
 	var bareSeesClerk bool
 	step := func(person bool, x, y int) {
 		n++
@@ -121,7 +122,7 @@ func TestMotionKeepsStillClerk(t *testing.T) {
 	if got := summary(log); got != "absent(0)@1 staffed(1)@16.6" {
 		t.Fatalf("events up to the end of the sitting: %s, want staffed from arrival on", got)
 	}
-	if st := an.Windows()[0]; st.State != StateStaffed || st.Count != 1 {
+	if st := an.Windows()[0]; st.State != events.StateStaffed || st.Count != 1 {
 		t.Fatalf("after %d still frames: %+v", still, st)
 	}
 	leftAt := float64(n) / fps
@@ -134,9 +135,9 @@ func TestMotionKeepsStillClerk(t *testing.T) {
 	var absentAt, raisedAt float64
 	for _, e := range log {
 		switch {
-		case e.Type == TypeWindow && e.State == StateAbsent && e.T > leftAt:
+		case e.Type == events.TypeWindow && e.State == events.StateAbsent && e.T > leftAt:
 			absentAt = e.T
-		case e.Type == TypeAlert && e.State == AlertRaised:
+		case e.Type == events.TypeAlert && e.State == events.AlertRaised:
 			raisedAt = e.T
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eval"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // TestAnalyzeFilePETS runs `hallwatch analyze` as configured by default
@@ -65,9 +66,9 @@ func TestAnalyzeFilePETS(t *testing.T) {
 	alerts := map[string][]eval.Item{}
 	for _, e := range evs {
 		switch e.Type {
-		case analytics.TypeCrossing:
+		case events.TypeCrossing:
 			pred = append(pred, eval.Item{Frame: e.Frame, Label: e.Direction})
-		case analytics.TypeAlert:
+		case events.TypeAlert:
 			alerts[e.Window] = append(alerts[e.Window], eval.Item{Frame: e.Frame, Label: e.State})
 		}
 	}

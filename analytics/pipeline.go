@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // FrameDecoder decodes a camera's access units; Picture converts the last
@@ -38,7 +40,7 @@ type PipelineOptions struct {
 // Push and SetDecoder are called from one goroutine, Stats from any.
 type Pipeline struct {
 	o        PipelineOptions
-	onFrame  func(evs []Event, frame gocv.Mat, wall time.Time)
+	onFrame  func(evs []events.Event, frame gocv.Mat, wall time.Time)
 	dec      FrameDecoder
 	gate     *gate
 	probe    *changeProbe
@@ -76,7 +78,9 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 
 // SetOnFrame sets what gets each analysed frame's events and picture, and
 // the time its unit was received; call it before the first Push.
-func (p *Pipeline) SetOnFrame(f func(evs []Event, frame gocv.Mat, wall time.Time)) { p.onFrame = f }
+func (p *Pipeline) SetOnFrame(f func(evs []events.Event, frame gocv.Mat, wall time.Time)) {
+	p.onFrame = f
+}
 
 // SetDecoder starts a new stream (first, or after a reconnect).
 func (p *Pipeline) SetDecoder(d FrameDecoder) {

@@ -4,28 +4,11 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
-)
-
-// Window states, as written in window events and shown on the live board.
-const (
-	StateStaffed = "staffed"
-	StateAbsent  = "absent"
-	StateClosed  = "closed"  // outside opening hours
-	StateUnknown = "unknown" // camera offline or not analysed yet
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // DefaultAbsentAfter applies to a window whose absent_after is zero.
 const DefaultAbsentAfter = 60 * time.Second
-
-// WindowStatus is a window's current state for the live board.
-type WindowStatus struct {
-	Window string
-	State  string
-	Count  int       // people in the zone at the last analysed frame
-	Since  time.Time // wall-clock time the state began
-	// Alerting is true while an unstaffed alert is raised.
-	Alerting bool
-}
 
 // presence is one window's staffing state machine:
 //
@@ -65,7 +48,7 @@ func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.T
 		absentAfter:    w.AbsentAfter.D().Seconds(),
 		resolveConfirm: resolveConfirm.Seconds(),
 		open:           open,
-		state:          StateUnknown,
+		state:          events.StateUnknown,
 		presentSince:   -1,
 		startSince:     -1,
 	}
@@ -83,25 +66,25 @@ func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.T
 
 // update feeds the zone's head count at stream time t (seconds) and wall
 // time wall; it returns window and alert events without camera/frame stamps.
-func (p *presence) update(count int, t float64, wall time.Time) []Event {
+func (p *presence) update(count int, t float64, wall time.Time) []events.Event {
 	p.count = count
-	var evs []Event
+	var evs []events.Event
 	if p.open != nil && !p.open(wall) {
-		if p.state != StateClosed {
+		if p.state != events.StateClosed {
 			p.startSince = -1
 			evs = append(evs, p.resolve()...)
-			evs = append(evs, p.enter(StateClosed, wall))
+			evs = append(evs, p.enter(events.StateClosed, wall))
 		}
 		return evs
 	}
 	staffed := count >= p.minStaff
 	switch p.state {
-	case StateUnknown, StateClosed:
+	case events.StateUnknown, events.StateClosed:
 		// (Re)start: absence is measured from the first empty frame after
 		// it, never from the offline or closed period.
 		if staffed && !p.raised {
 			p.startSince = -1
-			return append(evs, p.enter(StateStaffed, wall))
+			return append(evs, p.enter(events.StateStaffed, wall))
 		}
 		if p.startSince < 0 {
 			p.startSince = t
@@ -113,12 +96,12 @@ func (p *presence) update(count int, t float64, wall time.Time) []Event {
 		if staffed {
 			p.presentSince = t
 		}
-		evs = append(evs, p.enter(StateAbsent, wall))
+		evs = append(evs, p.enter(events.StateAbsent, wall))
 		return append(evs, p.checkAbsent(t)...)
-	case StateStaffed:
+	case events.StateStaffed:
 		if !staffed {
 			p.absentSince, p.presentSince = t, -1
-			evs = append(evs, p.enter(StateAbsent, wall))
+			evs = append(evs, p.enter(events.StateAbsent, wall))
 			evs = append(evs, p.checkAbsent(t)...)
 		}
 		return evs
@@ -129,7 +112,7 @@ func (p *presence) update(count int, t float64, wall time.Time) []Event {
 			}
 			if t-p.presentSince >= p.resolveConfirm {
 				evs = append(evs, p.resolve()...)
-				evs = append(evs, p.enter(StateStaffed, wall))
+				evs = append(evs, p.enter(events.StateStaffed, wall))
 			}
 			return evs
 		}
@@ -139,38 +122,38 @@ func (p *presence) update(count int, t float64, wall time.Time) []Event {
 }
 
 // checkAbsent raises the alert once the absence has lasted absent_after.
-func (p *presence) checkAbsent(t float64) []Event {
+func (p *presence) checkAbsent(t float64) []events.Event {
 	if p.raised || p.presentSince >= 0 || t-p.absentSince < p.absentAfter-1e-9 {
 		return nil
 	}
 	p.raised = true
-	return []Event{{Type: TypeAlert, Kind: KindUnstaffed, Window: p.id, State: AlertRaised}}
+	return []events.Event{{Type: events.TypeAlert, Kind: events.KindUnstaffed, Window: p.id, State: events.AlertRaised}}
 }
 
-func (p *presence) resolve() []Event {
+func (p *presence) resolve() []events.Event {
 	if !p.raised {
 		return nil
 	}
 	p.raised = false
-	return []Event{{Type: TypeAlert, Kind: KindUnstaffed, Window: p.id, State: AlertResolved}}
+	return []events.Event{{Type: events.TypeAlert, Kind: events.KindUnstaffed, Window: p.id, State: events.AlertResolved}}
 }
 
-func (p *presence) enter(state string, wall time.Time) Event {
+func (p *presence) enter(state string, wall time.Time) events.Event {
 	p.state, p.since = state, wall
 	n := p.count
-	return Event{Type: TypeWindow, Window: p.id, State: state, Count: &n}
+	return events.Event{Type: events.TypeWindow, Window: p.id, State: state, Count: &n}
 }
 
 // setOffline marks the window unknown; an alert already raised stays raised
 // until staff is seen again or the window closes.
-func (p *presence) setOffline(wall time.Time) []Event {
+func (p *presence) setOffline(wall time.Time) []events.Event {
 	p.count, p.startSince = 0, -1
-	if p.state == StateUnknown {
+	if p.state == events.StateUnknown {
 		return nil
 	}
-	return []Event{p.enter(StateUnknown, wall)}
+	return []events.Event{p.enter(events.StateUnknown, wall)}
 }
 
-func (p *presence) status() WindowStatus {
-	return WindowStatus{Window: p.id, State: p.state, Count: p.count, Since: p.since, Alerting: p.raised}
+func (p *presence) status() events.WindowStatus {
+	return events.WindowStatus{Window: p.id, State: p.state, Count: p.count, Since: p.since, Alerting: p.raised}
 }

@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 )
 
@@ -34,7 +35,7 @@ type stream struct {
 	fps   float64
 	frame int
 	start time.Time
-	log   []Event
+	log   []events.Event
 }
 
 func newStream(t *testing.T, w config.Window, confirm time.Duration, open func(time.Time) bool) *stream {
@@ -60,7 +61,7 @@ func newStream(t *testing.T, w config.Window, confirm time.Duration, open func(t
 }
 
 // next feeds one frame and returns its events.
-func (s *stream) next(dets ...Detection) []Event {
+func (s *stream) next(dets ...Detection) []events.Event {
 	s.frame++
 	tt := float64(s.frame-1) / s.fps
 	evs := s.an.Observe(dets, frameSize, s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))
@@ -69,13 +70,13 @@ func (s *stream) next(dets ...Detection) []Event {
 }
 
 // summary writes window and alert events as "state@seconds".
-func summary(evs []Event) string {
+func summary(evs []events.Event) string {
 	var parts []string
 	for _, e := range evs {
 		switch e.Type {
-		case TypeWindow:
+		case events.TypeWindow:
 			parts = append(parts, fmt.Sprintf("%s(%d)@%g", e.State, *e.Count, e.T))
-		case TypeAlert:
+		case events.TypeAlert:
 			parts = append(parts, fmt.Sprintf("alert-%s@%g", e.State, e.T))
 		}
 	}
@@ -99,7 +100,7 @@ func TestStillClerkStaysStaffedForAnHour(t *testing.T) {
 	if got := summary(s.log); got != "staffed(1)@0.4" {
 		t.Fatalf("events over an hour: %s, want only staffed at the start", got)
 	}
-	if st := s.an.Windows()[0]; st.State != StateStaffed || st.Count != 1 || st.Alerting {
+	if st := s.an.Windows()[0]; st.State != events.StateStaffed || st.Count != 1 || st.Alerting {
 		t.Fatalf("status %+v", st)
 	}
 }
@@ -131,7 +132,7 @@ func TestAbsenceRaisesAfterAbsentAfterAndResolves(t *testing.T) {
 		if e.Camera != "hall1" || e.Window != "w1" || e.Frame != int(e.T*s.fps+1.5) {
 			t.Fatalf("badly stamped event %+v", e)
 		}
-		if e.Type == TypeAlert && e.Kind != KindUnstaffed {
+		if e.Type == events.TypeAlert && e.Kind != events.KindUnstaffed {
 			t.Fatalf("alert kind %q", e.Kind)
 		}
 	}
@@ -200,11 +201,11 @@ func TestOfflineCameraIsUnknownNotAbsent(t *testing.T) {
 	if again := s.an.SetOffline(s.frame, 4.8, s.start); len(again) != 0 {
 		t.Fatalf("second SetOffline emitted %v", again)
 	}
-	if st := s.an.Windows()[0]; st.State != StateUnknown {
+	if st := s.an.Windows()[0]; st.State != events.StateUnknown {
 		t.Fatalf("status while offline: %+v", st)
 	}
 	s.frame += 1500 // back 5 minutes later; the clerk is there
-	var evs []Event
+	var evs []events.Event
 	for i := 0; i < 10; i++ {
 		evs = append(evs, s.next(clerk(rng))...)
 	}
@@ -223,7 +224,7 @@ func TestPendingCrossingsOfUnconfirmedTracksAreDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Frame 1-2: a blip crossing the line, never confirmed.
-	var evs []Event
+	var evs []events.Event
 	evs = append(evs, an.Observe([]Detection{person(370, 300)}, frameSize, 1, 0, time.Time{})...)
 	evs = append(evs, an.Observe([]Detection{person(410, 300)}, frameSize, 2, 0.2, time.Time{})...)
 	for i := 3; i < 10; i++ {
@@ -239,7 +240,7 @@ func TestPendingCrossingsOfUnconfirmedTracksAreDropped(t *testing.T) {
 		x := 370 + 20*float64(i-10)
 		evs = append(evs, an.Observe([]Detection{person(x, 400)}, frameSize, i, float64(i)/5, time.Time{})...)
 	}
-	if len(evs) != 1 || evs[0].Type != TypeCrossing || evs[0].Direction != DirectionIn || evs[0].Frame != 14 {
+	if len(evs) != 1 || evs[0].Type != events.TypeCrossing || evs[0].Direction != events.DirectionIn || evs[0].Frame != 14 {
 		t.Fatalf("got %+v, want one crossing in at frame 14 (confirmation)", evs)
 	}
 }

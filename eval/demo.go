@@ -12,6 +12,7 @@ import (
 	"github.com/hallwatch/hallwatch/avcodec"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // DemoScenario is a run of the simulated hall (package demo) through the
@@ -181,7 +182,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 	prev := 0 // the last analysed frame
 	// analysed scores an analysed frame f: its events and its window
 	// states, which hold until the next analysed frame.
-	analysed := func(f int, evs []analytics.Event) {
+	analysed := func(f int, evs []events.Event) {
 		r.Frames++
 		dt := float64(every) / fps
 		if prev > 0 {
@@ -190,9 +191,9 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		prev = f
 		for _, e := range evs {
 			switch {
-			case e.Type == analytics.TypeCrossing:
+			case e.Type == events.TypeCrossing:
 				predCross = append(predCross, Item{Frame: f, Label: e.Direction})
-			case e.Type == analytics.TypeAlert && e.Kind == analytics.KindUnstaffed:
+			case e.Type == events.TypeAlert && e.Kind == events.KindUnstaffed:
 				predAlerts[e.Window] = append(predAlerts[e.Window], Item{Frame: f, Label: e.State})
 			}
 		}
@@ -212,7 +213,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 			if st.Window == still {
 				r.StillSeated += dt
 			}
-			if st.State != analytics.StateStaffed {
+			if st.State != events.StateStaffed {
 				r.WrongAbsent += dt
 				if st.Window == still {
 					r.StillWrongAbsent += dt
@@ -229,7 +230,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		}
 		pipe = analytics.NewPipeline(analytics.PipelineOptions{Analyzer: an, FPS: DemoAnalysisFPS, IdleAfter: idle})
 		defer pipe.Close()
-		pipe.SetOnFrame(func(evs []analytics.Event, _ gocv.Mat, wall time.Time) {
+		pipe.SetOnFrame(func(evs []events.Event, _ gocv.Mat, wall time.Time) {
 			analysed(int(math.Round(wall.Sub(start).Seconds()*fps))+1, evs)
 		})
 		dec, err := avcodec.NewDecoder(avcodec.CodecH264)
@@ -334,13 +335,13 @@ func RunDemo(ctx context.Context, sc DemoScenario) (DemoReport, error) {
 		r.Alerts = r.Alerts.Add(s)
 		r.Misses = append(r.Misses, m...)
 		for _, p := range pairs {
-			if truth[p.Truth].Label == analytics.AlertRaised && !optional[p.Truth] {
+			if truth[p.Truth].Label == events.AlertRaised && !optional[p.Truth] {
 				r.Raised++
 				r.MaxRaiseDelay = math.Max(r.MaxRaiseDelay, math.Abs(float64(pred[p.Pred].Frame-truth[p.Truth].Frame))/fps)
 			}
 		}
 		for i, t := range truth {
-			if t.Label == analytics.AlertRaised && !optional[i] {
+			if t.Label == events.AlertRaised && !optional[i] {
 				r.Truth++
 			}
 		}
@@ -361,7 +362,7 @@ func demoAlerts(counts []int, first int, fps float64, rule PresenceRule) ([]Item
 		items := alertItems(ExpectedAlerts(counts, fps, r))
 		for i := range items {
 			items[i].Frame += first - 1
-			if items[i].Label == analytics.AlertRaised {
+			if items[i].Label == events.AlertRaised {
 				items[i].Frame -= int(math.Round(by * fps)) // raised absent_after into the absence
 			}
 		}

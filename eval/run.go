@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // Tolerances of the README's scoring rule, in seconds.
@@ -156,7 +157,7 @@ func runDetector(ctx context.Context, o Options, kind string, pets, tud *Sequenc
 	r.Z2Alerts, pairs = Match(truth, pred, int(math.Round(AlertTolerance*fps)))
 	var delay float64
 	for _, p := range pairs {
-		if truth[p.Truth].Label == analytics.AlertRaised {
+		if truth[p.Truth].Label == events.AlertRaised {
 			d := float64(pred[p.Pred].Frame-truth[p.Truth].Frame) / fps
 			if r.Z2Raised == 0 || d > r.Z2MaxDelay {
 				r.Z2MaxDelay = d
@@ -166,7 +167,7 @@ func runDetector(ctx context.Context, o Options, kind string, pets, tud *Sequenc
 		}
 	}
 	for _, t := range truth {
-		if t.Label == analytics.AlertRaised {
+		if t.Label == events.AlertRaised {
 			r.Z2Truth++
 		}
 	}
@@ -174,7 +175,7 @@ func runDetector(ctx context.Context, o Options, kind string, pets, tud *Sequenc
 		r.Z2RaiseDelay = delay / float64(r.Z2Raised)
 	}
 	for _, e := range petsRun.alerts("busy") {
-		if e.Label == analytics.AlertRaised {
+		if e.Label == events.AlertRaised {
 			r.BusyAlerts++
 		}
 	}
@@ -184,7 +185,7 @@ func runDetector(ctx context.Context, o Options, kind string, pets, tud *Sequenc
 // clipRun is one AnalyzeFile pass with its decoded events.
 type clipRun struct {
 	sum    analytics.AnalyzeSummary
-	events []analytics.Event
+	events []events.Event
 }
 
 // analyze runs `hallwatch analyze` on a clip with the given analytics and
@@ -214,7 +215,7 @@ func analyze(ctx context.Context, o Options, det config.Detector, seq *Sequence,
 	run := clipRun{sum: sum}
 	dec := json.NewDecoder(&out)
 	for dec.More() {
-		var e analytics.Event
+		var e events.Event
 		if err := dec.Decode(&e); err != nil {
 			return clipRun{}, fmt.Errorf("eval %s: analyze wrote invalid JSON Lines: %w", seq.Name, err)
 		}
@@ -226,7 +227,7 @@ func analyze(ctx context.Context, o Options, det config.Detector, seq *Sequence,
 func (c clipRun) crossings(line string) []Item {
 	var out []Item
 	for _, e := range c.events {
-		if e.Type == analytics.TypeCrossing && e.Line == line {
+		if e.Type == events.TypeCrossing && e.Line == line {
 			out = append(out, Item{Frame: e.Frame, Label: e.Direction})
 		}
 	}
@@ -236,7 +237,7 @@ func (c clipRun) crossings(line string) []Item {
 func (c clipRun) alerts(window string) []Item {
 	var out []Item
 	for _, e := range c.events {
-		if e.Type == analytics.TypeAlert && e.Kind == analytics.KindUnstaffed && e.Window == window {
+		if e.Type == events.TypeAlert && e.Kind == events.KindUnstaffed && e.Window == window {
 			out = append(out, Item{Frame: e.Frame, Label: e.State})
 		}
 	}

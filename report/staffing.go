@@ -7,8 +7,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -64,12 +64,12 @@ func Staffing(in StaffingInput) []WindowDay {
 						continue
 					}
 					row.OpenMinutes += end.Sub(start).Minutes()
-					row.UnstaffedMinutes += tl.time(analytics.StateAbsent, start, end).Minutes()
-					row.UnknownMinutes += tl.time(analytics.StateUnknown, start, end).Minutes()
+					row.UnstaffedMinutes += tl.time(events.StateAbsent, start, end).Minutes()
+					row.UnknownMinutes += tl.time(events.StateUnknown, start, end).Minutes()
 				}
 				next := day.AddDate(0, 0, 1)
 				for _, a := range in.Alerts {
-					if a.Kind == analytics.KindUnstaffed && a.Camera == cam.ID && a.Window == w.ID &&
+					if a.Kind == events.KindUnstaffed && a.Camera == cam.ID && a.Window == w.ID &&
 						!a.RaisedAt.Before(day) && a.RaisedAt.Before(next) {
 						row.Alerts++
 					}
@@ -92,12 +92,12 @@ type timeline struct {
 	states []string
 }
 
-func newTimeline(camera, window string, before, events []store.StoredEvent) *timeline {
+func newTimeline(camera, window string, before, after []store.StoredEvent) *timeline {
 	tl := &timeline{}
 	var evs []store.StoredEvent
-	for _, group := range [][]store.StoredEvent{before, events} {
+	for _, group := range [][]store.StoredEvent{before, after} {
 		for _, e := range group {
-			if e.Type == analytics.TypeWindow && e.Camera == camera && e.Window == window {
+			if e.Type == events.TypeWindow && e.Camera == camera && e.Window == window {
 				evs = append(evs, e)
 			}
 		}
@@ -113,7 +113,7 @@ func newTimeline(camera, window string, before, events []store.StoredEvent) *tim
 // time returns how long the window was in state within [start, end).
 func (tl *timeline) time(state string, start, end time.Time) time.Duration {
 	var total time.Duration
-	cur, curFrom := analytics.StateUnknown, start
+	cur, curFrom := events.StateUnknown, start
 	for i, at := range tl.at {
 		if !at.After(start) {
 			cur = tl.states[i]

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -38,22 +38,22 @@ func TestStaffingMinutes(t *testing.T) {
 	loc := center.Location()
 	at := func(d, hh, mm int) time.Time { return time.Date(2026, 11, d, hh, mm, 0, 0, loc) }
 	win := func(tm time.Time, state string) store.StoredEvent {
-		return store.StoredEvent{Event: analytics.Event{Type: analytics.TypeWindow, Camera: "hall", Window: "w1", State: state, Time: tm.UTC()}}
+		return store.StoredEvent{Event: events.Event{Type: events.TypeWindow, Camera: "hall", Window: "w1", State: state, Time: tm.UTC()}}
 	}
 	in := StaffingInput{
 		Center: center, From: at(26, 10, 0), To: at(28, 10, 0), Now: at(30, 0, 0),
 		// Staffed since the day before; on the 26th absent 10:00-10:30
 		// and 11:50-14:00 (over the lunch break), unknown 16:00-16:15.
-		Before: []store.StoredEvent{win(at(25, 17, 0), analytics.StateStaffed)},
+		Before: []store.StoredEvent{win(at(25, 17, 0), events.StateStaffed)},
 		Events: []store.StoredEvent{
-			win(at(26, 10, 0), analytics.StateAbsent), win(at(26, 10, 30), analytics.StateStaffed),
-			win(at(26, 11, 50), analytics.StateAbsent), win(at(26, 14, 0), analytics.StateStaffed),
-			win(at(26, 16, 0), analytics.StateUnknown), win(at(26, 16, 15), analytics.StateStaffed),
+			win(at(26, 10, 0), events.StateAbsent), win(at(26, 10, 30), events.StateStaffed),
+			win(at(26, 11, 50), events.StateAbsent), win(at(26, 14, 0), events.StateStaffed),
+			win(at(26, 16, 0), events.StateUnknown), win(at(26, 16, 15), events.StateStaffed),
 		},
 		Alerts: []store.Alert{
-			{Kind: analytics.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 10, 1).UTC()},
-			{Kind: analytics.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 51).UTC()},
-			{Kind: analytics.KindCameraOffline, Camera: "hall", RaisedAt: at(26, 16, 2).UTC()},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 10, 1).UTC()},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 51).UTC()},
+			{Kind: events.KindCameraOffline, Camera: "hall", RaisedAt: at(26, 16, 2).UTC()},
 		},
 	}
 	rows := Staffing(in)

@@ -13,6 +13,7 @@ import (
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/avcodec"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geom"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -24,7 +25,7 @@ const analysisWidth = 960
 
 // recordFunc stores and announces a camera's events; snapshot renders the
 // current frame for an alert on a window.
-type recordFunc func(ctx context.Context, ref config.CameraRef, evs []analytics.Event, snapshot func(window string) []byte)
+type recordFunc func(ctx context.Context, ref config.CameraRef, evs []events.Event, snapshot func(window string) []byte)
 
 // analysis is one camera's live analytics: an analytics.Pipeline fed
 // with the hub's access units.
@@ -37,7 +38,7 @@ type analysis struct {
 	pipeline *analytics.Pipeline
 	choice   analytics.DetectorChoice
 	record   recordFunc
-	windows  func(camera string, ws []analytics.WindowStatus)
+	windows  func(camera string, ws []events.WindowStatus)
 	log      *slog.Logger
 	// decodeTime observes each access unit's decode (metrics).
 	decodeTime prometheus.Observer
@@ -47,7 +48,7 @@ type analysis struct {
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
-	record recordFunc, windows func(string, []analytics.WindowStatus), m *metrics.Metrics, log *slog.Logger) (*analysis, error) {
+	record recordFunc, windows func(string, []events.WindowStatus), m *metrics.Metrics, log *slog.Logger) (*analysis, error) {
 	an, choice, err := analytics.NewCameraAnalyzer(ref, cfg.Detector, cfg.Alerts)
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func (a *analysis) Run(ctx context.Context) error {
 			dec.Close()
 		}
 	}()
-	a.pipeline.SetOnFrame(func(evs []analytics.Event, frame gocv.Mat, wall time.Time) {
+	a.pipeline.SetOnFrame(func(evs []events.Event, frame gocv.Mat, wall time.Time) {
 		offline = false
 		a.mu.Lock()
 		a.lag = time.Since(wall)
@@ -148,7 +149,7 @@ func (d *frameDecoder) Picture(dst *gocv.Mat) error { return toMat(d.dec, &d.img
 
 func (d *frameDecoder) Close() { d.dec.Close() }
 
-func (a *analysis) emit(ctx context.Context, evs []analytics.Event, mat gocv.Mat) {
+func (a *analysis) emit(ctx context.Context, evs []events.Event, mat gocv.Mat) {
 	if len(evs) == 0 {
 		return
 	}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -78,9 +78,9 @@ type occupancy struct {
 }
 
 // windowRuns turns window truth events into each window's stretches.
-func windowRuns(events []demo.TruthEvent) map[string][]occupancy {
+func windowRuns(truthEvents []demo.TruthEvent) map[string][]occupancy {
 	runs := map[string][]occupancy{}
-	for _, e := range events {
+	for _, e := range truthEvents {
 		if e.Type != demo.TruthWindow {
 			continue
 		}
@@ -257,8 +257,8 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	<-camDone
 	camDone <- nil
 	drainAnalysis(t, r)
-	events := truth.all()
-	runs := windowRuns(events)
+	truthEvents := truth.all()
+	runs := windowRuns(truthEvents)
 
 	// 1. Window states on the page against the truth.
 	var wantAlerted, gotAlerted, wantStaffed, gotStaffed, wantStill, gotStill int
@@ -331,7 +331,7 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 			continue // due too late to be seen
 		}
 		for _, a := range stored {
-			if a.Kind != analytics.KindUnstaffed || a.Window != e.window || used[a.ID] || absDur(a.RaisedAt.Sub(e.raise)) > boardTolerance {
+			if a.Kind != events.KindUnstaffed || a.Window != e.window || used[a.ID] || absDur(a.RaisedAt.Sub(e.raise)) > boardTolerance {
 				continue
 			}
 			used[a.ID], e.matched = true, true
@@ -354,7 +354,7 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 		}
 	}
 	for _, a := range stored {
-		if a.Kind == analytics.KindUnstaffed && !used[a.ID] && a.RaisedAt.Before(watchTo.Add(-boardTolerance)) {
+		if a.Kind == events.KindUnstaffed && !used[a.ID] && a.RaisedAt.Before(watchTo.Add(-boardTolerance)) {
 			t.Errorf("alert %d (%s raised %s, resolved %s) matches no absence of the truth; the truth's window: %s",
 				a.ID, a.Window, clock(a.RaisedAt), clock(a.ResolvedAt), describeRuns(runs[a.Window]))
 		}
@@ -393,7 +393,7 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	// 4. Door crossings: the API and SQLite against the truth, from when the
 	// service saw its first frame.
 	var truthIn, truthOut, unseen int
-	for _, e := range events {
+	for _, e := range truthEvents {
 		switch {
 		case e.Type != demo.TruthCrossing:
 		case e.Wall.Before(watchFrom):
@@ -416,13 +416,13 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 		apiIn += row.In
 		apiOut += row.Out
 	}
-	evs, err := r.svc.store.Events(ctx0, store.EventQuery{Centers: []string{"jingshan"}, Types: []string{analytics.TypeCrossing}})
+	evs, err := r.svc.store.Events(ctx0, store.EventQuery{Centers: []string{"jingshan"}, Types: []string{events.TypeCrossing}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var dbIn, dbOut int
 	for _, e := range evs {
-		if e.Direction == analytics.DirectionIn {
+		if e.Direction == events.DirectionIn {
 			dbIn++
 		} else {
 			dbOut++

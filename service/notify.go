@@ -5,7 +5,7 @@ import (
 	"net/url"
 
 	"github.com/hallwatch/hallwatch/alerts"
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/notify"
 )
 
@@ -18,7 +18,7 @@ func (s *Service) notifyAlert(ctx context.Context, n alerts.Notice) error {
 		CameraID: n.Camera.ID, Camera: n.Camera.Name, Location: n.Center.Location(),
 		Grace: s.cfg.Alerts.CameraOfflineAfter.D(),
 	}
-	if n.State == analytics.AlertResolved {
+	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()
 	}
 	if n.Window != nil {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -82,9 +82,9 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 				truth[center][key][h] = n
 				for k := range n {
 					at := time.Date(day.Year(), day.Month(), day.Day(), h, 5+10*k, 0, 0, loc)
-					for _, dir := range []string{analytics.DirectionIn, analytics.DirectionOut} {
+					for _, dir := range []string{events.DirectionIn, events.DirectionOut} {
 						recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
-							Event: analytics.Event{Type: analytics.TypeCrossing, Camera: cameras[center], Line: "door", Direction: dir, Time: at.Add(time.Duration(len(dir)) * time.Minute)}})
+							Event: events.Event{Type: events.TypeCrossing, Camera: cameras[center], Line: "door", Direction: dir, Time: at.Add(time.Duration(len(dir)) * time.Minute)}})
 					}
 				}
 			}
@@ -93,13 +93,13 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 				for _, ch := range []struct {
 					hour, min int
 					state     string
-				}{{9, 0, analytics.StateStaffed}, {12, 0, analytics.StateAbsent}, {12, 40, analytics.StateStaffed}} {
+				}{{9, 0, events.StateStaffed}, {12, 0, events.StateAbsent}, {12, 40, events.StateStaffed}} {
 					one := 1
-					if ch.state == analytics.StateAbsent {
+					if ch.state == events.StateAbsent {
 						one = 0
 					}
 					recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
-						Event: analytics.Event{Type: analytics.TypeWindow, Camera: cameras[center], Window: w, State: ch.state, Count: &one,
+						Event: events.Event{Type: events.TypeWindow, Camera: cameras[center], Window: w, State: ch.state, Count: &one,
 							Time: time.Date(day.Year(), day.Month(), day.Day(), ch.hour, ch.min, 0, 0, loc)}})
 				}
 			}
@@ -110,7 +110,7 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 	}
 	// One alert at jingshan w1 on the day before yesterday.
 	d := days[len(days)-3]
-	id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: analytics.KindUnstaffed, District: "dongcheng", Center: "jingshan",
+	id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
 		Camera: "js-hall", Window: "w1", RaisedAt: time.Date(d.Year(), d.Month(), d.Day(), 12, 1, 0, 0, loc)})
 	if err != nil {
 		t.Fatal(err)
@@ -271,8 +271,8 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 	now := time.Now()
 	var ids []int64
 	for i, a := range []store.AlertRecord{
-		{Kind: analytics.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
-		{Kind: analytics.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
+		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
+		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
 	} {
 		a.Snapshot = testJPEG(t, i)
 		id, err := st.RaiseAlert(ctx0, a)

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/alerts"
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/store"
 )
@@ -26,7 +26,7 @@ type recorder struct {
 	log     *slog.Logger
 }
 
-func (r *recorder) record(ctx context.Context, ref config.CameraRef, evs []analytics.Event, snapshot func(window string) []byte) {
+func (r *recorder) record(ctx context.Context, ref config.CameraRef, evs []events.Event, snapshot func(window string) []byte) {
 	recs := make([]store.EventRecord, len(evs))
 	for i, ev := range evs {
 		recs[i] = store.EventRecord{Event: ev, District: ref.District.ID, Center: ref.Center.ID, Loc: ref.Center.Location()}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // MaxSnapshotBytes bounds an alert snapshot; larger JPEGs are rejected.
@@ -25,7 +25,7 @@ var (
 
 // AlertRecord is a new alert.
 type AlertRecord struct {
-	Kind     string // analytics.KindUnstaffed or analytics.KindCameraOffline
+	Kind     string // events.KindUnstaffed or events.KindCameraOffline
 	District string
 	Center   string
 	Camera   string
@@ -106,13 +106,13 @@ func (s *SQLite) RaiseAlert(ctx context.Context, a AlertRecord) (int64, error) {
 
 func checkAlert(a AlertRecord) error {
 	switch {
-	case a.Kind != analytics.KindUnstaffed && a.Kind != analytics.KindCameraOffline:
-		return fmt.Errorf("kind %q, want %q or %q: %w", a.Kind, analytics.KindUnstaffed, analytics.KindCameraOffline, ErrInvalid)
+	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline:
+		return fmt.Errorf("kind %q, want %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, ErrInvalid)
 	case a.Center == "" || a.Camera == "":
 		return fmt.Errorf("center and camera are required: %w", ErrInvalid)
-	case a.Kind == analytics.KindUnstaffed && a.Window == "":
+	case a.Kind == events.KindUnstaffed && a.Window == "":
 		return fmt.Errorf("unstaffed alert without window: %w", ErrInvalid)
-	case a.Kind == analytics.KindCameraOffline && a.Window != "":
+	case a.Kind == events.KindCameraOffline && a.Window != "":
 		return fmt.Errorf("camera_offline alert with window %q: %w", a.Window, ErrInvalid)
 	case a.RaisedAt.IsZero():
 		return fmt.Errorf("raised time is zero: %w", ErrInvalid)

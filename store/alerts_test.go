@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 var fakeJPEG = append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{0x42}, 1000)...)
 
 func unstaffed(camera, window string, at time.Time) AlertRecord {
-	return AlertRecord{Kind: analytics.KindUnstaffed, District: "d1", Center: "c1", Camera: camera, Window: window, RaisedAt: at}
+	return AlertRecord{Kind: events.KindUnstaffed, District: "d1", Center: "c1", Camera: camera, Window: window, RaisedAt: at}
 }
 
 func TestAlertLifecycle(t *testing.T) {
@@ -31,7 +31,7 @@ func TestAlertLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.Open() || !a.HasSnapshot || a.Kind != analytics.KindUnstaffed || a.Window != "w1" || !a.RaisedAt.Equal(raised) ||
+	if !a.Open() || !a.HasSnapshot || a.Kind != events.KindUnstaffed || a.Window != "w1" || !a.RaisedAt.Equal(raised) ||
 		!a.AckedAt.IsZero() || a.Duration() != 0 {
 		t.Errorf("new alert = %+v", a)
 	}
@@ -116,10 +116,10 @@ func TestRaiseAlertRejectsBadInput(t *testing.T) {
 	}{
 		"kind":           {AlertRecord{Kind: "fire", Center: "c1", Camera: "cam", RaisedAt: at}, `kind "fire"`},
 		"no window":      {unstaffed("cam", "", at), "without window"},
-		"offline+window": {AlertRecord{Kind: analytics.KindCameraOffline, Center: "c1", Camera: "cam", Window: "w1", RaisedAt: at}, "with window"},
+		"offline+window": {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", Window: "w1", RaisedAt: at}, "with window"},
 		"no time":        {unstaffed("cam", "w1", time.Time{}), "time is zero"},
-		"too big":        {AlertRecord{Kind: analytics.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: big}, "limit 2097152"},
-		"not jpeg":       {AlertRecord{Kind: analytics.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: []byte("GIF89a")}, "not a JPEG"},
+		"too big":        {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: big}, "limit 2097152"},
+		"not jpeg":       {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: []byte("GIF89a")}, "not a JPEG"},
 	} {
 		_, err := s.RaiseAlert(ctx, tc.a)
 		wantErr(t, err, ErrInvalid)
@@ -136,7 +136,7 @@ func TestOpenAlertsSurviveRestart(t *testing.T) {
 	s, path := openTest(t)
 	t0 := time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC)
 	a1 := mustRaise(t, s, unstaffed("cam1", "w1", t0))
-	offline := AlertRecord{Kind: analytics.KindCameraOffline, District: "d1", Center: "c2", Camera: "cam2",
+	offline := AlertRecord{Kind: events.KindCameraOffline, District: "d1", Center: "c2", Camera: "cam2",
 		RaisedAt: t0.Add(time.Minute), Snapshot: fakeJPEG}
 	a2 := mustRaise(t, s, offline)
 	a3 := mustRaise(t, s, unstaffed("cam1", "w2", t0.Add(2*time.Minute)))
@@ -160,7 +160,7 @@ func TestOpenAlertsSurviveRestart(t *testing.T) {
 	if len(open) != 2 || open[0].ID != a1 || open[1].ID != a2 {
 		t.Fatalf("open alerts after restart = %+v", open)
 	}
-	if open[0].AckedBy != "alice" || !open[1].HasSnapshot || open[1].Kind != analytics.KindCameraOffline || open[1].Window != "" {
+	if open[0].AckedBy != "alice" || !open[1].HasSnapshot || open[1].Kind != events.KindCameraOffline || open[1].Window != "" {
 		t.Errorf("open alerts lost detail: %+v", open)
 	}
 	// Still one open alert per condition after the restart.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // row is an expected count row, its start written as a literal worked out by
@@ -221,9 +221,9 @@ func TestCountsMatchEvents(t *testing.T) {
 	for center, loc := range zones {
 		for range 400 {
 			at := base.Add(time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
-			dir := analytics.DirectionIn
+			dir := events.DirectionIn
 			if rng.IntN(3) == 0 {
-				dir = analytics.DirectionOut
+				dir = events.DirectionOut
 			}
 			evs = append(evs, crossing(center, "cam", "door", dir, at, loc))
 		}
@@ -256,7 +256,7 @@ func TestCountsMatchEvents(t *testing.T) {
 			in, out := 0, 0
 			for _, e := range evs {
 				if e.Center == r.Center && !e.Time.Before(l) && e.Time.Before(end) {
-					if e.Direction == analytics.DirectionIn {
+					if e.Direction == events.DirectionIn {
 						in++
 					} else {
 						out++

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // EventRecord is an analytics event with the place it belongs to.
 type EventRecord struct {
 	// Event.Time is required; it is stored in UTC, truncated to the microsecond.
-	analytics.Event
+	events.Event
 	District string
 	Center   string
 	// Loc is the center's time zone: it decides which local hour and day a
@@ -27,7 +27,7 @@ type StoredEvent struct {
 	District string
 	Center   string
 	// Event.Time is in UTC.
-	analytics.Event
+	events.Event
 }
 
 // EventQuery selects events. Empty lists and zero times do not filter.
@@ -36,7 +36,7 @@ type EventQuery struct {
 	// enforce a user's scope must always pass the user's centers.
 	Centers []string
 	Cameras []string
-	Types   []string  // analytics.TypeCrossing, TypeWindow, TypeAlert
+	Types   []string  // events.TypeCrossing, TypeWindow, TypeAlert
 	From    time.Time // inclusive
 	To      time.Time // exclusive
 	Limit   int       // <= 0: no limit
@@ -100,18 +100,18 @@ func (s *SQLite) checkEvent(e *EventRecord) error {
 		return fmt.Errorf("center %q: Loc %q is not an IANA zone name: %w", e.Center, name, ErrInvalid)
 	}
 	switch e.Type {
-	case analytics.TypeCrossing:
+	case events.TypeCrossing:
 		if e.Line == "" {
 			return fmt.Errorf("crossing without line: %w", ErrInvalid)
 		}
-		if e.Direction != analytics.DirectionIn && e.Direction != analytics.DirectionOut {
-			return fmt.Errorf("crossing direction %q, want %q or %q: %w", e.Direction, analytics.DirectionIn, analytics.DirectionOut, ErrInvalid)
+		if e.Direction != events.DirectionIn && e.Direction != events.DirectionOut {
+			return fmt.Errorf("crossing direction %q, want %q or %q: %w", e.Direction, events.DirectionIn, events.DirectionOut, ErrInvalid)
 		}
-	case analytics.TypeWindow:
+	case events.TypeWindow:
 		if e.Window == "" || e.State == "" {
 			return fmt.Errorf("window event needs window and state (got %q, %q): %w", e.Window, e.State, ErrInvalid)
 		}
-	case analytics.TypeAlert:
+	case events.TypeAlert:
 		if e.Kind == "" {
 			return fmt.Errorf("alert event without kind: %w", ErrInvalid)
 		}
@@ -144,11 +144,11 @@ func insertEvent(ctx context.Context, ins, countCrossing *sql.Stmt, e *EventReco
 		e.Direction, e.Track, e.Window, e.State, count, e.Frame, e.T); err != nil {
 		return err
 	}
-	if e.Type != analytics.TypeCrossing {
+	if e.Type != events.TypeCrossing {
 		return nil
 	}
 	in, out := 0, 0
-	if e.Direction == analytics.DirectionIn {
+	if e.Direction == events.DirectionIn {
 		in = 1
 	} else {
 		out = 1
@@ -204,7 +204,7 @@ func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error
 // holidays) lives with the configuration, not here.
 func (s *SQLite) LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]StoredEvent, error) {
 	var w where
-	w.add("type = ?", analytics.TypeWindow)
+	w.add("type = ?", events.TypeWindow)
 	w.add("time_us < ?", us(before))
 	w.in("center", centers)
 	evs, err := s.queryEvents(ctx, `SELECT `+eventColumns+` FROM (

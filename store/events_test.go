@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 func TestEventsRoundTripAndFilters(t *testing.T) {
@@ -21,8 +21,8 @@ func TestEventsRoundTripAndFilters(t *testing.T) {
 		cross,
 		windowEvent("c1", "cam1", "w1", "absent", 0, t0.Add(time.Minute), sh),
 		windowEvent("c2", "cam2", "w1", "staffed", 2, t0.Add(2*time.Minute), sh),
-		{Event: analytics.Event{Type: analytics.TypeAlert, Kind: analytics.KindUnstaffed, Camera: "cam1", Window: "w1",
-			State: analytics.AlertRaised, Time: t0.Add(3 * time.Minute)}, District: "d1", Center: "c1", Loc: sh},
+		{Event: events.Event{Type: events.TypeAlert, Kind: events.KindUnstaffed, Camera: "cam1", Window: "w1",
+			State: events.AlertRaised, Time: t0.Add(3 * time.Minute)}, District: "d1", Center: "c1", Loc: sh},
 	}
 	if err := s.AppendEvents(ctx, evs); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestEventsRoundTripAndFilters(t *testing.T) {
 	if all[1].Count == nil || *all[1].Count != 0 {
 		t.Errorf("window count 0 must survive as a non-nil 0, got %v", all[1].Count)
 	}
-	if all[3].Kind != analytics.KindUnstaffed || all[3].State != analytics.AlertRaised {
+	if all[3].Kind != events.KindUnstaffed || all[3].State != events.AlertRaised {
 		t.Errorf("alert event read back as %+v", all[3])
 	}
 
@@ -55,7 +55,7 @@ func TestEventsRoundTripAndFilters(t *testing.T) {
 		want []int64 // ids
 	}{
 		"center":       {EventQuery{Centers: []string{"c2"}}, []int64{3}},
-		"camera+type":  {EventQuery{Cameras: []string{"cam1"}, Types: []string{analytics.TypeWindow}}, []int64{2}},
+		"camera+type":  {EventQuery{Cameras: []string{"cam1"}, Types: []string{events.TypeWindow}}, []int64{2}},
 		"range":        {EventQuery{From: t0.Add(time.Minute), To: t0.Add(3 * time.Minute)}, []int64{2, 3}},
 		"newest+limit": {EventQuery{NewestFirst: true, Limit: 2}, []int64{4, 3}},
 	} {
@@ -92,7 +92,7 @@ func TestAppendEventsRejectsBadInput(t *testing.T) {
 		"local zone": {func(e *EventRecord) { e.Loc = time.Local }, "time.Local"},
 		"fixed zone": {func(e *EventRecord) { e.Loc = time.FixedZone("CST", 8*3600) }, `"CST" is not an IANA`},
 		"type":       {func(e *EventRecord) { e.Type = "dance" }, `unknown event type "dance"`},
-		"window":     {func(e *EventRecord) { e.Type = analytics.TypeWindow }, "needs window and state"},
+		"window":     {func(e *EventRecord) { e.Type = events.TypeWindow }, "needs window and state"},
 	} {
 		bad := good
 		tc.mutate(&bad)

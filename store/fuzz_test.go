@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // FuzzEventRoundTrip stores events with arbitrary text and times: the store
@@ -20,9 +20,9 @@ func FuzzEventRoundTrip(f *testing.F) {
 	sh := mustLoc(f, "Asia/Shanghai")
 	f.Fuzz(func(t *testing.T, camera, line string, in bool, center string, micros int64, track int) {
 		at := time.UnixMicro(micros)
-		dir := analytics.DirectionOut
+		dir := events.DirectionOut
 		if in {
-			dir = analytics.DirectionIn
+			dir = events.DirectionIn
 		}
 		e := crossing(center, camera, line, dir, at, sh)
 		e.Track = track
@@ -39,7 +39,7 @@ func FuzzEventRoundTrip(f *testing.F) {
 		}
 		for _, g := range got {
 			if g.Center == center && g.Line == line && g.Direction == dir && g.Track == track && g.Time.Equal(at) &&
-				g.Type == analytics.TypeCrossing {
+				g.Type == events.TypeCrossing {
 				return
 			}
 		}

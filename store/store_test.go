@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwatch/hallwatch/analytics"
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // openTest opens a fresh store in a temporary directory.
@@ -43,7 +43,7 @@ func mustTime(t testing.TB, s string) time.Time {
 
 func crossing(center, camera, line, dir string, at time.Time, loc *time.Location) EventRecord {
 	return EventRecord{
-		Event: analytics.Event{Type: analytics.TypeCrossing, Camera: camera, Line: line,
+		Event: events.Event{Type: events.TypeCrossing, Camera: camera, Line: line,
 			Direction: dir, Time: at},
 		District: "d1", Center: center, Loc: loc,
 	}
@@ -51,7 +51,7 @@ func crossing(center, camera, line, dir string, at time.Time, loc *time.Location
 
 func windowEvent(center, camera, window, state string, count int, at time.Time, loc *time.Location) EventRecord {
 	return EventRecord{
-		Event: analytics.Event{Type: analytics.TypeWindow, Camera: camera, Window: window,
+		Event: events.Event{Type: events.TypeWindow, Camera: camera, Window: window,
 			State: state, Count: &count, Time: at},
 		District: "d1", Center: center, Loc: loc,
 	}

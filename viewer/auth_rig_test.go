@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/alerts"
-	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -161,7 +161,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 		}
 	}
 	for _, ref := range cfg.Cameras() {
-		id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: analytics.KindUnstaffed, District: ref.District.ID,
+		id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: ref.District.ID,
 			Center: ref.Center.ID, Camera: ref.Camera.ID, Window: "w1", RaisedAt: time.Now().Add(-time.Minute)})
 		if err != nil {
 			t.Fatal(err)

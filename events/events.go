@@ -1,4 +1,8 @@
-package analytics
+// Package events holds what analysis reports: crossings, window states and
+// alerts. It is a leaf (standard library only), so that storage, alerts,
+// notifications and the web never link the analysis (and OpenCV) just to
+// name an event.
+package events
 
 import "time"
 
@@ -18,6 +22,14 @@ const (
 	AlertResolved = "resolved"
 )
 
+// Window states, as written in window events and shown on the live board.
+const (
+	StateStaffed = "staffed"
+	StateAbsent  = "absent"
+	StateClosed  = "closed"  // outside opening hours
+	StateUnknown = "unknown" // camera offline or not analysed yet
+)
+
 // Event is one analysis result. The JSON form is a contract used by external
 // evaluation: keep field names and meaning stable.
 type Event struct {
@@ -35,4 +47,14 @@ type Event struct {
 	// Time is the wall-clock time of the frame (live pipeline; the offline
 	// CLI derives it from --start). Not part of the JSON Lines contract.
 	Time time.Time `json:"-"`
+}
+
+// WindowStatus is a window's current state for the live board.
+type WindowStatus struct {
+	Window string
+	State  string
+	Count  int       // people in the zone at the last analysed frame
+	Since  time.Time // wall-clock time the state began
+	// Alerting is true while an unstaffed alert is raised.
+	Alerting bool
 }
