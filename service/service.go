@@ -20,8 +20,8 @@ import (
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
-	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/relay"
+	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/web"
 )
 
@@ -51,7 +51,7 @@ type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	source   *ingest.Source
-	relay    *relay.Relay
+	live     *relay.Camera
 	analysis *analysis // nil when the camera has no analytics section
 }
 
@@ -81,19 +81,22 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if err := s.alerts.Restore(ctx); err != nil {
 		return err
 	}
+	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
+		return err
+	}
 	rec := &recorder{store: s.store, alerts: s.alerts, metrics: s.metrics, log: log}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
-		rel, err := relay.New(ref.Camera.ID)
+		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), nil)
 		if err != nil {
 			return err
 		}
-		rel.ObserveLatency(s.metrics.RelayLatency)
+		live.ObserveLatency(s.metrics.RelayLatency)
 		cam := &camera{
 			ref:    ref,
 			hub:    hub,
 			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
-			relay:  rel,
+			live:   live,
 		}
 		if ref.Camera.Analytics != nil {
 			id := ref.Camera.ID
@@ -107,9 +110,6 @@ func (s *Service) open(ctx context.Context) (err error) {
 		s.order = append(s.order, cam)
 	}
 
-	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
-		return err
-	}
 	authOpts := auth.OptionsFrom(cfg.Auth)
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
@@ -166,7 +166,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, cam := range s.order {
 		g.Go(func() error { return cam.source.Run(ctx) })
-		g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
+		g.Go(func() error { return cam.live.Run(ctx) })
 		if cam.analysis != nil {
 			g.Go(func() error { return cam.analysis.Run(ctx) })
 		}
@@ -186,15 +186,12 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) relayFor(id string) (*relay.Relay, error) {
+func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, error) {
 	cam, ok := s.cameras[id]
 	if !ok {
 		return nil, relay.ErrUnknownCamera
 	}
-	if err := relay.Playable(cam.hub); err != nil {
-		return nil, err
-	}
-	return cam.relay, nil
+	return cam.live.Pick(offered)
 }
 
 func (s *Service) status(id string) (ingest.Status, bool) {
@@ -220,7 +217,7 @@ func iceOptions(c config.WebRTC) relay.ICEOptions {
 func (s *Service) cameraMetrics() []metrics.Camera {
 	out := make([]metrics.Camera, 0, len(s.order))
 	for _, cam := range s.order {
-		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
+		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers()}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,
