@@ -82,11 +82,13 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 
 // codecsFor are the registered parameters of one codec, for a
 // transceiver's codec preferences: the answer then names only the codec
-// that viewer will get.
+// that viewer will get. The payload types are left to pion, which takes
+// the offer's.
 func codecsFor(codec ingest.Codec) []webrtc.RTPCodecParameters {
 	var out []webrtc.RTPCodecParameters
 	for _, c := range offeredCodecs() {
 		if strings.EqualFold(c.MimeType, mimeType(codec)) {
+			c.PayloadType = 0
 			out = append(out, c)
 		}
 	}

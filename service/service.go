@@ -22,6 +22,7 @@ import (
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
+	"github.com/hallwatch/hallwatch/transcode"
 	"github.com/hallwatch/hallwatch/web"
 )
 
@@ -85,9 +86,10 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	rec := &recorder{store: s.store, alerts: s.alerts, metrics: s.metrics, log: log}
+	transcodes := relay.NewSlots(cfg.WebRTC.MaxTranscodes)
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
-		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), nil)
+		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, transcodes))
 		if err != nil {
 			return err
 		}
@@ -192,6 +194,44 @@ func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, err
 		return nil, relay.ErrUnknownCamera
 	}
 	return cam.live.Pick(offered)
+}
+
+// Fallback lingers: how long a camera's H.264 fallback keeps running
+// after its last viewer left (a reload or a wall cycling through cameras
+// does not restart it). A sub-stream costs the camera a connection, a
+// transcode costs a core.
+const (
+	subStreamLinger = 30 * time.Second
+	transcodeLinger = 10 * time.Second
+)
+
+// fallback is what a camera serves browsers that cannot decode its main
+// stream: its live_url sub-stream, pulled only while such a browser
+// watches (a camera allows few RTSP sessions, and most of the day nobody
+// watches), or else a transcode of the main stream, within
+// webrtc.max_transcodes.
+func (s *Service) fallback(cam *config.Camera, main *ingest.Hub, transcodes *relay.Slots) *relay.Fallback {
+	onError := func(kind string) func(error) {
+		return func(err error) {
+			s.log.Warn("live fallback failed; retrying while watched", "camera", cam.ID, "kind", kind, "err", err)
+		}
+	}
+	if cam.LiveURL != "" {
+		out := ingest.NewHub(cam.ID + "/live")
+		sub := *cam
+		sub.URL = cam.LiveURL
+		return &relay.Fallback{Kind: "sub-stream", Feed: out, Linger: subStreamLinger, OnError: onError("sub-stream"),
+			Produce: func(ctx context.Context) error {
+				defer out.SetStream(ingest.StreamInfo{}) // no stale GOP for the next viewer
+				return ingest.NewSource(ingest.NewSourceConfig(sub, s.cfg.Ingest), out, ingest.WithLogger(s.log.With("stream", "live_url"))).Run(ctx)
+			}}
+	}
+	if s.cfg.WebRTC.MaxTranscodes == 0 {
+		return nil
+	}
+	out := ingest.NewHub(cam.ID + "/h264")
+	tr := transcode.New(cam.ID, main, out, transcode.Options{MaxWidth: s.cfg.WebRTC.TranscodeMaxWidth, Log: s.log})
+	return &relay.Fallback{Kind: "transcode", Feed: out, Produce: tr.Run, Linger: transcodeLinger, Slots: transcodes, OnError: onError("transcode")}
 }
 
 func (s *Service) status(id string) (ingest.Status, bool) {

@@ -65,10 +65,6 @@ function open(cam) {
   const player = new WhepPlayer(video, cam.id);
   players.set(cam.id, { player, tile });
   video.addEventListener("playing", () => { status.textContent = t("player.playing"); });
-  if (cam.status && cam.status.codec === "H265") {
-    status.textContent = t("state.unsupported");
-    return;
-  }
   player.start().catch((e) => { status.textContent = t("player.failed") + ": " + e.message; });
 }
 
