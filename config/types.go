@@ -145,14 +145,14 @@ type Center struct {
 
 // Camera is one RTSP hall camera.
 type Camera struct {
-	ID        string     `yaml:"id,omitempty"`
-	Name      string     `yaml:"name,omitempty"`
-	URL       string     `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
-	Transport string     `yaml:"transport,omitempty"` // auto|tcp|udp
+	ID        string `yaml:"id,omitempty"`
+	Name      string `yaml:"name,omitempty"`
+	URL       string `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
+	Transport string `yaml:"transport,omitempty"` // auto|tcp|udp
 	// LiveURL is an H.264 sub-stream of the camera for browsers that
 	// cannot decode its main stream (H.265); pulled only while such
 	// viewers watch.
-	LiveURL string `yaml:"live_url,omitempty"`
+	LiveURL   string     `yaml:"live_url,omitempty"`
 	Privacy   []Polygon  `yaml:"privacy_masks,omitempty"`
 	Analytics *Analytics `yaml:"analytics,omitempty"` // nil: relayed only, never decoded
 }
