@@ -76,7 +76,11 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
 		return err
 	}
-	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status, Sessions: func() int { return s.viewers.Count() }})
+	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status, Sessions: func() int { return s.viewers.Count() },
+		Sockets: func() metrics.Sockets {
+			st := s.engine.SocketStats()
+			return metrics.Sockets{Datagrams: st.Packets, Syscalls: st.Syscalls}
+		}})
 	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert,
 		Observe: func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
 	if err := s.alerts.Restore(ctx); err != nil {
@@ -257,7 +261,9 @@ func iceOptions(c config.WebRTC) relay.ICEOptions {
 func (s *Service) cameraMetrics() []metrics.Camera {
 	out := make([]metrics.Camera, 0, len(s.order))
 	for _, cam := range s.order {
-		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers()}
+		rs := cam.live.Stats()
+		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
+			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,
