@@ -35,7 +35,9 @@ type Relay struct {
 
 // Sockets are the WebRTC UDP sockets' totals.
 type Sockets struct {
-	Datagrams, Syscalls uint64
+	Datagrams uint64 // written
+	Messages  uint64 // sent, a GSO message carrying several datagrams
+	Syscalls  uint64 // sendmmsg calls
 }
 
 // Analysis is a camera's analysis totals.
@@ -117,6 +119,7 @@ var (
 	descRefused  = prometheus.NewDesc("hallwatch_relay_resend_refused_total", "NACKed packets not sent again (too often, over the viewer's budget, no longer kept).", []string{"camera"}, nil)
 	descFallback = prometheus.NewDesc("hallwatch_relay_fallback_running", "1 while the camera's H.264 fallback (sub-stream or transcode) runs.", []string{"camera"}, nil)
 	descDgrams   = prometheus.NewDesc("hallwatch_webrtc_udp_datagrams_total", "UDP datagrams written by the WebRTC sockets.", nil, nil)
+	descMessages = prometheus.NewDesc("hallwatch_webrtc_udp_messages_total", "Messages that carried them (fewer than datagrams with UDP GSO).", nil, nil)
 	descSyscalls = prometheus.NewDesc("hallwatch_webrtc_udp_syscalls_total", "System calls that sent them (batched: sendmmsg, GSO).", nil, nil)
 	descDecoded  = prometheus.NewDesc("hallwatch_analysis_decoded_total", "Frames decoded for analysis.", []string{"camera"}, nil)
 	descAnalysed = prometheus.NewDesc("hallwatch_analysis_frames_total", "Frames analysed.", []string{"camera", "detector"}, nil)
@@ -137,7 +140,7 @@ type stateCollector struct{ src Sources }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
-		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descSyscalls, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descMessages, descSyscalls, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
 		descPending, descQueue, descSent, descFailed, descGaveUp} {
 		ch <- d
 	}
@@ -189,6 +192,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Sockets != nil {
 		st := c.src.Sockets()
 		counter(descDgrams, float64(st.Datagrams))
+		counter(descMessages, float64(st.Messages))
 		counter(descSyscalls, float64(st.Syscalls))
 	}
 	if c.src.Notifiers != nil {

@@ -79,7 +79,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status, Sessions: func() int { return s.viewers.Count() },
 		Sockets: func() metrics.Sockets {
 			st := s.engine.SocketStats()
-			return metrics.Sockets{Datagrams: st.Packets, Syscalls: st.Syscalls}
+			return metrics.Sockets{Datagrams: st.Packets, Messages: st.Messages, Syscalls: st.Syscalls}
 		}})
 	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert,
 		Observe: func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})

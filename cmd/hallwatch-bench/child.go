@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,16 +31,39 @@ import (
 // 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// child is a running `hallwatch serve` process: only its own CPU and
-// memory are measured, through /proc.
+// child is a running server process, `hallwatch serve` or the MediaMTX
+// baseline: only its own CPU and memory are measured, through /proc.
 type child struct {
+	name   string // "hallwatch" or "MediaMTX"
 	cmd    *exec.Cmd
 	dir    string
 	base   string // http://127.0.0.1:port
+	whep   func(camera string) string
 	auth   http.Header
 	logf   *os.File
 	exited chan error
 	http   *http.Client
+}
+
+// start runs binary with args, its output in dir's log file; the process
+// dies with the bench.
+func start(name, binary, dir, base string, args ...string) (*child, error) {
+	logf, err := os.Create(filepath.Join(dir, strings.ToLower(name)+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	c := &child{name: name, cmd: cmd, dir: dir, base: base, logf: logf, exited: make(chan error, 1),
+		auth: http.Header{}, http: &http.Client{Timeout: 10 * time.Second}}
+	go func() { c.exited <- cmd.Wait() }()
+	return c, nil
 }
 
 // newConfig is the base configuration of a benchmarked hallwatch: loopback
@@ -54,7 +80,7 @@ func newConfig(dir string) (*config.Config, error) {
 	cfg := config.Default()
 	cfg.HTTP.Listen = fmt.Sprintf("127.0.0.1:%d", httpPort)
 	cfg.Storage.Path = filepath.Join(dir, "hallwatch.db")
-	cfg.WebRTC = config.WebRTC{UDPPort: udpPort, IncludeLoopback: true, Interfaces: []string{"lo"}}
+	cfg.WebRTC.UDPPort, cfg.WebRTC.TCPPort, cfg.WebRTC.IncludeLoopback, cfg.WebRTC.Interfaces = udpPort, 0, true, []string{"lo"}
 	return cfg, nil
 }
 
@@ -90,23 +116,12 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 	if err != nil {
 		return nil, fmt.Errorf("bench API token: %w", err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "hallwatch.log"))
+	c, err := start("hallwatch", binary, dir, "http://"+cfg.HTTP.Listen, "serve", "--config", path)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(binary, "serve", "--config", path)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	c := &child{
-		cmd: cmd, dir: dir, base: "http://" + cfg.HTTP.Listen, logf: logf, exited: make(chan error, 1),
-		auth: http.Header{"Authorization": {"Bearer " + token}},
-		http: &http.Client{Timeout: 10 * time.Second},
-	}
-	go func() { c.exited <- cmd.Wait() }()
+	c.auth.Set("Authorization", "Bearer "+token)
+	c.whep = func(camera string) string { return "/whep/" + camera }
 	ids := []string{}
 	for _, ref := range cfg.Cameras() {
 		ids = append(ids, ref.Camera.ID)
@@ -394,6 +409,82 @@ func (c *child) goroutines(ctx context.Context) (int, error) {
 		}
 	}
 	return 0, errNoMetrics
+}
+
+// metric sums the samples of a /metrics counter or gauge over its labels.
+func (c *child) metric(ctx context.Context, name string) (float64, error) {
+	body, code, err := c.get(ctx, "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	if code != http.StatusOK {
+		return 0, errNoMetrics
+	}
+	sum, found := 0.0, false
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, err
+		}
+		sum, found = sum+v, true
+	}
+	if !found {
+		return 0, fmt.Errorf("%s: %w", name, errNoMetrics)
+	}
+	return sum, nil
+}
+
+// histogram reads a /metrics histogram's cumulative bucket counts.
+func (c *child) histogram(ctx context.Context, name string) (map[float64]float64, error) {
+	body, code, err := c.get(ctx, "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	if code != http.StatusOK {
+		return nil, errNoMetrics
+	}
+	buckets := map[float64]float64{}
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, name+`_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: bad bucket line %q", name, line)
+		}
+		buckets[bound] = n
+	}
+	if len(buckets) == 0 {
+		return nil, fmt.Errorf("%s: %w", name, errNoMetrics)
+	}
+	return buckets, nil
+}
+
+// quantile estimates a quantile of the observations between two readings
+// of a histogram: the upper bound of the bucket it falls in.
+func quantile(before, after map[float64]float64, q float64) (bound, total float64) {
+	bounds := slices.Sorted(maps.Keys(after))
+	total = after[math.Inf(1)] - before[math.Inf(1)]
+	for _, le := range bounds {
+		if after[le]-before[le] >= q*total {
+			return le, total
+		}
+	}
+	return math.Inf(1), total
 }
 
 // cpuProfile saves a CPU profile of the next d to path (for --pprof).
