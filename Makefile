@@ -40,7 +40,7 @@ BENCHFLAGS ?=
 bench: build
 	$(GO) run ./cmd/hallwatch-bench --hallwatch $(BIN) $(BENCHFLAGS)
 
-# The hot paths' Go benchmarks: relay fan-out, hub fan-out, decode,
+# The hot paths' Go benchmarks: relay fan-out, batched UDP sends, hub fan-out, decode, transcode,
 # detectors, tracker.
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./relay ./ingest ./avcodec ./analytics
