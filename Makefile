@@ -43,7 +43,7 @@ bench: build
 # The hot paths' Go benchmarks: relay fan-out, batched UDP sends, hub fan-out, decode, transcode,
 # detectors, tracker.
 gobench:
-	$(GO) test -run '^$$' -bench . -benchmem ./relay ./ingest ./avcodec ./analytics
+	$(GO) test -run '^$$' -bench . -benchmem ./relay/... ./ingest ./avcodec ./analytics
 
 clean:
 	rm -rf bin
