@@ -49,7 +49,7 @@ type EventQuery struct {
 // transaction: when it returns nil every event is on disk, and on error none
 // is, so the caller may retry the whole batch. It is not idempotent: a batch
 // appended twice is counted twice.
-func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
+func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -58,13 +58,13 @@ func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
 			return fmt.Errorf("append events: event %d (camera %q, %s): %w", i, evs[i].Camera, evs[i].Type, err)
 		}
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, insertEventSQL)
+	err := s.tx(ctx, func(tx conn) error {
+		ins, err := tx.prepare(ctx, insertEventSQL)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		count, err := tx.PrepareContext(ctx, countCrossingSQL)
+		count, err := tx.prepare(ctx, countCrossingSQL)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,11 @@ func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
 	return nil
 }
 
-func (s *SQLite) checkEvent(e *EventRecord) error {
+func (s *Store) checkEvent(e *EventRecord) error {
+	if err := checkText("district", e.District, "center", e.Center, "camera", e.Camera, "type", e.Type, "kind", e.Kind,
+		"line", e.Line, "direction", e.Direction, "window", e.Window, "state", e.State); err != nil {
+		return err
+	}
 	switch {
 	case e.Time.IsZero():
 		return fmt.Errorf("time is zero: %w", ErrInvalid)
@@ -129,8 +133,8 @@ const (
 		(center, camera, line_id, hour_start_us, local_hour, day_start_us, zone, district, in_count, out_count)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (center, camera, line_id, hour_start_us) DO UPDATE SET
-			in_count = in_count + excluded.in_count,
-			out_count = out_count + excluded.out_count`
+			in_count = crossings_hourly.in_count + excluded.in_count,
+			out_count = crossings_hourly.out_count + excluded.out_count`
 )
 
 // insertEvent stores e and, for a crossing, adds it to its hourly count.
@@ -180,7 +184,7 @@ const eventColumns = `id, district, center, camera, time_us, type, kind, line_id
 	window_id, state, count, frame, t`
 
 // Events returns stored events matching q.
-func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error) {
+func (s *Store) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error) {
 	var w where
 	w.in("center", q.Centers)
 	w.in("camera", q.Cameras)
@@ -190,7 +194,7 @@ func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error
 	if q.NewestFirst {
 		order = " ORDER BY time_us DESC, id DESC"
 	}
-	evs, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM events"+w.String()+order+limit(q.Limit), w.args...)
+	evs, err := queryAll(ctx, s.reader(), scanEvent, "SELECT "+eventColumns+" FROM events"+w.String()+order+limit(q.Limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query events: %w", err)
 	}
@@ -202,14 +206,14 @@ func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error
 // staffing report starts from. Together with Events(Types: window) over the
 // day it is all the report needs; the report arithmetic (opening hours,
 // holidays) lives with the configuration, not here.
-func (s *SQLite) LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]StoredEvent, error) {
+func (s *Store) LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]StoredEvent, error) {
 	var w where
 	w.add("type = ?", events.TypeWindow)
 	w.add("time_us < ?", us(before))
 	w.in("center", centers)
-	evs, err := s.queryEvents(ctx, `SELECT `+eventColumns+` FROM (
+	evs, err := queryAll(ctx, s.reader(), scanEvent, `SELECT `+eventColumns+` FROM (
 		SELECT *, ROW_NUMBER() OVER (PARTITION BY center, camera, window_id ORDER BY time_us DESC, id DESC) AS rn
-		FROM events`+w.String()+`)
+		FROM events`+w.String()+`) AS latest
 		WHERE rn = 1 ORDER BY center, camera, window_id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query last window states: %w", err)
@@ -217,29 +221,18 @@ func (s *SQLite) LastWindowStates(ctx context.Context, centers []string, before 
 	return evs, nil
 }
 
-func (s *SQLite) queryEvents(ctx context.Context, query string, args ...any) ([]StoredEvent, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+func scanEvent(r scanner) (StoredEvent, error) {
+	var (
+		e     StoredEvent
+		t     int64
+		count sql.NullInt64
+	)
+	err := r.Scan(&e.ID, &e.District, &e.Center, &e.Camera, &t, &e.Type, &e.Kind, &e.Line,
+		&e.Direction, &e.Track, &e.Window, &e.State, &count, &e.Frame, &e.T)
+	e.Time = fromUS(t)
+	if count.Valid {
+		n := int(count.Int64)
+		e.Count = &n
 	}
-	defer rows.Close()
-	var evs []StoredEvent
-	for rows.Next() {
-		var (
-			e     StoredEvent
-			t     int64
-			count sql.NullInt64
-		)
-		if err := rows.Scan(&e.ID, &e.District, &e.Center, &e.Camera, &t, &e.Type, &e.Kind, &e.Line,
-			&e.Direction, &e.Track, &e.Window, &e.State, &count, &e.Frame, &e.T); err != nil {
-			return nil, err
-		}
-		e.Time = fromUS(t)
-		if count.Valid {
-			n := int(count.Int64)
-			e.Count = &n
-		}
-		evs = append(evs, e)
-	}
-	return evs, rows.Err()
+	return e, err
 }
