@@ -29,6 +29,8 @@ type retention struct {
 	cfg   config.Retention
 	log   *slog.Logger
 	now   func() time.Time
+	every time.Duration // retentionEvery
+	retry time.Duration // retentionRetry
 
 	mu     sync.Mutex
 	purged store.PurgeResult // since start
@@ -36,7 +38,7 @@ type retention struct {
 }
 
 func newRetention(st purger, cfg config.Retention, log *slog.Logger) *retention {
-	return &retention{store: st, cfg: cfg, log: log, now: time.Now}
+	return &retention{store: st, cfg: cfg, log: log, now: time.Now, every: retentionEvery, retry: retentionRetry}
 }
 
 // Run purges at once, then daily, until ctx ends.
@@ -53,11 +55,11 @@ func (r *retention) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			r.log.Error("retention: purge failed, trying again later", "in", retentionRetry, "err", err)
-			t.Reset(retentionRetry)
+			r.log.Error("retention: purge failed, trying again later", "in", r.retry, "err", err)
+			t.Reset(r.retry)
 			continue
 		}
-		t.Reset(retentionEvery)
+		t.Reset(r.every)
 	}
 }
 

@@ -70,8 +70,8 @@ districts:
 }
 
 // runService runs the service on a parsed config until the test ends and
-// gives it an admin token.
-func runService(t *testing.T, cfg *config.Config) *rig {
+// gives it an admin token; prepare, if given, changes it before it runs.
+func runService(t *testing.T, cfg *config.Config, prepare ...func(*Service)) *rig {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -80,6 +80,9 @@ func runService(t *testing.T, cfg *config.Config) *rig {
 	svc, err := New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range prepare {
+		p(svc)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rig{svc: svc, base: "http://" + svc.Addr().String(), cancel: cancel, done: make(chan error, 1)}

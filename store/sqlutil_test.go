@@ -55,8 +55,8 @@ func TestQueryAll(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	for in, want := range map[string]string{
-		"SELECT 1":                                  "SELECT 1",
-		"a = ? AND b IN (?, ?)":                     "a = $1 AND b IN ($2, $3)",
+		"SELECT 1":              "SELECT 1",
+		"a = ? AND b IN (?, ?)": "a = $1 AND b IN ($2, $3)",
 		`x = '?' AND "we?rd" = ? AND y = 'it''s ?'`: `x = '?' AND "we?rd" = $1 AND y = 'it''s ?'`,
 	} {
 		if got := postgresDialect.rebind(in); got != want {

@@ -95,10 +95,3 @@ func sanitize(name string) string {
 	}
 	return string(b)
 }
-
-// Installed reports whether PostgreSQL's server programs are here, for
-// tests that run on both databases in one function and go on without it.
-func Installed() bool {
-	_, err := findBin()
-	return err == nil || os.Getenv(requireEnv) != ""
-}
