@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -113,12 +112,7 @@ func TestRetentionRunsInServe(t *testing.T) {
 // by label set ("" without labels).
 func (r *rig) metricValues(t *testing.T, name string) map[string]float64 {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, r.base+"/metrics", nil)
-	req.Header = r.admin.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.get(t, "/metrics")
 	defer resp.Body.Close()
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
