@@ -1,10 +1,6 @@
 package avcodec
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestTranscodeH265ToH264 transcodes an H.265 stream made by ffmpeg's
 // libx265 (key frames every 10 frames), joined mid-GOP, and checks that
@@ -13,24 +9,7 @@ import (
 // source, and is scaled to MaxWidth.
 func TestTranscodeH265ToH264(t *testing.T) {
 	const w, h, frames = 320, 240, 40
-	dir := t.TempDir()
-	src := []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-frames:v", "40"}
-	raw, stream := filepath.Join(dir, "src.bgr"), filepath.Join(dir, "out.hevc")
-	ffmpegOutput(t, append(src, "-pix_fmt", "bgr24", "-f", "rawvideo", raw)...)
-	ffmpegOutput(t, append(src, "-c:v", "libx265", "-x265-params", "keyint=10:min-keyint=10:scenecut=0:bframes=0:log-level=error",
-		"-b:v", "1000k", "-f", "hevc", stream)...)
-	want, err := os.ReadFile(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aus := hevcAccessUnits(data)
-	if len(aus) != frames {
-		t.Fatalf("split the H.265 stream into %d access units, want %d", len(aus), frames)
-	}
+	want, aus := h265Reference(t, frames)
 	for _, maxWidth := range []int{0, 160} {
 		tr, err := NewTranscoder(TranscoderOptions{Codec: CodecH265, MaxWidth: maxWidth, FPS: 10})
 		if err != nil {
