@@ -62,7 +62,8 @@ type Options struct {
 	// decodes only those offers; default: pion's (both, among others).
 	Codecs []string
 	// MaxWait is how long a gap in the sequence numbers may wait for a
-	// resent packet before it counts as lost (default 500 ms).
+	// resent packet before it counts as lost (default 1 s: several NACK
+	// rounds, as a browser keeps asking while the frame can still play).
 	MaxWait time.Duration
 	// KeyFrameOnLoss sends a PLI when a loss leaves the picture broken, as
 	// browsers do.
@@ -233,7 +234,7 @@ func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
 	}
 	maxWait := opts.MaxWait
 	if maxWait <= 0 {
-		maxWait = 500 * time.Millisecond
+		maxWait = time.Second
 	}
 	jb := newJitterBuffer(maxWait)
 	broken := false // a loss: nothing decodes until the next key frame
