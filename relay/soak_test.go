@@ -113,14 +113,15 @@ func TestRelaySoakJoinLeave(t *testing.T) {
 			})
 		}
 		before := cpuTime()
-		stats0 := rig.relay.Stats()
+		stats0, socks0 := rig.relay.Stats(), rig.engine.SocketStats()
 		res := soakCycle(t, ctx, rig, frames, s)
 		used := cpuTime() - before
 		t.Logf("cycle %d (%s camera): %d viewers, %.2f cores in this process (relay + viewers), worst viewer %.1f %% of %d frames (%.0f kbit/s)",
 			cycle, map[bool]string{true: "fresh", false: "warm"}[fresh], s.viewers, used.Seconds()/res.elapsed.Seconds(), 100*res.worst, res.frames, res.kbps)
-		st := rig.relay.Stats()
-		t.Logf("  relay: %d packets produced, %d resent on NACKs, %d NACKed packets refused; viewers: %d packets lost, %d units undecodable, %d PLIs",
-			st.Packets-stats0.Packets, st.Resent-stats0.Resent, st.Refused-stats0.Refused, res.clients.Lost, res.clients.Dropped, res.clients.PLIs)
+		st, socks := rig.relay.Stats(), rig.engine.SocketStats()
+		t.Logf("  relay: %d packets produced, %d resent on NACKs, %d NACKed packets refused; sockets: %d datagrams, %d refused by the kernel; viewers: %d packets lost, %d units undecodable, %d PLIs",
+			st.Packets-stats0.Packets, st.Resent-stats0.Resent, st.Refused-stats0.Refused, socks.Packets-socks0.Packets, socks.Errors-socks0.Errors,
+			res.clients.Lost, res.clients.Dropped, res.clients.PLIs)
 		for _, f := range res.failures {
 			t.Errorf("cycle %d (fresh camera: %v): %s", cycle, fresh, f)
 		}
