@@ -80,6 +80,49 @@ func newConfig(dir string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// changedYAML writes only the keys of cfg that differ from the defaults,
+// so that an older build (--compare), which rejects keys it does not
+// know, reads the same configuration.
+func changedYAML(cfg *config.Config) ([]byte, error) {
+	var nodes [2]yaml.Node
+	for i, c := range []*config.Config{cfg, config.Default()} {
+		data, err := yaml.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := yaml.Unmarshal(data, &nodes[i]); err != nil {
+			return nil, err
+		}
+	}
+	prune(nodes[0].Content[0], nodes[1].Content[0])
+	return yaml.Marshal(&nodes[0])
+}
+
+// prune removes from mapping n the entries equal to those of d.
+func prune(n, d *yaml.Node) {
+	if n.Kind != yaml.MappingNode || d.Kind != yaml.MappingNode {
+		return
+	}
+	defaults := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		defaults[d.Content[i].Value] = d.Content[i+1]
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		if def, ok := defaults[key.Value]; ok {
+			a, errA := yaml.Marshal(value)
+			b, errB := yaml.Marshal(def)
+			if errA == nil && errB == nil && bytes.Equal(a, b) {
+				continue
+			}
+			prune(value, def)
+		}
+		kept = append(kept, key, value)
+	}
+	n.Content = kept
+}
+
 func freePort(network string) (int, error) {
 	if network == "udp" {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -100,7 +143,7 @@ func freePort(network string) (int, error) {
 // startChild writes cfg, creates the bench's admin API token in its
 // database, runs `binary serve` and waits until every camera is live.
 func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
-	data, err := yaml.Marshal(cfg)
+	data, err := changedYAML(cfg)
 	if err != nil {
 		return nil, err
 	}
