@@ -42,12 +42,14 @@ type received struct {
 func (c *child) connectViewer(ctx context.Context, camera string, codecs ...string) (*viewer, error) {
 	v := &viewer{camera: camera}
 	endpoint := c.base + c.whep(camera)
-	post := whepclient.HTTP(c.http, endpoint, c.auth, &v.location)
+	// A loaded machine answers a WHEP POST slowly while it relays to
+	// hundreds of viewers; the bench measures that elsewhere.
+	post := whepclient.HTTP(&http.Client{Timeout: 30 * time.Second}, endpoint, c.auth, &v.location)
 	exchange := func(ctx context.Context, offer string) (string, error) {
 		v.posted = time.Now()
 		return post(ctx, offer)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	client, err := whepclient.Connect(ctx, exchange, whepclient.Options{OnUnit: v.onUnit, OnPacket: v.onPacket, ReadBuffer: viewerReadBuffer, Codecs: codecs})
 	if err != nil {
