@@ -115,7 +115,7 @@ func TestRouteMatrix(t *testing.T) {
 		}
 	}
 
-	stub := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: jsonErrorHandler(r.srv.deps.Log)})
+	stub := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: r.srv.errorHandler})
 	for _, rt := range r.srv.routes {
 		stub.Add(rt.method, rt.path, r.srv.guard(rt), func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,6 +19,15 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	s.setSecurityHeaders(c)
+	return c.Next()
+}
+
+// noStorePrefixes are the paths whose answers no cache may keep: video
+// stills, audit rows, answers and profiles carry personal data or secrets.
+var noStorePrefixes = []string{"/api/", "/whep/", "/metrics", "/debug/"}
+
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
 	h := &c.Response().Header
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
@@ -28,11 +38,12 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	if s.secure {
 		h.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
 	}
-	if p := c.Path(); strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/whep/") {
-		// Video stills, audit rows and answers carry personal data: no caches.
+	// Routing is case-sensitive, but whatever answers /API/… must not be
+	// cached either.
+	path := strings.ToLower(c.Path())
+	if slices.ContainsFunc(noStorePrefixes, func(p string) bool { return strings.HasPrefix(path, p) }) {
 		h.Set(fiber.HeaderCacheControl, "no-store")
 	}
-	return c.Next()
 }
 
 // tlsListener wraps ln with the configured certificate (http.tls_cert,

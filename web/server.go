@@ -40,6 +40,8 @@ type Server struct {
 	metricsHandler fiber.Handler
 	// secure: TLS is configured; cookies get the Secure flag.
 	secure bool
+	// origins are the Origin values a write may come from.
+	origins []string
 	// ends is closed per user on logout or loss of access: ends streams.
 	ends userEnds
 }
@@ -98,19 +100,23 @@ func New(deps Deps) *Server {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
+	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	s.origins = allowedOrigins(deps.Config.HTTP.PublicURL)
 	app := fiber.New(fiber.Config{
 		BodyLimit:             deps.MaxBodyBytes,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
-		ErrorHandler:          jsonErrorHandler(deps.Log),
+		ErrorHandler:          s.errorHandler,
+		// /API/ME must not reach /api/me past checks written in lower case.
+		CaseSensitive: true,
 		// Values from Params, Query, Get… stay valid after the handler:
 		// fasthttp reuses its buffers otherwise, and a WHEP session keeps
 		// its camera id for its lifetime.
 		Immutable: true,
 	})
-	s := &Server{app: app, deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	s.app = app
 	app.Use(s.recoverPanics, s.securityHeaders)
 	if deps.Metrics != nil {
 		s.metricsHandler = newMetricsHandler(deps.Metrics)
@@ -165,16 +171,18 @@ func jsonError(c *fiber.Ctx, status int, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"error": msg})
 }
 
-// jsonErrorHandler answers handler errors: a *fiber.Error's message is
-// meant for the client; anything else is logged and answered vaguely, so
-// internal details (paths, SQL) stay in the log.
-func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			return jsonError(c, fe.Code, fe.Message)
-		}
-		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
+// errorHandler answers handler errors: a *fiber.Error's message is meant
+// for the client; anything else is logged and answered vaguely, so
+// internal details (paths, SQL) stay in the log. Errors fasthttp meets
+// while reading a request (413, 431) come here without passing the
+// middleware, so the security headers are set here too.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	s.setSecurityHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return jsonError(c, fe.Code, fe.Message)
 	}
+	s.deps.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
 }
