@@ -34,7 +34,7 @@ func (s *Service) Login(ctx context.Context, name, password, remote string) (Log
 		return Login{}, &ThrottledError{RetryAfter: retry}
 	}
 	key := foldName(name)
-	if retry := s.throttle.lockedFor(key); retry > 0 {
+	if retry := s.lockedFor(ctx, key); retry > 0 {
 		s.audit(ctx, Actor{Remote: remote}, "login_failed", s.knownName(ctx, name), "account locked")
 		return Login{}, &ThrottledError{RetryAfter: retry, Account: true}
 	}
@@ -234,7 +234,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, p *Principal, current, 
 		return Login{}, fmt.Errorf("new password: %v: %w", err, store.ErrInvalid)
 	}
 	key := foldName(p.Name)
-	if retry := s.throttle.lockedFor(key); retry > 0 {
+	if retry := s.lockedFor(ctx, key); retry > 0 {
 		return Login{}, &ThrottledError{RetryAfter: retry, Account: true}
 	}
 	u, err := s.activeUser(ctx, p.UserID)

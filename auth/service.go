@@ -44,9 +44,10 @@ type Tokens interface {
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 }
 
-// AuditLog records who did what.
+// AuditLog records who did what; lifted lockouts are read back from it.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
 }
 
 // Store is everything the auth service keeps; *store.SQLite is one.

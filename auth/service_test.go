@@ -308,3 +308,69 @@ func TestResetPasswordEndsSessions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestLockoutLifted: an admin lifts a lockout with Unlock or a password
+// reset, in this process or in another one (the CLI on the same
+// database), which the locked service learns from the audit log.
+func TestLockoutLifted(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	u := r.add(t, "eve", RoleCenterManager, UserScope{Centers: []string{"c1"}}, "eve-password-1")
+	cli := New(r.st, Options{Hash: testHash, Now: r.clock.now, Log: slog.New(slog.NewTextHandler(r.log, nil))})
+	lock := func() {
+		t.Helper()
+		r.clock.advance(time.Minute)
+		for range 3 {
+			r.svc.Login(ctx, "eve", "wrong-password", "10.0.0.9")
+		}
+		var th *ThrottledError
+		if _, err := r.svc.Login(ctx, "EVE", "eve-password-1", "10.0.0.9"); !errors.As(err, &th) || !th.Account {
+			t.Fatalf("login after 3 failures = %v, want locked", err)
+		}
+		if r.svc.LockedUntil("eve").IsZero() {
+			t.Fatal("LockedUntil is zero while locked")
+		}
+	}
+	login := func(pw string) error {
+		_, err := r.svc.Login(ctx, "eve", pw, "10.0.0.9")
+		return err
+	}
+
+	lock()
+	if _, err := r.svc.Unlock(ctx, Actor{Name: "admin"}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("eve-password-1"); err != nil || !r.svc.LockedUntil("eve").IsZero() {
+		t.Fatalf("login after Unlock: %v", err)
+	}
+
+	lock()
+	if _, err := cli.Unlock(ctx, Actor{Name: "cli"}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.advance(liftCheckEvery)
+	if err := login("eve-password-1"); err != nil {
+		t.Fatalf("login after the CLI's unlock: %v", err)
+	}
+
+	lock()
+	pw, err := cli.ResetPassword(ctx, Actor{Name: "cli"}, u.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clock.advance(liftCheckEvery)
+	if err := login(pw); err != nil {
+		t.Fatalf("login after the CLI's password reset: %v", err)
+	}
+
+	// An older unlock does not lift a newer lock.
+	lock()
+	r.clock.advance(liftCheckEvery)
+	var th *ThrottledError
+	if err := login(pw); !errors.As(err, &th) {
+		t.Fatalf("login with only older unlocks on record = %v, want locked", err)
+	}
+	if got := r.audit(t, actionUnlock); len(got) != 2 || got[0].Target != "eve" || got[0].User != "cli" {
+		t.Errorf("unlock audit entries %+v", got)
+	}
+}

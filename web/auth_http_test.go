@@ -91,6 +91,29 @@ func TestLoginLockoutOverHTTP(t *testing.T) {
 	resp, body = r.do(t, admin, "POST", fmt.Sprintf("/api/users/%d/password", u.ID), `{"password":"fresh-mgr-password"}`, nil)
 	wantJSON(t, resp, body, http.StatusOK, nil)
 	r.login(t, "mgr", "fresh-mgr-password")
+
+	// The admin page shows a lockout and lifts it.
+	for range 3 {
+		r.do(t, anonymous, "POST", "/api/login", `{"username":"mgr","password":"wrong-password"}`, nil)
+	}
+	var users struct{ Users []userView }
+	resp, body = r.do(t, admin, "GET", "/api/users", "", nil)
+	wantJSON(t, resp, body, http.StatusOK, &users)
+	for _, v := range users.Users {
+		if locked := v.LockedUntil != nil; locked != (v.Name == "mgr") {
+			t.Errorf("user %s: locked_until %v", v.Name, v.LockedUntil)
+		}
+	}
+	var unlocked userView
+	resp, body = r.do(t, admin, "POST", fmt.Sprintf("/api/users/%d/unlock", u.ID), "", nil)
+	wantJSON(t, resp, body, http.StatusOK, &unlocked)
+	if unlocked.Name != "mgr" || unlocked.LockedUntil != nil {
+		t.Errorf("unlock answered %s", body)
+	}
+	r.login(t, "mgr", "fresh-mgr-password")
+	if es, _ := r.st.Audit(t.Context(), store.AuditQuery{Action: "user_unlock"}); len(es) != 1 || es[0].User != "root" || es[0].Target != "mgr" {
+		t.Errorf("unlock audit %+v", es)
+	}
 }
 
 func TestCSRFAndOrigin(t *testing.T) {

@@ -49,6 +49,7 @@ var wantMatrix = map[string]string{
 	"POST /api/users":                  "- + - - -",
 	"PATCH /api/users/:id":             "- + - - -",
 	"POST /api/users/:id/password":     "- + - - -",
+	"POST /api/users/:id/unlock":       "- + - - -",
 	"GET /api/tokens":                  "- + - - -",
 	"POST /api/tokens":                 "- + - - -",
 	"DELETE /api/tokens/:id":           "- + - - -",
