@@ -25,9 +25,6 @@ import (
 	"github.com/hallwatch/hallwatch/web"
 )
 
-// maxViewers caps concurrent WHEP sessions per process.
-const maxViewers = 500
-
 // Service is a running hallwatch.
 type Service struct {
 	cfg      *config.Config
@@ -114,7 +111,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
 	// The server exists before any session can end.
-	s.viewers = relay.NewSessions(s.engine, s.relayFor, maxViewers, func(v relay.Session) { s.server.ViewerEnded(v) })
+	s.viewers = relay.NewSessions(s.engine, s.relayFor, sessionLimits(cfg.WebRTC), func(v relay.Session) { s.server.ViewerEnded(v) })
 	s.server = web.New(web.Deps{
 		Log:          log,
 		Config:       cfg,
@@ -214,6 +211,10 @@ func iceOptions(c config.WebRTC) relay.ICEOptions {
 		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: []string{srv.URL}, Username: srv.Username, Credential: srv.Password})
 	}
 	return o
+}
+
+func sessionLimits(c config.WebRTC) relay.Limits {
+	return relay.Limits{Max: c.MaxSessions, PerUser: c.MaxSessionsPerUser, ConnectTimeout: c.ConnectTimeout.D()}
 }
 
 // cameraMetrics is every camera's state for a metrics scrape.

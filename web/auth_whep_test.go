@@ -287,3 +287,95 @@ func TestRecheckEndsAccessChangedElsewhere(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWHEPSessionLimits: many parallel offers from one user get no more
+// than the user's share of live video (429 beyond), and the total cap
+// holds (503 beyond), so another user still gets in while the first one
+// floods.
+func TestWHEPSessionLimits(t *testing.T) {
+	r := newAuthRig(t, rigOptions{yaml: "webrtc:\n  max_sessions: 6\n  max_sessions_per_user: 4\n  connect_timeout: 2m\n"})
+	offer := browserOffer(t)
+	offers := func(c *caller, n int) map[int]int {
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, _ := r.do(t, c, "POST", "/whep/cam1", offer, sdpHeaders(c))
+				statuses <- resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for s := range statuses {
+			got[s]++
+		}
+		return got
+	}
+	sup := r.login(t, "sup", passwordSup)
+	if got := offers(sup, 24); got[http.StatusCreated] != 4 || got[http.StatusTooManyRequests] != 20 {
+		t.Errorf("24 parallel offers of one user: %v, want 4 × 201 and 20 × 429", got)
+	}
+	mgr := r.login(t, "mgr", passwordMgr)
+	if got := offers(mgr, 3); got[http.StatusCreated] != 2 || got[http.StatusServiceUnavailable] != 1 {
+		t.Errorf("another user's offers: %v, want 2 × 201 (the total cap is 6) and 1 × 503", got)
+	}
+	if n := r.viewers.Count(); n != 6 {
+		t.Errorf("%d sessions, want 6", n)
+	}
+	// Hanging up gives the slot back.
+	for _, v := range r.viewers.Sessions() {
+		if v.User == "sup" {
+			resp, body := r.do(t, sup, "DELETE", "/whep/cam1/"+v.ID, "", nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("DELETE: %s %s", resp.Status, body)
+			}
+			break
+		}
+	}
+	if got := offers(sup, 3); got[http.StatusCreated] != 1 {
+		t.Errorf("offers after a hang-up: %v, want one 201", got)
+	}
+}
+
+// TestUnconnectedSessionsExpire: a session whose viewer never connects
+// ends after webrtc.connect_timeout and frees its slot.
+func TestUnconnectedSessionsExpire(t *testing.T) {
+	r := newAuthRig(t, rigOptions{yaml: "webrtc:\n  max_sessions_per_user: 2\n  connect_timeout: 1s\n"})
+	sup := r.login(t, "sup", passwordSup)
+	offer := browserOffer(t) // its peer is gone: it never connects
+	for range 2 {
+		resp, body := r.do(t, sup, "POST", "/whep/cam1", offer, sdpHeaders(sup))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("offer: %s %s", resp.Status, body)
+		}
+	}
+	waitUntil(t, "unconnected sessions to end", func() bool { return r.viewers.Count() == 0 })
+	resp, body := r.do(t, sup, "POST", "/whep/cam1", offer, sdpHeaders(sup))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("offer after the expiry: %s %s", resp.Status, body)
+	}
+	var watches []store.AuditEntry
+	waitUntil(t, "the audit of both", func() bool {
+		watches, _ = r.st.Audit(t.Context(), store.AuditQuery{Action: "watch"})
+		return len(watches) >= 2
+	})
+	if len(watches) != 2 || !strings.Contains(watches[0].Detail, "never connected") {
+		t.Errorf("watch entries %+v", watches)
+	}
+}
+
+// waitUntil polls cond until it holds; the bound is generous, reaching it
+// means the thing never happens.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 15 s for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

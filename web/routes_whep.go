@@ -31,7 +31,10 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 	case errors.Is(err, relay.ErrNotPlayable):
 		return jsonError(c, fiber.StatusUnsupportedMediaType, err.Error())
 	case errors.Is(err, relay.ErrTooManyViewers):
+		c.Set(fiber.HeaderRetryAfter, "5")
 		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, relay.ErrTooManyForUser):
+		return jsonError(c, fiber.StatusTooManyRequests, err.Error()+"; close another live video first")
 	case err != nil:
 		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
 		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")
