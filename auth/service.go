@@ -23,6 +23,7 @@ type Users interface {
 	UpdateUser(ctx context.Context, id int64, u store.UserUpdate) error
 	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
 	SetDisabled(ctx context.Context, id int64, disabled bool) error
+	AuthStamp(ctx context.Context) (string, error)
 }
 
 // Sessions is the part of the store that keeps browser logins.

@@ -374,3 +374,84 @@ func TestLockoutLifted(t *testing.T) {
 		t.Errorf("unlock audit entries %+v", got)
 	}
 }
+
+// TestRecheckAndStamp: a credential is loaded again without extending it;
+// the stamp moves with every change that can end one or change a user's
+// access, and not with a session's use.
+func TestRecheckAndStamp(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	u := r.add(t, "fay", RoleDistrictSupervisor, UserScope{Districts: []string{"d1"}}, "fay-password-1")
+	stamp := func() string {
+		t.Helper()
+		s, err := r.svc.Stamp(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	moved := func(what string, before string) string {
+		t.Helper()
+		after := stamp()
+		if after == before {
+			t.Errorf("the stamp did not move after %s", what)
+		}
+		return after
+	}
+	s0 := stamp()
+	l, _ := r.svc.Login(ctx, "fay", "fay-password-1", "")
+	s1 := moved("a login", s0)
+	p, _ := r.svc.Session(ctx, l.SessionToken)
+	cred := p.Credential()
+	again, expires, err := r.svc.Recheck(ctx, cred)
+	if err != nil || again.Name != "fay" || !expires.Equal(l.Expires) || again.Credential() != cred {
+		t.Fatalf("Recheck = %+v, %v, %v", again, expires, err)
+	}
+	r.clock.advance(10 * time.Minute)
+	r.svc.Session(ctx, l.SessionToken) // use extends the session…
+	if stamp() != s1 {
+		t.Error("using a session moved the stamp")
+	}
+	if _, later, _ := r.svc.Recheck(ctx, cred); !later.After(expires) {
+		t.Error("Recheck does not see the extended expiry")
+	}
+	if _, _, err := r.svc.Recheck(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	s2 := stamp()
+	if _, err := r.svc.ChangeUser(ctx, Actor{}, u.ID, UserChange{Districts: &[]string{"d2"}}); err != nil {
+		t.Fatal(err)
+	}
+	s3 := moved("a scope change", s2)
+	if p, _, _ := r.svc.Recheck(ctx, cred); len(p.Districts) != 1 || p.Districts[0] != "d2" {
+		t.Errorf("Recheck after a scope change: %+v", p)
+	}
+	secret, info, err := r.svc.CreateToken(ctx, Actor{}, u.ID, "wall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, _ := r.svc.Token(ctx, secret)
+	if tp.Credential() == cred || tp.Credential() == "" {
+		t.Fatal("token and session credentials are not told apart")
+	}
+	s4 := stamp()
+	if s4 != s3 {
+		t.Error("creating a token moved the stamp (nothing ended)")
+	}
+	r.svc.RevokeToken(ctx, Actor{}, info.ID)
+	moved("a token revocation", s4)
+	if _, _, err := r.svc.Recheck(ctx, tp.Credential()); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("revoked token rechecked: %v", err)
+	}
+	s5 := stamp()
+	r.clock.advance(2 * time.Hour) // past the session's TTL
+	if _, _, err := r.svc.Recheck(ctx, cred); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("expired session rechecked: %v", err)
+	}
+	moved("an expired session's removal", s5)
+	for _, bad := range []Credential{"", "session:nope", "token:nope", "other:x"} {
+		if _, _, err := r.svc.Recheck(ctx, bad); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("Recheck(%q) = %v", bad, err)
+		}
+	}
+}

@@ -41,9 +41,11 @@ type Limits struct {
 // Viewer is who asks to watch, as the session keeps it for the audit log
 // and for ending the session when the login that opened it ends.
 type Viewer struct {
-	User    string
-	Remote  string // client address
-	TokenID int64  // API token that opened it, 0 for a browser login
+	User   string
+	Remote string // client address
+	// Login names the browser session or token that opened it (opaque
+	// here): the web ends the session when that login ends.
+	Login string
 }
 
 // Session describes one WHEP viewer, for audit and status.

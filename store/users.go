@@ -134,6 +134,23 @@ func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// AuthStamp summarises the accounts, sessions and token revocations in one
+// cheap read: it changes whenever a user is changed, added or removed, a
+// session is opened or ended, or a token is revoked, by this process or
+// another (the CLI). Servers poll it to end live streams at once when a
+// login loses its access. Sessions being used (TouchSession) leave it alone.
+func (s *SQLite) AuthStamp(ctx context.Context) (string, error) {
+	var stamp string
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) || '.' || IFNULL(MAX(updated_us), 0) FROM users) || '/' ||
+		(SELECT COUNT(*) || '.' || IFNULL(MAX(created_us), 0) FROM sessions) || '/' ||
+		(SELECT COUNT(revoked_us) FROM api_tokens)`).Scan(&stamp)
+	if err != nil {
+		return "", fmt.Errorf("auth stamp: %w", err)
+	}
+	return stamp, nil
+}
+
 // UpdateUser replaces user id's display name, role and scope.
 func (s *SQLite) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 	if err := checkRole(u.Role); err != nil {
@@ -161,7 +178,10 @@ func (s *SQLite) SetDisabled(ctx context.Context, id int64, disabled bool) error
 
 func (s *SQLite) updateUser(ctx context.Context, id int64, set string, args ...any) error {
 	args = append(args, us(time.Now()), id)
-	res, err := s.write.ExecContext(ctx, "UPDATE users SET "+set+", updated_us = ? WHERE id = ?", args...)
+	// updated_us only grows, so that AuthStamp sees every change even when
+	// two land in one microsecond or a clock steps back.
+	res, err := s.write.ExecContext(ctx, "UPDATE users SET "+set+
+		", updated_us = MAX(?, (SELECT MAX(updated_us) + 1 FROM users)) WHERE id = ?", args...)
 	if err := affectedOne(res, err); err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
 	}

@@ -103,8 +103,9 @@ type authRig struct {
 const rigMetricsToken = "rig-metrics-token-0123456789"
 
 type rigOptions struct {
-	httpYAML string // more keys of the http section, indented
-	yaml     string // more top-level sections
+	httpYAML string   // more keys of the http section, indented
+	yaml     string   // more top-level sections
+	env      []string // HALLWATCH_* overrides
 
 	tls *tls.Config
 }
@@ -113,7 +114,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db")), nil)
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db")), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

@@ -120,11 +120,7 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if u.Disabled {
-		s.endUser(u.Name)
-	} else {
-		s.recheckAccess(c.UserContext(), u.Name)
-	}
+	s.recheckAccess(c.UserContext(), true)
 	return c.JSON(s.newUserView(u))
 }
 
@@ -148,9 +144,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if u, err := s.deps.Auth.User(c.UserContext(), id); err == nil {
-		s.endUser(u.Name)
-	}
+	s.recheckAccess(c.UserContext(), true)
 	if pw == "" {
 		return c.JSON(fiber.Map{"status": "password set"})
 	}
@@ -231,17 +225,10 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.deps.Auth.RevokeToken(c.UserContext(), s.actor(c), id)
-	if err != nil {
+	if _, err := s.deps.Auth.RevokeToken(c.UserContext(), s.actor(c), id); err != nil {
 		return storeError(err)
 	}
-	for _, v := range s.deps.Viewers.Sessions() {
-		if v.TokenID == id {
-			s.deps.Viewers.Hangup(v.Camera, v.ID)
-		}
-	}
-	// Streams are not tied to a token: end the user's, browsers reconnect.
-	s.ends.end(t.User)
+	s.recheckAccess(c.UserContext(), true)
 	return c.JSON(fiber.Map{"status": "revoked"})
 }
 

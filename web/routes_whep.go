@@ -21,7 +21,8 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		return jsonError(c, fiber.StatusRequestEntityTooLarge, fmt.Sprintf("SDP offer is %d bytes, limit %d", n, relay.MaxOfferBytes))
 	}
 	camera := c.Params("camera")
-	who := relay.Viewer{User: userName(c), Remote: c.IP(), TokenID: principal(c).TokenID}
+	p := principal(c)
+	who := relay.Viewer{User: p.Name, Remote: c.IP(), Login: string(p.Credential())}
 	session, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, who, string(c.Body()))
 	switch {
 	case errors.Is(err, relay.ErrBadOffer):

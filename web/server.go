@@ -42,8 +42,10 @@ type Server struct {
 	secure bool
 	// origins are the Origin values a write may come from.
 	origins []string
-	// ends is closed per user on logout or loss of access: ends streams.
-	ends userEnds
+	// streams are the open event streams; access ends them and WHEP
+	// sessions when their login ends or loses access.
+	streams *eventStreams
+	access  accessWatch
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -100,7 +102,8 @@ func New(deps Deps) *Server {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != "",
+		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser)}
 	s.origins = allowedOrigins(deps.Config.HTTP.PublicURL)
 	app := fiber.New(fiber.Config{
 		BodyLimit:             deps.MaxBodyBytes,
@@ -142,7 +145,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		}
 		ln = tlsLn
 	}
-	go s.sweepAccess(ctx)
+	go s.watchAccess(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {

@@ -19,8 +19,8 @@ import (
 const userUsage = `usage: hallwatch user COMMAND --config FILE [flags] [NAME]
 
 Manage the accounts of the web UI in the database at the configuration's
-storage.path. A running server applies changes at the next request (live
-video of a disabled user ends within 30 s).
+storage.path. A running server applies changes at the next request; live
+video and event streams that lose their access end within a second.
 
 commands:
   add      create an account: add --role ROLE [--districts A,B] [--centers C] [--display TEXT] [--password-stdin] NAME
