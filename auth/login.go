@@ -194,7 +194,6 @@ func (s *Service) tokenPrincipal(ctx context.Context, hash string) (*Principal, 
 	return p, t, nil
 }
 
-
 func (s *Service) activeUser(ctx context.Context, id int64) (store.User, error) {
 	u, err := s.st.UserByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
