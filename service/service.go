@@ -17,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
@@ -66,6 +67,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, e
 
 func (s *Service) open(ctx context.Context) (err error) {
 	cfg, log := s.cfg, s.log
+	// Every connection, camera and viewer socket takes a descriptor.
+	if limit, err := fdlimit.Raise(); err != nil {
+		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
+	} else {
+		log.Debug("open-file limit", "limit", limit)
+	}
 	if s.store, err = store.Open(ctx, cfg.Storage.Path); err != nil {
 		return err
 	}

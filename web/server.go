@@ -21,6 +21,7 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
@@ -136,8 +137,17 @@ func New(deps Deps) *Server {
 	return s
 }
 
-// Run serves on ln until ctx ends, then shuts down gracefully.
+// Run serves on ln until ctx ends, then shuts down gracefully. It fails
+// only when it cannot start (a bad TLS key pair): once serving, errors of
+// the HTTP server are logged and serving starts again, since nothing
+// that happens to the web side may stop cameras, relay or analysis.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	max, perAddr := s.connectionCaps()
+	var busy []byte
+	if !s.secure {
+		busy = s.busyAnswer()
+	}
+	ln = newLimitListener(ln, max, perAddr, busy, s.deps.Log)
 	if s.secure {
 		tlsLn, err := s.tlsListener(ln)
 		if err != nil {
@@ -146,24 +156,55 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ln = tlsLn
 	}
 	go s.watchAccess(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s.serve(ctx, ln)
+	}()
+	<-ctx.Done()
 	close(s.done)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.app.ShutdownWithContext(shutCtx); err != nil {
-		return err
+		s.deps.Log.Warn("web server shutdown", "err", err)
 	}
 	// Shutdown closes only the listeners Serve has registered; if ctx ended
 	// before Serve got that far, Accept would wait forever.
 	ln.Close()
-	<-errc
+	<-served
 	return nil
+}
+
+// serve runs the HTTP server on ln until ln is closed or ctx ends; if the
+// server fails meanwhile, it is started again after a pause.
+func (s *Server) serve(ctx context.Context, ln net.Listener) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.app.Listener(ln)
+		if ctx.Err() != nil || err == nil || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		s.deps.Log.Error("web server failed; serving again", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// connectionCaps are http.max_connections and its share per address,
+// bounded by half the open-file limit: cameras, viewers' ICE-TCP and the
+// database need descriptors too.
+func (s *Server) connectionCaps() (max, perAddr int) {
+	h := s.deps.Config.HTTP
+	max, perAddr = h.MaxConnections, h.MaxConnectionsPerAddress
+	if soft := fdlimit.Soft(); soft > 0 && uint64(max) > soft/2 {
+		s.deps.Log.Warn("http.max_connections is more than half the open-file limit; lowered", "max_connections", max, "open_file_limit", soft, "now", soft/2)
+		max = int(soft / 2)
+	}
+	return max, min(perAddr, max)
 }
 
 // Handler exposes the app for in-process tests (fiber's app.Test).
