@@ -48,7 +48,7 @@ func (s *Service) Recheck(ctx context.Context, c Credential) (*Principal, time.T
 
 // Stamp changes whenever any credential may have ended or any user's
 // access changed, here or in another process (the CLI): a cheap read to
-// poll before rechecking live streams. See store.SQLite.AuthStamp.
+// poll before rechecking live streams. See store.Store.AuthStamp.
 func (s *Service) Stamp(ctx context.Context) (string, error) {
 	return s.st.AuthStamp(ctx)
 }

@@ -51,7 +51,7 @@ type AuditLog interface {
 	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
 }
 
-// Store is everything the auth service keeps; *store.SQLite is one.
+// Store is everything the auth service keeps; *store.Store is one.
 type Store interface {
 	Users
 	Sessions

@@ -11,7 +11,7 @@ func Default() *Config {
 			MaxConnections: 4096, MaxConnectionsPerAddress: 256, MaxStreams: 1000, MaxStreamsPerUser: 16},
 		WebRTC: WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true,
 			MaxSessions: 500, MaxSessionsPerUser: 32, ConnectTimeout: Duration(10 * time.Second)},
-		Storage: Storage{Path: "hallwatch.db"},
+		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
 		Retention: Retention{
 			Events:    Duration(400 * day),
 			Snapshots: Duration(90 * day),
