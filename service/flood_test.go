@@ -60,17 +60,6 @@ func busyAnswer(c net.Conn, wait time.Duration) bool {
 	return err == nil && line == "HTTP/1.1 503 Service Unavailable\r\n"
 }
 
-// healthy reports whether the server answers /healthz on a new connection.
-func healthy(base string) bool {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get(base + "/healthz")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
 // TestFloodKeepsVideoGoing floods the web server with connections that
 // never finish their request, from eight loopback addresses, while a real
 // WebRTC viewer watches a GStreamer camera: the caps (a small
@@ -108,7 +97,7 @@ func TestFloodKeepsVideoGoing(t *testing.T) {
 	for _, c := range flood {
 		c.Close()
 	}
-	waitFor(t, "the server to answer after the flood", 30*time.Second, func() bool { return healthy(r.base) })
+	waitFor(t, "the server to answer after the flood", 30*time.Second, func() bool { return floodtest.Healthy(r.base) })
 	if st := r.cameraState(t, "hall1"); st["state"] != "live" {
 		t.Errorf("camera after the flood: %v", st)
 	}
@@ -167,7 +156,7 @@ func exhaustedService(t *testing.T) {
 	waitFor(t, "the process to run out of descriptors", 30*time.Second, func() bool { running(); return floodtest.OutOfFiles() })
 	floodtest.Say("EXHAUSTED", "out of descriptors")
 	floodtest.Hear(t, "CLOSED")
-	waitFor(t, "the server to answer after the flood", 30*time.Second, func() bool { return healthy(r.base) })
+	waitFor(t, "the server to answer after the flood", 30*time.Second, func() bool { return floodtest.Healthy(r.base) })
 	running()
 	if st := r.cameraState(t, "hall1"); st["state"] != "live" || !strings.Contains(fmt.Sprint(st), "live") {
 		t.Errorf("camera after the flood: %v", st)

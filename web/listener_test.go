@@ -72,14 +72,7 @@ func TestConnectionCaps(t *testing.T) {
 		c.Close()
 	}
 	held = nil
-	waitUntil(t, "the server to answer again", func() bool {
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(r.base + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitUntil(t, "the server to answer again", func() bool { return floodtest.Healthy(r.base) })
 }
 
 // TestAcceptSurvivesFileExhaustion floods a server in a child process
@@ -117,14 +110,7 @@ func exhaustFiles(t *testing.T) {
 	waitUntil(t, "the process to run out of descriptors", floodtest.OutOfFiles)
 	floodtest.Say("EXHAUSTED", "accept failed with the open-file limit at", limit)
 	floodtest.Hear(t, "CLOSED")
-	waitUntil(t, "the server to answer again", func() bool {
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(r.base + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitUntil(t, "the server to answer again", func() bool { return floodtest.Healthy(r.base) })
 	if strings.Contains(r.log.String(), "web server failed") {
 		t.Errorf("the HTTP server stopped serving:\n%s", r.log.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -58,6 +59,18 @@ func Flood(t *testing.T, addr string, n int) []net.Conn {
 		}
 	})
 	return conns
+}
+
+// Healthy reports whether the server at base answers GET /healthz with
+// 200 on a new connection.
+func Healthy(base string) bool {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(base + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Start runs the child half of the calling test, with extra environment.
