@@ -53,7 +53,7 @@ func (s *Server) events(c *fiber.Ctx) error {
 	}
 	sub := s.deps.Bus.Subscribe(256, func(m eventbus.Message) bool { return allowed[m.Center][m.Type] })
 	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no")
 	// The server's write timeout is one deadline for a whole response: a
 	// stream moves it on before every write instead.
