@@ -30,7 +30,7 @@ func TestRelaySendsH265(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := NewSessions(rig.engine, func(string, []ingest.Codec) (*Relay, error) { return h265, nil }, 10, nil)
+	sessions := NewSessions(rig.engine, func(string, []ingest.Codec) (*Relay, error) { return h265, nil }, Limits{Max: 10, PerUser: 10, ConnectTimeout: 30 * time.Second}, nil)
 	defer sessions.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
