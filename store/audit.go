@@ -32,15 +32,35 @@ type AuditQuery struct {
 
 // AppendAudit stores e (its ID is ignored).
 func (s *SQLite) AppendAudit(ctx context.Context, e AuditEntry) error {
+	_, err := s.StartAudit(ctx, e)
+	return err
+}
+
+// StartAudit stores e (its ID is ignored) and returns its id, for an action
+// that lasts (a live viewing) and is completed by CompleteAudit.
+func (s *SQLite) StartAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	switch {
 	case e.Time.IsZero() || e.Action == "":
-		return fmt.Errorf("append audit: time and action are required: %w", ErrInvalid)
+		return 0, fmt.Errorf("append audit: time and action are required: %w", ErrInvalid)
 	case len(e.Detail) > maxAuditDetailBytes:
-		return fmt.Errorf("append audit %q: detail is %d bytes, limit %d: %w", e.Action, len(e.Detail), maxAuditDetailBytes, ErrInvalid)
+		return 0, fmt.Errorf("append audit %q: detail is %d bytes, limit %d: %w", e.Action, len(e.Detail), maxAuditDetailBytes, ErrInvalid)
 	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO audit (time_us, user_name, action, target, detail, remote_addr)
-		VALUES (?, ?, ?, ?, ?, ?)`, us(e.Time), e.User, e.Action, e.Target, e.Detail, e.RemoteAddr); err != nil {
-		return fmt.Errorf("append audit %q: %w", e.Action, err)
+	var id int64
+	if err := s.write.QueryRowContext(ctx, `INSERT INTO audit (time_us, user_name, action, target, detail, remote_addr)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, us(e.Time), e.User, e.Action, e.Target, e.Detail, e.RemoteAddr).Scan(&id); err != nil {
+		return 0, fmt.Errorf("append audit %q: %w", e.Action, err)
+	}
+	return id, nil
+}
+
+// CompleteAudit replaces the detail of entry id, started by StartAudit,
+// once the action has ended ("until 10:42, 2m5s of video").
+func (s *SQLite) CompleteAudit(ctx context.Context, id int64, detail string) error {
+	if len(detail) > maxAuditDetailBytes {
+		return fmt.Errorf("complete audit %d: detail is %d bytes, limit %d: %w", id, len(detail), maxAuditDetailBytes, ErrInvalid)
+	}
+	if err := affectedOne(s.write.ExecContext(ctx, "UPDATE audit SET detail = ? WHERE id = ?", detail, id)); err != nil {
+		return fmt.Errorf("complete audit %d: %w", id, err)
 	}
 	return nil
 }

@@ -45,8 +45,8 @@ type EventQuery struct {
 	NewestFirst bool
 }
 
-// AppendEvents stores evs and updates the hourly crossing counts in one
-// transaction: when it returns nil every event is on disk, and on error none
+// AppendEvents stores evs and updates the hourly crossing counts and each
+// camera's coverage (Coverage) in one transaction: when it returns nil every event is on disk, and on error none
 // is, so the caller may retry the whole batch. It is not idempotent: a batch
 // appended twice is counted twice.
 func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
@@ -69,9 +69,18 @@ func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
 			return err
 		}
 		defer count.Close()
+		first := map[string]time.Time{} // camera → its earliest event in the batch
 		for i := range evs {
 			if err := insertEvent(ctx, ins, count, &evs[i]); err != nil {
 				return fmt.Errorf("event %d: %w", i, err)
+			}
+			if f, ok := first[evs[i].Camera]; !ok || evs[i].Time.Before(f) {
+				first[evs[i].Camera] = evs[i].Time
+			}
+		}
+		for camera, t := range first {
+			if _, err := tx.ExecContext(ctx, coverSQL, camera, us(t)); err != nil {
+				return fmt.Errorf("coverage of %q: %w", camera, err)
 			}
 		}
 		return nil
@@ -131,6 +140,8 @@ const (
 		ON CONFLICT (center, camera, line_id, hour_start_us) DO UPDATE SET
 			in_count = in_count + excluded.in_count,
 			out_count = out_count + excluded.out_count`
+	coverSQL = `INSERT INTO camera_coverage (camera, first_us) VALUES (?, ?)
+		ON CONFLICT (camera) DO UPDATE SET first_us = MIN(first_us, excluded.first_us)`
 )
 
 // insertEvent stores e and, for a crossing, adds it to its hourly count.
