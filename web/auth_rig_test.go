@@ -145,7 +145,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 		Log: log, Config: cfg, Viewers: r.viewers,
 		Status: func(string) (ingest.Status, bool) { return ingest.Status{}, true },
 		Store:  st, Alerts: alerts.New(alerts.Options{Config: cfg, Store: st, Bus: bus, Log: log}), Bus: bus,
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Auth: r.auth, Audit: st,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Auth: r.auth, Audit: st, Views: st,
 		Metrics: metrics.New(metrics.Sources{}).Registry, MetricsToken: rigMetricsToken,
 	})
 	for _, u := range []struct {

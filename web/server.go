@@ -6,7 +6,6 @@ package web
 import (
 	"context"
 	"embed"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -42,6 +41,8 @@ type Server struct {
 	secure bool
 	// ends is closed per user on logout or loss of access: ends streams.
 	ends userEnds
+	// watching pairs live viewings with their audit entries.
+	watching watchLog
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -60,6 +61,8 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Views keeps the users' live-wall layouts.
+	Views ViewStore
 	// Notifiers reports the notification targets' delivery state.
 	Notifiers func() []notify.TargetStatus
 	// Metrics is served at /metrics; MetricsToken, when set, lets a
@@ -85,6 +88,7 @@ type Store interface {
 	Snapshot(ctx context.Context, id int64) ([]byte, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.
@@ -122,7 +126,7 @@ func New(deps Deps) *Server {
 	ui, _ := fs.Sub(uiFiles, "ui")
 	app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(ui), Index: "index.html"}))
 	app.Use(func(c *fiber.Ctx) error {
-		return jsonError(c, fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+		return jsonError(c, apiErr(fiber.StatusNotFound, "no_route", "no route for "+c.Method()+" "+c.Path()))
 	})
 	return s
 }
@@ -159,22 +163,3 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 
 // Handler exposes the app for in-process tests (fiber's app.Test).
 func (s *Server) Handler() *fiber.App { return s.app }
-
-// jsonError answers with {"error": msg}: every API failure has this shape.
-func jsonError(c *fiber.Ctx, status int, msg string) error {
-	return c.Status(status).JSON(fiber.Map{"error": msg})
-}
-
-// jsonErrorHandler answers handler errors: a *fiber.Error's message is
-// meant for the client; anything else is logged and answered vaguely, so
-// internal details (paths, SQL) stay in the log.
-func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			return jsonError(c, fe.Code, fe.Message)
-		}
-		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
-	}
-}
