@@ -37,8 +37,8 @@ const (
 	passwordPlanner      = "plan-pass-Wd45n"
 )
 
-// rigConfig: district d1 with centers c1 (camera cam1) and c1b (cam1b),
-// district d2 with center c2 (cam2).
+// rigConfig: district d1 with centers c1 (camera cam1, in the time zone
+// of rigOptions.zone) and c1b (cam1b), district d2 with center c2 (cam2).
 const rigConfig = `
 http:
   listen: 127.0.0.1:0
@@ -59,6 +59,7 @@ districts:
     centers:
       - id: c1
         name: Center One
+        timezone: %s
         cameras:
           - id: cam1
             name: Hall One
@@ -103,6 +104,7 @@ const rigMetricsToken = "rig-metrics-token-0123456789"
 
 type rigOptions struct {
 	httpYAML string // more keys of the http section, indented
+	zone     string // center c1's time zone (default Asia/Shanghai)
 
 	tls *tls.Config
 }
@@ -111,7 +113,11 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, dir+"/hw.db")), nil)
+	zone := o.zone
+	if zone == "" {
+		zone = config.DefaultTimezone
+	}
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, dir+"/hw.db", zone)), nil)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
