@@ -192,7 +192,12 @@ function csrfHeader() {
   return c ? { "X-CSRF-Token": decodeURIComponent(c.split("=")[1]) } : {};
 }
 
+// goLogin sends the page to the login, once: several requests may find
+// the login expired at the same time.
+let leaving = false;
 function goLogin() {
+  if (leaving) return;
+  leaving = true;
   location.href = "/login.html?next=" + encodeURIComponent(location.pathname + location.search);
 }
 
