@@ -63,7 +63,7 @@ function drawChart(kind, data, opts = {}) {
       marks.append(svgEl("g", { class: "slot" },
         svgEl("title", {}, tip(s, i)),
         svgEl("rect", { class: "hit", x: cx(i) - slot / 2, y: m.top, width: slot, height: ph }),
-        svgEl("rect", { class: "bar", x: cx(i) - bw / 2, y: y(v), width: bw, height: y(0) - y(v), "data-value": v, "data-index": i })));
+        svgEl("rect", { class: "bar", x: cx(i) - bw / 2, y: y(v), width: bw, height: y(0) - y(v), "data-value": v, "data-index": i, "data-label": data.labels[i] })));
     });
   } else {
     data.series.forEach((s, si) => {
@@ -79,7 +79,8 @@ function drawChart(kind, data, opts = {}) {
       const r = n > 200 ? 1.5 : 3;
       s.values.forEach((v, i) => {
         if (v === null || v === undefined) return;
-        g.append(svgEl("circle", { class: "pt " + cls, cx: cx(i), cy: y(v), r, "data-value": v, "data-index": i }, svgEl("title", {}, tip(s, i))));
+        g.append(svgEl("circle", { class: "pt " + cls, cx: cx(i), cy: y(v), r, "data-value": v, "data-index": i, "data-label": data.labels[i] },
+          svgEl("title", {}, tip(s, i))));
       });
       marks.append(g);
     });

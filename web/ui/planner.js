@@ -279,7 +279,9 @@ function renderChart() {
   if (view === "hour") trimHours(series);
   const chartData = { labels: series[0].labels, series };
   const kind = view === "day" && series.length === 1 ? "bar" : "line";
-  box.replaceChildren(drawChart(kind, chartData, { title: t(key), whole: view === "day" }));
+  // Drawn at the box's own width, so that its text stays legible on a phone.
+  const w = Math.max(320, Math.min(1000, box.clientWidth || 900));
+  box.replaceChildren(drawChart(kind, chartData, { title: t(key), whole: view === "day", width: w, height: w < 600 ? 220 : 260 }));
   document.getElementById("legend").replaceChildren(...(series.length > 1
     ? series.map((s) => el("span", {}, el("span", { class: "sw " + s.cls }), s.name)) : []));
 }
@@ -410,6 +412,11 @@ document.addEventListener("DOMContentLoaded", async () => {
     saveURL();
   });
   load();
+});
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => { if (data) renderChart(); }, 200);
 });
 document.addEventListener("langchange", () => {
   fillScopes(document.getElementById("scope").value);

@@ -189,7 +189,7 @@ class Tile {
     } else {
       this.overlay.hidden = false;
       this.overlay.replaceChildren(el("strong", {}, t("tile." + s.state)));
-      if (since) this.overlay.append(el("span", {}, tf("tile.since", { t: fmtTime(since) }), " · ", ticking(since)));
+      if (since) this.overlay.append(el("span", {}, el("span", { class: "full" }, tf("tile.since", { t: fmtTime(since) }), " · "), ticking(since)));
       const why = s.state === "reconnecting" ? this.error : s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
       if (why) this.overlay.append(el("small", {}, why));
     }
