@@ -190,8 +190,10 @@ class Tile {
       this.overlay.hidden = false;
       this.overlay.replaceChildren(el("strong", {}, t("tile." + s.state)));
       if (since) this.overlay.append(el("span", {}, el("span", { class: "full" }, tf("tile.since", { t: fmtTime(since) }), " · "), ticking(since)));
-      const why = s.state === "reconnecting" ? this.error : s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
-      if (why) this.overlay.append(el("small", {}, why));
+      // Why a camera is offline is the camera's own error (technical, in
+      // English): a tooltip for whoever investigates, not the tile's text.
+      if (s.state === "reconnecting" && this.error) this.overlay.append(el("small", {}, this.error));
+      this.overlay.title = s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
     }
     this.renderAlerts();
   }
