@@ -193,7 +193,7 @@ class Tile {
       // Why a camera is offline is the camera's own error (technical, in
       // English): a tooltip for whoever investigates, not the tile's text.
       if (s.state === "reconnecting" && this.error) this.overlay.append(el("small", {}, this.error));
-      this.overlay.title = s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
+      this.pstate.title = s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
     }
     this.renderAlerts();
   }
