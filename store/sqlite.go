@@ -26,7 +26,7 @@ var (
 	// ErrSchemaTooNew: the database was written by a newer hallwatch.
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 	// ErrNameTaken: a user or token name already in use; matches ErrConflict.
-	ErrNameTaken = fmt.Errorf("name already taken: %w", ErrConflict)
+	ErrNameTaken = fmt.Errorf("name taken: %w", ErrConflict)
 )
 
 // SQLite is the default store: one database file in WAL mode.
