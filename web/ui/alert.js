@@ -67,12 +67,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     document.getElementById("error").textContent = t("record.badID");
     return;
   }
-  try {
-    me = await whoami();
-  } catch (e) {
-    document.getElementById("error").textContent = errorText(e);
-    return;
-  }
+  me = await whoamiOrSay();
+  if (!me) return;
   feed = new LiveFeed({ url: "/api/events", refresh, onMessage,
     indicator: document.getElementById("live"), updated: document.getElementById("updated") });
   feed.start();

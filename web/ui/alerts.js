@@ -76,12 +76,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("district").addEventListener("change", (ev) => {
     location.search = ev.target.value ? "?district=" + encodeURIComponent(ev.target.value) : "";
   });
-  try {
-    me = await whoami();
-  } catch (e) {
-    document.getElementById("error").textContent = errorText(e);
-    return;
-  }
+  me = await whoamiOrSay();
+  if (!me) return;
   bulk = bulkAckBar(document.getElementById("list"), () => feed.refreshNow());
   document.getElementById("list").before(bulk.form);
   const q = scopeQuery();

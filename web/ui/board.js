@@ -205,12 +205,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     showPicker();
     return;
   }
-  try {
-    me = await whoami();
-  } catch (e) {
-    document.getElementById("error").textContent = errorText(e);
-    return;
-  }
+  me = await whoamiOrSay();
+  if (!me) return;
   document.getElementById("content").hidden = false;
   bulk = bulkAckBar(document.getElementById("open-alerts"), () => feed.refreshNow());
   document.getElementById("open-alerts").before(bulk.form);

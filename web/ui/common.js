@@ -269,6 +269,17 @@ function whoami() {
   return whoamiRequest;
 }
 
+// whoamiOrSay is whoami for a page's start: null, with the reason shown
+// in the page's #error, when it cannot be had.
+async function whoamiOrSay() {
+  try {
+    return await whoami();
+  } catch (e) {
+    document.getElementById("error").textContent = errorText(e);
+    return null;
+  }
+}
+
 async function logout() {
   try { await api("/api/logout", { method: "POST" }); } catch (_) { /* gone already */ }
   location.href = "/login.html";

@@ -8,34 +8,23 @@
 
 addMessages({
   "wall.cameras": "摄像机列表", "wall.empty": "从左侧选择摄像机观看实时画面，或打开整个中心。", "wall.emptySlot": "空闲画面",
-  "wall.close": "关闭", "wall.fullscreen": "全屏", "wall.tileFullscreen": "全屏显示此画面", "wall.snapshot": "保存截图",
-  "wall.layout": "画面布局", "wall.back": "返回多画面", "wall.prev": "上一页", "wall.next": "下一页", "wall.page": "第 {p}/{n} 页",
+  "wall.fullscreen": "全屏", "wall.layout": "画面布局", "wall.back": "返回多画面", "wall.prev": "上一页", "wall.next": "下一页", "wall.page": "第 {p}/{n} 页",
   "wall.views": "视图", "wall.lastWall": "— 上次的画面 —", "wall.saveView": "保存视图", "wall.deleteView": "删除视图",
   "wall.viewName": "视图名称", "wall.save": "保存", "wall.cancel": "取消", "wall.saved": "视图“{name}”已保存",
   "wall.openAll": "全部打开", "wall.openAllTitle": "打开{name}的全部摄像机", "wall.tooMany": "墙上最多 {n} 路画面",
-  "wall.dblclick": "双击切换单画面",
-  "tile.live": "实时", "tile.connecting": "正在连接…", "tile.reconnecting": "正在重连…", "tile.offline": "离线",
-  "tile.nosignal": "无信号", "tile.unsupported": "浏览器无法播放 H.265，请在摄像机上改为 H.264",
-  "tile.since": "自 {t}", "tile.alerts": "另有 {n} 条",
-  "state.live": "在线", "state.connecting": "连接中", "state.offline": "离线", "state.for": "已 {d}",
+  "state.live": "在线", "state.connecting": "连接中", "state.offline": "离线",
 }, {
   "wall.cameras": "Cameras", "wall.empty": "Choose a camera on the left to watch it live, or open a whole center.", "wall.emptySlot": "free tile",
-  "wall.close": "Close", "wall.fullscreen": "Full screen", "wall.tileFullscreen": "Show this tile full screen", "wall.snapshot": "Save a snapshot",
-  "wall.layout": "Layout", "wall.back": "Back to the grid", "wall.prev": "Previous page", "wall.next": "Next page", "wall.page": "page {p}/{n}",
+  "wall.fullscreen": "Full screen", "wall.layout": "Layout", "wall.back": "Back to the grid", "wall.prev": "Previous page", "wall.next": "Next page", "wall.page": "page {p}/{n}",
   "wall.views": "View", "wall.lastWall": "— last wall —", "wall.saveView": "Save view", "wall.deleteView": "Delete view",
   "wall.viewName": "View name", "wall.save": "Save", "wall.cancel": "Cancel", "wall.saved": "View “{name}” saved",
   "wall.openAll": "open all", "wall.openAllTitle": "Open every camera of {name}", "wall.tooMany": "At most {n} cameras on the wall",
-  "wall.dblclick": "double-click: one camera / the grid",
-  "tile.live": "live", "tile.connecting": "connecting…", "tile.reconnecting": "reconnecting…", "tile.offline": "offline",
-  "tile.nosignal": "no signal", "tile.unsupported": "Browsers cannot play H.265 here; set the camera to H.264",
-  "tile.since": "since {t}", "tile.alerts": "{n} more",
-  "state.live": "live", "state.connecting": "connecting", "state.offline": "offline", "state.for": "for {d}",
+  "state.live": "live", "state.connecting": "connecting", "state.offline": "offline",
 });
 markNav("/");
 
 const LAYOUTS = [1, 4, 9, 16];
 const MAX_CAMERAS = 64; // the server's limit per view
-const STALL_MS = 3000; // no new frame this long: "no signal"
 
 const wall = { layout: 4, cameras: [], page: 0, grid: null }; // grid: {layout, page} to go back to from one camera
 let cams = new Map(); // camera id → camera of /api/cameras, with its status
@@ -46,199 +35,14 @@ let me = null;
 let feed = null;
 const tiles = new Map(); // camera id → Tile, for the cameras on the page shown
 window.hwPlayers = tiles; // for tests and the browser console
-window.hwSnapshots = [];
 
-// Tile is one camera's place on the wall and its player.
-class Tile {
-  constructor(id) {
-    this.id = id;
-    this.player = null;
-    this.phase = "idle"; // idle, starting, playing, stalled, failed
-    this.phaseSince = Date.now();
-    this.error = "";
-    this.retries = 0;
-    this.retryTimer = null;
-    this.frames = 0;
-    this.frameAt = 0;
-    this.video = el("video", { muted: true, autoplay: true, playsinline: true, "data-camera": id });
-    this.video.muted = true;
-    this.overlay = el("div", { class: "overlay" });
-    this.alertbar = el("div", { class: "alertbar", hidden: true });
-    this.name = el("span", { class: "name" });
-    this.pstate = el("span", { class: "pstate" });
-    this.el = el("figure", { class: "tile", "data-camera": id, tabindex: "0" },
-      this.video, this.overlay, this.alertbar,
-      el("figcaption", {}, el("span", { class: "dot" }), this.name, this.pstate,
-        el("span", { class: "tools" },
-          iconButton("camera", "wall.snapshot", () => this.snapshot(), "snap"),
-          iconButton("fullscreen", "wall.tileFullscreen", () => this.el.requestFullscreen().catch(() => {}), "fs"),
-          iconButton("close", "wall.close", () => closeCamera(id), "close"))));
-    this.el.addEventListener("dblclick", (ev) => {
-      if (!ev.target.closest("button, a")) toggleSingle(id);
-    });
-    this.timer = setInterval(() => this.check(), 1000);
-  }
-
-  cam() {
-    return cams.get(this.id);
-  }
-
-  // sync starts the player when the server has the camera live, and
-  // stops it when the camera is not.
-  sync() {
-    const cam = this.cam();
-    const st = cam ? cam.status || {} : {};
-    if (st.state === "live" && st.playable !== false && st.codec !== "H265") {
-      if (!this.player && !this.retryTimer) this.start();
-    } else if (this.player || this.retryTimer) {
-      this.halt();
-      this.setPhase("idle");
-    }
-    this.render();
-  }
-
-  start() {
-    this.retryTimer = null;
-    const player = new WhepPlayer(this.video, this.id, (s) => {
-      if (s === "failed" && this.player === player) this.fail(new Error(t("tile.reconnecting")));
-    });
-    this.player = player;
-    this.frames = player.frames();
-    this.setPhase("starting");
-    player.start().catch((e) => { if (this.player === player) this.fail(e); });
-  }
-
-  // fail gives up this session and tries again while the camera is live:
-  // 1 s, 2 s, 4 s… up to 30 s apart.
-  fail(e) {
-    this.error = errorText(e);
-    this.halt();
-    this.setPhase("failed");
-    const cam = this.cam();
-    if (cam && cam.status && cam.status.state === "live" && !(e instanceof ApiError && e.status === 415)) {
-      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.sync(); }, Math.min(30000, 1000 * 2 ** this.retries++));
-    }
-    this.render();
-  }
-
-  halt() {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    if (this.player) {
-      this.player.stop();
-      this.player = null;
-    }
-  }
-
-  setPhase(p) {
-    if (this.phase !== p) {
-      this.phase = p;
-      this.phaseSince = Date.now();
-    }
-  }
-
-  // check follows the video: frames coming (playing), or not (stalled).
-  check() {
-    if (!this.player) return;
-    const n = this.player.frames();
-    const now = Date.now();
-    if (n > this.frames) {
-      this.frames = n;
-      this.frameAt = now;
-      if (this.phase !== "playing") {
-        this.setPhase("playing");
-        this.retries = 0;
-        this.error = "";
-        this.render();
-      }
-    } else if (this.phase === "playing" && now - this.frameAt > STALL_MS) {
-      this.phaseSince = this.frameAt;
-      this.phase = "stalled";
-      this.render();
-    }
-  }
-
-  // shown is what the tile tells: a state and since when.
-  shown() {
-    const cam = this.cam();
-    if (!cam) return { state: "offline" };
-    const st = cam.status || {};
-    if (st.codec === "H265" || st.playable === false) return { state: "unsupported" };
-    if (st.state === "offline") return { state: "offline", since: st.since };
-    if (st.state !== "live") return { state: "connecting", since: st.since };
-    switch (this.phase) {
-      case "playing": return { state: "live" };
-      case "stalled": return { state: "nosignal", since: new Date(this.phaseSince).toISOString() };
-      case "failed": return { state: "reconnecting", since: new Date(this.phaseSince).toISOString() };
-      default: return { state: "connecting" };
-    }
-  }
-
-  render() {
-    const cam = this.cam();
-    const s = this.shown();
-    this.el.dataset.state = s.state;
-    this.name.textContent = cam ? cam.name : this.id;
-    this.name.title = cam ? cam.name : this.id;
-    this.el.title = t("wall.dblclick");
-    const since = validTime(s.since) ? s.since : null;
-    this.pstate.replaceChildren(t("tile." + s.state));
-    if (since) this.pstate.append(" ", ticking(since));
-    if (s.state === "live") {
-      this.overlay.hidden = true;
-    } else {
-      this.overlay.hidden = false;
-      this.overlay.replaceChildren(el("strong", {}, t("tile." + s.state)));
-      if (since) this.overlay.append(el("span", {}, el("span", { class: "full" }, tf("tile.since", { t: fmtTime(since) }), " · "), ticking(since)));
-      // Why a camera is offline is the camera's own error (technical, in
-      // English): a tooltip for whoever investigates, not the tile's text.
-      if (s.state === "reconnecting" && this.error) this.overlay.append(el("small", {}, this.error));
-      this.pstate.title = s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
-    }
-    this.renderAlerts();
-  }
-
-  // renderAlerts marks a tile whose camera has open alerts: the newest one,
-  // with the way to its record (and its recording, where there is one).
-  renderAlerts() {
-    const list = alertsByCamera.get(this.id) || [];
-    this.el.classList.toggle("alerting", list.length > 0);
-    this.alertbar.hidden = list.length === 0;
-    if (!list.length) return;
-    const a = list[0];
-    this.alertbar.replaceChildren(
-      el("span", { class: "what" }, t("alert." + a.kind) + (a.window ? " · " + alertPlace(a) : "")), " ", ticking(a.raised_at),
-      list.length > 1 ? el("span", { class: "more" }, " · " + tf("tile.alerts", { n: list.length - 1 })) : "",
-      " ", el("a", { href: recordURL(a), class: "record-link" }, t("alert.record")),
-      a.clip_url ? el("a", { href: a.clip_url, class: "clip-link" }, t("alert.clip")) : "");
-    this.alertbar.dataset.alert = a.id;
-  }
-
-  // snapshot saves the picture shown as a JPEG.
-  snapshot() {
-    const v = this.video;
-    if (!v.videoWidth) return;
-    const c = el("canvas", { width: v.videoWidth, height: v.videoHeight });
-    c.getContext("2d").drawImage(v, 0, 0);
-    c.toBlob((blob) => {
-      if (!blob) return;
-      const cam = this.cam();
-      const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
-      const a = el("a", { href: URL.createObjectURL(blob), download: `${(cam && cam.name) || this.id}-${stamp}.jpg` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-      window.hwSnapshots.push({ camera: this.id, width: c.width, height: c.height, bytes: blob.size });
-    }, "image/jpeg", 0.92);
-  }
-
-  destroy() {
-    clearInterval(this.timer);
-    this.halt();
-    this.el.remove();
-  }
-}
+// tileWall is what a tile needs of the wall.
+const tileWall = {
+  camera: (id) => cams.get(id),
+  alerts: (id) => alertsByCamera.get(id) || [],
+  close: (id) => closeCamera(id),
+  single: (id) => toggleSingle(id),
+};
 
 function pages() {
   return Math.max(1, Math.ceil(wall.cameras.length / wall.layout));
@@ -259,7 +63,7 @@ function show() {
   const slots = onPage.map((id) => {
     let tile = tiles.get(id);
     if (!tile) {
-      tile = new Tile(id);
+      tile = new Tile(id, tileWall);
       tiles.set(id, tile);
       tile.sync();
     }
@@ -540,12 +344,8 @@ async function start() {
 
 document.addEventListener("DOMContentLoaded", async () => {
   document.title = t("nav.wall") + " · " + t("app.title");
-  try {
-    me = await whoami();
-  } catch (e) {
-    document.getElementById("error").textContent = errorText(e);
-    return;
-  }
+  me = await whoamiOrSay();
+  if (!me) return;
   if (!me.access.live) {
     location.replace(homePage(me));
     return;
