@@ -51,6 +51,8 @@ class Tile {
     this.el.addEventListener("dblclick", (ev) => {
       if (!ev.target.closest("button, a")) wall.single(id);
     });
+    // Playing shows at the first frame; a stall is found by the clock.
+    this.video.addEventListener("playing", () => this.check());
     this.timer = setInterval(() => this.check(), 1000);
   }
 
