@@ -156,10 +156,13 @@ func (p *page) check() {
 	p.problems = nil
 }
 
-// do runs browser actions, failing the test on error.
+// do runs browser actions, failing the test on error; an element that
+// never comes fails it after 30 s, naming the step.
 func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, steps...); err != nil {
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.t.Fatalf("%s: %v\nscreenshot: %s", what, err, browser.Screenshot(p.ctx, p.t, "failed-"+p.t.Name()))
 	}
 }
@@ -261,14 +264,21 @@ func evalJS[T any](ctx context.Context, t *testing.T, js string) T {
 }
 
 // waitJS polls a JavaScript condition until it is true, at most timeout;
-// on failure it shows what the page says and keeps a screenshot.
+// on failure it shows what the page says and keeps a screenshot. A page
+// that navigates meanwhile (a redirect) is asked again.
 func waitJS(ctx context.Context, t *testing.T, what string, timeout time.Duration, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !evalJS[bool](ctx, t, "!!("+cond+")") {
+	for {
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool]("!!("+cond+")", chromedp.EvalAwaitPromise))
+		cancel()
+		if err == nil && ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			text := evalJS[string](ctx, t, "document.body.innerText")
-			t.Fatalf("timed out after %v waiting for %s; the page says:\n%s\nscreenshot: %s", timeout, what, text,
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
+			t.Fatalf("timed out after %v waiting for %s (last error: %v); the page says:\n%s\nscreenshot: %s", timeout, what, err, text,
 				browser.Screenshot(ctx, t, "failed-"+strings.ReplaceAll(t.Name(), "/", "-")))
 		}
 		time.Sleep(100 * time.Millisecond)

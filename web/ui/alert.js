@@ -44,7 +44,7 @@ function render() {
   ];
   if (a.window) facts.push(["record.window", a.window_name || a.window]);
   facts.push(["record.raised", fmtTime(a.raised_at)],
-    ["record.acked", a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) + (a.ack_comment ? "：" + a.ack_comment : "") : t("record.notYet")],
+    ["record.acked", a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) + (a.ack_comment ? t("colon") + a.ack_comment : "") : t("record.notYet")],
     ["record.resolved", a.resolved_at ? fmtTime(a.resolved_at) : t("record.notYet")],
     ["record.duration", a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : ticking(a.raised_at)]);
   document.getElementById("facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)]));

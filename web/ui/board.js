@@ -166,7 +166,7 @@ function renderToday() {
     el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
     el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
     el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
-      (a.ack_comment ? "：" + a.ack_comment : "") : ""),
+      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
     el("td", { class: "more" },
       a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
       " ", el("a", { href: recordURL(a) }, t("alert.record"))))));

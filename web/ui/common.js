@@ -33,6 +33,7 @@ const I18N = {
     "err.too_many_requests": "请求过多，请稍后再试。", "err.internal_error": "服务器内部错误，请联系管理员。",
     "err.unavailable": "服务暂时不可用，请稍后再试。", "err.network": "网络错误，请检查连接。", "err.unknown": "出错了",
     "dur.s": "{n} 秒", "dur.m": "{n} 分钟", "dur.h": "{n} 小时", "dur.d": "{n} 天",
+    "colon": "：", "paren": "（{x}）",
   },
   en: {
     "app.title": "Service hall watch",
@@ -63,6 +64,7 @@ const I18N = {
     "err.too_many_requests": "Too many requests; try again shortly.", "err.internal_error": "Internal server error; tell the administrator.",
     "err.unavailable": "The service is unavailable; try again shortly.", "err.network": "Network error; check the connection.", "err.unknown": "Something went wrong",
     "dur.s": "{n} s", "dur.m": "{n} min", "dur.h": "{n} h", "dur.d": "{n} d",
+    "colon": ": ", "paren": " ({x})",
   },
 };
 
@@ -166,7 +168,7 @@ function errorText(e) {
   const vars = Object.assign({}, b, { wait: b.retry_after ? fmtDuration(b.retry_after) : "" });
   const key = "err." + e.code;
   let text = I18N.en[key] ? tf(key, vars) : t("err.unknown");
-  if ((GENERIC.has(e.code) || !I18N.en[key]) && b.error) text += "（" + b.error + "）";
+  if ((GENERIC.has(e.code) || !I18N.en[key]) && b.error) text += tf("paren", { x: b.error });
   return text;
 }
 

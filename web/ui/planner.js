@@ -239,7 +239,7 @@ function seriesFor(c) {
     return {
       labels: data.days.map((d) => d.slice(5)),
       values: data.days.map((d) => (per.has(d) ? per.get(d) : null)),
-      tips: data.days.map((d) => `${c.name} · ${d} ${weekdayName(weekdayOf(d))}：${per.has(d) ? tf("plan.people", { n: per.get(d) }) : "—"}`),
+      tips: data.days.map((d) => `${c.name} · ${d} ${weekdayName(weekdayOf(d))}${t("colon")}${per.has(d) ? tf("plan.people", { n: per.get(d) }) : "—"}`),
     };
   }
   if (view === "weekday") {
@@ -247,14 +247,14 @@ function seriesFor(c) {
     const sum = sumBy(dayRows, (r) => weekdayOf(rowDay(r))), n = countBy(dayRows, (r) => weekdayOf(rowDay(r)));
     const values = order.map((wd) => (n.get(wd) ? round1(sum.get(wd) / n.get(wd)) : null));
     return { labels: order.map((wd) => weekdayName(wd)), values,
-      tips: order.map((wd, i) => `${c.name} · ${weekdayName(wd, "long")}：${values[i] === null ? "—" : values[i]}`) };
+      tips: order.map((wd, i) => `${c.name} · ${weekdayName(wd, "long")}${t("colon")}${values[i] === null ? "—" : values[i]}`) };
   }
   const hourRows = data.hour.filter((r) => r.center === c.id);
   const sum = sumBy(hourRows, rowHour), n = countBy(hourRows, rowHour);
   const hours = [...Array(24).keys()];
   const values = hours.map((h) => (n.get(h) ? round1(sum.get(h) / n.get(h)) : null));
   return { labels: hours.map((h) => pad(h)), values,
-    tips: hours.map((h, i) => `${c.name} · ${tf("plan.hourSpan", { h: pad(h), h2: pad(h + 1) })}：${values[i] === null ? "—" : values[i]}`) };
+    tips: hours.map((h, i) => `${c.name} · ${tf("plan.hourSpan", { h: pad(h), h2: pad(h + 1) })}${t("colon")}${values[i] === null ? "—" : values[i]}`) };
 }
 
 function renderChart() {
