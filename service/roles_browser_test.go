@@ -328,4 +328,3 @@ func adminFeatures(t *testing.T, p *page, r *rig) {
 	p.shot("admin-user-added")
 	p.check()
 }
-

@@ -296,4 +296,3 @@ func TestFavicon(t *testing.T) {
 		t.Errorf("favicon: %s, %d bytes", resp.Status, len(body))
 	}
 }
-

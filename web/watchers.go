@@ -23,7 +23,7 @@ type AuditLog interface {
 // Live viewings are audited when they start ("who is watching now") and
 // completed when they end ("until when, how long").
 const (
-	actionWatch   = "watch"
+	actionWatch    = "watch"
 	detailWatching = "watching"
 )
 
