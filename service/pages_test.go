@@ -41,7 +41,7 @@ func testConfig(t *testing.T, dbPath string) *config.Config {
 
 // startServiceConfig runs hallwatch on cfg after a round trip through YAML,
 // as `hallwatch demo` does, so that defaults and validation apply.
-func startServiceConfig(t *testing.T, cfg *config.Config) *rig {
+func startServiceConfig(t *testing.T, cfg *config.Config, prepare ...func(*Service)) *rig {
 	t.Helper()
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -51,7 +51,7 @@ func startServiceConfig(t *testing.T, cfg *config.Config) *rig {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	return runService(t, parsed)
+	return runService(t, parsed, prepare...)
 }
 
 // pageUser creates (or resets) an account for the browser to log in with.

@@ -144,12 +144,12 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 	}
 	// One alert at jingshan w1 the day before yesterday.
 	d := today.AddDate(0, 0, -2)
-	id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
-		Camera: "js-hall", Window: "w1", RaisedAt: d.Add(12*time.Hour + time.Minute)})
+	a, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
+		Camera: "js-hall", Window: "w1", RaisedAt: d.Add(12*time.Hour + time.Minute)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ResolveAlert(ctx, id, d.Add(12*time.Hour+40*time.Minute)); err != nil {
+	if _, _, err := st.ResolveAlert(ctx, a.ID, d.Add(12*time.Hour+40*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	return truth
@@ -348,11 +348,11 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
 	} {
 		a.Snapshot = testJPEG(t, i)
-		id, err := st.RaiseAlert(ctx0, a)
+		stored, _, err := st.RaiseAlert(ctx0, a, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, stored.ID)
 	}
 	st.Close()
 	cfg := testConfig(t, dbPath)

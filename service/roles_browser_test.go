@@ -180,16 +180,16 @@ func seedAlerts(t *testing.T, dbPath string) seededAlerts {
 	defer st.Close()
 	now := time.Now()
 	raise := func(center, camera, window string, ago time.Duration, seed int) int64 {
-		id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: center,
-			Camera: camera, Window: window, RaisedAt: now.Add(-ago), Snapshot: testJPEG(t, seed)})
+		a, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: center,
+			Camera: camera, Window: window, RaisedAt: now.Add(-ago), Snapshot: testJPEG(t, seed)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return id
+		return a.ID
 	}
 	var s seededAlerts
 	s.resolved = raise("jingshan", "js-hall", "w2", 50*time.Minute, 3)
-	if err := st.ResolveAlert(ctx, s.resolved, now.Add(-45*time.Minute)); err != nil {
+	if _, _, err := st.ResolveAlert(ctx, s.resolved, now.Add(-45*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.jingshan = []int64{raise("jingshan", "js-hall", "w1", 9*time.Minute, 0), raise("jingshan", "js-hall", "w2", 6*time.Minute, 1)}

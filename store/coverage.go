@@ -11,27 +11,28 @@ import (
 // purged. Cameras never analysed are absent. Reports start there, so that
 // the days before a camera was installed count neither as zero visitors
 // nor as unknown staffing.
-func (s *SQLite) Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error) {
+func (s *Store) Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error) {
+	type first struct {
+		camera string
+		at     time.Time
+	}
 	var w where
 	w.in("camera", cameras)
-	rows, err := s.read.QueryContext(ctx, "SELECT camera, first_us FROM camera_coverage"+w.String(), w.args...)
+	list, err := queryAll(ctx, s.reader(), func(r scanner) (first, error) {
+		var (
+			f  first
+			us int64
+		)
+		err := r.Scan(&f.camera, &us)
+		f.at = fromUS(us)
+		return f, err
+	}, "SELECT camera, first_us FROM camera_coverage"+w.String(), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("coverage: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var (
-			camera string
-			first  int64
-		)
-		if err := rows.Scan(&camera, &first); err != nil {
-			return nil, fmt.Errorf("coverage: %w", err)
-		}
-		out[camera] = fromUS(first)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("coverage: %w", err)
+	out := make(map[string]time.Time, len(list))
+	for _, f := range list {
+		out[f.camera] = f.at
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -34,6 +33,13 @@ type WallView struct {
 }
 
 func checkWallView(v WallView) error {
+	fields := []string{"view name", v.Name}
+	for _, c := range v.Cameras {
+		fields = append(fields, "camera id", c)
+	}
+	if err := checkText(fields...); err != nil {
+		return err
+	}
 	switch {
 	case v.UserID <= 0:
 		return fmt.Errorf("view has no user: %w", ErrInvalid)
@@ -61,7 +67,7 @@ func checkWallView(v WallView) error {
 
 // SaveWallView creates or replaces the user's view of that name and
 // returns it. A user keeps at most MaxViewsPerUser views (ErrConflict).
-func (s *SQLite) SaveWallView(ctx context.Context, v WallView) (WallView, error) {
+func (s *Store) SaveWallView(ctx context.Context, v WallView) (WallView, error) {
 	if v.Cameras == nil {
 		v.Cameras = []string{}
 	}
@@ -72,20 +78,20 @@ func (s *SQLite) SaveWallView(ctx context.Context, v WallView) (WallView, error)
 	if err != nil {
 		return WallView{}, err
 	}
-	v.UpdatedAt = time.UnixMicro(us(time.Now())).UTC()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(name = ?), 0) FROM wall_views WHERE user_id = ?`,
+	v.UpdatedAt = fromUS(us(time.Now()))
+	err = s.tx(ctx, func(tx conn) error {
+		var n, exists int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) FROM wall_views WHERE user_id = ?`,
 			v.Name, v.UserID).Scan(&n, &exists); err != nil {
 			return err
 		}
-		if !exists && n >= MaxViewsPerUser {
+		if exists == 0 && n >= MaxViewsPerUser {
 			return fmt.Errorf("a user keeps at most %d views; delete one first: %w", MaxViewsPerUser, ErrConflict)
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO wall_views (user_id, name, layout, cameras, updated_us) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (user_id, name) DO UPDATE SET layout = excluded.layout, cameras = excluded.cameras, updated_us = excluded.updated_us
-			RETURNING id`, v.UserID, v.Name, v.Layout, string(cams), us(v.UpdatedAt)).Scan(&v.ID)
+		v.ID, err = tx.insert(ctx, `INSERT INTO wall_views (user_id, name, layout, cameras, updated_us) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, name) DO UPDATE SET layout = excluded.layout, cameras = excluded.cameras, updated_us = excluded.updated_us`,
+			v.UserID, v.Name, v.Layout, string(cams), us(v.UpdatedAt))
+		return err
 	})
 	if err != nil {
 		return WallView{}, fmt.Errorf("save wall view %q: %w", v.Name, err)
@@ -94,39 +100,35 @@ func (s *SQLite) SaveWallView(ctx context.Context, v WallView) (WallView, error)
 }
 
 // WallViews returns a user's views, the last wall ("") first, then by name.
-func (s *SQLite) WallViews(ctx context.Context, userID int64) ([]WallView, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, user_id, name, layout, cameras, updated_us FROM wall_views
+func (s *Store) WallViews(ctx context.Context, userID int64) ([]WallView, error) {
+	out, err := queryAll(ctx, s.reader(), scanWallView, `SELECT id, user_id, name, layout, cameras, updated_us FROM wall_views
 		WHERE user_id = ? ORDER BY name`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("wall views: %w", err)
-	}
-	defer rows.Close()
-	var out []WallView
-	for rows.Next() {
-		var (
-			v       WallView
-			cams    string
-			updated int64
-		)
-		if err := rows.Scan(&v.ID, &v.UserID, &v.Name, &v.Layout, &cams, &updated); err != nil {
-			return nil, fmt.Errorf("wall views: %w", err)
-		}
-		if err := json.Unmarshal([]byte(cams), &v.Cameras); err != nil {
-			return nil, fmt.Errorf("wall view %d: cameras: %w", v.ID, err)
-		}
-		v.UpdatedAt = fromUS(updated)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("wall views: %w", err)
 	}
 	return out, nil
 }
 
+func scanWallView(r scanner) (WallView, error) {
+	var (
+		v       WallView
+		cams    string
+		updated int64
+	)
+	if err := r.Scan(&v.ID, &v.UserID, &v.Name, &v.Layout, &cams, &updated); err != nil {
+		return v, err
+	}
+	v.UpdatedAt = fromUS(updated)
+	if err := json.Unmarshal([]byte(cams), &v.Cameras); err != nil {
+		return v, fmt.Errorf("wall view %d: cameras: %w", v.ID, err)
+	}
+	return v, nil
+}
+
 // DeleteWallView deletes view id of the user; another user's view is
 // ErrNotFound like a missing one.
-func (s *SQLite) DeleteWallView(ctx context.Context, userID, id int64) error {
-	if err := affectedOne(s.write.ExecContext(ctx, "DELETE FROM wall_views WHERE id = ? AND user_id = ?", id, userID)); err != nil {
+func (s *Store) DeleteWallView(ctx context.Context, userID, id int64) error {
+	if err := s.writer().one(ctx, "DELETE FROM wall_views WHERE id = ? AND user_id = ?", id, userID); err != nil {
 		return fmt.Errorf("delete wall view %d: %w", id, err)
 	}
 	return nil

@@ -136,10 +136,11 @@ func TestWallViews(t *testing.T) {
 func TestBulkAck(t *testing.T) {
 	r := newAuthRig(t, rigOptions{})
 	ctx := context.Background()
-	extra, err := r.st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "d1", Center: "c1", Camera: "cam1", Window: "w2", RaisedAt: time.Now()})
+	a, _, err := r.st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "d1", Center: "c1", Camera: "cam1", Window: "w2", RaisedAt: time.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	extra := a.ID
 	mgr := r.login(t, "mgr", passwordMgr)
 	resp, body := r.do(t, mgr, "POST", "/api/alerts/ack", fmt.Sprintf(`{"ids":[%d,%d],"comment":"都已联系"}`, r.alerts[0], r.alerts[1]), nil)
 	wantCode(t, resp, body, http.StatusForbidden, codeOutOfScope)

@@ -22,5 +22,5 @@ INSERT INTO camera_coverage (camera, first_us)
     SELECT camera, MIN(t) FROM (
         SELECT camera, MIN(time_us) AS t FROM events GROUP BY camera
         UNION ALL
-        SELECT camera, MIN(hour_start_us) AS t FROM crossings_hourly GROUP BY camera)
+        SELECT camera, MIN(hour_start_us) AS t FROM crossings_hourly GROUP BY camera) AS firsts
     GROUP BY camera;
