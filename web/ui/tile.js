@@ -17,6 +17,10 @@ addMessages({
 });
 
 const STALL_MS = 3000; // no new frame this long: "no signal"
+
+// tileLinks give every tile more ways on, such as the camera's recordings:
+// each is (camera id) → {href, key} (key: the link text's message) or null.
+const tileLinks = [];
 window.hwSnapshots = []; // for tests and the browser console
 
 // Tile is one camera's place on the wall and its player.
@@ -45,6 +49,7 @@ class Tile {
       this.video, this.overlay, this.alertbar,
       el("figcaption", {}, el("span", { class: "dot" }), this.name, this.pstate,
         el("span", { class: "tools" },
+          ...tileLinks.map((f) => f(id)).filter(Boolean).map((l) => el("a", { class: "tilelink", href: l.href, "data-i18n": l.key }, t(l.key))),
           iconButton("camera", "wall.snapshot", () => this.snapshot(), "snap"),
           iconButton("fullscreen", "wall.tileFullscreen", () => this.el.requestFullscreen().catch(() => {}), "fs"),
           iconButton("close", "wall.close", () => wall.close(id), "close"))));
