@@ -210,9 +210,11 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	go func() { camDone <- cam.Run(camCtx) }()
 	defer func() { stopCam(); <-camDone }()
 	r := startServiceConfig(t, cfg)
-	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 	waitFor(t, "the first analysed frame", 20*time.Second, func() bool { return r.svc.cameras["hall"].analysis.Status().Analysed > 0 })
 	watchFrom := time.Now() // the service sees nothing of the hall before this
+	// The user comes after: hashing a password takes seconds on a loaded
+	// machine, and the analysis would have begun unnoticed meanwhile.
+	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 
 	p := openPage(t, r.base)
 	ctx, cancel := context.WithTimeout(p.ctx, boardRun+90*time.Second)
