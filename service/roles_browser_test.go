@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,8 +32,8 @@ type rolePage struct {
 // long), the board greys the windows of an offline camera, a manager
 // acknowledges two alerts at once, a comment typed when the login expires
 // is kept and sent after the next login, a new alert sounds and notifies,
-// and the admin page shows cameras by name, times locally, and refreshes
-// its lists after a change.
+// and the admin page shows cameras by name, times locally, refreshes its
+// lists after a change and unlocks the locked-out account.
 func TestBrowserPagesPerRole(t *testing.T) {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -133,7 +134,7 @@ func TestBrowserPagesPerRole(t *testing.T) {
 		case "zhang":
 			managerFeatures(t, p, r, alertIDs, users["zhang"])
 		case "root":
-			adminFeatures(t, p, r)
+			adminFeatures(t, p, r, users["chen"])
 		}
 		p.resize(browser.Desktop)
 		p.do("log out", chromedp.Click(`#logout`))
@@ -297,8 +298,9 @@ func managerFeatures(t *testing.T, p *page, r *rig, alerts seededAlerts, passwor
 }
 
 // adminFeatures, on the admin page: a viewing's camera by name and its
-// end in local time; a new user shows in the users and the audit log at once.
-func adminFeatures(t *testing.T, p *page, r *rig) {
+// end in local time; a new user shows in the users and the audit log at
+// once; the account locked out by failed logins is unlocked and logs in.
+func adminFeatures(t *testing.T, p *page, r *rig, chenPassword string) {
 	t.Helper()
 	ctx0 := context.Background()
 	started := time.Now().Add(-3 * time.Minute).Truncate(time.Second)
@@ -326,5 +328,22 @@ func adminFeatures(t *testing.T, p *page, r *rig) {
 	p.waitJS("the new user listed and audited without a reload", 10*time.Second,
 		`document.querySelector('#users tr[data-user="zhao"]') && [...document.querySelectorAll('#audit tr[data-action="user_create"]')].some((tr) => tr.innerText.includes("zhao"))`)
 	p.shot("admin-user-added")
+
+	// The account locked out at the start of the test: unlocked from the
+	// page, it logs in again.
+	p.waitJS("the locked account", 10*time.Second, `document.querySelector('#users tr[data-user="chen"] button.unlock') &&
+		document.querySelector('#users tr[data-user="chen"] td.locked').textContent.startsWith("locked until")`)
+	p.shot("admin-locked")
+	p.do("unlock", chromedp.Click(`#users tr[data-user="chen"] button.unlock`))
+	p.waitJS("unlocked, and audited", 10*time.Second, `!document.querySelector('#users tr[data-user="chen"] button.unlock') &&
+		[...document.querySelectorAll('#audit tr[data-action="user_unlock"]')].some((tr) => tr.innerText.includes("chen"))`)
+	resp, err := http.Post(r.base+"/api/login", "application/json", strings.NewReader(fmt.Sprintf(`{"username":"chen","password":%q}`, chenPassword)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("login after the unlock: %s", resp.Status)
+	}
 	p.check()
 }

@@ -43,6 +43,7 @@ const rigConfig = `
 http:
   listen: 127.0.0.1:0
 %s
+%s
 storage:
   path: %s
 auth:
@@ -103,8 +104,10 @@ type authRig struct {
 const rigMetricsToken = "rig-metrics-token-0123456789"
 
 type rigOptions struct {
-	httpYAML string // more keys of the http section, indented
-	zone     string // center c1's time zone (default Asia/Shanghai)
+	httpYAML string   // more keys of the http section, indented
+	yaml     string   // more top-level sections
+	env      []string // HALLWATCH_* overrides
+	zone     string   // center c1's time zone (default Asia/Shanghai)
 
 	tls *tls.Config
 }
@@ -117,7 +120,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	if zone == "" {
 		zone = config.DefaultTimezone
 	}
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, dir+"/hw.db", zone)), nil)
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db", zone)), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -145,7 +148,8 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 			return rel, nil
 		}
 		return nil, relay.ErrUnknownCamera
-	}, 50, func(v relay.Session) { r.srv.ViewerEnded(v) })
+	}, relay.Limits{Max: cfg.WebRTC.MaxSessions, PerUser: cfg.WebRTC.MaxSessionsPerUser, ConnectTimeout: cfg.WebRTC.ConnectTimeout.D()},
+		func(v relay.Session) { r.srv.ViewerEnded(v) })
 	bus := eventbus.New()
 	r.srv = New(Deps{
 		Log: log, Config: cfg, Viewers: r.viewers,

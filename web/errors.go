@@ -58,7 +58,9 @@ const (
 	codeBadDate           = "bad_date"                 // 400: param
 	codeNoSnapshot        = "no_snapshot"              // 404
 	codeNotPlayable       = "camera_not_playable"      // 415: the camera does not send H.264
-	codeTooManyViewers    = "too_many_viewers"         // 503
+	codeTooManyViewers    = "too_many_viewers"         // 503: the server's cap of live videos
+	codeTooManyLive       = "too_many_live"            // 429: the user's own cap of live videos
+	codeTooManyStreams    = "too_many_streams"         // 429: the user's own cap of event streams (pages open)
 	codeBadOffer          = "bad_offer"                // 400: the WHEP offer
 	codeWebRTC            = "webrtc_failed"            // 500
 	codeNoSession         = "no_session"               // 404: no such WHEP session
@@ -98,22 +100,20 @@ func jsonError(c *fiber.Ctx, e *apiError) error {
 	return c.Status(e.status).JSON(body)
 }
 
-// jsonErrorHandler answers handler errors: an *apiError or *fiber.Error is
+// answerError answers a handler's error: an *apiError or *fiber.Error is
 // meant for the client; anything else is logged and answered vaguely, so
 // internal details (paths, SQL) stay in the log.
-func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			return jsonError(c, ae)
-		}
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			return jsonError(c, apiErr(fe.Code, statusCode(fe.Code), fe.Message))
-		}
-		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		return jsonError(c, internalError())
+func answerError(c *fiber.Ctx, log *slog.Logger, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return jsonError(c, ae)
 	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return jsonError(c, apiErr(fe.Code, statusCode(fe.Code), fe.Message))
+	}
+	log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return jsonError(c, internalError())
 }
 
 func internalError() *apiError {
