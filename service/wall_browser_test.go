@@ -55,7 +55,8 @@ func deadURL(t *testing.T) string {
 // alone (double-click), full screen per tile and for the wall, a snapshot;
 // the camera that never answers shows offline, not "connecting" forever;
 // a saved view and the last wall survive a reload and reach another
-// browser; a camera that stops shows offline within 5 s, raises an alert
+// browser; a camera that sends nothing for a moment shows "no signal"
+// and then live again; a camera that stops shows offline within 5 s, raises an alert
 // that sounds and notifies and marks its tile; closing a tile ends its
 // WHEP session with a DELETE that is answered (no 404). Every step at both
 // sizes and in both languages fits the screen, and nothing fails.
@@ -182,6 +183,15 @@ func TestBrowserLiveWall(t *testing.T) {
 	p.checkLayout("wall", names)
 	p.shot("wall")
 	p.resize(browser.Desktop)
+
+	// A camera that sends nothing for a moment: "no signal" while the
+	// picture stands still, live again when it moves on.
+	p.waitJS("js-hall playing", 20*time.Second, `document.querySelector('figure.tile[data-camera="js-hall"]').dataset.state === "live"`)
+	camA.Freeze()
+	p.waitJS("no signal on the frozen camera's tile", 8*time.Second, `document.querySelector('figure.tile[data-camera="js-hall"]').dataset.state === "nosignal"`)
+	p.shot("wall-no-signal")
+	camA.Thaw()
+	p.waitJS("the thawed camera live again", 20*time.Second, `document.querySelector('figure.tile[data-camera="js-hall"]').dataset.state === "live"`)
 
 	// A camera stops: its tile is offline within 5 s, an alert is raised
 	// (camera_offline_after 2 s) that sounds, notifies and marks the tile.

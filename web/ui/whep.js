@@ -13,6 +13,7 @@ class WhepPlayer {
     // Milliseconds (performance.now) of the WHEP POST, its answer and the
     // first decoded frame: what a supervisor waits for.
     this.timing = {};
+    this.presented = 0; // frames shown
   }
 
   async start() {
@@ -23,7 +24,13 @@ class WhepPlayer {
       this.video.srcObject = ev.streams[0] || new MediaStream([ev.track]);
       this.video.play().catch(() => { /* autoplay waits for a gesture */ });
       if (this.video.requestVideoFrameCallback) {
-        this.video.requestVideoFrameCallback(() => { this.timing.firstFrame = performance.now(); });
+        // Count the frames shown: a camera that sends nothing shows none.
+        const shown = () => {
+          if (!this.timing.firstFrame) this.timing.firstFrame = performance.now();
+          this.presented++;
+          if (this.pc === pc) this.video.requestVideoFrameCallback(shown);
+        };
+        this.video.requestVideoFrameCallback(shown);
       }
     };
     pc.onconnectionstatechange = () => { if (this.pc === pc) this.onState(pc.connectionState); };
@@ -54,6 +61,7 @@ class WhepPlayer {
 
   // frames is how many frames the video has shown so far.
   frames() {
+    if (this.video.requestVideoFrameCallback) return this.presented;
     const q = this.video.getVideoPlaybackQuality ? this.video.getVideoPlaybackQuality() : null;
     return q ? q.totalVideoFrames : 0;
   }
