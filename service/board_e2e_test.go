@@ -211,9 +211,9 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	defer func() { stopCam(); <-camDone }()
 	r := startServiceConfig(t, cfg)
 	waitFor(t, "the first analysed frame", 20*time.Second, func() bool { return r.svc.cameras["hall"].analysis.Status().Analysed > 0 })
-	watchFrom := time.Now() // the service sees nothing of the hall before this
-	// The user comes after: hashing a password takes seconds on a loaded
-	// machine, and the analysis would have begun unnoticed meanwhile.
+	// The service sees nothing of the hall before its first analysed frame
+	// (a loaded machine may notice it seconds later).
+	watchFrom := r.svc.cameras["hall"].analysis.Status().Since
 	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 
 	p := openPage(t, r.base)
