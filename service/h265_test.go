@@ -13,7 +13,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/hallwatch/hallwatch/config"
-	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
 )
@@ -161,22 +160,15 @@ func spsWidth(t *testing.T, u whepclient.Unit) int {
 // the camera's size: the transcode plays in it.
 func TestBrowserPlaysH265Camera(t *testing.T) {
 	r, _ := startH265Service(t)
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	p := openPage(t, r.base)
+	ctx, cancel := context.WithTimeout(p.ctx, 90*time.Second)
 	defer cancel()
-	browserLogin(ctx, t, r.base, "test-admin", "test-admin-password")
-	offersH265, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`RTCRtpReceiver.getCapabilities("video").codecs.some((c) => /h265|hevc/i.test(c.mimeType))`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p.ctx = ctx
+	p.login("test-admin", "test-admin-password")
+	offersH265 := evalJS[bool](ctx, t, `RTCRtpReceiver.getCapabilities("video").codecs.some((c) => /h265|hevc/i.test(c.mimeType))`)
 	t.Logf("this Chromium decodes H.265 over WebRTC: %v", offersH265)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(r.base+"/"),
-		chromedp.WaitVisible(`button.cam[data-camera="hall1"]`),
-		chromedp.Click(`button.cam[data-camera="hall1"]`),
-	); err != nil {
-		t.Fatalf("open live wall: %v", err)
-	}
+	p.open("/?camera=hall1")
+	p.waitJS("the tile playing", 45*time.Second, `(document.querySelector('figure.tile[data-camera="hall1"]') || {dataset: {}}).dataset.state === "live"`)
 	type playStats struct {
 		FramesDecoded float64 `json:"framesDecoded"`
 		Width         float64 `json:"width"`
@@ -186,7 +178,7 @@ func TestBrowserPlaysH265Camera(t *testing.T) {
 		const p = window.hwPlayers.get("hall1");
 		const v = document.querySelector('video[data-camera="hall1"]');
 		let decoded = 0, codecId = "", codecs = {};
-		if (p && p.player.pc) {
+		if (p && p.player && p.player.pc) {
 			(await p.player.pc.getStats()).forEach((s) => {
 				if (s.type === "inbound-rtp" && s.kind === "video") { decoded = s.framesDecoded || 0; codecId = s.codecId; }
 				if (s.type === "codec") codecs[s.id] = s.mimeType;
@@ -213,5 +205,6 @@ func TestBrowserPlaysH265Camera(t *testing.T) {
 	if !strings.EqualFold(stats.Codec, want) || stats.Width != 640 {
 		t.Errorf("browser plays %s %v pixels wide, want %s 640", stats.Codec, stats.Width, want)
 	}
-	t.Logf("screenshot: %s", browser.Screenshot(ctx, t, "live-h265"))
+	p.shot("live-h265")
+	p.check()
 }
