@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
 )
@@ -25,32 +24,12 @@ func startH265Service(t *testing.T) (r *rig, sub *testcam.Camera) {
 	t.Helper()
 	main := testcam.Start(t, testcam.Options{Codec: "h265", Width: 640, Height: 360, FPS: 15, GOP: 30, BitrateKbps: 600, Pattern: "smpte", Scroll: 2})
 	sub = testcam.Start(t, testcam.Options{Width: 320, Height: 180, FPS: 15, GOP: 30})
-	yaml := fmt.Sprintf(`
-http:
-  listen: 127.0.0.1:0
-webrtc:
-  udp_port: %d
-  tcp_port: 0
-  include_loopback: true
-  interfaces: [lo]
-  max_transcodes: 1
-storage:
-  path: %s/hallwatch.db
-districts:
-  - id: dongcheng
-    name: 东城区
-    centers:
-      - id: jingshan
-        name: 景山街道市民服务中心
-        cameras:
+	cfg := serviceConfig(t, "", fmt.Sprintf(`
           - {id: hall1, name: 大厅一, url: %q, transport: tcp}
           - {id: hall2, name: 大厅二, url: %q, live_url: %q, transport: tcp}
           - {id: hall3, name: 大厅三, url: %q, transport: tcp}
-`, freeUDPPort(t), t.TempDir(), main.URL(), main.URL(), sub.URL(), main.URL())
-	cfg, err := config.Parse("test.yaml", []byte(yaml), nil)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+`, main.URL(), main.URL(), sub.URL(), main.URL()), nil)
+	cfg.WebRTC.MaxTranscodes = 1
 	r = runService(t, cfg)
 	for _, id := range []string{"hall1", "hall2", "hall3"} {
 		waitFor(t, id+" live", 60*time.Second, func() bool {
