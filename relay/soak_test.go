@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func TestRelaySoakJoinLeave(t *testing.T) {
 	// frame the relay was given: a frame the relay never got (its queue
 	// overflowed on a starved machine) is no viewer's loss.
 	frames := &frameLog{}
+	var relayed atomic.Uint64 // the stream generation the relay is on
 	feed := hub.Subscribe("soak", ingest.SubscribeOptions{Buffer: 1024, StartWithGOP: true})
 	wg.Add(2)
 	go func() { defer wg.Done(); src.Run(ctx) }()
@@ -95,6 +97,7 @@ func TestRelaySoakJoinLeave(t *testing.T) {
 					t.Logf("stream generation %d", g)
 					rig.relay.NewStream()
 					generation = g
+					relayed.Store(g)
 				}
 				frames.add(time.Now(), au.Size(), unitKey(au.NALUs))
 				if err := rig.relay.Push(au); err != nil {
@@ -107,9 +110,12 @@ func TestRelaySoakJoinLeave(t *testing.T) {
 	for cycle := range s.cycles {
 		fresh := cycle%2 == 0
 		if fresh {
+			// The viewers join the restarted camera's stream, not the old
+			// one's last moments (its reconnect would come mid-cycle).
+			before := relayed.Load()
 			cam.Restart()
 			waitFor(t, "camera reconnected", func() bool {
-				return hub.Stream().Generation > uint64(cycle/2) && src.Status().State == ingest.StateLive
+				return relayed.Load() > before && src.Status().State == ingest.StateLive
 			})
 		}
 		before := cpuTime()
