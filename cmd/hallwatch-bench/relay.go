@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -59,27 +60,35 @@ func (b *bench) runRelay(ctx context.Context) ([]row, error) {
 		defer t.Close()
 		taps[id] = t
 	}
+	// A step that fails (a viewer that never starts on a starved machine)
+	// ends its server's steps, not the others': the baseline and the
+	// transcode are still measured, and the failures reported at the end.
+	var failures []error
+	keep := func(err error) bool {
+		if err != nil {
+			failures = append(failures, err)
+		}
+		return ctx.Err() == nil
+	}
 	rows, res, err := b.relayWith(ctx, b.hallwatchRelay(b.binary, cams), "relay", taps)
-	if err != nil {
-		return rows, err
+	if !keep(err) {
+		return rows, errors.Join(failures...)
 	}
 	more, err := b.mediamtxBaseline(ctx, cams, taps, res)
 	rows = append(rows, more...)
-	if err != nil {
-		return rows, err
+	if !keep(err) {
+		return rows, errors.Join(failures...)
 	}
 	more, err = b.transcodeCost(ctx, cams)
 	rows = append(rows, more...)
-	if err != nil || b.compare == "" {
-		return rows, err
+	if !keep(err) || b.compare == "" {
+		return rows, errors.Join(failures...)
 	}
 	// The same cameras through another build, for a before/after ratio.
 	more, old, err := b.relayWith(ctx, b.hallwatchRelay(b.compare, cams), "relay [--compare]", taps)
 	rows = append(rows, more...)
-	if err != nil {
-		return rows, err
-	}
-	return append(rows, ratioRows("relay: this / --compare", res, old, "")...), nil
+	keep(err)
+	return append(rows, ratioRows("relay: this / --compare", res, old, "")...), errors.Join(failures...)
 }
 
 // hallwatchRelay starts a hallwatch binary relaying the relay cameras.
@@ -105,17 +114,14 @@ func (b *bench) mediamtxBaseline(ctx context.Context, cams *cameraSet, taps map[
 	const sc = "relay: hallwatch / MediaMTX"
 	if b.mediamtx == "" {
 		return []row{{scenario: sc, measure: "cores per viewer", value: "-", verdict: skipped,
-			note: "no --mediamtx: build MediaMTX from source (README, Measuring what it costs) and pass its binary"}}, nil
+			note: "no MediaMTX: make mediamtx builds bin/mediamtx, or pass --mediamtx (README, Measuring what it costs)"}}, nil
 	}
 	startMTX := func(ctx context.Context, dir string) (*child, error) {
 		b.logf("starting %s", b.mediamtx)
 		return startMediaMTX(ctx, b.mediamtx, dir, map[string]string{"relay": cams.cam.URL("relay")})
 	}
 	rows, mtx, err := b.relayWith(ctx, startMTX, "relay [MediaMTX]", taps)
-	if err != nil {
-		return rows, err
-	}
-	return append(rows, ratioRows(sc, res, mtx, "MediaMTX")...), nil
+	return append(rows, ratioRows(sc, res, mtx, "MediaMTX")...), err
 }
 
 // ratioRows compare two relay runs; with a baseline name, cores per viewer
@@ -124,6 +130,9 @@ func (b *bench) mediamtxBaseline(ctx context.Context, cams *cameraSet, taps map[
 func ratioRows(sc string, this, other relayResult, baseline string) []row {
 	var rows []row
 	for _, n := range slices.Sorted(maps.Keys(this.perViewer)) {
+		if _, ok := other.perViewer[n]; !ok {
+			continue // a step of the other run failed
+		}
 		r := this.perViewer[n] / other.perViewer[n]
 		rw := row{scenario: sc, measure: fmt.Sprintf("%d viewers: cores per viewer", n), value: fmt.Sprintf("×%.2f", r), verdict: info,
 			note: fmt.Sprintf("%.5f vs %.5f cores per viewer; other processes %.2f vs %.2f cores meanwhile", this.perViewer[n], other.perViewer[n], this.others[n], other.others[n])}
