@@ -40,6 +40,13 @@
 //   - Staffing reports: the store supplies the window state changes (Events
 //     with Types window, and LastWindowStates for the state at the start of
 //     the day); the arithmetic against opening hours lives with the config.
+//   - Drawn geometry: SaveGeometry keeps every version of a camera's
+//     editor geometry (numbered per camera, the newest in force) and its
+//     audit entry in one transaction; a save from a version that is no
+//     longer the newest is ErrConflict, so two editors cannot overwrite
+//     each other unseen. Versions are never purged (GeometryAt serves
+//     playback of any time). Settings are admins' run-time switches,
+//     audited the same way.
 //   - Scope: an empty Centers list in a query means all centers. Callers that
 //     enforce a user's scope must always pass the user's centers.
 //   - Not-found, conflict and invalid-input errors match ErrNotFound,
