@@ -47,6 +47,7 @@ type Analyzer struct {
 	mu      sync.Mutex // guards everything below detection
 	camera  string
 	minBoxH float64
+	adds    addOptions // what lines and windows added by Reconfigure take
 	det     Detector
 	looks   *appearanceOf
 	tracker *Tracker
@@ -93,6 +94,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	a := &Analyzer{
 		camera:  o.Camera,
 		minBoxH: o.MinBoxHeight,
+		adds:    addOptions{lineBand: o.LineBand, resolveConfirm: o.ResolveConfirm},
 		det:     o.Detector,
 		looks:   newAppearanceOf(),
 		tracker: NewTracker(o.Tracker),
