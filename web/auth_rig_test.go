@@ -18,6 +18,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -64,6 +65,7 @@ districts:
           - id: cam1
             name: Hall One
             url: rtsp://viewer:` + secretCameraPassword + `@127.0.0.1:1/one
+%s
       - id: c1b
         name: Center One B
         cameras:
@@ -97,6 +99,10 @@ type authRig struct {
 	log     *syncbuf.Buffer
 	alerts  []int64 // alert ids at cam1, cam1b, cam2
 	client  *http.Client
+
+	// geometry is the drawn geometry; scenes what "analysis" sees.
+	geometry *geometry.Manager
+	scenes   rigScenes
 }
 
 // rigMetricsToken lets a scraper read /metrics in the rig.
@@ -108,13 +114,15 @@ type rigOptions struct {
 	env      []string // HALLWATCH_* overrides
 
 	tls *tls.Config
+	// analytics is cam1's analytics section, indented under the camera.
+	analytics string
 }
 
 func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db")), o.env)
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db", o.analytics)), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -145,7 +153,9 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	}, relay.Limits{Max: cfg.WebRTC.MaxSessions, PerUser: cfg.WebRTC.MaxSessionsPerUser, ConnectTimeout: cfg.WebRTC.ConnectTimeout.D()},
 		func(v relay.Session) { r.srv.ViewerEnded(v) })
 	bus := eventbus.New()
+	r.geometry = geometry.New(geometry.Options{Config: cfg, Store: st, Log: log})
 	r.srv = New(Deps{
+		Geometry: r.geometry, Scenes: &r.scenes,
 		Log: log, Config: cfg, Viewers: r.viewers,
 		Status: func(string) (ingest.Status, bool) { return ingest.Status{}, true },
 		Store:  st, Alerts: alerts.New(alerts.Options{Config: cfg, Store: st, Bus: bus, Log: log}), Bus: bus,

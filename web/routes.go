@@ -22,6 +22,8 @@ const (
 	AccessAdmin   = auth.AccessAdmin   // users, tokens, audit log, profiles
 	AccessAccount = auth.AccessAccount // own account; allowed while a password change is pending
 	AccessMetrics = auth.AccessMetrics // Prometheus metrics: admins or the metrics token
+	// AccessGeometry: draw cameras' lines and zones.
+	AccessGeometry = auth.AccessGeometry
 )
 
 // Scope is the district and center a request touches. Empty fields mean
@@ -56,6 +58,16 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},
 		{fiber.MethodPost, "/api/alerts/:id/ack", AccessAck, alertScope, s.ackAlert},
 		{fiber.MethodGet, "/api/board", AccessAlerts, centersScope, s.board},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry", AccessLive, cameraScope, s.getGeometry},
+		{fiber.MethodPut, "/api/cameras/:camera/geometry", AccessGeometry, geometryScope, s.putGeometry},
+		{fiber.MethodDelete, "/api/cameras/:camera/geometry", AccessGeometry, geometryScope, s.revertGeometry},
+		{fiber.MethodPost, "/api/cameras/:camera/geometry/check", AccessGeometry, geometryScope, s.checkGeometry},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry/versions", AccessGeometry, geometryScope, s.geometryVersions},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry/versions/:version", AccessGeometry, geometryScope, s.geometryVersion},
+		{fiber.MethodGet, "/api/cameras/:camera/snapshot.jpg", AccessLive, cameraScope, s.cameraSnapshot},
+		{fiber.MethodGet, "/api/cameras/:camera/overlay", AccessLive, cameraScope, s.overlay},
+		{fiber.MethodGet, "/api/editing", AccessUser, nil, s.editing},
+		{fiber.MethodPut, "/api/editing", AccessAdmin, nil, s.setEditing},
 		{fiber.MethodPost, "/whep/:camera", AccessLive, cameraScope, s.whepOffer},
 		{fiber.MethodPatch, "/whep/:camera/:session", AccessLive, cameraScope, s.whepPatch},
 		{fiber.MethodDelete, "/whep/:camera/:session", AccessLive, cameraScope, s.whepHangup},

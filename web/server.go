@@ -47,6 +47,8 @@ type Server struct {
 	// sessions when their login ends or loses access.
 	streams *eventStreams
 	access  accessWatch
+	// lineCounts: today's crossings per line, for the overlays.
+	lineCounts lineCountCache
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -65,6 +67,11 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Geometry keeps the lines and zones drawn on cameras; Scenes shows
+	// what analysis sees now (pictures, people, windows) to the editor
+	// and the overlays.
+	Geometry GeometryDesk
+	Scenes   SceneSource
 	// Notifiers reports the notification targets' delivery state.
 	Notifiers func() []notify.TargetStatus
 	// Metrics is served at /metrics; MetricsToken, when set, lets a
@@ -226,6 +233,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		return jsonError(c, fe.Code, fe.Message)
+	}
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.answer(c)
 	}
 	s.deps.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
