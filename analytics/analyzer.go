@@ -305,7 +305,7 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 func (a *Analyzer) countIn(zone geom.Polygon) int {
 	n := 0
 	for _, tr := range a.tracks {
-		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet) {
+		if countable(tr) && zone.Contains(tr.Feet) {
 			n++
 		}
 	}
