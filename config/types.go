@@ -214,7 +214,7 @@ type Window struct {
 	ServiceZone Polygon `yaml:"service_zone,omitempty"`
 	// ServiceMin is how long a visitor stays in the service zone to count
 	// as one service (default 20s).
-	ServiceMin Duration `yaml:"service_min"`
+	ServiceMin Duration `yaml:"service_min,omitempty"` // zero: the default
 	// Backup is the window whose clerk covers this one while its own clerk
 	// is away (the AB-post rule).
 	Backup string `yaml:"backup,omitempty"`

@@ -151,6 +151,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Audit:        s.store,
 		Geometry:     s.geometry,
 		Scenes:       scenes{s},
+		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,

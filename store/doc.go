@@ -57,10 +57,12 @@
 //
 // Each database has its schema history in migrations/sqlite/ and
 // migrations/postgres/: files NNNN_description.sql, numbered from 0001
-// without gaps. Open applies the pending ones in one transaction (both
+// without duplicates. Numbers are reserved per branch, so gaps are allowed
+// and a migration landing below applied ones is applied on the next start.
+// Open applies the pending ones in one transaction (both
 // databases roll back DDL), so a database is at the old version or the new
 // one, never in between; it refuses a database whose version is newer than
-// the binary (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes
+// the binary or unknown to it (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes
 // starting together from migrating twice. A released file is never edited.
 //
 // To change the schema (a new table, a column), add the same file name to

@@ -42,7 +42,7 @@ const (
 // edit only when an admin allowed it.
 func geometryScope(s *Server, c *fiber.Ctx) ([]Scope, error) {
 	if !s.managersMayEdit(principal(c)) {
-		return nil, coded(fiber.StatusForbidden, codeEditingNotAllowed, "an admin has not allowed center managers to edit cameras' lines and zones")
+		return nil, apiErr(fiber.StatusForbidden, codeEditingNotAllowed, "an admin has not allowed center managers to edit cameras' lines and zones")
 	}
 	return cameraScope(s, c)
 }
@@ -65,16 +65,16 @@ func geometryError(err error) error {
 	switch {
 	case errors.As(err, &invalid):
 		first := invalid.Problems[0]
-		return coded(fiber.StatusUnprocessableEntity, first.Code, first.Error()).
+		return apiErr(fiber.StatusUnprocessableEntity, first.Code, first.Error()).
 			with("field", first.Field).with("problems", invalid.Problems)
 	case errors.As(err, &conflict):
-		return coded(fiber.StatusConflict, codeGeometryConflict, conflict.Error()).with("version", conflict.Current)
+		return apiErr(fiber.StatusConflict, codeGeometryConflict, conflict.Error()).with("version", conflict.Current)
 	case errors.Is(err, geometry.ErrNotAnalysed):
-		return coded(fiber.StatusConflict, codeCameraNotAnalysed, err.Error())
+		return apiErr(fiber.StatusConflict, codeCameraNotAnalysed, err.Error())
 	case errors.Is(err, geometry.ErrUnknownCamera):
 		return fiber.NewError(fiber.StatusNotFound, err.Error())
 	case errors.Is(err, store.ErrNotFound):
-		return coded(fiber.StatusNotFound, codeNoGeometryVersion, "no such version")
+		return apiErr(fiber.StatusNotFound, codeNoGeometryVersion, "no such version")
 	}
 	return err
 }
@@ -113,10 +113,10 @@ type saveRequest struct {
 func (s *Server) putGeometry(c *fiber.Ctx) error {
 	var req saveRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return coded(fiber.StatusBadRequest, codeBadGeometry, err.Error())
+		return apiErr(fiber.StatusBadRequest, codeBadGeometry, err.Error())
 	}
 	if req.BaseVersion == nil || req.Geometry == nil {
-		return coded(fiber.StatusBadRequest, codeBadGeometry, "send base_version (the version the drawing started from, 0 for the file's) and geometry")
+		return apiErr(fiber.StatusBadRequest, codeBadGeometry, "send base_version (the version the drawing started from, 0 for the file's) and geometry")
 	}
 	st, err := s.deps.Geometry.Save(c.UserContext(), c.Params("camera"), *req.BaseVersion, req.Geometry, principal(c).Name, c.IP())
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Server) putGeometry(c *fiber.Ctx) error {
 func (s *Server) checkGeometry(c *fiber.Ctx) error {
 	var g config.Geometry
 	if err := decodeJSON(c, &g); err != nil {
-		return coded(fiber.StatusBadRequest, codeBadGeometry, err.Error())
+		return apiErr(fiber.StatusBadRequest, codeBadGeometry, err.Error())
 	}
 	ps := g.Check()
 	if ps == nil {
@@ -144,7 +144,7 @@ func (s *Server) checkGeometry(c *fiber.Ctx) error {
 func (s *Server) revertGeometry(c *fiber.Ctx) error {
 	base, err := strconv.Atoi(c.Query("base"))
 	if err != nil || base < 0 {
-		return coded(fiber.StatusBadRequest, codeBadGeometry, "base: the version in force, a number, is required")
+		return apiErr(fiber.StatusBadRequest, codeBadGeometry, "base: the version in force, a number, is required")
 	}
 	st, err := s.deps.Geometry.Save(c.UserContext(), c.Params("camera"), base, nil, principal(c).Name, c.IP())
 	if err != nil {
@@ -186,7 +186,7 @@ func newVersionView(v store.GeometryVersion) versionView {
 func (s *Server) geometryVersion(c *fiber.Ctx) error {
 	n, err := strconv.Atoi(c.Params("version"))
 	if err != nil || n < 1 {
-		return coded(fiber.StatusBadRequest, codeNoGeometryVersion, "version "+quote(c.Params("version"))+" is not a positive number")
+		return apiErr(fiber.StatusBadRequest, codeNoGeometryVersion, "version "+quote(c.Params("version"))+" is not a positive number")
 	}
 	v, g, err := s.deps.Geometry.Version(c.UserContext(), c.Params("camera"), n)
 	if err != nil {

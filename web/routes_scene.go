@@ -98,7 +98,7 @@ func (s *Server) overlay(c *fiber.Ctx) error {
 	cam := c.Params("camera")
 	ref, _ := s.deps.Config.Camera(cam)
 	if ref.Camera.Analytics == nil {
-		return coded(fiber.StatusConflict, codeCameraNotAnalysed, "camera "+quote(cam)+" is not analysed")
+		return apiErr(fiber.StatusConflict, codeCameraNotAnalysed, "camera "+quote(cam)+" is not analysed")
 	}
 	if at := c.Query("at"); at != "" {
 		t, err := time.Parse(time.RFC3339, at)
@@ -260,7 +260,7 @@ func (lc *lineCountCache) get(ctx context.Context, st Store, ref config.CameraRe
 func (s *Server) cameraSnapshot(c *fiber.Ctx) error {
 	jpeg, at, err := s.deps.Scenes.Snapshot(c.UserContext(), c.Params("camera"))
 	if errors.Is(err, ErrNoPicture) {
-		return coded(fiber.StatusServiceUnavailable, codeNoPicture, "no picture of camera "+quote(c.Params("camera"))+" yet: it is offline, starting, or not analysed")
+		return apiErr(fiber.StatusServiceUnavailable, codeNoPicture, "no picture of camera "+quote(c.Params("camera"))+" yet: it is offline, starting, or not analysed")
 	}
 	if err != nil {
 		return err
