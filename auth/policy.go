@@ -41,16 +41,16 @@ type Access int
 
 // Access levels.
 const (
-	AccessPublic  Access = iota // health, login: no credentials needed
-	AccessUser                  // any user; results are filtered to their scope
-	AccessLive                  // live video of a camera
-	AccessAlerts                // read alerts and their snapshots
-	AccessAck                   // acknowledge alerts
-	AccessCounts                // visitor counts and staffing reports
-	AccessAdmin                 // users, tokens, audit log, profiles
-	AccessAccount               // one's own account; allowed while a password change is pending
-	AccessMetrics               // Prometheus metrics: admins, or a scraper with the metrics token
-	AccessGeometry              // draw a camera's lines and zones (center managers only when an admin allows it)
+	AccessPublic   Access = iota // health, login: no credentials needed
+	AccessUser                   // any user; results are filtered to their scope
+	AccessLive                   // live video of a camera
+	AccessAlerts                 // read alerts and their snapshots
+	AccessAck                    // acknowledge alerts
+	AccessCounts                 // visitor counts and staffing reports
+	AccessAdmin                  // users, tokens, audit log, profiles
+	AccessAccount                // one's own account; allowed while a password change is pending
+	AccessMetrics                // Prometheus metrics: admins, or a scraper with the metrics token
+	AccessGeometry               // draw a camera's lines and zones (center managers only when an admin allows it)
 )
 
 var accessNames = map[Access]string{
