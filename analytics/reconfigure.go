@@ -50,10 +50,14 @@ func (a *Analyzer) Reconfigure(an *config.Analytics, open map[string]func(time.T
 		}
 		kept.zone = w.Zone
 		kept.presence.configure(w, open[w.ID])
+		var ended []events.Event
+		kept.service, ended = kept.service.configure(w.ID, w, t, wall)
+		evs = append(evs, ended...)
 		windows = append(windows, kept)
 	}
 	for _, old := range a.windows {
 		if !containsWindow(an.Windows, old.presence.id) {
+			evs = append(evs, old.service.flush(old.presence.id, t, wall)...)
 			evs = append(evs, old.presence.resolve()...)
 		}
 	}

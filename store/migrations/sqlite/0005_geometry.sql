@@ -22,3 +22,19 @@ CREATE TABLE settings (
     updated_us INTEGER NOT NULL,
     user_name  TEXT    NOT NULL
 ) WITHOUT ROWID;
+
+-- services are the visitors served at windows: present in a window's
+-- service zone for at least its service_min, from start to end (the
+-- departure). Purged with the events.
+CREATE TABLE services (
+    id        INTEGER PRIMARY KEY,
+    start_us  INTEGER NOT NULL,
+    end_us    INTEGER NOT NULL CHECK (end_us >= start_us),
+    district  TEXT    NOT NULL,
+    center    TEXT    NOT NULL,
+    camera    TEXT    NOT NULL,
+    window_id TEXT    NOT NULL,
+    track     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX services_center_start ON services (center, start_us);
+CREATE INDEX services_start ON services (start_us);
