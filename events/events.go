@@ -45,10 +45,10 @@ type Event struct {
 	Track     int     `json:"track,omitempty"`
 	Window    string  `json:"window,omitempty"`
 	State     string  `json:"state,omitempty"`
-	Count     *int    `json:"count,omitempty"` // window events only; 0 is written
+	Count     *int    `json:"count,omitempty"`    // window events only; 0 is written
 	Duration  float64 `json:"duration,omitempty"` // service events: seconds in the service zone
-	Frame     int     `json:"frame"`           // 1-based input frame index
-	T         float64 `json:"t"`               // seconds from the start of input
+	Frame     int     `json:"frame"`              // 1-based input frame index
+	T         float64 `json:"t"`                  // seconds from the start of input
 	// Time is the wall-clock time of the frame (live pipeline; the offline
 	// CLI derives it from --start). Not part of the JSON Lines contract.
 	Time time.Time `json:"-"`
