@@ -37,6 +37,8 @@ var wantMatrix = map[string]string{
 	"GET /api/counts.csv":              "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/staffing":        "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/staffing.csv":    "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/services":        "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/services.csv":    "---- ++++ +++- ++-- ++--",
 	"GET /api/alerts":                  "---- ++++ +++- ++-- ----",
 	"GET /api/board":                   "---- ++++ +++- ++-- ----",
 	"GET /api/alerts/:id":              "--- +++ ++- +-- ---",

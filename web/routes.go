@@ -53,6 +53,8 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/counts.csv", AccessCounts, centersScope, s.countsCSV},
 		{fiber.MethodGet, "/api/reports/staffing", AccessCounts, centersScope, s.staffing},
 		{fiber.MethodGet, "/api/reports/staffing.csv", AccessCounts, centersScope, s.staffingCSV},
+		{fiber.MethodGet, "/api/reports/services", AccessCounts, centersScope, s.services},
+		{fiber.MethodGet, "/api/reports/services.csv", AccessCounts, centersScope, s.servicesCSV},
 		{fiber.MethodGet, "/api/alerts", AccessAlerts, centersScope, s.listAlerts},
 		{fiber.MethodGet, "/api/alerts/:id", AccessAlerts, alertScope, s.getAlert},
 		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},

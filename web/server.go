@@ -102,6 +102,7 @@ type Store interface {
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
 	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
+	Services(ctx context.Context, q store.ServiceQuery) ([]store.Service, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.
