@@ -22,9 +22,11 @@ type ServiceStats struct {
 	P90Sec     float64 `json:"p90_seconds"`
 }
 
-// ServiceReport is a center's services over a range: per window and day,
-// per center and day, and per center and hour (the busy hours).
+// ServiceReport is a center's services over a range: per window over the
+// whole range then the center's (Totals, Start empty), per window and
+// day, per center and day, and per center and hour (the busy hours).
 type ServiceReport struct {
+	Totals  []ServiceStats `json:"totals"`
 	Windows []ServiceStats `json:"windows"`
 	Days    []ServiceStats `json:"days"`
 	Hours   []ServiceStats `json:"hours"`
@@ -43,7 +45,7 @@ func Services(center *config.Center, services []store.Service) ServiceReport {
 		start := s.Start.In(loc)
 		day := start.Format(time.DateOnly)
 		hour := start.Truncate(time.Hour).Format(time.RFC3339)
-		for _, k := range []key{{s.Camera, s.Window, day}, {"", "", day}, {"", "", "h" + hour}} {
+		for _, k := range []key{{s.Camera, s.Window, day}, {"", "", day}, {"", "", "h" + hour}, {s.Camera, s.Window, "all"}, {"", "", "all"}} {
 			durations[k] = append(durations[k], d)
 		}
 	}
@@ -57,19 +59,24 @@ func Services(center *config.Center, services []store.Service) ServiceReport {
 	for k := range durations {
 		if k.window == "" && k.start[0] == 'h' {
 			hours = append(hours, k.start)
-		} else if k.window == "" {
+		} else if k.window == "" && k.start != "all" {
 			days = append(days, k.start)
 		}
 	}
 	slices.Sort(days)
 	slices.Sort(hours)
-	r := ServiceReport{Windows: []ServiceStats{}, Days: []ServiceStats{}, Hours: []ServiceStats{}}
+	r := ServiceReport{Totals: []ServiceStats{}, Windows: []ServiceStats{}, Days: []ServiceStats{}, Hours: []ServiceStats{}}
 	for _, cam := range center.Cameras {
 		an := cam.Effective()
 		if an == nil {
 			continue
 		}
 		for _, w := range an.Windows {
+			if k := (key{cam.ID, w.ID, "all"}); len(durations[k]) > 0 {
+				st := stats(k, "")
+				st.WindowName = w.Name
+				r.Totals = append(r.Totals, st)
+			}
 			for _, day := range days {
 				if k := (key{cam.ID, w.ID, day}); len(durations[k]) > 0 {
 					st := stats(k, day)
@@ -78,6 +85,9 @@ func Services(center *config.Center, services []store.Service) ServiceReport {
 				}
 			}
 		}
+	}
+	if len(services) > 0 {
+		r.Totals = append(r.Totals, stats(key{"", "", "all"}, ""))
 	}
 	for _, day := range days {
 		r.Days = append(r.Days, stats(key{"", "", day}, day))

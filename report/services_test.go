@@ -43,7 +43,11 @@ func TestServicesReport(t *testing.T) {
 	if len(r.Hours) != 4 || r.Hours[0].Start != "2026-03-02T09:00:00+08:00" || r.Hours[0].Services != 4 {
 		t.Errorf("hours %+v, want 09:00 with 4 first of 4 hours", r.Hours)
 	}
-	if empty := Services(center, nil); len(empty.Windows)+len(empty.Days)+len(empty.Hours) != 0 {
+	if len(r.Totals) != 3 || r.Totals[0].Services != 5 || r.Totals[1].Window != "w2" || r.Totals[1].Services != 2 || r.Totals[1].MedianSec != 60 ||
+		r.Totals[2].Window != "" || r.Totals[2].Services != 7 || r.Totals[2].MedianSec != 120 {
+		t.Errorf("totals %+v, want w1 5, w2 2 (median 60 s), center 7 (median 120 s)", r.Totals)
+	}
+	if empty := Services(center, nil); len(empty.Totals)+len(empty.Windows)+len(empty.Days)+len(empty.Hours) != 0 {
 		t.Errorf("no services: %+v", empty)
 	}
 }

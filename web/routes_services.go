@@ -16,6 +16,7 @@ import (
 type serviceAnswer struct {
 	From    string                `json:"from"`
 	To      string                `json:"to"`
+	Totals  []report.ServiceStats `json:"totals"`
 	Windows []report.ServiceStats `json:"windows"`
 	Days    []report.ServiceStats `json:"days"`
 	Hours   []report.ServiceStats `json:"hours"`
@@ -27,7 +28,7 @@ func (s *Server) serviceRows(c *fiber.Ctx) (serviceAnswer, error) {
 		return serviceAnswer{}, err
 	}
 	a := serviceAnswer{From: r.from.Format(time.DateOnly), To: r.to.Format(time.DateOnly),
-		Windows: []report.ServiceStats{}, Days: []report.ServiceStats{}, Hours: []report.ServiceStats{}}
+		Totals: []report.ServiceStats{}, Windows: []report.ServiceStats{}, Days: []report.ServiceStats{}, Hours: []report.ServiceStats{}}
 	for _, ref := range centers {
 		from, to := r.in(ref.center.Location())
 		svcs, err := s.deps.Store.Services(c.UserContext(), store.ServiceQuery{Centers: []string{ref.center.ID}, From: from, To: to})
@@ -35,6 +36,7 @@ func (s *Server) serviceRows(c *fiber.Ctx) (serviceAnswer, error) {
 			return a, err
 		}
 		rep := report.Services(ref.center, svcs)
+		a.Totals = append(a.Totals, rep.Totals...)
 		a.Windows = append(a.Windows, rep.Windows...)
 		a.Days = append(a.Days, rep.Days...)
 		a.Hours = append(a.Hours, rep.Hours...)
@@ -51,8 +53,9 @@ func (s *Server) services(c *fiber.Ctx) error {
 	return c.JSON(a)
 }
 
-// servicesCSV answers GET /api/reports/services.csv: a row per window and
-// day, then per center and day (window empty), then per center and hour.
+// servicesCSV answers GET /api/reports/services.csv: a row per window over
+// the range and the center's (bucket "range"), per window and day, per
+// center and day (window empty), per center and hour.
 func (s *Server) servicesCSV(c *fiber.Ctx) error {
 	a, err := s.serviceRows(c)
 	if err != nil {
@@ -65,6 +68,7 @@ func (s *Server) servicesCSV(c *fiber.Ctx) error {
 				strconv.FormatFloat(r.MedianSec, 'f', 1, 64), strconv.FormatFloat(r.P90Sec, 'f', 1, 64)})
 		}
 	}
+	add("range", a.Totals)
 	add("day", a.Windows)
 	add("day", a.Days)
 	add("hour", a.Hours)
