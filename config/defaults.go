@@ -44,6 +44,8 @@ const (
 	defaultFPS             = 5
 	defaultAbsentAfter     = Duration(60 * time.Second)
 	defaultMinStaff        = 1
+	defaultServiceMin      = Duration(20 * time.Second)
+	defaultQueueAlertFor   = Duration(2 * time.Minute)
 	defaultNotifierTimeout = Duration(5 * time.Second)
 )
 
@@ -88,6 +90,12 @@ func fillItemDefaults(cfg *Config, o *origins) {
 					if !o.present(wk + ".min_staff") {
 						w.MinStaff = defaultMinStaff
 					}
+					if !o.present(wk + ".service_min") {
+						w.ServiceMin = defaultServiceMin
+					}
+				}
+				if qa := cam.Analytics.QueueAlert; qa != nil && !o.present(kk+".analytics.queue_alert.for") {
+					qa.For = defaultQueueAlertFor
 				}
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -39,6 +40,7 @@ type Service struct {
 	notifier  *notify.Dispatcher
 	metrics   *metrics.Metrics
 	auth      *auth.Service
+	geometry  *geometry.Manager
 	cameras   map[string]*camera
 	order     []*camera
 	engine    *relay.Engine
@@ -101,6 +103,17 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	transcodes := relay.NewSlots(cfg.WebRTC.MaxTranscodes)
+	// Saved geometry is in force before analysis starts; later saves reach
+	// the running analysis.
+	s.geometry = geometry.New(geometry.Options{Config: cfg, Store: s.store, Log: log,
+		Apply: func(ref config.CameraRef, an *config.Analytics) {
+			if cam := s.cameras[ref.Camera.ID]; cam != nil && cam.analysis != nil {
+				cam.analysis.setGeometry(an)
+			}
+		}})
+	if err := s.geometry.Load(ctx); err != nil {
+		return err
+	}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
 		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, transcodes))
@@ -142,6 +155,8 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Geometry:     s.geometry,
+		Scenes:       scenes{s},
 		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
@@ -194,6 +209,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
+	g.Go(func() error { return s.geometry.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
 		s.viewers.Close()

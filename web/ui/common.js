@@ -6,7 +6,7 @@
 const I18N = {
   zh: {
     "app.title": "服务大厅监管",
-    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.admin": "管理",
+    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.editor": "画线与区域", "nav.admin": "管理",
     "nav.logout": "退出", "nav.menu": "菜单", "lang.switch": "English",
     "role.admin": "管理员", "role.district_supervisor": "区级督查", "role.center_manager": "中心负责人", "role.planner": "规划人员",
     "notify.title": "新告警提醒", "notify.desktop": "桌面通知", "notify.sound": "提示音",
@@ -37,7 +37,7 @@ const I18N = {
   },
   en: {
     "app.title": "Service hall watch",
-    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.admin": "Admin",
+    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.editor": "Lines & zones", "nav.admin": "Admin",
     "nav.logout": "Log out", "nav.menu": "Menu", "lang.switch": "中文",
     "role.admin": "admin", "role.district_supervisor": "district supervisor", "role.center_manager": "center manager", "role.planner": "planner",
     "notify.title": "New alert reminders", "notify.desktop": "Desktop notification", "notify.sound": "Sound",
@@ -133,6 +133,7 @@ const ICONS = {
   next: "M9 5l7 7-7 7",
   play: "M7 5v14l12-7z",
   menu: "M4 7h16M4 12h16M4 17h16",
+  shapes: "M4 18L20 6M6 4h5v5H6zM14 14h6v6h-6z",
 };
 
 function icon(name) {
@@ -251,6 +252,7 @@ const NAV = [
   ["/alerts.html", "nav.alerts", "alerts"],
   ["/board.html", "nav.board", "alerts"],
   ["/planner.html", "nav.planner", "counts"],
+  ["/editor.html", "nav.editor", "geometry"],
   ["/admin.html", "nav.admin", "admin"],
 ];
 
