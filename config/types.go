@@ -61,6 +61,12 @@ type WebRTC struct {
 	MaxSessionsPerUser int `yaml:"max_sessions_per_user"`
 	// ConnectTimeout ends a session whose viewer has not connected by then.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MaxTranscodes bounds the cameras transcoded to H.264 at once for
+	// browsers that cannot decode a camera's H.265 (0: never transcode).
+	MaxTranscodes int `yaml:"max_transcodes"`
+	// TranscodeMaxWidth scales wider pictures down before encoding
+	// (0: keep the camera's size).
+	TranscodeMaxWidth int `yaml:"transcode_max_width"`
 }
 
 // ICEServer is a STUN or TURN server handed to pion.
@@ -157,10 +163,14 @@ type Center struct {
 
 // Camera is one RTSP hall camera.
 type Camera struct {
-	ID        string     `yaml:"id,omitempty"`
-	Name      string     `yaml:"name,omitempty"`
-	URL       string     `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
-	Transport string     `yaml:"transport,omitempty"` // auto|tcp|udp
+	ID        string `yaml:"id,omitempty"`
+	Name      string `yaml:"name,omitempty"`
+	URL       string `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
+	Transport string `yaml:"transport,omitempty"` // auto|tcp|udp
+	// LiveURL is an H.264 sub-stream of the camera for browsers that
+	// cannot decode its main stream (H.265); pulled only while such
+	// viewers watch.
+	LiveURL   string     `yaml:"live_url,omitempty"`
 	Privacy   []Polygon  `yaml:"privacy_masks,omitempty"`
 	Analytics *Analytics `yaml:"analytics,omitempty"` // nil: relayed only, never decoded
 

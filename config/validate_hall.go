@@ -53,6 +53,9 @@ func (c *checker) holidays(key string, days []string) {
 func (c *checker) camera(key string, cam *Camera) {
 	c.required(key+".name", cam.Name)
 	c.cameraURL(key+".url", cam.URL)
+	if cam.LiveURL != "" {
+		c.cameraURL(key+".live_url", cam.LiveURL)
+	}
 	switch cam.Transport {
 	case "auto", "tcp", "udp":
 	default:

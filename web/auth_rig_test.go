@@ -143,7 +143,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	opts.LoginBurst, opts.LoginPerMinute = 1000, 1000
 	r := &authRig{cfg: cfg, st: st, auth: auth.New(st, opts), log: logBuf, relays: map[string]*relay.Relay{}}
 	for _, ref := range cfg.Cameras() {
-		if r.relays[ref.Camera.ID], err = relay.New(ref.Camera.ID); err != nil {
+		if r.relays[ref.Camera.ID], err = relay.New(ref.Camera.ID, relay.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,7 +151,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.viewers = relay.NewSessions(engine, func(camera string) (*relay.Relay, error) {
+	r.viewers = relay.NewSessions(engine, func(camera string, _ []ingest.Codec) (*relay.Relay, error) {
 		if rel, ok := r.relays[camera]; ok {
 			return rel, nil
 		}

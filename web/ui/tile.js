@@ -7,12 +7,12 @@
 addMessages({
   "wall.close": "关闭", "wall.tileFullscreen": "全屏显示此画面", "wall.snapshot": "保存截图", "wall.dblclick": "双击切换单画面",
   "tile.live": "实时", "tile.connecting": "正在连接…", "tile.reconnecting": "正在重连…", "tile.offline": "离线",
-  "tile.nosignal": "无信号", "tile.unsupported": "浏览器无法播放 H.265，请在摄像机上改为 H.264",
+  "tile.nosignal": "无信号", "tile.unsupported": "浏览器无法播放此摄像机的视频编码",
   "tile.since": "自 {t}", "tile.alerts": "另有 {n} 条", "tile.shapes": "显示/隐藏计数线和区域",
 }, {
   "wall.close": "Close", "wall.tileFullscreen": "Show this tile full screen", "wall.snapshot": "Save a snapshot", "wall.dblclick": "double-click: one camera / the grid",
   "tile.live": "live", "tile.connecting": "connecting…", "tile.reconnecting": "reconnecting…", "tile.offline": "offline",
-  "tile.nosignal": "no signal", "tile.unsupported": "Browsers cannot play H.265 here; set the camera to H.264",
+  "tile.nosignal": "no signal", "tile.unsupported": "Browsers cannot play this camera's video codec",
   "tile.since": "since {t}", "tile.alerts": "{n} more", "tile.shapes": "Show or hide the lines and zones",
 });
 
@@ -88,7 +88,7 @@ class Tile {
   sync() {
     const cam = this.cam();
     const st = cam ? cam.status || {} : {};
-    if (st.state === "live" && st.playable !== false && st.codec !== "H265") {
+    if (st.state === "live" && st.playable !== false) {
       if (!this.player && !this.retryTimer) this.start();
     } else if (this.player || this.retryTimer) {
       this.halt();
@@ -202,7 +202,7 @@ class Tile {
     const cam = this.cam();
     if (!cam) return { state: "offline" };
     const st = cam.status || {};
-    if (st.codec === "H265" || st.playable === false) return { state: "unsupported" };
+    if (st.playable === false) return { state: "unsupported" };
     if (st.state === "offline") return { state: "offline", since: st.since };
     if (st.state !== "live") return { state: "connecting", since: st.since };
     switch (this.phase) {
