@@ -1,5 +1,6 @@
 // Package store persists hallwatch's events, alerts, users, sessions, API
-// tokens, audit log and notification outbox in an embedded SQLite database.
+// tokens, audit log, notification outbox and the index of recordings in an
+// embedded SQLite database.
 //
 // All SQL lives here. The API speaks Go types only (time.Time, not SQLite
 // integers), so a PostgreSQL backend could implement the same methods;
@@ -22,6 +23,10 @@
 //   - Staffing reports: the store supplies the window state changes (Events
 //     with Types window, and LastWindowStates for the state at the start of
 //     the day); the arithmetic against opening hours lives with the config.
+//   - Recording: the store indexes video segments and alert clips (files
+//     under a storage path, written and deleted by package record); it never
+//     holds video. Alert.HasVideo says whether a clip or recording covers an
+//     alert. Segment queries by time rely on MaxSegmentSpan.
 //   - Scope: an empty Centers list in a query means all centers. Callers that
 //     enforce a user's scope must always pass the user's centers.
 //   - Not-found, conflict and invalid-input errors match ErrNotFound,
