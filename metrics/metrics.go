@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/notify"
+	"github.com/hallwatch/hallwatch/record"
 )
 
 // Camera is one camera's state at scrape time.
@@ -20,6 +21,15 @@ type Camera struct {
 	Viewers     int
 	// Analysis is nil for cameras without analytics.
 	Analysis *Analysis
+	// Recording is nil for cameras not recorded.
+	Recording *Recording
+}
+
+// Recording is a camera's recorder state and totals.
+type Recording struct {
+	State        string // record.State…
+	WrittenBytes uint64
+	Segments     uint64
 }
 
 // Analysis is a camera's analysis totals.
@@ -102,11 +112,15 @@ var (
 	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
 	descIdle     = prometheus.NewDesc("hallwatch_analysis_idle", "1 while the scene is quiet and only key frames are decoded.", []string{"camera"}, nil)
 	descWakes    = prometheus.NewDesc("hallwatch_analysis_wakes_total", "Quiet scenes that changed: back to decoding every frame.", []string{"camera"}, nil)
-	descPending  = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
-	descQueue    = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
-	descSent     = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
-	descFailed   = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
-	descGaveUp   = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
+	descRecState = prometheus.NewDesc("hallwatch_recording_state", "1 for the camera recorder's current state (recording, waiting, storage_full, error).",
+		[]string{"camera", "state"}, nil)
+	descRecBytes    = prometheus.NewDesc("hallwatch_recording_written_bytes_total", "Bytes written to recording segments.", []string{"camera"}, nil)
+	descRecSegments = prometheus.NewDesc("hallwatch_recording_segments_total", "Recording segments started.", []string{"camera"}, nil)
+	descPending     = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
+	descQueue       = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
+	descSent        = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
+	descFailed      = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
+	descGaveUp      = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
 )
 
 // stateCollector reads the parts' state at scrape time.
@@ -115,6 +129,7 @@ type stateCollector struct{ src Sources }
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
 		descViewers, descSessions, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descRecState, descRecBytes, descRecSegments,
 		descPending, descQueue, descSent, descFailed, descGaveUp} {
 		ch <- d
 	}
@@ -157,6 +172,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				}
 				gauge(descIdle, idle, id)
 				counter(descWakes, float64(a.Wakes), id)
+			}
+			if r := cam.Recording; r != nil {
+				for _, st := range []string{record.StateRecording, record.StateWaiting, record.StateStorageFull, record.StateFailed} {
+					v := 0.0
+					if r.State == st {
+						v = 1
+					}
+					gauge(descRecState, v, id, st)
+				}
+				counter(descRecBytes, float64(r.WrittenBytes), id)
+				counter(descRecSegments, float64(r.Segments), id)
 			}
 		}
 	}

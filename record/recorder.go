@@ -141,6 +141,9 @@ func (r *Recorder) Run(ctx context.Context) error {
 	sub := r.o.Hub.Subscribe("record", ingest.SubscribeOptions{Buffer: subscriberBuffer, StartWithGOP: true})
 	defer sub.Close()
 	defer r.finish(context.WithoutCancel(ctx))
+	if r.o.OnState != nil {
+		r.o.OnState(r.Status()) // e.g. resolves a storage_full alert left from a previous run
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

@@ -56,45 +56,13 @@ func (v *Video) Duration() time.Duration { return v.End.Sub(v.Start) }
 
 // WriteRange writes bytes [off, off+n) of the MP4 to w.
 func (v *Video) WriteRange(w io.Writer, off, n int64) error {
-	if off < 0 || n < 0 || off+n > v.size {
-		return fmt.Errorf("range %d+%d outside the video's %d bytes", off, n, v.size)
+	r, err := v.Reader(off, n)
+	if err != nil {
+		return err
 	}
-	if off < int64(len(v.header)) {
-		k := min(n, int64(len(v.header))-off)
-		if _, err := w.Write(v.header[off : off+k]); err != nil {
-			return err
-		}
-		off, n = off+k, n-k
-	}
-	i := sort.Search(len(v.parts), func(i int) bool { return v.parts[i].at+v.parts[i].n > off })
-	var f *os.File
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
-	for ; n > 0 && i < len(v.parts); i++ {
-		p := v.parts[i]
-		if f == nil || f.Name() != p.path {
-			if f != nil {
-				f.Close()
-			}
-			var err error
-			if f, err = os.Open(p.path); err != nil {
-				return fmt.Errorf("recording gone while playing: %w", err)
-			}
-		}
-		skip := off - p.at
-		k := min(n, p.n-skip)
-		if _, err := io.Copy(w, io.NewSectionReader(f, p.off+skip, k)); err != nil {
-			return err
-		}
-		off, n = off+k, n-k
-	}
-	if n > 0 {
-		return fmt.Errorf("video ends %d bytes early", n)
-	}
-	return nil
+	defer r.Close()
+	_, err = io.Copy(w, r)
+	return err
 }
 
 // fileVideo is a video that is one MP4 file (a clip).
@@ -250,4 +218,64 @@ func sameCodec(a, b codecs.Codec) bool {
 		return ok && bytes.Equal(x.VPS, y.VPS) && bytes.Equal(x.SPS, y.SPS) && bytes.Equal(x.PPS, y.PPS)
 	}
 	return false
+}
+
+// Reader reads bytes [off, off+n) of the MP4 in order, keeping the file it
+// is in open; Close releases it.
+func (v *Video) Reader(off, n int64) (io.ReadCloser, error) {
+	if off < 0 || n < 0 || off+n > v.size {
+		return nil, fmt.Errorf("range %d+%d outside the video's %d bytes", off, n, v.size)
+	}
+	return &videoReader{v: v, off: off, end: off + n}, nil
+}
+
+type videoReader struct {
+	v        *Video
+	off, end int64
+	f        *os.File
+}
+
+func (r *videoReader) Read(p []byte) (int, error) {
+	if r.off >= r.end {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.end-r.off)]
+	if hl := int64(len(r.v.header)); r.off < hl {
+		n := copy(p, r.v.header[r.off:])
+		r.off += int64(n)
+		return n, nil
+	}
+	i := sort.Search(len(r.v.parts), func(i int) bool { return r.v.parts[i].at+r.v.parts[i].n > r.off })
+	if i == len(r.v.parts) {
+		return 0, io.ErrUnexpectedEOF
+	}
+	pt := r.v.parts[i]
+	if r.f == nil || r.f.Name() != pt.path {
+		if r.f != nil {
+			r.f.Close()
+		}
+		var err error
+		if r.f, err = os.Open(pt.path); err != nil {
+			r.f = nil
+			return 0, fmt.Errorf("recording gone while playing: %w", err)
+		}
+	}
+	skip := r.off - pt.at
+	p = p[:min(int64(len(p)), pt.n-skip)]
+	n, err := r.f.ReadAt(p, pt.off+skip)
+	r.off += int64(n)
+	if errors.Is(err, io.EOF) && n == len(p) {
+		err = nil
+	}
+	if err == nil && n < len(p) {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (r *videoReader) Close() error {
+	if r.f != nil {
+		return r.f.Close()
+	}
+	return nil
 }

@@ -21,6 +21,9 @@ func (s *Service) notifyAlert(ctx context.Context, n alerts.Notice) error {
 	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()
 	}
+	if a.Kind == events.KindStorageFull {
+		m.Grace = 0 // raised the moment recording stops
+	}
 	if n.Window != nil {
 		m.WindowID, m.Window, m.Grace = n.Window.ID, n.Window.Name, n.Window.AbsentAfter.D()
 	}

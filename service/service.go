@@ -44,6 +44,7 @@ type Service struct {
 	viewers  *relay.Sessions
 	server   *web.Server
 	ln       net.Listener
+	rec      *recording
 }
 
 // camera is everything hallwatch runs for one camera.
@@ -107,6 +108,14 @@ func (s *Service) open(ctx context.Context) (err error) {
 		s.order = append(s.order, cam)
 	}
 
+	hubs := map[string]*ingest.Hub{}
+	for id, cam := range s.cameras {
+		hubs[id] = cam.hub
+	}
+	if s.rec, err = newRecording(ctx, cfg, s.store, hubs, s.alerts, log); err != nil {
+		return err
+	}
+
 	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
 		return err
 	}
@@ -126,6 +135,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Recordings:   s.rec,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,
@@ -170,6 +180,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if cam.analysis != nil {
 			g.Go(func() error { return cam.analysis.Run(ctx) })
 		}
+	}
+	for _, run := range s.rec.runners() {
+		g.Go(func() error { return run(ctx) })
 	}
 	g.Go(func() error { return s.alerts.Run(ctx) })
 	g.Go(func() error { return s.notifier.Run(ctx) })
@@ -221,6 +234,9 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 	out := make([]metrics.Camera, 0, len(s.order))
 	for _, cam := range s.order {
 		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
+		if st, ok := s.rec.Status(cam.ref.Camera.ID); ok {
+			m.Recording = &metrics.Recording{State: st.State, WrittenBytes: st.WrittenBytes, Segments: st.Segments}
+		}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,

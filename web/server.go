@@ -42,6 +42,8 @@ type Server struct {
 	secure bool
 	// ends is closed per user on logout or loss of access: ends streams.
 	ends userEnds
+	// videoAudits keeps one audit entry per playback, not per range request.
+	videoAudits recentKeys
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -60,6 +62,8 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Recordings serves recorded video; nil when recording is not set up.
+	Recordings Recordings
 	// Notifiers reports the notification targets' delivery state.
 	Notifiers func() []notify.TargetStatus
 	// Metrics is served at /metrics; MetricsToken, when set, lets a
