@@ -9,7 +9,8 @@ addMessages({
   "alert.ack": "确认告警", "alert.acked": "已确认", "alert.comment": "备注（可选）",
   "alert.ackedBy": "由 {who} 于 {when} 确认", "alert.ackFailed": "确认失败",
   "alert.noSnapshot": "无截图", "alert.snapshot": "告警截图", "alert.enlarge": "点击放大",
-  "alert.close": "关闭", "alert.board": "查看窗口看板",
+  "alert.close": "关闭", "alert.board": "查看窗口看板", "alert.storage_full": "录像存储已满",
+  "alert.clip": "▶ 录像片段", "alert.playback": "回放", "alert.live": "实时画面",
 }, {
   "alert.unstaffed": "Window unstaffed", "alert.camera_offline": "Camera offline",
   "alert.raised": "open", "alert.acknowledged": "acknowledged", "alert.resolved": "resolved",
@@ -17,7 +18,8 @@ addMessages({
   "alert.ack": "Acknowledge", "alert.acked": "Acknowledged", "alert.comment": "Comment (optional)",
   "alert.ackedBy": "by {who} at {when}", "alert.ackFailed": "acknowledgement failed",
   "alert.noSnapshot": "no snapshot", "alert.snapshot": "Alert snapshot", "alert.enlarge": "click to enlarge",
-  "alert.close": "Close", "alert.board": "Open the window board",
+  "alert.close": "Close", "alert.board": "Open the window board", "alert.storage_full": "Recording storage full",
+  "alert.clip": "▶ Play clip", "alert.playback": "Playback", "alert.live": "Live view",
 });
 
 // alertPlace names where an alert is: the window, or the camera.
@@ -31,7 +33,7 @@ function snapshotURL(a) {
 
 // alertSignature changes whenever a card must be drawn anew.
 function alertSignature(a) {
-  return [a.state, a.acked_at || "", a.has_snapshot, lang].join("|");
+  return [a.state, a.acked_at || "", a.has_snapshot, a.clip_url || "", lang].join("|");
 }
 
 // alertCard renders alert a. opts: showCenter (link to its board), canAck,
@@ -52,7 +54,7 @@ function alertCard(a, opts = {}) {
     body.append(el("p", { class: "where" }, el("a", { href: "/board.html?center=" + encodeURIComponent(a.center), title: t("alert.board") },
       a.center_name || a.center), a.camera_name ? " · " + a.camera_name : ""));
   }
-  body.append(ackPart(a, opts));
+  body.append(el("p", {}, videoLinks(a)), ackPart(a, opts));
   return el("article", { class: "alert a-" + a.state, "data-alert": a.id, "data-state": a.state }, thumb, body);
 }
 
@@ -85,6 +87,40 @@ function ackPart(a, opts) {
     if (opts.onChanged) opts.onChanged(); // also after a 409: someone else was quicker
   });
   return form;
+}
+
+// videoLinks: the alert's clip (from 10 s before it was raised until 10 s
+// after it resolved), the recording around it and the camera live.
+function videoLinks(a) {
+  const p = el("span", { class: "video-links" });
+  if (a.clip_url) {
+    p.append(el("button", { type: "button", class: "link clip", onclick: () => showClip(a) }, t("alert.clip")), " · ");
+    const from = new Date(Date.parse(a.raised_at) - 10000).toISOString();
+    p.append(el("a", { href: "/playback.html?camera=" + encodeURIComponent(a.camera) + "&t=" + encodeURIComponent(from) }, t("alert.playback")), " · ");
+  }
+  p.append(el("a", { href: "/?camera=" + encodeURIComponent(a.camera), class: "live" }, t("alert.live")));
+  return p;
+}
+
+// showClip plays alert a's clip in a dialog.
+function showClip(a) {
+  let d = document.getElementById("clip-dialog");
+  if (!d) {
+    d = el("dialog", { id: "clip-dialog", class: "snapshot" },
+      el("video", { controls: "", autoplay: "", playsinline: "", muted: "" }),
+      el("div", { class: "bar" }, el("span", { class: "caption" }),
+        el("button", { type: "button", onclick: () => d.close() }, t("alert.close"))));
+    d.addEventListener("click", (ev) => { if (ev.target === d) d.close(); });
+    d.addEventListener("close", () => { const v = d.querySelector("video"); v.pause(); v.removeAttribute("src"); v.load(); });
+    document.body.append(d);
+  }
+  const v = d.querySelector("video");
+  v.muted = true;
+  v.src = a.clip_url;
+  d.querySelector(".caption").textContent = [a.center_name, alertPlace(a), t("alert." + a.kind), fmtTime(a.raised_at)].filter(Boolean).join(" · ");
+  d.querySelector(".bar button").textContent = t("alert.close");
+  d.showModal();
+  v.play().catch(() => {});
 }
 
 // showSnapshot opens alert a's snapshot large in a dialog.

@@ -153,7 +153,7 @@ function renderToday() {
   }
   body.replaceChildren(...board.today.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
     el("td", {}, fmtTime(a.raised_at)),
-    el("td", {}, alertPlace(a)),
+    el("td", {}, alertPlace(a), " ", videoLinks(a)),
     el("td", {}, t("alert." + a.kind)),
     el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
     el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),

@@ -4,7 +4,7 @@
 const I18N = {
   zh: {
     "app.title": "服务大厅监管",
-    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.admin": "管理",
+    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.playback": "录像回放", "nav.planner": "客流统计", "nav.admin": "管理",
     "nav.logout": "退出", "lang.switch": "English",
     "wall.empty": "从左侧选择摄像机观看实时画面。",
     "wall.close": "关闭",
@@ -15,7 +15,7 @@ const I18N = {
   },
   en: {
     "app.title": "Service hall watch",
-    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.admin": "Admin",
+    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.playback": "Playback", "nav.planner": "Visitor counts", "nav.admin": "Admin",
     "nav.logout": "Log out", "lang.switch": "中文",
     "wall.empty": "Choose a camera on the left to watch it live.",
     "wall.close": "Close",
@@ -96,6 +96,7 @@ const NAV = [
   ["/", "nav.wall", "live"],
   ["/alerts.html", "nav.alerts", "alerts"],
   ["/board.html", "nav.board", "alerts"],
+  ["/playback.html", "nav.playback", "live"],
   ["/planner.html", "nav.planner", "counts"],
   ["/admin.html", "nav.admin", "admin"],
 ];

@@ -4,6 +4,11 @@
 const players = new Map(); // camera id → {player, tile}
 window.hwPlayers = players; // for tests and the browser console
 let tree = [];
+let alerting = new Set(); // cameras with an open alert
+let wanted = new URLSearchParams(location.search).get("camera"); // ?camera=ID: open it
+
+addMessages({ "wall.alerting": "有未处理告警", "wall.playback": "回放" },
+  { "wall.alerting": "open alert", "wall.playback": "playback" });
 
 async function loadTree() {
   try {
@@ -12,8 +17,24 @@ async function loadTree() {
     document.getElementById("tree").replaceChildren(el("p", { class: "error" }, e.message));
     return;
   }
+  await loadAlerting();
   renderTree();
   updateTiles();
+  if (wanted) {
+    const found = findCamera(wanted);
+    wanted = null;
+    if (found && !players.has(found.cam.id)) toggle(found.cam);
+  }
+}
+
+// loadAlerting notes the cameras with an open alert (for users who may
+// see alerts).
+async function loadAlerting() {
+  try {
+    if (!(await whoami()).access.alerts) return;
+    const open = (await api("/api/alerts?open=true&limit=1000")).alerts || [];
+    alerting = new Set(open.map((a) => a.camera));
+  } catch (_) { /* the tree still shows */ }
 }
 
 function stateBadge(cam) {
@@ -30,8 +51,8 @@ function renderTree() {
     ...d.centers.map((c) => el("details", { open: "", class: "center" },
       el("summary", {}, c.name),
       el("ul", {}, ...c.cameras.map((cam) => el("li", {},
-        el("button", { class: "cam" + (players.has(cam.id) ? " on" : ""), "data-camera": cam.id, onclick: () => toggle(cam) },
-          cam.name),
+        el("button", { class: "cam" + (players.has(cam.id) ? " on" : "") + (alerting.has(cam.id) ? " alerting" : ""), "data-camera": cam.id,
+          title: alerting.has(cam.id) ? t("wall.alerting") : "", onclick: () => toggle(cam) }, cam.name),
         stateBadge(cam)))))))));
 }
 
@@ -59,7 +80,9 @@ function open(cam) {
   const status = el("span", { class: "pstate" }, t("player.connecting"));
   const tile = el("figure", { class: "tile", "data-camera": cam.id },
     video,
-    el("figcaption", {}, el("span", { class: "name" }, cam.name), status,
+    el("figcaption", {}, el("span", { class: "name" }, cam.name),
+      el("span", { class: "alert-mark", "data-i18n": "wall.alerting" }, t("wall.alerting")), status,
+      el("a", { class: "link", href: "/playback.html?camera=" + encodeURIComponent(cam.id), "data-i18n": "wall.playback" }, t("wall.playback")),
       el("button", { class: "link", onclick: () => toggle(cam), "data-i18n": "wall.close" }, t("wall.close"))));
   document.getElementById("tiles").append(tile);
   const player = new WhepPlayer(video, cam.id);
@@ -76,6 +99,7 @@ function updateTiles() {
   for (const [id, { tile }] of players) {
     const found = findCamera(id);
     if (found) tile.classList.toggle("offline", (found.cam.status || {}).state !== "live");
+    tile.classList.toggle("alerting", alerting.has(id));
   }
 }
 

@@ -1,0 +1,267 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testcam"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+// ffprobe returns an MP4's duration and its number of decodable video
+// frames, as Debian's ffprobe counts them (decoding every frame).
+func ffprobe(t *testing.T, path string) (time.Duration, int) {
+	t.Helper()
+	if _, err := exec.LookPath("ffprobe"); err != nil {
+		t.Skip("ffprobe not installed: apt-get install ffmpeg")
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=nb_read_frames:format=duration", "-of", "default=noprint_wrappers=1", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v: %s", path, err, out)
+	}
+	var dur time.Duration
+	frames := -1
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "duration":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("ffprobe %s: duration %q", path, v)
+			}
+			dur = time.Duration(f * float64(time.Second))
+		case "nb_read_frames":
+			frames, _ = strconv.Atoi(v)
+		}
+	}
+	if frames < 0 {
+		t.Fatalf("ffprobe %s: no frame count in %q", path, out)
+	}
+	return dur, frames
+}
+
+// getJSON fetches an API path as the rig's admin.
+func (r *rig) getJSON(t *testing.T, path string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.base+path, nil)
+	req.Header = r.admin.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil && resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestRecordingFromGStreamerCamera records a real RTSP camera for a
+// minute: every segment is checked with ffprobe, the recording equals what
+// was received, and headless Chromium plays a span from the playback page
+// and an alert's clip from the board's alert card.
+func TestRecordingFromGStreamerCamera(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records for a minute")
+	}
+	// Noise fills the bitrate, as a real hall camera does (a flat test
+	// picture would make the MP4 boxes a large share of a tiny stream).
+	cam := testcam.Start(t, testcam.Options{Width: 640, Height: 360, FPS: 15, GOP: 15, BitrateKbps: 1000, Pattern: "snow"})
+	r := startService(t, "record:\n  segment: 20s\n  min_free: 1MiB\n", fmt.Sprintf(`
+          - id: hall1
+            name: 大厅一
+            url: %s
+`, cam.URL()))
+	waitFor(t, "camera live", 20*time.Second, func() bool { return r.cameraState(t, "hall1")["state"] == "live" })
+	began := time.Now()
+	ctx := context.Background()
+	st := r.svc.store
+	ref, _ := r.svc.cfg.Camera("hall1")
+
+	// An alert open from 20 s to 30 s into the recording: its clip is cut
+	// once the recording has passed its end.
+	time.Sleep(30 * time.Second)
+	alertID, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindCameraOffline, District: ref.District.ID, Center: ref.Center.ID,
+		Camera: "hall1", RaisedAt: began.Add(20 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ResolveAlert(ctx, alertID, began.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(31 * time.Second)
+	var clip store.Clip
+	waitFor(t, "the alert's clip", 30*time.Second, func() bool {
+		clip, err = st.Clip(ctx, alertID)
+		return err == nil
+	})
+	if clip.Bytes == 0 {
+		t.Fatalf("no clip cut for an alert inside the recording: %+v", clip)
+	}
+
+	// The recording as the page sees it: one span of about a minute.
+	var tl struct {
+		Spans []struct{ Start, End time.Time } `json:"spans"`
+		Recording struct {
+			State string `json:"state"`
+		} `json:"recording"`
+	}
+	if code := r.getJSON(t, "/api/cameras/hall1/recordings", &tl); code != http.StatusOK || len(tl.Spans) != 1 {
+		t.Fatalf("timeline: HTTP %d, %+v", code, tl)
+	}
+	if d := tl.Spans[0].End.Sub(tl.Spans[0].Start); d < 55*time.Second || tl.Recording.State != "recording" {
+		t.Errorf("timeline span %v long, recorder %q; want about a minute, recording", d, tl.Recording.State)
+	}
+
+	playInBrowser(t, r, tl.Spans[0].Start, alertID)
+
+	received := r.svc.cameras["hall1"].source.Status().ReceivedBytes
+	r.stop() // closes the segment being written, then the database
+	if st, err = store.Open(ctx, r.svc.cfg.Storage.Path); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	segs, err := st.Segments(ctx, store.SegmentQuery{Camera: "hall1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 3 {
+		t.Fatalf("%d segments of 20 s in over a minute, want at least 3", len(segs))
+	}
+	var written int64
+	var total time.Duration
+	for _, sg := range segs {
+		p := filepath.Join(sg.Root, filepath.FromSlash(sg.Path))
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written += fi.Size()
+		indexed := sg.End.Sub(sg.Start)
+		total += indexed
+		dur, frames := ffprobe(t, p)
+		// ffprobe's duration and the index agree within a frame; the
+		// frames decoded match the duration at 15 fps.
+		if !sg.Closed || fi.Size() != sg.Bytes || absDur(dur-indexed) > 100*time.Millisecond ||
+			absDur(time.Duration(frames)*time.Second/15-dur) > 200*time.Millisecond {
+			t.Errorf("segment %s: closed %v, %d bytes (index %d), ffprobe %v and %d frames, index %v",
+				sg.Path, sg.Closed, fi.Size(), sg.Bytes, dur, frames, indexed)
+		}
+	}
+	if total < 55*time.Second {
+		t.Errorf("recorded %v in total, want about a minute", total)
+	}
+	// No re-encoding, no duplication: the files hold the received video,
+	// plus the MP4 boxes.
+	ratio := float64(written) / float64(received)
+	t.Logf("received %d bytes of video, wrote %d in %d segments (%+.2f%%)", received, written, len(segs), (ratio-1)*100)
+	if ratio < 0.98 || ratio > 1.02 {
+		t.Errorf("written/received = %.4f, want 1 ± 2%%", ratio)
+	}
+	cdur, cframes := ffprobe(t, filepath.Join(clip.Root, filepath.FromSlash(clip.Path)))
+	if cdur < 29*time.Second || cdur > 32*time.Second || cframes < 15*29 {
+		t.Errorf("clip: %v, %d frames; want 10 s + the alert's 10 s + 10 s, from a key frame", cdur, cframes)
+	}
+
+	// Every playback is in the audit log: who, camera, span.
+	entries, err := st.Audit(ctx, store.AuditQuery{Action: "playback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var span, clipPlayed bool
+	for _, e := range entries {
+		if e.User != "test-admin" || e.Target != "hall1" {
+			continue
+		}
+		span = span || !strings.Contains(e.Detail, "clip")
+		clipPlayed = clipPlayed || strings.Contains(e.Detail, fmt.Sprintf("alert %d clip", alertID))
+	}
+	if !span || !clipPlayed {
+		t.Errorf("audit log lacks the playback (%v) or the clip (%v): %+v", span, clipPlayed, entries)
+	}
+}
+
+// playInBrowser plays the recording from 5 s in on the playback page,
+// seeks, then plays the alert's clip from its card on the board, and
+// checks the live wall marks the camera of an open alert.
+func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
+	ctx := browser.New(t)
+	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	pe := watchPageErrors(ctx)
+	browserLogin(ctx, t, r.base, "test-admin", "test-admin-password")
+	at := start.Add(5 * time.Second).UTC().Format(time.RFC3339Nano)
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/playback.html?camera=hall1&t="+url.QueryEscape(at))); err != nil {
+		t.Fatal(err)
+	}
+	const video = `document.getElementById("video")`
+	waitJS(ctx, t, "the span to play", 30*time.Second, video+`.currentTime > 6 && `+video+`.videoWidth > 0 && window.hwPlayback.timing.shown`)
+	if w := evalJS[int](ctx, t, video+".videoWidth"); w != 640 {
+		t.Errorf("video width %d, want the camera's 640", w)
+	}
+	t.Logf("playback page: load → first picture %.0f ms", evalJS[float64](ctx, t, "window.hwPlayback.timing.shown - window.hwPlayback.timing.asked"))
+	// Where the picture is, in wall time: 5 s + what has played.
+	pos := evalJS[float64](ctx, t, "window.hwPlayback.play.start + "+video+".currentTime * 1000")
+	if want := float64(start.Add(5*time.Second).UnixMilli()) + evalJS[float64](ctx, t, video+".currentTime*1000-"+
+		"(Date.parse(new URLSearchParams(location.search).get('t'))-window.hwPlayback.play.start)"); pos-want > 1100 || want-pos > 1100 {
+		t.Errorf("position %v, want %v (start of the key frame GOP)", pos, want)
+	}
+	// A click further on the timeline seeks inside the loaded video.
+	evalJS[bool](ctx, t, `(() => { document.querySelector('.pb-zoom button[data-zoom="600"]').click(); return true; })()`)
+	seekTo := start.Add(40 * time.Second).UnixMilli()
+	evalJS[bool](ctx, t, fmt.Sprintf(`(() => { playAt(%d); return true; })()`, seekTo))
+	waitJS(ctx, t, "the seek", 20*time.Second, `window.hwPlayback.timing.seek && window.hwPlayback.timing.shown && `+
+		fmt.Sprintf(`Math.abs(window.hwPlayback.play.start + %s.currentTime*1000 - %d) < 3000`, video, seekTo))
+	t.Logf("playback page: seek → picture %.0f ms", evalJS[float64](ctx, t, "window.hwPlayback.timing.shown - window.hwPlayback.timing.asked"))
+	evalJS[bool](ctx, t, `(() => { document.querySelector('.pb-speed button[data-rate="4"]').click(); return true; })()`)
+	if rate := evalJS[float64](ctx, t, video+".playbackRate"); rate != 4 {
+		t.Errorf("playback rate %v after 4×", rate)
+	}
+	browser.Screenshot(ctx, t, "playback")
+
+	// The resolved alert's clip, from its card on the board.
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/board.html?center=jingshan")); err != nil {
+		t.Fatal(err)
+	}
+	card := fmt.Sprintf(`[data-alert="%d"]`, alertID)
+	waitJS(ctx, t, "the alert card", 20*time.Second, `document.querySelector('`+card+` button.clip')`)
+	if href := evalJS[string](ctx, t, `document.querySelector('`+card+` a.live').getAttribute("href")`); href != "/?camera=hall1" {
+		t.Errorf("alert card's live link %q", href)
+	}
+	evalJS[bool](ctx, t, `(() => { document.querySelector('`+card+` button.clip').click(); return true; })()`)
+	const clipVideo = `document.querySelector("#clip-dialog video")`
+	waitJS(ctx, t, "the clip to play", 30*time.Second, clipVideo+` && `+clipVideo+`.currentTime > 1 && `+clipVideo+`.videoWidth > 0`)
+	if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < 29 || d > 32 {
+		t.Errorf("clip lasts %v s in the browser, want about 30", d)
+	}
+
+	// An open alert marks its camera's tile on the live wall.
+	ref, _ := r.svc.cfg.Camera("hall1")
+	if _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
+		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/?camera=hall1")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(ctx, t, "the alerting tile", 20*time.Second, `document.querySelector('figure.tile.alerting[data-camera="hall1"]')`)
+	browser.Screenshot(ctx, t, "wall-alerting")
+	pe.check(t)
+}
