@@ -118,7 +118,7 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 
 	// The recording as the page sees it: one span of about a minute.
 	var tl struct {
-		Spans []struct{ Start, End time.Time } `json:"spans"`
+		Spans     []struct{ Start, End time.Time } `json:"spans"`
 		Recording struct {
 			State string `json:"state"`
 		} `json:"recording"`

@@ -20,8 +20,8 @@ import (
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
-	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/relay"
+	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/web"
 )
 
