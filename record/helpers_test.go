@@ -5,9 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -146,39 +144,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
-}
-
-// ffprobe returns the duration of an MP4 file and its number of video
-// frames as ffprobe (Debian's ffmpeg) counts them, decoding every frame.
-func ffprobe(t *testing.T, path string) (time.Duration, int) {
-	t.Helper()
-	if _, err := exec.LookPath("ffprobe"); err != nil {
-		t.Skip("ffprobe not installed: apt-get install ffmpeg")
-	}
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=nb_read_frames:format=duration", "-of", "default=noprint_wrappers=1", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v: %s", path, err, out)
-	}
-	var dur time.Duration
-	frames := -1
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "duration":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("ffprobe duration %q", v)
-			}
-			dur = time.Duration(f * float64(time.Second))
-		case "nb_read_frames":
-			frames, _ = strconv.Atoi(v)
-		}
-	}
-	if frames < 0 {
-		t.Fatalf("ffprobe %s: no frame count in %q", path, out)
-	}
-	return dur, frames
 }
 
 func fileSize(t *testing.T, p string) int64 {

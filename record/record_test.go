@@ -12,6 +12,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
 
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/internal/ffprobe"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -70,7 +71,7 @@ func TestRecordSegmentsAndPlayback(t *testing.T) {
 		if want := t0.Add(time.Duration(i) * 2 * time.Second); !sg.Start.Equal(want) || !sg.End.Equal(want.Add(2*time.Second)) {
 			t.Errorf("segment %d spans %v..%v, want %v..+2s", i, sg.Start, sg.End, want)
 		}
-		dur, frames := ffprobe(t, p)
+		dur, frames := ffprobe.Video(t, p)
 		if frames != 50 || dur < 1900*time.Millisecond || dur > 2100*time.Millisecond {
 			t.Errorf("segment %d: ffprobe reads %d frames over %v, want 50 over 2s", i, frames, dur)
 		}
@@ -136,7 +137,7 @@ func TestRecordSegmentsAndPlayback(t *testing.T) {
 	if fileSize(t, out) != v.Size() {
 		t.Errorf("video file %d bytes, Size %d", fileSize(t, out), v.Size())
 	}
-	if _, frames := ffprobe(t, out); frames != 88 {
+	if _, frames := ffprobe.Video(t, out); frames != 88 {
 		t.Errorf("span plays %d frames, want 88 (1.00 s to 4.48 s)", frames)
 	}
 	f, err := os.Open(out)
@@ -212,7 +213,7 @@ func TestRecoverTornSegment(t *testing.T) {
 	if !fixed.Closed || fixed.Bytes != whole || fileSize(t, p) != whole || !fixed.End.Equal(last.End) {
 		t.Errorf("recovered segment %+v, file %d bytes; want closed, %d bytes, ending %v", fixed, fileSize(t, p), whole, last.End)
 	}
-	if _, frames := ffprobe(t, p); frames != 25 {
+	if _, frames := ffprobe.Video(t, p); frames != 25 {
 		t.Errorf("recovered segment plays %d frames, want 25", frames)
 	}
 
@@ -367,7 +368,7 @@ func TestClipCutFromRecording(t *testing.T) {
 	if !got.Start.Equal(t0) || !got.End.Equal(t0.Add(3520*time.Millisecond)) || got.Bytes != fileSize(t, p) || got.Bytes != before.Size() {
 		t.Errorf("clip %+v, file %d bytes; want 0..3.52 s of %d bytes", got, fileSize(t, p), before.Size())
 	}
-	if _, frames := ffprobe(t, p); frames != 88 {
+	if _, frames := ffprobe.Video(t, p); frames != 88 {
 		t.Errorf("clip plays %d frames, want 88", frames)
 	}
 	if none, err := r.st.Clip(ctx, outside.ID); err != nil || none.Bytes != 0 {

@@ -103,7 +103,12 @@ func (s *Storage) setFull(why string) {
 
 // reportFull is a recorder's write failing for lack of space.
 func (s *Storage) reportFull(err error) {
-	s.setFull(fmt.Sprintf("writing failed: %v", errors.Unwrap(err)))
+	why := err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		why = errno.Error() // without the file's path
+	}
+	s.setFull("writing failed: " + why)
 	s.poke()
 }
 

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,42 +16,10 @@ import (
 
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/ffprobe"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/store"
 )
-
-// ffprobe returns an MP4's duration and its number of decodable video
-// frames, as Debian's ffprobe counts them (decoding every frame).
-func ffprobe(t *testing.T, path string) (time.Duration, int) {
-	t.Helper()
-	if _, err := exec.LookPath("ffprobe"); err != nil {
-		t.Skip("ffprobe not installed: apt-get install ffmpeg")
-	}
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=nb_read_frames:format=duration", "-of", "default=noprint_wrappers=1", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v: %s", path, err, out)
-	}
-	var dur time.Duration
-	frames := -1
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "duration":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("ffprobe %s: duration %q", path, v)
-			}
-			dur = time.Duration(f * float64(time.Second))
-		case "nb_read_frames":
-			frames, _ = strconv.Atoi(v)
-		}
-	}
-	if frames < 0 {
-		t.Fatalf("ffprobe %s: no frame count in %q", path, out)
-	}
-	return dur, frames
-}
 
 // getJSON fetches an API path as the rig's admin.
 func (r *rig) getJSON(t *testing.T, path string, v any) int {
@@ -156,7 +122,7 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 		written += fi.Size()
 		indexed := sg.End.Sub(sg.Start)
 		total += indexed
-		dur, frames := ffprobe(t, p)
+		dur, frames := ffprobe.Video(t, p)
 		// ffprobe's duration and the index agree within a frame; the
 		// frames decoded match the duration at 15 fps.
 		if !sg.Closed || fi.Size() != sg.Bytes || absDur(dur-indexed) > 100*time.Millisecond ||
@@ -175,7 +141,7 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 	if ratio < 0.98 || ratio > 1.02 {
 		t.Errorf("written/received = %.4f, want 1 ± 2%%", ratio)
 	}
-	cdur, cframes := ffprobe(t, filepath.Join(clip.Root, filepath.FromSlash(clip.Path)))
+	cdur, cframes := ffprobe.Video(t, filepath.Join(clip.Root, filepath.FromSlash(clip.Path)))
 	if cdur < 29*time.Second || cdur > 32*time.Second || cframes < 15*29 {
 		t.Errorf("clip: %v, %d frames; want 10 s + the alert's 10 s + 10 s, from a key frame", cdur, cframes)
 	}
