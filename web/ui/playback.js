@@ -192,7 +192,7 @@ function renderTimeline() {
   for (const al of pb.alerts) {
     if (al.end <= from || al.start >= to) continue;
     const a = Math.max(al.start, from), b = Math.min(al.end, to);
-    parts.push(bar("alert", pct(a), pct(b) - pct(a), { "data-alert": al.id, title: t("alert." + al.kind) + " " + clock(al.start) }));
+    parts.push(bar("al", pct(a), pct(b) - pct(a), { "data-alert": al.id, title: t("alert." + al.kind) + " " + clock(al.start) }));
   }
   track.replaceChildren(...parts);
   // Hour (or minute) labels.

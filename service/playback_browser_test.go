@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testcam"
+	"github.com/hallwatch/hallwatch/record"
+)
+
+// TestBrowserPlaybackPage opens the playback page as each role, in both
+// languages, at desktop and phone size: the timeline shows what was
+// recorded, a click on it plays from there; planners get no video.
+func TestBrowserPlaybackPage(t *testing.T) {
+	cam := testcam.Start(t, testcam.Options{Width: 320, Height: 240, FPS: 15, GOP: 15})
+	r := startService(t, "record:\n  min_free: 1MiB\n", fmt.Sprintf(`
+          - id: hall1
+            name: 大厅一
+            url: %s
+`, cam.URL()))
+	rec := r.svc.rec.recorders["hall1"]
+	waitFor(t, "recording", 30*time.Second, func() bool { return rec.Status().State == record.StateRecording })
+	time.Sleep(8 * time.Second)
+	manager, mpw := pageUser(t, r, "wang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
+	super, spw := pageUser(t, r, "li", auth.RoleDistrictSupervisor, auth.UserScope{Districts: []string{"dongcheng"}})
+	planner, ppw := pageUser(t, r, "chen", auth.RolePlanner, auth.UserScope{Districts: []string{"dongcheng"}})
+
+	for _, tc := range []struct {
+		user, pw, lang, title string
+		width, height         int64
+	}{
+		{manager, mpw, "zh", "录像回放", 390, 844},
+		{super, spw, "en", "Playback", 1366, 768},
+		{manager, mpw, "en", "Playback", 390, 844},
+		{super, spw, "zh", "录像回放", 1366, 768},
+	} {
+		t.Run(fmt.Sprintf("%s-%s-%d", tc.user, tc.lang, tc.width), func(t *testing.T) {
+			ctx := browser.New(t)
+			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			pe := watchPageErrors(ctx)
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(tc.width, tc.height)); err != nil {
+				t.Fatal(err)
+			}
+			browserLogin(ctx, t, r.base, tc.user, tc.pw)
+			evalJS[bool](ctx, t, fmt.Sprintf(`localStorage.setItem("lang", %q) || true`, tc.lang))
+			if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/playback.html")); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(ctx, t, "the recorded span on the timeline", 20*time.Second, `document.querySelector("#timeline .pb-track .rec")`)
+			if h1 := evalJS[string](ctx, t, `document.querySelector("h1").textContent`); h1 != tc.title {
+				t.Errorf("title %q, want %q", h1, tc.title)
+			}
+			if !evalJS[bool](ctx, t, `!document.querySelector('#topbar a[href="/playback.html"]').hidden`) {
+				t.Error("no Playback link in the top bar")
+			}
+			// (The top bar is the pages' own; the playback content must fit.)
+			if evalJS[bool](ctx, t, `document.querySelector("main").scrollWidth > window.innerWidth + 1`) {
+				t.Errorf("the playback page is wider than the %d px screen", tc.width)
+			}
+			// A real click on the recorded span plays from there.
+			type box struct{ X, Y float64 }
+			b := evalJS[box](ctx, t, `(() => { const r = document.querySelector("#timeline .pb-track .rec").getBoundingClientRect();
+				return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()`)
+			if err := chromedp.Do(ctx, chromedp.MouseClickXY(b.X, b.Y)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(ctx, t, "the video to play", 20*time.Second, `document.getElementById("video").currentTime > 0.5 && document.getElementById("video").videoWidth === 320`)
+			browser.Screenshot(ctx, t, fmt.Sprintf("playback-%s-%d", tc.lang, tc.width))
+			pe.check(t)
+		})
+	}
+
+	t.Run("planner", func(t *testing.T) {
+		ctx := browser.New(t)
+		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		browserLogin(ctx, t, r.base, planner, ppw)
+		if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/playback.html")); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(ctx, t, "the page to load", 20*time.Second, `document.getElementById("message").textContent !== ""`)
+		if !evalJS[bool](ctx, t, `document.querySelector('#topbar a[href="/playback.html"]').hidden`) {
+			t.Error("a planner sees the Playback link")
+		}
+		for _, path := range []string{"/api/cameras/hall1/recordings", "/api/cameras/hall1/playback?at=" + time.Now().UTC().Format(time.RFC3339)} {
+			if code := evalJS[int](ctx, t, fmt.Sprintf(`fetch(%q).then((r) => r.status)`, path)); code != 403 {
+				t.Errorf("planner GET %s: %d, want 403", path, code)
+			}
+		}
+	})
+}
