@@ -1,8 +1,13 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/record"
+	"github.com/hallwatch/hallwatch/store"
 )
 
 // TestBrowserPlaybackPage opens the playback page as each role, in both
@@ -77,6 +83,8 @@ func TestBrowserPlaybackPage(t *testing.T) {
 		})
 	}
 
+	t.Run("http", func(t *testing.T) { playbackHTTP(t, r) })
+
 	t.Run("planner", func(t *testing.T) {
 		ctx := browser.New(t)
 		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -95,4 +103,73 @@ func TestBrowserPlaybackPage(t *testing.T) {
 			}
 		}
 	})
+}
+
+// playbackHTTP checks the MP4 endpoint as a plain HTTP client: ranges,
+// 416, download, and one audit entry for the many requests of one span.
+func playbackHTTP(t *testing.T, r *rig) {
+	var play struct {
+		URL   string    `json:"url"`
+		Start time.Time `json:"start"`
+	}
+	if code := r.getJSON(t, "/api/cameras/hall1/playback?at="+url.QueryEscape(time.Now().Add(-5*time.Second).UTC().Format(time.RFC3339)), &play); code != http.StatusOK {
+		t.Fatalf("playback: HTTP %d", code)
+	}
+	get := func(path, rng string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, r.base+path, nil)
+		req.Header = r.admin.Clone()
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	resp, whole := get(play.URL, "")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "video/mp4" || resp.Header.Get("Accept-Ranges") != "bytes" ||
+		resp.ContentLength != int64(len(whole)) || !bytes.Equal(whole[4:8], []byte("ftyp")) {
+		t.Fatalf("whole MP4: %s, %v, %d bytes", resp.Status, resp.Header, len(whole))
+	}
+	resp, part := get(play.URL, "bytes=100-199")
+	if resp.StatusCode != http.StatusPartialContent || resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 100-199/%d", len(whole)) ||
+		!bytes.Equal(part, whole[100:200]) {
+		t.Errorf("range 100-199: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Range"), len(part))
+	}
+	resp, tail := get(play.URL, "bytes=-50")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(tail, whole[len(whole)-50:]) {
+		t.Errorf("suffix range: %s, %d bytes", resp.Status, len(tail))
+	}
+	if resp, _ := get(play.URL, fmt.Sprintf("bytes=%d-", len(whole))); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable ||
+		resp.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(whole)) {
+		t.Errorf("range past the end: %s %q", resp.Status, resp.Header.Get("Content-Range"))
+	}
+	resp, dl := get(play.URL+"&download=1", "")
+	if !strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="hall1_`) || !bytes.Equal(dl, whole) {
+		t.Errorf("download: %q, %d bytes", resp.Header.Get("Content-Disposition"), len(dl))
+	}
+	from := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	if resp, body := get("/api/cameras/hall1/recording.mp4?from="+from+"&to="+time.Now().UTC().Format(time.RFC3339), ""); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a span of 2 h: %s %s, want 400", resp.Status, body)
+	}
+	entries, err := r.svc.store.Audit(context.Background(), store.AuditQuery{User: "test-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, e := range entries {
+		if e.Target == "hall1" {
+			n[e.Action]++
+		}
+	}
+	if n["playback"] != 1 || n["download"] != 1 {
+		t.Errorf("audit: %d playback and %d download entries for one span played in 4 requests and downloaded once; want 1 and 1", n["playback"], n["download"])
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,9 +36,13 @@ type child struct {
 	dir    string
 	base   string // http://127.0.0.1:port
 	auth   http.Header
+	// password logs the bench's admin in (browsers need a session).
+	password string
 	logf   *os.File
 	exited chan error
 	http   *http.Client
+
+	stopOnce sync.Once
 }
 
 // newConfig is the base configuration of a benchmarked hallwatch: loopback
@@ -55,6 +60,8 @@ func newConfig(dir string) (*config.Config, error) {
 	cfg.HTTP.Listen = fmt.Sprintf("127.0.0.1:%d", httpPort)
 	cfg.Storage.Path = filepath.Join(dir, "hallwatch.db")
 	cfg.WebRTC = config.WebRTC{UDPPort: udpPort, IncludeLoopback: true, Interfaces: []string{"lo"}}
+	// Recording is measured where a scenario turns it on (record, district).
+	cfg.Record.Enabled = false
 	return cfg, nil
 }
 
@@ -86,7 +93,7 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return nil, err
 	}
-	token, err := createToken(ctx, cfg)
+	token, password, err := createToken(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bench API token: %w", err)
 	}
@@ -103,7 +110,7 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 	}
 	c := &child{
 		cmd: cmd, dir: dir, base: "http://" + cfg.HTTP.Listen, logf: logf, exited: make(chan error, 1),
-		auth: http.Header{"Authorization": {"Bearer " + token}},
+		auth: http.Header{"Authorization": {"Bearer " + token}}, password: password,
 		http: &http.Client{Timeout: 10 * time.Second},
 	}
 	go func() { c.exited <- cmd.Wait() }()
@@ -119,24 +126,29 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 }
 
 // createToken adds an admin "bench" to the database (as `hallwatch user
-// add` would) and makes an API token for it.
-func createToken(ctx context.Context, cfg *config.Config) (string, error) {
+// add` would) and makes an API token for it; it returns the token and the
+// admin's password.
+func createToken(ctx context.Context, cfg *config.Config) (string, string, error) {
 	st, err := store.Open(ctx, cfg.Storage.Path)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer st.Close()
 	svc := auth.New(st, auth.OptionsFrom(cfg.Auth))
-	u, err := svc.EnsureUser(ctx, "bench", auth.RoleAdmin, auth.UserScope{}, "bench-"+auth.RandomPassword())
+	password := "bench-" + auth.RandomPassword()
+	u, err := svc.EnsureUser(ctx, "bench", auth.RoleAdmin, auth.UserScope{}, password)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench")
-	return secret, err
+	return secret, password, err
 }
 
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s).
-func (c *child) Stop() {
+// Stop ends the process (SIGTERM, then SIGKILL after 10 s); calling it
+// again does nothing.
+func (c *child) Stop() { c.stopOnce.Do(c.stop) }
+
+func (c *child) stop() {
 	select {
 	case <-c.exited:
 	default:
@@ -332,9 +344,10 @@ func (c *child) cameraStates(ctx context.Context) (map[string]cameraState, error
 }
 
 type cameraState struct {
-	State      string  `json:"state"`
-	Reconnects uint64  `json:"reconnects"`
-	FPS        float64 `json:"fps"`
+	State         string  `json:"state"`
+	Reconnects    uint64  `json:"reconnects"`
+	FPS           float64 `json:"fps"`
+	ReceivedBytes int64   `json:"received_bytes"`
 }
 
 // waitLive waits until every camera in ids is live.
