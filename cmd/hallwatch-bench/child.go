@@ -32,15 +32,15 @@ const clockTicks = 100
 // child is a running `hallwatch serve` process: only its own CPU and
 // memory are measured, through /proc.
 type child struct {
-	cmd    *exec.Cmd
-	dir    string
-	base   string // http://127.0.0.1:port
-	auth   http.Header
+	cmd  *exec.Cmd
+	dir  string
+	base string // http://127.0.0.1:port
+	auth http.Header
 	// password logs the bench's admin in (browsers need a session).
 	password string
-	logf   *os.File
-	exited chan error
-	http   *http.Client
+	logf     *os.File
+	exited   chan error
+	http     *http.Client
 
 	stopOnce sync.Once
 }

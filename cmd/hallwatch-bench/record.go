@@ -64,12 +64,12 @@ func (b *bench) runRecord(ctx context.Context) ([]row, error) {
 	rows := []row{
 		{scenario: sc, measure: "cores per recorded camera", value: fmt.Sprintf("%+.4f", perCore), target: fmt.Sprintf("< %g", targetRecordCores),
 			verdict: check(perCore < targetRecordCores),
-			note: fmt.Sprintf("%d cameras at %d kbit/s: %.4f cores recording vs %.4f not; %s", recordCameras, b.profile.BitrateKbps, used.cores, base.cores, used.note())},
+			note:    fmt.Sprintf("%d cameras at %d kbit/s: %.4f cores recording vs %.4f not; %s", recordCameras, b.profile.BitrateKbps, used.cores, base.cores, used.note())},
 		{scenario: sc, measure: "RSS per recorded camera", value: fmt.Sprintf("%+.1f MiB", float64(perRSS)/(1<<20)), target: "< " + mib(targetRecordRSS),
 			verdict: check(perRSS < targetRecordRSS), note: fmt.Sprintf("peak %s recording vs %s not", mib(used.peak), mib(base.peak))},
 		{scenario: sc, measure: "written / received video bytes", value: fmt.Sprintf("%.4f", ratio), target: fmt.Sprintf("1 ± %g%%", targetBytesError*100),
 			verdict: check(ratio > 1-targetBytesError && ratio < 1+targetBytesError),
-			note: fmt.Sprintf("%d bytes received, %d in %d segment files (MP4 boxes included); graceful stop flushed the last GOP", res.received, res.written, res.files)},
+			note:    fmt.Sprintf("%d bytes received, %d in %d segment files (MP4 boxes included); graceful stop flushed the last GOP", res.received, res.written, res.files)},
 	}
 	return append(rows, res.playback...), nil
 }
