@@ -107,7 +107,7 @@ type Play struct {
 // continuous recording from the key frame at or before at, or from the
 // next recording when at falls in a gap.
 func (l *Library) Play(ctx context.Context, camera string, at time.Time) (Play, error) {
-	segs, err := l.index.Segments(ctx, store.SegmentQuery{Camera: camera, From: at, To: at.Add(PlayWindow)})
+	segs, err := l.segments(ctx, camera, at, at.Add(PlayWindow))
 	if err != nil {
 		return Play{}, err
 	}
@@ -120,7 +120,7 @@ func (l *Library) Play(ctx context.Context, camera string, at time.Time) (Play, 
 			return Play{}, ErrNoVideo
 		}
 		at = next[0].Start
-		if segs, err = l.index.Segments(ctx, store.SegmentQuery{Camera: camera, From: at, To: at.Add(PlayWindow)}); err != nil {
+		if segs, err = l.segments(ctx, camera, at, at.Add(PlayWindow)); err != nil {
 			return Play{}, err
 		}
 	}
@@ -142,6 +142,23 @@ func (l *Library) Play(ctx context.Context, camera string, at time.Time) (Play, 
 		return Play{}, err
 	}
 	return Play{From: from, To: to, Start: v.Start, End: v.End, Offset: max(0, at.Sub(v.Start))}, nil
+}
+
+// segments returns camera's segments overlapping [from, to), counting a
+// segment being written as reaching as far as its file may (its end in
+// the index lags by up to store.SegmentEndLag).
+func (l *Library) segments(ctx context.Context, camera string, from, to time.Time) ([]store.Segment, error) {
+	segs, err := l.index.Segments(ctx, store.SegmentQuery{Camera: camera, From: from.Add(-store.SegmentEndLag), To: to})
+	if err != nil {
+		return nil, err
+	}
+	out := segs[:0]
+	for _, sg := range segs {
+		if sg.End.After(from) || (!sg.Closed && l.liveEnd(sg).After(from)) {
+			out = append(out, sg)
+		}
+	}
+	return out, nil
 }
 
 // Video returns the MP4 of camera's recording in [from, to) (at most
@@ -184,7 +201,7 @@ func (l *Library) build(ctx context.Context, camera string, spans []Span) (*Vide
 	for _, sp := range spans {
 		// The segment holding the key frame before sp.Start may begin
 		// up to a segment earlier.
-		segs, err := l.index.Segments(ctx, store.SegmentQuery{Camera: camera, From: sp.Start, To: sp.End})
+		segs, err := l.segments(ctx, camera, sp.Start, sp.End)
 		if err != nil {
 			return nil, err
 		}

@@ -278,6 +278,9 @@ func TestStorageFullStopsAndResumes(t *testing.T) {
 	defer cancel()
 	states := make(chan string, 16)
 	rec, done := r.recorder(ctx, time.Hour, func(st Status) { states <- st.State })
+	if s := <-states; s != StateWaiting { // told at the start, so a stale storage_full alert resolves
+		t.Fatalf("first state %q, want waiting", s)
+	}
 	r.hub.SetStream(streamInfo(units))
 	t0 := time.Now().Add(-time.Hour)
 	publish(r.hub, units[:50], t0, 0)

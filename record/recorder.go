@@ -114,6 +114,7 @@ type Recorder struct {
 	fragBytes int
 	baseDTS   int64 // decode time of the segment's first sample
 	retryAt   time.Time
+	dropped   uint64 // the subscription's drop count at the last unit
 
 	mu sync.Mutex
 	st Status
@@ -159,6 +160,13 @@ func (r *Recorder) Run(ctx context.Context) error {
 		case au, ok := <-sub.C():
 			if !ok {
 				return nil
+			}
+			if d := sub.Dropped(); d != r.dropped {
+				// Units were lost (the recorder fell behind): the video
+				// resumes at this key frame in a new segment, and the
+				// timeline shows the gap.
+				r.dropped = d
+				r.finish(ctx)
 			}
 			r.push(ctx, au)
 		}
