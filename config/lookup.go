@@ -129,3 +129,7 @@ func (c *Config) Recording(cam *Camera) Recording {
 	}
 	return r
 }
+
+// SafeDSN returns the PostgreSQL connection string with its password
+// masked (URL user info, password=…), for logs and messages.
+func (s Storage) SafeDSN() string { return RedactURL(s.DSN) }

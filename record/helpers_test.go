@@ -21,7 +21,7 @@ import (
 // rig is a store, one storage path and a hub to record from.
 type rig struct {
 	t     *testing.T
-	st    *store.SQLite
+	st    *store.Store
 	root  string
 	hub   *ingest.Hub
 	store *Storage

@@ -339,11 +339,12 @@ func TestClipCutFromRecording(t *testing.T) {
 	recordClip(t, r, units, t0)
 	ctx := context.Background()
 	raise := func(at, resolved time.Duration) store.Alert {
-		id, err := r.st.RaiseAlert(ctx, store.AlertRecord{Kind: "unstaffed", District: "d1", Center: "c1", Camera: "cam1", Window: "w1", RaisedAt: t0.Add(at)})
+		raised, _, err := r.st.RaiseAlert(ctx, store.AlertRecord{Kind: "unstaffed", District: "d1", Center: "c1", Camera: "cam1", Window: "w1", RaisedAt: t0.Add(at)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.st.ResolveAlert(ctx, id, t0.Add(resolved)); err != nil {
+		id := raised.ID
+		if _, _, err := r.st.ResolveAlert(ctx, id, t0.Add(resolved), nil); err != nil {
 			t.Fatal(err)
 		}
 		a, _ := r.st.Alert(ctx, id)

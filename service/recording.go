@@ -26,7 +26,7 @@ type recording struct {
 
 // newRecording sets up recording for cfg's cameras and recovers what a
 // previous run left open. hubs are the cameras' hubs.
-func newRecording(ctx context.Context, cfg *config.Config, st *store.SQLite, hubs map[string]*ingest.Hub,
+func newRecording(ctx context.Context, cfg *config.Config, st *store.Store, hubs map[string]*ingest.Hub,
 	alertDesk *alerts.Manager, log *slog.Logger) (*recording, error) {
 	r := &recording{recorders: map[string]*record.Recorder{}, library: record.NewLibrary(st),
 		before: cfg.Record.ClipBefore.D(), after: cfg.Record.ClipAfter.D()}

@@ -64,12 +64,13 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 	// An alert open from 20 s to 30 s into the recording: its clip is cut
 	// once the recording has passed its end.
 	time.Sleep(30 * time.Second)
-	alertID, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindCameraOffline, District: ref.District.ID, Center: ref.Center.ID,
-		Camera: "hall1", RaisedAt: began.Add(20 * time.Second)})
+	raised, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindCameraOffline, District: ref.District.ID, Center: ref.Center.ID,
+		Camera: "hall1", RaisedAt: began.Add(20 * time.Second)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ResolveAlert(ctx, alertID, began.Add(30*time.Second)); err != nil {
+	alertID := raised.ID
+	if _, _, err := st.ResolveAlert(ctx, alertID, began.Add(30*time.Second), nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(31 * time.Second)
@@ -220,8 +221,8 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 
 	// An open alert marks its camera's tile on the live wall.
 	ref, _ := r.svc.cfg.Camera("hall1")
-	if _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
-		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now()}); err != nil {
+	if _, _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
+		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/?camera=hall1")); err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -11,9 +10,11 @@ import (
 	"github.com/hallwatch/hallwatch/events"
 )
 
-func TestSegmentsIndex(t *testing.T) {
+func TestSegmentsIndex(t *testing.T) { eachDB(t, testSegmentsIndex) }
+
+func testSegmentsIndex(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s := db.open(t)
 	t0 := mustTime(t, "2026-03-16T02:00:00Z")
 	add := func(camera, root, path string, from, to time.Duration, bytes int64) int64 {
 		t.Helper()
@@ -72,9 +73,11 @@ func TestSegmentsIndex(t *testing.T) {
 	wantErr(t, s.UpdateSegment(ctx, a, t0, 1, true), ErrNotFound)
 }
 
-func TestClipsAndAlertVideo(t *testing.T) {
+func TestClipsAndAlertVideo(t *testing.T) { eachDB(t, testClipsAndAlertVideo) }
+
+func testClipsAndAlertVideo(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s := db.open(t)
 	t0 := mustTime(t, "2026-03-16T02:00:00Z")
 	raise := func(camera, window string, at time.Time) int64 {
 		t.Helper()
@@ -82,16 +85,16 @@ func TestClipsAndAlertVideo(t *testing.T) {
 		if window == "" {
 			kind = events.KindStorageFull
 		}
-		id, err := s.RaiseAlert(ctx, AlertRecord{Kind: kind, District: "d1", Center: "c1", Camera: camera, Window: window, RaisedAt: at})
+		a, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: kind, District: "d1", Center: "c1", Camera: camera, Window: window, RaisedAt: at}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return id
+		return a.ID
 	}
 	recorded := raise("cam1", "w1", t0.Add(5*time.Minute))
 	unrecorded := raise("cam2", "w1", t0.Add(5*time.Minute))
 	full := raise("cam1", "", t0.Add(30*time.Minute))
-	if _, err := s.RaiseAlert(ctx, AlertRecord{Kind: events.KindStorageFull, District: "d1", Center: "c1", Camera: "cam1", Window: "w1", RaisedAt: t0}); err == nil {
+	if _, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: events.KindStorageFull, District: "d1", Center: "c1", Camera: "cam1", Window: "w1", RaisedAt: t0}, nil); err == nil {
 		t.Error("a storage_full alert with a window was accepted")
 	}
 	if _, err := s.AddSegment(ctx, Segment{Camera: "cam1", Root: "/rec", Path: "cam1/a.mp4", Codec: "H264",
@@ -111,7 +114,7 @@ func TestClipsAndAlertVideo(t *testing.T) {
 	}
 
 	for _, id := range []int64{recorded, unrecorded} {
-		if err := s.ResolveAlert(ctx, id, t0.Add(7*time.Minute)); err != nil {
+		if _, _, err := s.ResolveAlert(ctx, id, t0.Add(7*time.Minute), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,53 +168,69 @@ func TestClipsAndAlertVideo(t *testing.T) {
 }
 
 // A database of the first schema keeps its alerts and snapshots when the
-// alerts table is rebuilt for recording.
+// recording migration changes the alerts table.
 func TestMigrationKeepsAlertsAndSnapshots(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v1.db")
-	db, err := sql.Open("sqlite3", dsn(path, "_foreign_keys=on"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := migrationFiles.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, fstest.MapFS{"migrations/0001_init.sql": {Data: first}}); err != nil {
-		t.Fatal(err)
-	}
-	jpeg := []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3}
-	for _, q := range []string{
-		`INSERT INTO alerts (id, kind, district, center, camera, window_id, raised_us, resolved_us) VALUES (7, 'unstaffed', 'd1', 'c1', 'cam1', 'w1', 1000, 2000)`,
-		`INSERT INTO alerts (id, kind, district, center, camera, raised_us) VALUES (8, 'camera_offline', 'd1', 'c1', 'cam1', 3000)`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		raw, err := rawDB(db)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := db.ExecContext(ctx, "INSERT INTO alert_snapshots (alert_id, jpeg) VALUES (7, ?)", jpeg); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+		d := sqliteDialect
+		if db.driver == DriverPostgres {
+			d = postgresDialect
+		}
+		first, err := migrationFiles.ReadFile("migrations/" + db.driver + "/0001_init.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := migrate(ctx, raw, d, fstest.MapFS{"migrations/" + db.driver + "/0001_init.sql": {Data: first}}); err != nil {
+			t.Fatal(err)
+		}
+		c := conn{raw, d}
+		jpeg := []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3}
+		resolved, err := c.insert(ctx, `INSERT INTO alerts (kind, district, center, camera, window_id, raised_us, resolved_us)
+			VALUES ('unstaffed', 'd1', 'c1', 'cam1', 'w1', 1000, 2000)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := c.insert(ctx, `INSERT INTO alerts (kind, district, center, camera, raised_us) VALUES ('camera_offline', 'd1', 'c1', 'cam1', 3000)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.exec(ctx, "INSERT INTO alert_snapshots (alert_id, jpeg) VALUES (?, ?)", resolved, jpeg); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
 
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
+		s := db.open(t)
+		a, err := s.Alert(ctx, resolved)
+		if err != nil || !a.HasSnapshot || a.Window != "w1" || a.ResolvedAt.IsZero() {
+			t.Fatalf("alert %d after migration: %+v, %v", resolved, a, err)
+		}
+		got, err := s.Snapshot(ctx, resolved)
+		if err != nil || string(got) != string(jpeg) {
+			t.Fatalf("snapshot after migration: %v, %v", got, err)
+		}
+		if _, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: events.KindCameraOffline, District: "d1", Center: "c1", Camera: "cam1",
+			RaisedAt: mustTime(t, "2026-01-01T00:00:00Z")}, nil); err == nil {
+			t.Error("a second open camera_offline alert was accepted: the one-open index was lost")
+		}
+		full, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: events.KindStorageFull, District: "d1", Center: "c1", Camera: "cam1",
+			RaisedAt: mustTime(t, "2026-01-01T00:00:00Z")}, nil)
+		if err != nil || full.ID <= open {
+			t.Errorf("storage_full after migration: %+v, %v (ids must go on after the copied rows)", full, err)
+		}
+		if _, err := s.writer().exec(ctx, "INSERT INTO alerts (kind, district, center, camera, raised_us) VALUES ('', 'd1', 'c1', 'cam2', 1)"); err == nil {
+			t.Error("an alert without a kind was stored")
+		}
+	})
+}
+
+// rawDB opens db without migrating it.
+func rawDB(db testDB) (*sql.DB, error) {
+	if db.driver == DriverPostgres {
+		return sql.Open("pgx", db.target)
 	}
-	defer s.Close()
-	a, err := s.Alert(ctx, 7)
-	if err != nil || !a.HasSnapshot || a.Window != "w1" || a.ResolvedAt.IsZero() {
-		t.Fatalf("alert 7 after migration: %+v, %v", a, err)
-	}
-	got, err := s.Snapshot(ctx, 7)
-	if err != nil || string(got) != string(jpeg) {
-		t.Fatalf("snapshot after migration: %v, %v", got, err)
-	}
-	if _, err := s.RaiseAlert(ctx, AlertRecord{Kind: events.KindCameraOffline, District: "d1", Center: "c1", Camera: "cam1", RaisedAt: mustTime(t, "2026-01-01T00:00:00Z")}); err == nil {
-		t.Error("a second open camera_offline alert was accepted: the one-open index was lost")
-	}
-	var fk int
-	if err := s.write.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_foreign_key_check").Scan(&fk); err != nil || fk != 0 {
-		t.Errorf("foreign key check: %d problems, %v", fk, err)
-	}
+	return sql.Open("sqlite3", sqliteDSN(db.target, "_foreign_keys=on", "_txlock=immediate"))
 }
