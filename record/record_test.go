@@ -3,8 +3,10 @@ package record
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -408,5 +410,74 @@ func TestClipCutFromRecording(t *testing.T) {
 	}
 	if again, _ := r.st.Clip(ctx, inside.ID); again.Bytes != 0 {
 		t.Error("an expired clip was cut again")
+	}
+}
+
+// downIndex is an index whose database is down while down is set.
+type downIndex struct {
+	Index
+	down atomic.Bool
+}
+
+var errDown = errors.New("database unavailable")
+
+func (d *downIndex) AddSegment(ctx context.Context, sg store.Segment) (int64, error) {
+	if d.down.Load() {
+		return 0, errDown
+	}
+	return d.Index.AddSegment(ctx, sg)
+}
+
+func (d *downIndex) UpdateSegment(ctx context.Context, id int64, end time.Time, bytes int64, closed bool) error {
+	if d.down.Load() {
+		return errDown
+	}
+	return d.Index.UpdateSegment(ctx, id, end, bytes, closed)
+}
+
+// With the database down, recording goes on; the next start indexes what
+// was written meanwhile.
+func TestRecordingWithoutDatabase(t *testing.T) {
+	units := clip(t, 150, 25, 25)
+	r := newRig(t, StorageOptions{})
+	idx := &downIndex{Index: r.st}
+	idx.down.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := NewRecorder(RecorderOptions{Camera: "cam1", Hub: r.hub, Storage: r.store, Index: idx, Segment: 2 * time.Second, Log: quietLog(t)})
+	done := make(chan error, 1)
+	go func() { done <- rec.Run(ctx) }()
+	waitFor(t, "the recorder to subscribe", func() bool { return len(r.hub.Subscribers()) == 1 })
+	r.hub.SetStream(streamInfo(units))
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	publish(r.hub, units, t0, 0)
+	waitFor(t, "every unit", func() bool { return rec.Status().ReceivedBytes > 0 && r.hub.Subscribers()[0].Queued == 0 })
+	if st := rec.Status(); st.State != StateRecording || st.Segments != 3 {
+		t.Errorf("with the database down: %+v; want recording, 3 segments", st)
+	}
+	cancel()
+	<-done
+	ctx = context.Background()
+	if segs, _ := r.st.Segments(ctx, store.SegmentQuery{Camera: "cam1"}); len(segs) != 0 {
+		t.Fatalf("indexed while down: %+v", segs)
+	}
+	if err := r.store.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := r.st.Segments(ctx, store.SegmentQuery{Camera: "cam1"})
+	if err != nil || len(segs) != 3 {
+		t.Fatalf("after recovery: %+v, %v; want the 3 segments", segs, err)
+	}
+	for i, sg := range segs {
+		want := t0.Add(time.Duration(i) * 2 * time.Second)
+		p := filepath.Join(r.root, filepath.FromSlash(sg.Path))
+		if !sg.Closed || !sg.Start.Equal(want) || !sg.End.Equal(want.Add(2*time.Second)) || sg.Bytes != fileSize(t, p) || sg.Codec != "H264" {
+			t.Errorf("recovered segment %d: %+v", i, sg)
+		}
+	}
+	if err := r.store.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := r.st.Segments(ctx, store.SegmentQuery{Camera: "cam1"}); len(again) != 3 {
+		t.Errorf("a second recovery indexed %d segments, want still 3", len(again))
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -115,6 +117,10 @@ type Recorder struct {
 	baseDTS   int64 // decode time of the segment's first sample
 	retryAt   time.Time
 	dropped   uint64 // the subscription's drop count at the last unit
+	// unindexed are closed segments whose index entry the database
+	// refused; index adds them once it can.
+	unindexed   []store.Segment
+	indexWarned time.Time
 
 	mu sync.Mutex
 	st Status
@@ -153,6 +159,10 @@ func (r *Recorder) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			r.setDropped(sub.Dropped())
+			if len(r.unindexed) > 0 && time.Since(r.indexed) >= indexEvery {
+				r.indexed = time.Now()
+				r.index(ctx)
+			}
 			if r.o.Storage.Full() && r.seg != nil {
 				r.finish(ctx)
 			}
@@ -273,34 +283,27 @@ func (r *Recorder) queue(s *fmp4.Sample) {
 }
 
 // open starts a segment at a key frame received at wall.
+// The file comes first, then its index entry: with the database down the
+// recording goes on, and the entry is added once it is back (or by
+// Storage.Recover at the next start).
 func (r *Recorder) open(ctx context.Context, wall time.Time, dts int64) bool {
 	root := r.o.Storage.Root()
-	utc := wall.UTC()
-	rel := path.Join(r.o.Camera, utc.Format("2006-01-02"), utc.Format("150405.000")+"Z.mp4")
-	sg := store.Segment{Camera: r.o.Camera, Root: root, Path: rel, Codec: codecName(r.codec), Start: wall, End: wall}
-	id, err := r.o.Index.AddSegment(ctx, sg)
-	if errors.Is(err, store.ErrConflict) { // two segments in one millisecond
-		sg.Path = rel[:len(rel)-len(".mp4")] + fmt.Sprintf("-%d.mp4", time.Now().UnixNano()%1000)
-		id, err = r.o.Index.AddSegment(ctx, sg)
+	rel := segmentName(r.o.Camera, wall)
+	f, err := createSegment(filepath.Join(root, filepath.FromSlash(rel)), r.codec, wall)
+	if errors.Is(err, fs.ErrExist) { // two segments in one millisecond
+		rel = rel[:len(rel)-len(".mp4")] + fmt.Sprintf("-%d.mp4", time.Now().UnixNano()%1000)
+		f, err = createSegment(filepath.Join(root, filepath.FromSlash(rel)), r.codec, wall)
 	}
 	if err != nil {
-		r.fail(ctx, fmt.Errorf("index: %w", err))
-		return false
-	}
-	f, err := createSegment(filepath.Join(root, filepath.FromSlash(sg.Path)), r.codec, wall)
-	if err != nil {
-		if derr := r.o.Index.DeleteSegment(context.WithoutCancel(ctx), id); derr != nil {
-			r.log.Warn("recording: could not drop the index entry of a segment never written", "err", derr)
-		}
 		r.fail(ctx, err)
 		return false
 	}
-	r.seg, r.segID, r.segRel, r.indexed, r.baseDTS = f, id, sg.Path, time.Now(), dts
-	r.o.Storage.opened(id)
+	r.seg, r.segID, r.segRel, r.indexed, r.baseDTS = f, 0, rel, time.Now(), dts
+	r.index(ctx)
 	r.count(func(st *Status) {
 		st.WrittenBytes += uint64(f.size)
 		st.Segments++
-		st.Segment = sg.Path
+		st.Segment = rel
 	})
 	if st := r.Status(); st.State != StateRecording {
 		r.setState(StateRecording, "")
@@ -326,11 +329,65 @@ func (r *Recorder) flush() error {
 	})
 	if time.Since(r.indexed) >= indexEvery {
 		r.indexed = time.Now()
-		if err := r.o.Index.UpdateSegment(context.Background(), r.segID, r.seg.end(), r.seg.size, false); err != nil {
-			r.log.Warn("recording: index update failed (the file is complete; recovery will fix the index)", "err", err)
-		}
+		r.index(context.Background())
 	}
 	return nil
+}
+
+// segmentName is the file of camera's segment starting at wall, relative
+// to the storage path: CAMERA/YYYY-MM-DD/HHMMSS.mmmZ.mp4 in UTC.
+func segmentName(camera string, wall time.Time) string {
+	utc := wall.UTC()
+	return path.Join(camera, utc.Format("2006-01-02"), utc.Format("150405.000")+"Z.mp4")
+}
+
+// segmentStart reads a segment's start back from its name (recovery of
+// files the index lacks).
+func segmentStart(rel string) (time.Time, bool) {
+	parts := strings.Split(rel, "/")
+	if len(parts) != 3 || !strings.HasSuffix(parts[2], ".mp4") {
+		return time.Time{}, false
+	}
+	hms, _, _ := strings.Cut(strings.TrimSuffix(parts[2], ".mp4"), "Z")
+	t, err := time.Parse("2006-01-02 150405.000", parts[1]+" "+hms)
+	return t, err == nil
+}
+
+// index writes the open segment's extent to the index (adding it if the
+// database was down when it began), and adds the closed segments the
+// database missed.
+func (r *Recorder) index(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if r.seg != nil {
+		if r.segID == 0 {
+			sg := store.Segment{Camera: r.o.Camera, Root: r.o.Storage.Root(), Path: r.segRel, Codec: codecName(r.codec),
+				Start: r.seg.start, End: r.seg.end(), Bytes: r.seg.size}
+			if id, err := r.o.Index.AddSegment(ctx, sg); err != nil {
+				r.indexFailed(err)
+			} else {
+				r.segID = id
+				r.o.Storage.opened(id)
+			}
+		} else if err := r.o.Index.UpdateSegment(ctx, r.segID, r.seg.end(), r.seg.size, false); err != nil {
+			r.indexFailed(err)
+		}
+	}
+	for len(r.unindexed) > 0 {
+		if _, err := r.o.Index.AddSegment(ctx, r.unindexed[0]); err != nil && !errors.Is(err, store.ErrConflict) {
+			r.indexFailed(err)
+			return
+		}
+		r.unindexed = r.unindexed[1:]
+	}
+}
+
+// indexFailed notes that the database refused an index write; the video
+// is on disk, and the entry is written again later.
+func (r *Recorder) indexFailed(err error) {
+	if time.Since(r.indexWarned) >= time.Minute {
+		r.indexWarned = time.Now()
+		r.log.Warn("recording: the index cannot be written (database down?); recording goes on and the index follows when it is back", "err", err)
+	}
 }
 
 // finish writes what is pending and closes the segment.
@@ -357,27 +414,38 @@ func (r *Recorder) finish(ctx context.Context) {
 
 // closeSegment closes the file and records its final extent.
 func (r *Recorder) closeSegment(ctx context.Context) {
-	seg, id := r.seg, r.segID
+	seg, id, rel := r.seg, r.segID, r.segRel
 	r.seg, r.segID, r.segRel = nil, 0, ""
 	r.lastDur = 0
+	ctx = context.WithoutCancel(ctx)
 	if cerr := seg.close(); cerr != nil {
 		r.log.Warn("recording: closing a segment failed", "path", seg.path, "err", cerr)
 	}
-	if seg.dur == 0 { // nothing but the init: not worth a segment
+	switch {
+	case seg.dur == 0: // nothing but the init: not worth a segment
 		if err := removeFile(seg.path); err != nil {
 			r.log.Warn("recording: removing an empty segment failed", "err", err)
 		}
-		if err := r.o.Index.DeleteSegment(context.WithoutCancel(ctx), id); err != nil {
-			r.log.Warn("recording: dropping an empty segment from the index failed", "err", err)
+		if id != 0 {
+			if err := r.o.Index.DeleteSegment(ctx, id); err != nil {
+				r.log.Warn("recording: dropping an empty segment from the index failed", "err", err)
+			}
 		}
 		r.count(func(st *Status) { st.WrittenBytes -= uint64(seg.size); st.Segments--; st.Segment = "" })
-	} else {
-		if err := r.o.Index.UpdateSegment(context.WithoutCancel(ctx), id, seg.end(), seg.size, true); err != nil {
+	case id == 0:
+		r.unindexed = append(r.unindexed, store.Segment{Camera: r.o.Camera, Root: r.o.Storage.Root(), Path: rel,
+			Codec: codecName(r.codec), Start: seg.start, End: seg.end(), Bytes: seg.size, Closed: true})
+		r.index(ctx)
+		r.count(func(st *Status) { st.Segment = "" })
+	default:
+		if err := r.o.Index.UpdateSegment(ctx, id, seg.end(), seg.size, true); err != nil {
 			r.log.Warn("recording: closing a segment in the index failed (recovery will fix it)", "err", err)
 		}
 		r.count(func(st *Status) { st.Segment = "" })
 	}
-	r.o.Storage.closed(id)
+	if id != 0 {
+		r.o.Storage.closed(id)
+	}
 }
 
 // fail handles a write or index failure: the segment is closed at its

@@ -141,8 +141,16 @@ func (s *Storage) isOpen(id int64) bool {
 // Recover closes the segments a previous run left open (a crash, or
 // kill -9): each file is cut after its last complete fragment and its
 // extent written to the index; files gone or holding no video are dropped.
-// Call it before any recorder of the path runs.
+// Segment files the index lacks (written while the database was down) are
+// added. Call it before any recorder of the path runs.
 func (s *Storage) Recover(ctx context.Context) error {
+	if err := s.recoverOpen(ctx); err != nil {
+		return err
+	}
+	return s.indexOrphans(ctx)
+}
+
+func (s *Storage) recoverOpen(ctx context.Context) error {
 	open := false
 	segs, err := s.o.Index.Segments(ctx, store.SegmentQuery{Root: s.o.Root, Closed: &open})
 	if err != nil {
@@ -180,6 +188,70 @@ func (s *Storage) Recover(ctx context.Context) error {
 			s.log.Info("recovery: closed a segment left open", "segment", sg.Path, "until", end, "bytes", size)
 		}
 	}
+	return nil
+}
+
+// indexOrphans adds the segment files of this path's cameras that the
+// index does not know.
+func (s *Storage) indexOrphans(ctx context.Context) error {
+	known := map[string]bool{}
+	segs, err := s.o.Index.Segments(ctx, store.SegmentQuery{Root: s.o.Root})
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", s.o.Root, err)
+	}
+	for _, sg := range segs {
+		known[sg.Path] = true
+	}
+	for camera := range s.o.Retain {
+		dir := filepath.Join(s.o.Root, camera)
+		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			rel, rerr := filepath.Rel(s.o.Root, p)
+			rel = filepath.ToSlash(rel)
+			if rerr != nil || e.IsDir() || known[rel] {
+				return nil
+			}
+			start, ok := segmentStart(rel)
+			if !ok {
+				return nil // not a segment of ours
+			}
+			return s.indexOrphan(ctx, camera, rel, p, start)
+		})
+		if err != nil {
+			return fmt.Errorf("recover %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func (s *Storage) indexOrphan(ctx context.Context, camera, rel, p string, start time.Time) error {
+	end, size, err := repairSegment(p, start)
+	if err != nil {
+		s.log.Error("recovery: unindexed segment unreadable; left as it is", "segment", rel, "err", err)
+		return nil
+	}
+	if size == 0 {
+		return removeFile(p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	sc, err := scanSegment(f, size, nil)
+	f.Close()
+	if sc == nil {
+		s.log.Error("recovery: unindexed segment unreadable; left as it is", "segment", rel, "err", err)
+		return nil
+	}
+	if _, err := s.o.Index.AddSegment(ctx, store.Segment{Camera: camera, Root: s.o.Root, Path: rel, Codec: codecName(sc.codec),
+		Start: start, End: end, Bytes: size, Closed: true}); err != nil {
+		return err
+	}
+	s.log.Info("recovery: indexed a segment written while the database was unavailable", "segment", rel, "until", end)
 	return nil
 }
 
