@@ -11,6 +11,9 @@
 //     fragment at every key frame (and at least every few seconds), each in
 //     one write, so a crash loses at most the GOP in memory and every
 //     earlier fragment stays playable; Storage.Recover cuts a torn tail.
+//   - The segment file is created before its index entry: with the
+//     database down, recording goes on and the entries follow when it is
+//     back (or at the next start, from the files).
 //   - A segment is cut at the first key frame after record.segment, at a
 //     stream change (reconnect, new parameters) and at a break in the
 //     timestamps; segments never span gaps, so the index's spans are the
