@@ -171,11 +171,19 @@ func (l *Library) Video(ctx context.Context, camera string, from, to time.Time) 
 	if to.Sub(from) > MaxSpan {
 		return nil, fmt.Errorf("span of %v is longer than %v", to.Sub(from).Round(time.Second), MaxSpan)
 	}
-	key := fmt.Sprintf("%s|%d|%d", camera, from.UnixNano(), to.UnixNano())
-	if v, ok := l.cachedVideo(key); ok {
-		return v, nil
+	return l.cached(ctx, fmt.Sprintf("%s|%d|%d", camera, from.UnixNano(), to.UnixNano()), camera, []Span{{from, to}})
+}
+
+// cached returns the video of key, building it from spans of camera's
+// recording when it is not cached (or cached too long ago).
+func (l *Library) cached(ctx context.Context, key, camera string, spans []Span) (*Video, error) {
+	l.mu.Lock()
+	e, ok := l.videos.get(key)
+	l.mu.Unlock()
+	if ok && time.Since(e.made) <= videoCacheTTL {
+		return e.v, nil
 	}
-	v, err := l.build(ctx, camera, []Span{{from, to}})
+	v, err := l.build(ctx, camera, spans)
 	if err != nil {
 		return nil, err
 	}
@@ -183,16 +191,6 @@ func (l *Library) Video(ctx context.Context, camera string, from, to time.Time) 
 	l.videos.put(key, videoEntry{v: v, made: time.Now()})
 	l.mu.Unlock()
 	return v, nil
-}
-
-func (l *Library) cachedVideo(key string) (*Video, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.videos.get(key)
-	if !ok || time.Since(e.made) > videoCacheTTL {
-		return nil, false
-	}
-	return e.v, true
 }
 
 // build makes one MP4 of the recording in each span, in order.
@@ -286,17 +284,7 @@ func (l *Library) AlertVideo(ctx context.Context, a store.Alert, before, after t
 		return nil, err
 	}
 	key := fmt.Sprintf("alert|%d|%d", a.ID, a.ResolvedAt.UnixNano())
-	if v, ok := l.cachedVideo(key); ok {
-		return v, nil
-	}
-	v, err := l.build(ctx, a.Camera, ClipSpans(a, before, after, time.Now()))
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	l.videos.put(key, videoEntry{v: v, made: time.Now()})
-	l.mu.Unlock()
-	return v, nil
+	return l.cached(ctx, key, a.Camera, ClipSpans(a, before, after, time.Now()))
 }
 
 func segmentPath(sg store.Segment) string {

@@ -24,12 +24,7 @@ import (
 // getJSON fetches an API path as the rig's admin.
 func (r *rig) getJSON(t *testing.T, path string, v any) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, r.base+path, nil)
-	req.Header = r.admin.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.get(t, path)
 	defer resp.Body.Close()
 	if v != nil && resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
@@ -123,13 +118,14 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 		written += fi.Size()
 		indexed := sg.End.Sub(sg.Start)
 		total += indexed
-		dur, frames := ffprobe.Video(t, p)
-		// ffprobe's duration and the index agree within a frame; the
-		// frames decoded match the duration at 15 fps.
-		if !sg.Closed || fi.Size() != sg.Bytes || absDur(dur-indexed) > 100*time.Millisecond ||
-			absDur(time.Duration(frames)*time.Second/15-dur) > 200*time.Millisecond {
-			t.Errorf("segment %s: closed %v, %d bytes (index %d), ffprobe %v and %d frames, index %v",
-				sg.Path, sg.Closed, fi.Size(), sg.Bytes, dur, frames, indexed)
+		in := ffprobe.Probe(t, p)
+		// ffprobe's duration and the index agree within a frame, and
+		// every picture stored decodes. (How many there are depends on
+		// the camera keeping its 15 fps on a loaded machine.)
+		if !sg.Closed || fi.Size() != sg.Bytes || absDur(in.Duration-indexed) > 100*time.Millisecond ||
+			in.Frames == 0 || in.Frames != in.Packets {
+			t.Errorf("segment %s: closed %v, %d bytes (index %d), ffprobe %v, %d of %d pictures decoded, index %v",
+				sg.Path, sg.Closed, fi.Size(), sg.Bytes, in.Duration, in.Frames, in.Packets, indexed)
 		}
 	}
 	if total < 55*time.Second {
@@ -142,9 +138,9 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 	if ratio < 0.98 || ratio > 1.02 {
 		t.Errorf("written/received = %.4f, want 1 ± 2%%", ratio)
 	}
-	cdur, cframes := ffprobe.Video(t, filepath.Join(clip.Root, filepath.FromSlash(clip.Path)))
-	if cdur < 29*time.Second || cdur > 32*time.Second || cframes < 15*29 {
-		t.Errorf("clip: %v, %d frames; want 10 s + the alert's 10 s + 10 s, from a key frame", cdur, cframes)
+	cl := ffprobe.Probe(t, filepath.Join(clip.Root, filepath.FromSlash(clip.Path)))
+	if cl.Duration < 29*time.Second || cl.Duration > 32*time.Second || cl.Frames == 0 || cl.Frames != cl.Packets {
+		t.Errorf("clip: %v, %d of %d pictures decoded; want 10 s + the alert's 10 s + 10 s, from a key frame", cl.Duration, cl.Frames, cl.Packets)
 	}
 
 	// Every playback is in the audit log: who, camera, span.
