@@ -214,6 +214,7 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 	if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < 29 || d > 32 {
 		t.Errorf("clip lasts %v s in the browser, want about 30", d)
 	}
+	browser.Screenshot(ctx, t, "board-clip")
 
 	// An open alert marks its camera's tile on the live wall.
 	ref, _ := r.svc.cfg.Camera("hall1")

@@ -39,6 +39,10 @@ const (
 	// auditAgain: the same user playing the same span again within this
 	// is one audit entry (a <video> reads one MP4 in many range requests).
 	auditAgain = 10 * time.Minute
+	// Video responses being sent at once, in all and per user (a player
+	// keeps two or three range requests open; a download is one).
+	maxVideoStreams        = 256
+	maxVideoStreamsPerUser = 16
 )
 
 // recordingsTimeline answers /api/cameras/:camera/recordings?from=&to=:
@@ -231,11 +235,22 @@ func (s *Server) sendVideo(c *fiber.Ctx, v *record.Video) error {
 		c.Context().Response.SkipBody = true
 		return nil
 	}
+	// Its login ending or its rights changing end the response.
+	stream, err := s.videos.add(principal(c))
+	switch {
+	case errors.Is(err, errTooManyStreamsForUser):
+		return jsonError(c, fiber.StatusTooManyRequests, fmt.Sprintf("too many videos playing or downloading for this user (%d at most); close one", maxVideoStreamsPerUser))
+	case err != nil:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return jsonError(c, fiber.StatusServiceUnavailable, "too many videos being sent from this server; try again shortly")
+	}
 	r, err := v.Reader(start, n)
 	if err != nil {
+		s.videos.remove(stream)
 		return err
 	}
-	body := &streamReader{r: r, conn: c.Context().Conn(), ended: s.accessEnded(c), done: s.done}
+	body := &streamReader{r: r, conn: c.Context().Conn(), ended: stream.ended, done: s.done,
+		release: func() { s.videos.remove(stream) }}
 	c.Context().SetBodyStream(body, int(n))
 	return nil
 }
@@ -243,10 +258,11 @@ func (s *Server) sendVideo(c *fiber.Ctx, v *record.Video) error {
 // streamReader feeds a response body and moves the connection's write
 // deadline on before every chunk.
 type streamReader struct {
-	r     io.ReadCloser
-	conn  net.Conn
-	ended <-chan struct{}
-	done  <-chan struct{}
+	r       io.ReadCloser
+	conn    net.Conn
+	ended   <-chan struct{}
+	done    <-chan struct{}
+	release func()
 }
 
 var errStreamEnded = errors.New("video stream ended: logged out, access changed or server stopping")
@@ -263,7 +279,10 @@ func (b *streamReader) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-func (b *streamReader) Close() error { return b.r.Close() }
+func (b *streamReader) Close() error {
+	b.release()
+	return b.r.Close()
+}
 
 // auditVideo records a playback or download once per user, camera and
 // span: a <video> fetches one MP4 in many range requests.
