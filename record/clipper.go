@@ -92,6 +92,9 @@ func (c *Clipper) cut(ctx context.Context, a store.Alert) error {
 	if st == nil {
 		st = c.o.Default
 	}
+	if st.Full() {
+		return nil // tried again once there is space
+	}
 	spans := ClipSpans(a, c.o.Before, c.o.After, a.ResolvedAt.Add(c.o.After))
 	clip := store.Clip{AlertID: a.ID, Camera: a.Camera, Root: st.Root(), Start: spans[0].Start, End: spans[len(spans)-1].End, Created: time.Now()}
 	v, err := c.o.Library.build(ctx, a.Camera, spans)
@@ -99,9 +102,6 @@ func (c *Clipper) cut(ctx context.Context, a store.Alert) error {
 		return c.o.Index.SaveClip(ctx, clip)
 	} else if err != nil {
 		return err
-	}
-	if st.Full() {
-		return nil // tried again once there is space
 	}
 	rel := path.Join("clips", a.Camera, a.RaisedAt.UTC().Format("2006-01-02"), strconv.FormatInt(a.ID, 10)+".mp4")
 	if err := writeVideo(v, filepath.Join(st.Root(), filepath.FromSlash(rel))); err != nil {
