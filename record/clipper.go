@@ -78,12 +78,13 @@ func (c *Clipper) cutDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for _, a := range due {
 		if err := c.cut(ctx, a); err != nil {
-			return fmt.Errorf("clip of alert %d: %w", a.ID, err)
+			errs = append(errs, fmt.Errorf("clip of alert %d: %w", a.ID, err)) // the others go on
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // cut writes alert a's clip, or records that there is no video for it.
@@ -98,9 +99,14 @@ func (c *Clipper) cut(ctx context.Context, a store.Alert) error {
 	spans := ClipSpans(a, c.o.Before, c.o.After, a.ResolvedAt.Add(c.o.After))
 	clip := store.Clip{AlertID: a.ID, Camera: a.Camera, Root: st.Root(), Start: spans[0].Start, End: spans[len(spans)-1].End, Created: time.Now()}
 	v, err := c.o.Library.build(ctx, a.Camera, spans)
-	if errors.Is(err, ErrNoVideo) {
+	switch {
+	case errors.Is(err, ErrNoVideo):
 		return c.o.Index.SaveClip(ctx, clip)
-	} else if err != nil {
+	case err != nil && ctx.Err() == nil:
+		// A damaged segment: say so once, and do not try for ever.
+		c.o.Log.Error("alert clip cannot be cut from the recording", "alert", a.ID, "camera", a.Camera, "err", err)
+		return c.o.Index.SaveClip(ctx, clip)
+	case err != nil:
 		return err
 	}
 	rel := path.Join("clips", a.Camera, a.RaisedAt.UTC().Format("2006-01-02"), strconv.FormatInt(a.ID, 10)+".mp4")
