@@ -274,6 +274,19 @@ async function playAt(at) {
   v.play().catch(() => {});
 }
 
+// snap moves a click that lands within tolerance (ms) of a recorded span,
+// but outside it, into the span: on a day's timeline a pixel is over a
+// minute, and a short recording is a sliver.
+function snap(at, tolerance) {
+  let best = null, dist = tolerance;
+  for (const s of pb.spans) {
+    const d = at < s.start ? s.start - at : at >= s.end ? at - s.end : 0;
+    if (d <= dist) { best = s; dist = d; }
+  }
+  if (!best) return at;
+  return Math.min(Math.max(at, best.start), Math.max(best.start, best.end - 1000));
+}
+
 // whenPictureShown notes when the next picture is on screen.
 function whenPictureShown(v) {
   const mark = pb.timing;
@@ -358,7 +371,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("timeline").addEventListener("click", (ev) => {
     const box = ev.currentTarget.getBoundingClientRect();
     const [from, to] = viewRange();
-    playAt(from + ((ev.clientX - box.left) / box.width) * (to - from));
+    const perPixel = (to - from) / box.width;
+    playAt(snap(from + (ev.clientX - box.left) * perPixel, 4 * perPixel));
   });
   document.getElementById("timeline").addEventListener("mousemove", (ev) => {
     const box = ev.currentTarget.getBoundingClientRect();
