@@ -12,10 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/hallwatch/hallwatch/events"
-	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/internal/ffprobe"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/store"
@@ -162,20 +159,19 @@ func TestRecordingFromGStreamerCamera(t *testing.T) {
 }
 
 // playInBrowser plays the recording from 5 s in on the playback page,
-// seeks, then plays the alert's clip from its card on the board, and
-// checks the live wall marks the camera of an open alert.
+// seeks, then plays the resolved alert's clip from its card on the board,
+// the alerts page and its record page, and checks the live wall marks the
+// camera of an open alert (with the way to its clip).
 func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	p := openPage(t, r.base)
+	ctx, cancel := context.WithTimeout(p.ctx, 150*time.Second)
 	defer cancel()
-	pe := watchPageErrors(ctx)
-	browserLogin(ctx, t, r.base, "test-admin", "test-admin-password")
+	p.ctx = ctx
+	p.login("test-admin", "test-admin-password")
 	at := start.Add(5 * time.Second).UTC().Format(time.RFC3339Nano)
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/playback.html?camera=hall1&t="+url.QueryEscape(at))); err != nil {
-		t.Fatal(err)
-	}
+	p.open("/playback.html?camera=hall1&t=" + url.QueryEscape(at))
 	const video = `document.getElementById("video")`
-	waitJS(ctx, t, "the span to play", 30*time.Second, video+`.currentTime > 6 && `+video+`.videoWidth > 0 && window.hwPlayback.timing.shown`)
+	p.waitJS("the span to play", 30*time.Second, video+`.currentTime > 6 && `+video+`.videoWidth > 0 && window.hwPlayback.timing.shown`)
 	if w := evalJS[int](ctx, t, video+".videoWidth"); w != 640 {
 		t.Errorf("video width %d, want the camera's 640", w)
 	}
@@ -190,42 +186,60 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 	evalJS[bool](ctx, t, `(() => { document.querySelector('.pb-zoom button[data-zoom="600"]').click(); return true; })()`)
 	seekTo := start.Add(40 * time.Second).UnixMilli()
 	evalJS[bool](ctx, t, fmt.Sprintf(`(() => { playAt(%d); return true; })()`, seekTo))
-	waitJS(ctx, t, "the seek", 20*time.Second, `window.hwPlayback.timing.seek && window.hwPlayback.timing.shown && `+
+	p.waitJS("the seek", 20*time.Second, `window.hwPlayback.timing.seek && window.hwPlayback.timing.shown && `+
 		fmt.Sprintf(`Math.abs(window.hwPlayback.play.start + %s.currentTime*1000 - %d) < 3000`, video, seekTo))
 	t.Logf("playback page: seek → picture %.0f ms", evalJS[float64](ctx, t, "window.hwPlayback.timing.shown - window.hwPlayback.timing.asked"))
 	evalJS[bool](ctx, t, `(() => { document.querySelector('.pb-speed button[data-rate="4"]').click(); return true; })()`)
 	if rate := evalJS[float64](ctx, t, video+".playbackRate"); rate != 4 {
 		t.Errorf("playback rate %v after 4×", rate)
 	}
-	browser.Screenshot(ctx, t, "playback")
+	p.shot("playback")
 
-	// The resolved alert's clip, from its card on the board.
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/board.html?center=jingshan")); err != nil {
-		t.Fatal(err)
-	}
+	// The resolved alert's clip, from its card on the board and on the
+	// alerts page: a click plays it in the page.
 	card := fmt.Sprintf(`[data-alert="%d"]`, alertID)
-	waitJS(ctx, t, "the alert card", 20*time.Second, `document.querySelector('`+card+` button.clip')`)
-	if href := evalJS[string](ctx, t, `document.querySelector('`+card+` a.live').getAttribute("href")`); href != "/?camera=hall1" {
-		t.Errorf("alert card's live link %q", href)
-	}
-	evalJS[bool](ctx, t, `(() => { document.querySelector('`+card+` button.clip').click(); return true; })()`)
 	const clipVideo = `document.querySelector("#clip-dialog video")`
-	waitJS(ctx, t, "the clip to play", 30*time.Second, clipVideo+` && `+clipVideo+`.currentTime > 1 && `+clipVideo+`.videoWidth > 0`)
-	if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < 29 || d > 32 {
-		t.Errorf("clip lasts %v s in the browser, want about 30", d)
+	for _, path := range []string{"/board.html?center=jingshan", "/alerts.html"} {
+		p.open(path)
+		p.waitJS("the alert card on "+path, 20*time.Second, `document.querySelector('`+card+` a.clip-link')`)
+		links := evalJS[map[string]string](ctx, t, `Object.fromEntries([...document.querySelectorAll('`+card+` .links a')].map((a) => [a.className, a.getAttribute("href")]))`)
+		if links["live-link"] != "/?camera=hall1" || links["clip-link"] != fmt.Sprintf("/api/alerts/%d/clip.mp4", alertID) ||
+			!strings.HasPrefix(links["playback-link"], "/playback.html?camera=hall1&t=") || links["record-link"] != fmt.Sprintf("/alert.html?id=%d", alertID) {
+			t.Errorf("%s: the alert card's links %v", path, links)
+		}
+		evalJS[bool](ctx, t, `(() => { document.querySelector('`+card+` a.clip-link').click(); return true; })()`)
+		p.waitJS("the clip to play on "+path, 30*time.Second, clipVideo+` && `+clipVideo+`.currentTime > 1 && `+clipVideo+`.videoWidth > 0`)
+		if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < 29 || d > 32 {
+			t.Errorf("%s: clip lasts %v s in the browser, want about 30", path, d)
+		}
+		if u := evalJS[string](ctx, t, `location.pathname + location.search`); u != path {
+			t.Errorf("the clip link left the page for %s", u)
+		}
 	}
-	browser.Screenshot(ctx, t, "board-clip")
+	p.shot("alerts-clip")
+	// The alert's record page plays the clip in place.
+	p.open(fmt.Sprintf("/alert.html?id=%d", alertID))
+	const recVideo = `document.querySelector("#clip video")`
+	p.waitJS("the record page's clip", 30*time.Second, `(() => { const v = `+recVideo+`; if (v && v.paused && v.readyState > 0) v.play(); return v && v.currentTime > 1 && v.videoWidth > 0; })()`)
+	p.shot("alert-record-clip")
 
-	// An open alert marks its camera's tile on the live wall.
+	// An open alert marks its camera's tile (and its place in the camera
+	// tree) on the live wall, with the way to its record and recording.
 	ref, _ := r.svc.cfg.Camera("hall1")
-	if _, _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
-		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now()}, nil); err != nil {
+	open, _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
+		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now().Add(-15 * time.Second)}, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/?camera=hall1")); err != nil {
-		t.Fatal(err)
+	p.open("/?camera=hall1")
+	p.waitJS("the alerting tile", 20*time.Second, `document.querySelector('figure.tile.alerting[data-camera="hall1"] .alertbar a.clip-link') &&
+		document.querySelector('#tree button.cam.alerting[data-camera="hall1"]')`)
+	if id := evalJS[string](ctx, t, `document.querySelector('figure.tile[data-camera="hall1"] .alertbar').dataset.alert`); id != fmt.Sprint(open.ID) {
+		t.Errorf("the tile's alert bar shows alert %s, want the open one %d", id, open.ID)
 	}
-	waitJS(ctx, t, "the alerting tile", 20*time.Second, `document.querySelector('figure.tile.alerting[data-camera="hall1"]')`)
-	browser.Screenshot(ctx, t, "wall-alerting")
-	pe.check(t)
+	if href := evalJS[string](ctx, t, `document.querySelector('figure.tile[data-camera="hall1"] a.tilelink').getAttribute("href")`); href != "/playback.html?camera=hall1" {
+		t.Errorf("the tile's playback link %q", href)
+	}
+	p.shot("wall-alerting")
+	p.check()
 }

@@ -146,6 +146,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Auth:         s.auth,
 		Audit:        s.store,
 		Recordings:   s.rec,
+		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,

@@ -126,7 +126,7 @@ func (s *Server) playback(c *fiber.Ctx) error {
 	}
 	p, err := rec.Play(c.UserContext(), camera, at)
 	if errors.Is(err, record.ErrNoVideo) {
-		return fiber.NewError(fiber.StatusNotFound, "nothing recorded at or after "+at.UTC().Format(time.RFC3339))
+		return apiErr(fiber.StatusNotFound, codeNoVideo, "nothing recorded at or after "+at.UTC().Format(time.RFC3339))
 	} else if err != nil {
 		return err
 	}
@@ -167,11 +167,12 @@ func (s *Server) recordingVideo(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "from and to are required (RFC 3339 times)")
 	}
 	if !to.After(from) || to.Sub(from) > record.MaxSpan {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("from..to must be a period of at most %v", record.MaxSpan))
+		return apiErr(fiber.StatusBadRequest, codeSpanTooLong, fmt.Sprintf("from..to must be a period of at most %v", record.MaxSpan)).
+			with("max_minutes", int(record.MaxSpan/time.Minute))
 	}
 	v, err := rec.Video(c.UserContext(), camera, from, to)
 	if errors.Is(err, record.ErrNoVideo) {
-		return fiber.NewError(fiber.StatusNotFound, "nothing recorded in this period")
+		return apiErr(fiber.StatusNotFound, codeNoVideo, "nothing recorded in this period")
 	} else if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (s *Server) alertClip(c *fiber.Ctx) error {
 	a := c.Locals(localAlert).(store.Alert)
 	v, err := rec.AlertVideo(c.UserContext(), a)
 	if errors.Is(err, record.ErrNoVideo) {
-		return fiber.NewError(fiber.StatusNotFound, "alert "+strconv.FormatInt(a.ID, 10)+" has no recorded video")
+		return apiErr(fiber.StatusNotFound, codeNoVideo, "alert "+strconv.FormatInt(a.ID, 10)+" has no recorded video")
 	} else if err != nil {
 		return err
 	}
@@ -206,7 +207,7 @@ func (s *Server) alertClip(c *fiber.Ctx) error {
 
 func (s *Server) recordings() (Recordings, error) {
 	if s.deps.Recordings == nil {
-		return nil, fiber.NewError(fiber.StatusNotFound, "recording is not set up")
+		return nil, apiErr(fiber.StatusNotFound, codeRecordingOff, "recording is not set up")
 	}
 	return s.deps.Recordings, nil
 }
@@ -222,7 +223,7 @@ func (s *Server) sendVideo(c *fiber.Ctx, v *record.Video) error {
 	start, n, partial, err := parseRange(c.Get(fiber.HeaderRange), size)
 	if errors.Is(err, errUnsatisfiable) {
 		c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(size, 10))
-		return jsonError(c, fiber.StatusRequestedRangeNotSatisfiable, "range outside the video's "+strconv.FormatInt(size, 10)+" bytes")
+		return jsonError(c, apiErr(fiber.StatusRequestedRangeNotSatisfiable, codeRangeUnsatisfied, "range outside the video's "+strconv.FormatInt(size, 10)+" bytes"))
 	}
 	if !partial {
 		start, n = 0, size
@@ -239,10 +240,10 @@ func (s *Server) sendVideo(c *fiber.Ctx, v *record.Video) error {
 	stream, err := s.videos.add(principal(c))
 	switch {
 	case errors.Is(err, errTooManyStreamsForUser):
-		return jsonError(c, fiber.StatusTooManyRequests, fmt.Sprintf("too many videos playing or downloading for this user (%d at most); close one", maxVideoStreamsPerUser))
+		return jsonError(c, apiErr(fiber.StatusTooManyRequests, codeTooManyVideos, fmt.Sprintf("too many videos playing or downloading for this user (%d at most); close one", maxVideoStreamsPerUser)))
 	case err != nil:
 		c.Set(fiber.HeaderRetryAfter, "5")
-		return jsonError(c, fiber.StatusServiceUnavailable, "too many videos being sent from this server; try again shortly")
+		return jsonError(c, apiErr(fiber.StatusServiceUnavailable, "unavailable", "too many videos being sent from this server; try again shortly").with("retry_after", 5))
 	}
 	r, err := v.Reader(start, n)
 	if err != nil {

@@ -16,7 +16,7 @@ addMessages({
   "pb.play": "播放", "pb.none": "此时间之后没有录像", "pb.noCamera": "没有可回放的摄像机。",
   "pb.loading": "正在加载…", "pb.today": "今天", "pb.noMoreAlerts": "没有更多告警",
   "pb.state.recording": "正在录像", "pb.state.waiting": "等待视频", "pb.state.storage_full": "存储已满，录像已停止",
-  "pb.state.error": "录像出错", "pb.state.off": "未开启录像",
+  "pb.state.error": "录像出错", "pb.state.off": "未开启录像", "pb.failed": "播放失败",
 }, {
   "pb.title": "Playback", "pb.camera": "Camera", "pb.live": "Live view",
   "pb.zoom24h": "24 h", "pb.zoom1h": "1 h", "pb.zoom10m": "10 min", "pb.go": "Go",
@@ -28,7 +28,7 @@ addMessages({
   "pb.play": "Play", "pb.none": "nothing recorded after this time", "pb.noCamera": "No camera to play back.",
   "pb.loading": "loading…", "pb.today": "today", "pb.noMoreAlerts": "no more alerts",
   "pb.state.recording": "recording", "pb.state.waiting": "waiting for video", "pb.state.storage_full": "storage full: recording stopped",
-  "pb.state.error": "recording failed", "pb.state.off": "not recorded",
+  "pb.state.error": "recording failed", "pb.state.off": "not recorded", "pb.failed": "playback failed",
 });
 markNav("/playback.html");
 
@@ -91,7 +91,7 @@ function bar(cls, left, width, attrs = {}) {
 }
 
 function message(text) { document.getElementById("message").textContent = text || ""; }
-function fail(e) { document.getElementById("error").textContent = e ? e.message || String(e) : ""; }
+function fail(e) { document.getElementById("error").textContent = e ? errorText(e) : ""; }
 
 async function loadCameras() {
   const tree = (await api("/api/cameras")).districts || [];
@@ -262,7 +262,7 @@ async function playAt(at) {
   try {
     p = await api("/api/cameras/" + encodeURIComponent(pb.camera) + "/playback?at=" + encodeURIComponent(new Date(at).toISOString()));
   } catch (e) {
-    message(e.message.includes("nothing recorded") ? t("pb.none") : e.message);
+    message(e.code === "no_video" ? t("pb.none") : errorText(e));
     return;
   }
   pb.play = { start: Date.parse(p.start), end: Date.parse(p.end), url: p.url };
@@ -366,7 +366,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (pos !== null) setDownloadAround(pos);
   });
   v.addEventListener("ended", () => { if (pb.play) playAt(pb.play.end + 1); });
-  v.addEventListener("error", () => { if (v.error) message(t("player.failed") + " (" + v.error.code + ")"); });
+  v.addEventListener("error", () => { if (v.error) message(t("pb.failed") + " (" + v.error.code + ")"); });
 
   document.getElementById("timeline").addEventListener("click", (ev) => {
     const box = ev.currentTarget.getBoundingClientRect();
@@ -411,6 +411,12 @@ document.addEventListener("DOMContentLoaded", async () => {
     refresh().catch(fail);
   });
   document.getElementById("download").addEventListener("submit", download);
+  const me = await whoamiOrSay();
+  if (!me) return;
+  if (!me.access.live) { // planners: no video
+    location.replace(homePage(me));
+    return;
+  }
   try {
     if (!(await loadCameras())) return;
     await refresh();
