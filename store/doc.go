@@ -53,8 +53,11 @@
 // # Migrations
 //
 // Each database has its schema history in migrations/sqlite/ and
-// migrations/postgres/: files NNNN_description.sql, numbered from 0001
-// without gaps. Open applies the pending ones in one transaction (both
+// migrations/postgres/: files NNNN_description.sql, numbered upwards from
+// 0001. The lead hands numbers to branches in advance, so a gap (a number
+// whose branch has not landed yet) is allowed and a file numbered below
+// one already applied is applied when it arrives; a number used twice is
+// refused. Open applies the pending ones in one transaction (both
 // databases roll back DDL), so a database is at the old version or the new
 // one, never in between; it refuses a database whose version is newer than
 // the binary (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes

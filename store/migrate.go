@@ -14,9 +14,9 @@ import (
 )
 
 // migrationFiles holds the schema history of each database:
-// migrations/<driver>/NNNN_name.sql, numbered from 1 without gaps, the
-// same numbers and names for both (see the package documentation). A
-// released file is never edited; changes go in a new file.
+// migrations/<driver>/NNNN_name.sql, numbered upwards from 1, the same
+// numbers and names for both (see the package documentation). A released
+// file is never edited; changes go in a new file.
 //
 //go:embed migrations
 var migrationFiles embed.FS
@@ -48,9 +48,11 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: base, sql: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s/%s: expected version %d (versions must run 1, 2, 3… without gaps or duplicates)", dir, m.name, i+1)
+	// Numbers are handed out to branches in advance, so one may land
+	// before a lower one: gaps are allowed, duplicates are not.
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migration %s/%s: version %d is also %s (each number once)", dir, ms[i].name, ms[i].version, ms[i-1].name)
 		}
 	}
 	if len(ms) == 0 {
@@ -85,15 +87,22 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
 		applied_us BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var current int
-	if err := t.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	applied, err := appliedVersions(ctx, t)
+	if err != nil {
+		return err
 	}
-	if current > latest {
-		return fmt.Errorf("schema version %d, this binary knows up to %d; run a newer hallwatch or restore a backup: %w",
-			current, latest, ErrSchemaTooNew)
+	for v := range applied {
+		if v > latest {
+			return fmt.Errorf("schema version %d, this binary knows up to %d; run a newer hallwatch or restore a backup: %w",
+				v, latest, ErrSchemaTooNew)
+		}
 	}
-	for _, m := range ms[current:] {
+	// Every file not applied yet, in order: one numbered below the latest
+	// applied (its branch landed later) is applied too.
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if _, err := t.exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("apply migration %s/%s: %w", d.name, m.name, err)
 		}
@@ -103,4 +112,17 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// appliedVersions are the migrations recorded in schema_migrations.
+func appliedVersions(ctx context.Context, t conn) (map[int]bool, error) {
+	versions, err := queryAll(ctx, t, func(r scanner) (v int, err error) { return v, r.Scan(&v) }, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	return applied, nil
 }
