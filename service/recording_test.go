@@ -195,42 +195,57 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 	}
 	p.shot("playback")
 
-	// The resolved alert's clip, from its card on the board and on the
-	// alerts page: a click plays it in the page.
-	card := fmt.Sprintf(`[data-alert="%d"]`, alertID)
+	// The resolved alert's clip, from its row on the board: a click plays
+	// it in the page.
 	const clipVideo = `document.querySelector("#clip-dialog video")`
-	for _, path := range []string{"/board.html?center=jingshan", "/alerts.html"} {
-		p.open(path)
-		p.waitJS("the alert card on "+path, 20*time.Second, `document.querySelector('`+card+` a.clip-link')`)
-		links := evalJS[map[string]string](ctx, t, `Object.fromEntries([...document.querySelectorAll('`+card+` .links a')].map((a) => [a.className, a.getAttribute("href")]))`)
-		if links["live-link"] != "/?camera=hall1" || links["clip-link"] != fmt.Sprintf("/api/alerts/%d/clip.mp4", alertID) ||
-			!strings.HasPrefix(links["playback-link"], "/playback.html?camera=hall1&t=") || links["record-link"] != fmt.Sprintf("/alert.html?id=%d", alertID) {
-			t.Errorf("%s: the alert card's links %v", path, links)
-		}
-		evalJS[bool](ctx, t, `(() => { document.querySelector('`+card+` a.clip-link').click(); return true; })()`)
-		p.waitJS("the clip to play on "+path, 30*time.Second, clipVideo+` && `+clipVideo+`.currentTime > 1 && `+clipVideo+`.videoWidth > 0`)
-		if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < 29 || d > 32 {
-			t.Errorf("%s: clip lasts %v s in the browser, want about 30", path, d)
+	playClip := func(where, link string, minDur, maxDur float64) {
+		t.Helper()
+		path := evalJS[string](ctx, t, `location.pathname + location.search`)
+		evalJS[bool](ctx, t, `(() => { document.querySelector('`+link+`').click(); return true; })()`)
+		p.waitJS("the clip to play from "+where, 30*time.Second, clipVideo+` && `+clipVideo+`.currentTime > 1 && `+clipVideo+`.videoWidth > 0`)
+		if d := evalJS[float64](ctx, t, clipVideo+".duration"); d < minDur || d > maxDur {
+			t.Errorf("%s: the clip lasts %v s in the browser, want %v..%v", where, d, minDur, maxDur)
 		}
 		if u := evalJS[string](ctx, t, `location.pathname + location.search`); u != path {
-			t.Errorf("the clip link left the page for %s", u)
+			t.Errorf("%s: the clip link left the page for %s", where, u)
 		}
+		evalJS[bool](ctx, t, `(() => { document.getElementById("clip-dialog").close(); return true; })()`)
 	}
-	p.shot("alerts-clip")
-	// The alert's record page plays the clip in place.
+	row := fmt.Sprintf(`#today tr[data-alert="%d"]`, alertID)
+	p.open("/board.html?center=jingshan")
+	p.waitJS("the resolved alert's row on the board", 20*time.Second, `document.querySelector('`+row+` a.clip-link')`)
+	playClip("the board", row+` a.clip-link`, 29, 32)
+	p.shot("board-clip")
+
+	// The record page of the resolved alert plays its clip in place.
 	p.open(fmt.Sprintf("/alert.html?id=%d", alertID))
 	const recVideo = `document.querySelector("#clip video")`
 	p.waitJS("the record page's clip", 30*time.Second, `(() => { const v = `+recVideo+`; if (v && v.paused && v.readyState > 0) v.play(); return v && v.currentTime > 1 && v.videoWidth > 0; })()`)
+	if d := evalJS[float64](ctx, t, recVideo+".duration"); d < 29 || d > 32 {
+		t.Errorf("record page: the clip lasts %v s, want about 30", d)
+	}
 	p.shot("alert-record-clip")
 
-	// An open alert marks its camera's tile (and its place in the camera
-	// tree) on the live wall, with the way to its record and recording.
+	// An open alert: its card on the alerts page has the way to its video
+	// (from 10 s before it until now), and it marks its camera's tile (and
+	// its place in the camera tree) on the live wall.
 	ref, _ := r.svc.cfg.Camera("hall1")
 	open, _, err := r.svc.store.RaiseAlert(context.Background(), store.AlertRecord{Kind: events.KindStorageFull, District: ref.District.ID,
 		Center: ref.Center.ID, Camera: "hall1", RaisedAt: time.Now().Add(-15 * time.Second)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	card := fmt.Sprintf(`#list [data-alert="%d"]`, open.ID)
+	p.open("/alerts.html")
+	p.waitJS("the open alert's card", 20*time.Second, `document.querySelector('`+card+` a.clip-link')`)
+	links := evalJS[map[string]string](ctx, t, `Object.fromEntries([...document.querySelectorAll('`+card+` .links a')].map((a) => [a.className, a.getAttribute("href")]))`)
+	if links["live-link"] != "/?camera=hall1" || links["clip-link"] != fmt.Sprintf("/api/alerts/%d/clip.mp4", open.ID) ||
+		!strings.HasPrefix(links["playback-link"], "/playback.html?camera=hall1&t=") || links["record-link"] != fmt.Sprintf("/alert.html?id=%d", open.ID) {
+		t.Errorf("the alert card's links %v", links)
+	}
+	playClip("the alerts page", card+` a.clip-link`, 20, 40)
+	p.shot("alerts-clip")
+
 	p.open("/?camera=hall1")
 	p.waitJS("the alerting tile", 20*time.Second, `document.querySelector('figure.tile.alerting[data-camera="hall1"] .alertbar a.clip-link') &&
 		document.querySelector('#tree button.cam.alerting[data-camera="hall1"]')`)
