@@ -244,6 +244,10 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 		t.Errorf("the alert card's links %v", links)
 	}
 	playClip("the alerts page", card+` a.clip-link`, 20, 40)
+	resolvedRow := fmt.Sprintf(`#resolved tr[data-alert="%d"] a.clip-link`, alertID)
+	if href := evalJS[string](ctx, t, `document.querySelector('`+resolvedRow+`')?.getAttribute("href") || ""`); href != fmt.Sprintf("/api/alerts/%d/clip.mp4", alertID) {
+		t.Errorf("the alerts page's resolved alerts: clip link %q", href)
+	}
 	p.shot("alerts-clip")
 
 	p.open("/?camera=hall1")

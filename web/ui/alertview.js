@@ -12,7 +12,9 @@ addMessages({
   "alert.ackedBy": "由 {who} 于 {when} 确认", "alert.ackFailed": "确认失败",
   "alert.noSnapshot": "无截图", "alert.snapshot": "告警截图", "alert.enlarge": "点击放大",
   "alert.close": "关闭", "alert.board": "查看窗口看板", "alert.live": "实时画面", "alert.record": "告警记录", "alert.clip": "▶ 录像片段",
-  "alert.playback": "回放", "alert.storage_full": "录像存储已满",
+  "alert.playback": "回放", "alert.storage_full": "录像存储已满", "alert.ongoing": "进行中",
+  "alert.col.raised": "发生时间", "alert.col.center": "服务中心", "alert.col.place": "窗口 / 摄像机", "alert.col.kind": "类型",
+  "alert.col.duration": "持续", "alert.col.state": "状态", "alert.col.acked": "确认", "alert.col.more": "截图、录像与记录",
   "alert.select": "选择此告警", "alert.selectAll": "全选", "alert.ackSelected": "确认所选（{n}）",
   "alert.ackedN": "已确认 {n} 条告警", "alert.skippedN": "{n} 条已被他人确认",
 }, {
@@ -23,7 +25,9 @@ addMessages({
   "alert.ackedBy": "by {who} at {when}", "alert.ackFailed": "acknowledgement failed",
   "alert.noSnapshot": "no snapshot", "alert.snapshot": "Alert snapshot", "alert.enlarge": "click to enlarge",
   "alert.close": "Close", "alert.board": "Open the window board", "alert.live": "Live", "alert.record": "Record", "alert.clip": "▶ Clip",
-  "alert.playback": "Playback", "alert.storage_full": "Recording storage full",
+  "alert.playback": "Playback", "alert.storage_full": "Recording storage full", "alert.ongoing": "ongoing",
+  "alert.col.raised": "Raised", "alert.col.center": "Center", "alert.col.place": "Window / camera", "alert.col.kind": "Kind",
+  "alert.col.duration": "Duration", "alert.col.state": "State", "alert.col.acked": "Acknowledged", "alert.col.more": "Snapshot, video, record",
   "alert.select": "Select this alert", "alert.selectAll": "Select all", "alert.ackSelected": "Acknowledge selected ({n})",
   "alert.ackedN": "{n} alerts acknowledged", "alert.skippedN": "{n} were acknowledged by someone else",
 });
@@ -104,6 +108,26 @@ function alertCard(a, opts = {}) {
     head.prepend(el("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": t("alert.select"), title: t("alert.select") }));
   }
   return card;
+}
+
+// alertRow is alert a as a row of a table of alerts (the board's day, the
+// alerts page's resolved ones): when, where, what, how long, its state and
+// acknowledgement, and its snapshot, clip and record. opts.showCenter adds
+// the center after the time.
+function alertRow(a, opts = {}) {
+  return el("tr", { "data-alert": a.id, "data-state": a.state },
+    el("td", {}, fmtTime(a.raised_at)),
+    ...(opts.showCenter ? [el("td", {}, el("a", { href: "/board.html?center=" + encodeURIComponent(a.center) }, a.center_name || a.center))] : []),
+    el("td", {}, alertPlace(a)),
+    el("td", {}, t("alert." + a.kind)),
+    el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("alert.ongoing") + " ", ticking(a.raised_at))),
+    el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
+    el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
+      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
+    el("td", { class: "more" },
+      a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
+      ...(a.clip_url ? [" ", clipLink(a)] : []),
+      " ", el("a", { href: recordURL(a), class: "record-link" }, t("alert.record"))));
 }
 
 // ackFields are the inputs of an acknowledgement, for one alert or many:
