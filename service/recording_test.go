@@ -193,6 +193,20 @@ func playInBrowser(t *testing.T, r *rig, start time.Time, alertID int64) {
 	if rate := evalJS[float64](ctx, t, video+".playbackRate"); rate != 4 {
 		t.Errorf("playback rate %v after 4×", rate)
 	}
+	// Step back to the alert: playback from 10 s before it.
+	evalJS[bool](ctx, t, `(() => { document.querySelector('.pb-speed button[data-rate="1"]').click(); document.getElementById("prev-alert").click(); return true; })()`)
+	a, err := r.svc.store.Alert(context.Background(), alertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitJS("the step to the alert", 20*time.Second, fmt.Sprintf(`Math.abs(window.hwPlayback.play.start + %s.currentTime*1000 - %d) < 3000`,
+		video, a.RaisedAt.Add(-10*time.Second).UnixMilli()))
+	// A download of more than an hour is refused in the page.
+	evalJS[bool](ctx, t, `(() => { document.getElementById("dl-from").value = "01:00:00"; document.getElementById("dl-to").value = "02:30:00";
+		document.querySelector("#download button[type=submit]").click(); return true; })()`)
+	if msg := evalJS[string](ctx, t, `document.getElementById("dl-error").textContent`); msg != "一次最多下载 1 小时" {
+		t.Errorf("a download of 1.5 h: the page says %q", msg)
+	}
 	p.shot("playback")
 
 	// The resolved alert's clip, from its row on the board: a click plays
