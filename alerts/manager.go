@@ -130,6 +130,20 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 	return errors.Join(errs...)
 }
 
+// SetCondition raises (on) or resolves a camera's own alert of kind, such
+// as storage_full; nothing happens when it already is in that state.
+func (m *Manager) SetCondition(ctx context.Context, camera, kind string, on bool) error {
+	ref, ok := m.o.Config.Camera(camera)
+	if !ok {
+		return fmt.Errorf("alerts: %s on unknown camera %q", kind, camera)
+	}
+	key := alertKey{kind, camera, ""}
+	if on {
+		return m.raise(ctx, ref, key, m.o.Now(), func() []byte { return nil })
+	}
+	return m.resolve(ctx, ref, key, m.o.Now())
+}
+
 // UpdateWindows records the analyzer's current window states for boards.
 func (m *Manager) UpdateWindows(camera string, ws []events.WindowStatus) {
 	m.mu.Lock()

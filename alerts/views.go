@@ -23,6 +23,8 @@ type AlertView struct {
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
 	DurationSec float64    `json:"duration_seconds,omitempty"`
 	HasSnapshot bool       `json:"has_snapshot"`
+	// HasVideo: a clip can be played (see store.Alert.HasVideo).
+	HasVideo bool `json:"has_video"`
 }
 
 // View renders a stored alert; event names what just happened to it (for
@@ -30,7 +32,7 @@ type AlertView struct {
 func View(a store.Alert, event string) AlertView {
 	v := AlertView{ID: a.ID, Kind: a.Kind, State: "raised", Event: event, District: a.District, Center: a.Center,
 		Camera: a.Camera, Window: a.Window, RaisedAt: a.RaisedAt, AckedBy: a.AckedBy, AckComment: a.AckComment,
-		HasSnapshot: a.HasSnapshot}
+		HasSnapshot: a.HasSnapshot, HasVideo: a.HasVideo}
 	if !a.AckedAt.IsZero() {
 		v.State, v.AckedAt = "acknowledged", &a.AckedAt
 	}

@@ -21,6 +21,7 @@ func validate(cfg *Config, o *origins) Errors {
 	c.positive("retention.events", cfg.Retention.Events)
 	c.positive("retention.snapshots", cfg.Retention.Snapshots)
 	c.positive("retention.audit", cfg.Retention.Audit)
+	c.record(cfg)
 	c.detector(&cfg.Detector)
 	c.ingest(&cfg.Ingest)
 	c.positive("alerts.camera_offline_after", cfg.Alerts.CameraOfflineAfter)

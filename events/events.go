@@ -21,6 +21,9 @@ const (
 
 	KindUnstaffed     = "unstaffed"
 	KindCameraOffline = "camera_offline"
+	// KindStorageFull: a camera's recording stopped because its storage
+	// path is full.
+	KindStorageFull = "storage_full"
 
 	AlertRaised   = "raised"
 	AlertResolved = "resolved"

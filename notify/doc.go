@@ -26,7 +26,7 @@
 //	{
 //	  "version": 1,
 //	  "alert_id": 42,
-//	  "kind": "unstaffed",                 // or "camera_offline"
+//	  "kind": "unstaffed",                 // or "camera_offline", "storage_full"
 //	  "state": "raised",                   // or "resolved"
 //	  "district_id": "dongcheng", "district": "东城区",
 //	  "center_id": "jingshan", "center": "景山街道市民服务中心",

@@ -10,6 +10,7 @@ import (
 const (
 	kindUnstaffed     = "unstaffed"
 	kindCameraOffline = "camera_offline"
+	kindStorageFull   = "storage_full"
 	stateRaised       = "raised"
 	stateResolved     = "resolved"
 )
@@ -18,7 +19,7 @@ const (
 // other names are display names for people.
 type Message struct {
 	AlertID    int64
-	Kind       string // unstaffed | camera_offline
+	Kind       string // unstaffed | camera_offline | storage_full
 	State      string // raised | resolved
 	DistrictID string
 	District   string

@@ -30,6 +30,9 @@ func (an announcer) Messages(n alerts.Notice) []store.Notification {
 	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()
 	}
+	if a.Kind == events.KindStorageFull {
+		m.Grace = 0 // raised the moment recording stops
+	}
 	if n.Window != nil {
 		m.WindowID, m.Window, m.Grace = n.Window.ID, n.Window.Name, n.Window.AbsentAfter.D()
 	}

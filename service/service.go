@@ -47,6 +47,7 @@ type Service struct {
 	viewers   *relay.Sessions
 	server    *web.Server
 	ln        net.Listener
+	rec       *recording
 }
 
 // camera is everything hallwatch runs for one camera.
@@ -139,6 +140,14 @@ func (s *Service) open(ctx context.Context) (err error) {
 		s.order = append(s.order, cam)
 	}
 
+	hubs := map[string]*ingest.Hub{}
+	for id, cam := range s.cameras {
+		hubs[id] = cam.hub
+	}
+	if s.rec, err = newRecording(ctx, cfg, s.store, hubs, s.alerts, log); err != nil {
+		return err
+	}
+
 	authOpts := auth.OptionsFrom(cfg.Auth)
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
@@ -157,6 +166,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Audit:        s.store,
 		Geometry:     s.geometry,
 		Scenes:       scenes{s},
+		Recordings:   s.rec,
 		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
@@ -202,6 +212,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if cam.analysis != nil {
 			g.Go(func() error { return cam.analysis.Run(ctx) })
 		}
+	}
+	for _, run := range s.rec.runners() {
+		g.Go(func() error { return run(ctx) })
 	}
 	g.Go(func() error { return s.writer.Run(ctx) })
 	g.Go(func() error { return s.retention.Run(ctx) })
@@ -305,6 +318,9 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 		rs := cam.live.Stats()
 		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
 			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}
+		if st, ok := s.rec.Status(cam.ref.Camera.ID); ok {
+			m.Recording = &metrics.Recording{State: st.State, WrittenBytes: st.WrittenBytes, Segments: st.Segments}
+		}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,

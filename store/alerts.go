@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
@@ -24,11 +25,11 @@ var (
 
 // AlertRecord is a new alert.
 type AlertRecord struct {
-	Kind     string // events.KindUnstaffed or events.KindCameraOffline
+	Kind     string // events.KindUnstaffed, KindCameraOffline or KindStorageFull
 	District string
 	Center   string
 	Camera   string
-	Window   string // required for unstaffed, empty for camera_offline
+	Window   string // required for unstaffed, empty for the camera's own alerts
 	RaisedAt time.Time
 	Snapshot []byte // JPEG, at most MaxSnapshotBytes; nil for none
 }
@@ -49,6 +50,9 @@ type Alert struct {
 	AckComment  string
 	ResolvedAt  time.Time
 	HasSnapshot bool // false when none was taken or retention removed it
+	// HasVideo: the alert's clip was cut, or the recording still covers
+	// part of the time it was open (a clip can be served from it).
+	HasVideo bool
 }
 
 // Open reports whether the alert is not resolved.
@@ -135,14 +139,14 @@ func enqueueAll(ctx context.Context, tx conn, a Alert, announce Announce) ([]Not
 
 func checkAlert(a AlertRecord) error {
 	switch {
-	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline:
-		return fmt.Errorf("kind %q, want %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, ErrInvalid)
+	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline && a.Kind != events.KindStorageFull:
+		return fmt.Errorf("kind %q, want %q, %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, events.KindStorageFull, ErrInvalid)
 	case a.Center == "" || a.Camera == "":
 		return fmt.Errorf("center and camera are required: %w", ErrInvalid)
 	case a.Kind == events.KindUnstaffed && a.Window == "":
 		return fmt.Errorf("unstaffed alert without window: %w", ErrInvalid)
-	case a.Kind == events.KindCameraOffline && a.Window != "":
-		return fmt.Errorf("camera_offline alert with window %q: %w", a.Window, ErrInvalid)
+	case a.Kind != events.KindUnstaffed && a.Window != "":
+		return fmt.Errorf("%s alert with window %q: %w", a.Kind, a.Window, ErrInvalid)
 	case a.RaisedAt.IsZero():
 		return fmt.Errorf("raised time is zero: %w", ErrInvalid)
 	case len(a.Snapshot) > MaxSnapshotBytes:
@@ -224,8 +228,17 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time, announ
 	return a, queued, nil
 }
 
-const alertColumns = `id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment,
-	resolved_us, EXISTS (SELECT 1 FROM alert_snapshots WHERE alert_id = alerts.id)`
+var alertColumns = `id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment,
+	resolved_us, EXISTS (SELECT 1 FROM alert_snapshots WHERE alert_id = alerts.id),
+	EXISTS (SELECT 1 FROM clips WHERE clips.alert_id = alerts.id AND clips.bytes > 0) OR
+	EXISTS (SELECT 1 FROM recordings r WHERE r.camera = alerts.camera
+		AND r.start_us >= alerts.raised_us - ` + strconv.FormatInt(MaxSegmentSpan.Microseconds(), 10) + `
+		AND r.start_us <= COALESCE(alerts.resolved_us, 9223372036854775807)
+		AND r.end_us >= alerts.raised_us - ` + strconv.FormatInt(SegmentEndLag.Microseconds(), 10) + `)`
+
+// SegmentEndLag is how far an open segment's end in the index may trail
+// the file: the recorder updates the index at least this often.
+const SegmentEndLag = 15 * time.Second
 
 // Alert returns alert id, or ErrNotFound.
 func (s *Store) Alert(ctx context.Context, id int64) (Alert, error) {
@@ -286,7 +299,7 @@ func scanAlert(r scanner) (Alert, error) {
 		acked, resolved sql.NullInt64
 	)
 	err := r.Scan(&a.ID, &a.Kind, &a.District, &a.Center, &a.Camera, &a.Window, &raised, &acked,
-		&a.AckedBy, &a.AckComment, &resolved, &a.HasSnapshot)
+		&a.AckedBy, &a.AckComment, &resolved, &a.HasSnapshot, &a.HasVideo)
 	a.RaisedAt, a.AckedAt, a.ResolvedAt = fromUS(raised), fromNullUS(acked), fromNullUS(resolved)
 	return a, err
 }

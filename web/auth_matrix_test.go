@@ -78,6 +78,10 @@ var wantMatrix = map[string]string{
 	"GET /api/cameras/:camera/overlay":                    "--- +++ ++- +-- ---",
 	"GET /api/editing":                                    "- + + + +",
 	"PUT /api/editing":                                    "- + - - -",
+	"GET /api/alerts/:id/clip.mp4":                        "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/recordings":                 "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/playback":                   "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/recording.mp4":              "--- +++ ++- +-- ---",
 }
 
 // target is one request variant of a scoped route.

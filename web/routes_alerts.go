@@ -22,10 +22,15 @@ type alertJSON struct {
 	CenterName string `json:"center_name"`
 	CameraName string `json:"camera_name"`
 	WindowName string `json:"window_name,omitempty"`
+	// ClipURL plays the alert's video (absent when nothing was recorded).
+	ClipURL string `json:"clip_url,omitempty"`
 }
 
 func (s *Server) alertJSON(a store.Alert) alertJSON {
 	out := alertJSON{AlertView: alerts.View(a, "")}
+	if a.HasVideo {
+		out.ClipURL = "/api/alerts/" + strconv.FormatInt(a.ID, 10) + "/clip.mp4"
+	}
 	if ref, ok := s.deps.Config.Camera(a.Camera); ok {
 		out.CenterName, out.CameraName = ref.Center.Name, ref.Camera.Name
 		if ref.Camera.Analytics != nil {

@@ -25,6 +25,8 @@ type cameraView struct {
 	Name      string     `json:"name"`
 	Analytics bool       `json:"analytics"`
 	Status    statusView `json:"status"`
+	// Recording is the camera's recorder; absent when it is not recorded.
+	Recording *recordingStatus `json:"recording,omitempty"`
 }
 
 // statusView is a camera's state as the API shows it: never its URL.
@@ -38,9 +40,11 @@ type statusView struct {
 	Width       int          `json:"width,omitempty"`
 	Height      int          `json:"height,omitempty"`
 	BitrateKbps float64      `json:"bitrate_kbps"`
-	FPS         float64      `json:"fps"`
-	Reconnects  uint64       `json:"reconnects"`
-	LastFrame   *time.Time   `json:"last_frame,omitempty"`
+	// ReceivedBytes is the video received since hallwatch started.
+	ReceivedBytes uint64     `json:"received_bytes"`
+	FPS           float64    `json:"fps"`
+	Reconnects    uint64     `json:"reconnects"`
+	LastFrame     *time.Time `json:"last_frame,omitempty"`
 }
 
 func newStatusView(st ingest.Status) statusView {
@@ -49,7 +53,7 @@ func newStatusView(st ingest.Status) statusView {
 		// H.265 plays too: natively where the browser decodes it, else
 		// from the camera's sub-stream or a transcode (relay.Camera.Pick).
 		Playable: st.Codec == "" || st.Codec == ingest.CodecH264 || st.Codec == ingest.CodecH265,
-		Width:    st.Width, Height: st.Height, BitrateKbps: st.BitrateKbps, FPS: st.FPS, Reconnects: st.Reconnects,
+		Width:    st.Width, Height: st.Height, BitrateKbps: st.BitrateKbps, ReceivedBytes: st.ReceivedBytes, FPS: st.FPS, Reconnects: st.Reconnects,
 	}
 	if !st.Since.IsZero() {
 		v.Since = &st.Since
@@ -73,7 +77,13 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 					continue
 				}
 				st, _ := s.deps.Status(cam.ID)
-				cv.Cameras = append(cv.Cameras, cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)})
+				view := cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)}
+				if s.deps.Recordings != nil {
+					if rs, ok := s.deps.Recordings.Status(cam.ID); ok {
+						view.Recording = recordingView(rs)
+					}
+				}
+				cv.Cameras = append(cv.Cameras, view)
 			}
 			if len(cv.Cameras) > 0 {
 				dv.Centers = append(dv.Centers, cv)

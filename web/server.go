@@ -51,6 +51,11 @@ type Server struct {
 	lineCounts lineCountCache
 	// watching pairs live viewings with their audit entries.
 	watching watchLog
+	// videos are the recorded-video responses being sent: they end, like
+	// event streams, when their login does.
+	videos *eventStreams
+	// videoAudits keeps one audit entry per playback, not per range request.
+	videoAudits recentKeys
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -74,6 +79,8 @@ type Deps struct {
 	// and the overlays.
 	Geometry GeometryDesk
 	Scenes   SceneSource
+	// Recordings serves recorded video; nil when recording is not set up.
+	Recordings Recordings
 	// Views keeps the users' live-wall layouts.
 	Views ViewStore
 	// Notifiers reports the notification targets' delivery state.
@@ -117,7 +124,8 @@ func New(deps Deps) *Server {
 		deps.Log = slog.Default()
 	}
 	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != "",
-		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser)}
+		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser),
+		videos:  newEventStreams(maxVideoStreams, maxVideoStreamsPerUser)}
 	s.origins = allowedOrigins(deps.Config.HTTP.PublicURL)
 	app := fiber.New(fiber.Config{
 		BodyLimit:             deps.MaxBodyBytes,

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	b := &bench{progress: stderr, started: time.Now()}
 	fs.StringVar(&b.binary, "hallwatch", "bin/hallwatch", "the hallwatch binary to measure")
-	scenarios := fs.String("scenarios", "relay,analytics,district", "comma-separated: relay, analytics, district (includes the reconnect storm)")
+	scenarios := fs.String("scenarios", "relay,analytics,record,district", "comma-separated: relay, analytics, record (recording and playback), district (includes the reconnect storm)")
 	fs.DurationVar(&b.window, "window", 20*time.Second, "CPU measurement window of each step")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "settling time before each relay measurement")
 	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 20*time.Second, "settling time before analytics and district measurements (longer than analytics.idle_after, so that quiet cameras have gone idle)")
@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	runs := map[string]func(context.Context) ([]row, error){
-		"relay": b.runRelay, "analytics": b.runAnalytics, "district": b.runDistrict,
+		"relay": b.runRelay, "analytics": b.runAnalytics, "record": b.runRecord, "district": b.runDistrict,
 	}
 	var rows []row
 	failed := false
@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		name = strings.TrimSpace(name)
 		fn, ok := runs[name]
 		if !ok {
-			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, district)\n", name)
+			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, record, district)\n", name)
 			return 2
 		}
 		got, err := fn(ctx)

@@ -1,6 +1,6 @@
 // Alerts on the board, alerts, record and wall pages: cards with the
 // snapshot, what and where, how long, links to the camera live, the alert's
-// record (and its recording, where there is one), acknowledgement alone or
+// record, its clip and recording (where there is video), acknowledgement alone or
 // of several at once.
 "use strict";
 
@@ -11,7 +11,10 @@ addMessages({
   "alert.ack": "确认告警", "alert.acked": "已确认", "alert.comment": "备注（可选）",
   "alert.ackedBy": "由 {who} 于 {when} 确认", "alert.ackFailed": "确认失败",
   "alert.noSnapshot": "无截图", "alert.snapshot": "告警截图", "alert.enlarge": "点击放大",
-  "alert.close": "关闭", "alert.board": "查看窗口看板", "alert.live": "实时画面", "alert.record": "告警记录", "alert.clip": "录像回放",
+  "alert.close": "关闭", "alert.board": "查看窗口看板", "alert.live": "实时画面", "alert.record": "告警记录", "alert.clip": "▶ 录像片段",
+  "alert.playback": "回放", "alert.storage_full": "录像存储已满", "alert.ongoing": "进行中",
+  "alert.col.raised": "发生时间", "alert.col.center": "服务中心", "alert.col.place": "窗口 / 摄像机", "alert.col.kind": "类型",
+  "alert.col.duration": "持续", "alert.col.state": "状态", "alert.col.acked": "确认", "alert.col.more": "截图、录像与记录",
   "alert.select": "选择此告警", "alert.selectAll": "全选", "alert.ackSelected": "确认所选（{n}）",
   "alert.ackedN": "已确认 {n} 条告警", "alert.skippedN": "{n} 条已被他人确认",
 }, {
@@ -21,7 +24,10 @@ addMessages({
   "alert.ack": "Acknowledge", "alert.acked": "Acknowledged", "alert.comment": "Comment (optional)",
   "alert.ackedBy": "by {who} at {when}", "alert.ackFailed": "acknowledgement failed",
   "alert.noSnapshot": "no snapshot", "alert.snapshot": "Alert snapshot", "alert.enlarge": "click to enlarge",
-  "alert.close": "Close", "alert.board": "Open the window board", "alert.live": "Live", "alert.record": "Record", "alert.clip": "Recording",
+  "alert.close": "Close", "alert.board": "Open the window board", "alert.live": "Live", "alert.record": "Record", "alert.clip": "▶ Clip",
+  "alert.playback": "Playback", "alert.storage_full": "Recording storage full", "alert.ongoing": "ongoing",
+  "alert.col.raised": "Raised", "alert.col.center": "Center", "alert.col.place": "Window / camera", "alert.col.kind": "Kind",
+  "alert.col.duration": "Duration", "alert.col.state": "State", "alert.col.acked": "Acknowledged", "alert.col.more": "Snapshot, video, record",
   "alert.select": "Select this alert", "alert.selectAll": "Select all", "alert.ackSelected": "Acknowledge selected ({n})",
   "alert.ackedN": "{n} alerts acknowledged", "alert.skippedN": "{n} were acknowledged by someone else",
 });
@@ -43,18 +49,35 @@ function liveURL(a) {
   return "/?camera=" + encodeURIComponent(a.camera);
 }
 
+// playbackURL opens the camera's recording 10 s before the alert.
+function playbackURL(a) {
+  const from = new Date(Date.parse(a.raised_at) - 10000).toISOString();
+  return "/playback.html?camera=" + encodeURIComponent(a.camera) + "&t=" + encodeURIComponent(from);
+}
+
+// clipLink plays alert a's clip (from 10 s before it was raised until 10 s
+// after it resolved) in a dialog; opened in a new tab, it is the MP4.
+function clipLink(a) {
+  return el("a", { href: a.clip_url, class: "clip-link", onclick: (ev) => {
+    if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    showClip(a);
+  } }, t("alert.clip"));
+}
+
 // alertSignature changes whenever a card must be drawn anew.
 function alertSignature(a) {
   return [a.state, a.acked_at || "", a.has_snapshot, a.clip_url || "", lang].join("|");
 }
 
 // alertLinks are an alert's way on: the camera live (for those who may
-// watch), its record and its recording (clip_url, when the recorder has one).
+// watch), its record, and its clip and the recording around it (clip_url,
+// when there is video: the same people may play it as watch live).
 function alertLinks(a, opts = {}) {
   const links = el("p", { class: "links" });
+  if (a.clip_url) links.append(clipLink(a), el("a", { href: playbackURL(a), class: "playback-link" }, t("alert.playback")));
   if (opts.canLive) links.append(el("a", { href: liveURL(a), class: "live-link" }, t("alert.live")));
   if (!opts.onRecord) links.append(el("a", { href: recordURL(a), class: "record-link" }, t("alert.record")));
-  if (a.clip_url) links.append(el("a", { href: a.clip_url, class: "clip-link" }, t("alert.clip")));
   return links;
 }
 
@@ -85,6 +108,26 @@ function alertCard(a, opts = {}) {
     head.prepend(el("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": t("alert.select"), title: t("alert.select") }));
   }
   return card;
+}
+
+// alertRow is alert a as a row of a table of alerts (the board's day, the
+// alerts page's resolved ones): when, where, what, how long, its state and
+// acknowledgement, and its snapshot, clip and record. opts.showCenter adds
+// the center after the time.
+function alertRow(a, opts = {}) {
+  return el("tr", { "data-alert": a.id, "data-state": a.state },
+    el("td", {}, fmtTime(a.raised_at)),
+    ...(opts.showCenter ? [el("td", {}, el("a", { href: "/board.html?center=" + encodeURIComponent(a.center) }, a.center_name || a.center))] : []),
+    el("td", {}, alertPlace(a)),
+    el("td", {}, t("alert." + a.kind)),
+    el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("alert.ongoing") + " ", ticking(a.raised_at))),
+    el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
+    el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
+      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
+    el("td", { class: "more" },
+      a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
+      ...(a.clip_url ? [" ", clipLink(a)] : []),
+      " ", el("a", { href: recordURL(a), class: "record-link" }, t("alert.record"))));
 }
 
 // ackFields are the inputs of an acknowledgement, for one alert or many:
@@ -175,6 +218,36 @@ function bulkAckBar(box, onChanged) {
     onChanged();
   });
   return { form, update };
+}
+
+// showClip plays alert a's clip in a dialog.
+function showClip(a) {
+  let d = document.getElementById("clip-dialog");
+  if (!d) {
+    d = el("dialog", { id: "clip-dialog", class: "snapshot" },
+      el("video", { controls: "", autoplay: "", playsinline: "", muted: "" }),
+      el("div", { class: "bar" }, el("span", { class: "caption" }),
+        el("a", { class: "playback-link" }),
+        el("button", { type: "button", onclick: () => d.close() }, t("alert.close"))));
+    d.addEventListener("click", (ev) => { if (ev.target === d) d.close(); }); // the backdrop
+    d.addEventListener("close", () => {
+      const v = d.querySelector("video");
+      v.pause();
+      v.removeAttribute("src");
+      v.load(); // ends the download
+    });
+    document.body.append(d);
+  }
+  const v = d.querySelector("video");
+  v.muted = true;
+  v.src = a.clip_url;
+  d.querySelector(".caption").textContent = [a.center_name, alertPlace(a), t("alert." + a.kind), fmtTime(a.raised_at)].filter(Boolean).join(" · ");
+  const pl = d.querySelector(".playback-link");
+  pl.href = playbackURL(a);
+  pl.textContent = t("alert.playback");
+  d.querySelector(".bar button").textContent = t("alert.close");
+  d.showModal();
+  v.play().catch(() => {});
 }
 
 // showSnapshot opens alert a's snapshot large in a dialog.

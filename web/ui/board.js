@@ -13,9 +13,6 @@ addMessages({
   "win.unknown": "状态未知", "win.offline": "摄像机离线",
   "win.staff": "在岗 {n} 人 · 至少 {min} 人", "win.since": "自 {t}", "win.grace": "超过 {s} 告警",
   "win.waiting": "等待分析结果",
-  "board.col.raised": "发生时间", "board.col.place": "窗口 / 摄像机", "board.col.kind": "类型",
-  "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认", "board.col.more": "截图与记录",
-  "board.ongoing": "进行中",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
   "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放或摄像机离线",
 }, {
@@ -27,9 +24,6 @@ addMessages({
   "win.unknown": "Unknown", "win.offline": "Camera offline",
   "win.staff": "{n} staff seen · needs {min}", "win.since": "since {t}", "win.grace": "alert after {s}",
   "win.waiting": "waiting for analysis",
-  "board.col.raised": "Raised", "board.col.place": "Window / camera", "board.col.kind": "Kind",
-  "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged", "board.col.more": "Snapshot and record",
-  "board.ongoing": "ongoing",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
   "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed or camera offline",
 });
@@ -159,17 +153,7 @@ function renderToday() {
     body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "hint" }, t("board.noneToday"))));
     return;
   }
-  body.replaceChildren(...board.today.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
-    el("td", {}, fmtTime(a.raised_at)),
-    el("td", {}, alertPlace(a)),
-    el("td", {}, t("alert." + a.kind)),
-    el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
-    el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
-    el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
-      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
-    el("td", { class: "more" },
-      a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
-      " ", el("a", { href: recordURL(a) }, t("alert.record"))))));
+  body.replaceChildren(...board.today.map((a) => alertRow(a)));
 }
 
 // showPicker lists the user's centers; with only one it opens that board.
