@@ -236,13 +236,10 @@ func TestParseErrors(t *testing.T) {
 		// Detector.
 		{"detector kind", base + "detector:\n  kind: cnn\n",
 			[]string{`t.yaml:25: detector.kind: invalid kind "cnn", want auto, yolo or motion`}},
-		{"yolo without files", base + "detector:\n  kind: yolo\n",
-			[]string{
-				`t.yaml:25: detector.kind: kind yolo needs detector.model (the Darknet .cfg file)`,
-				`t.yaml:25: detector.kind: kind yolo needs detector.weights (the Darknet .weights file)`,
-			}},
-		{"model file missing", base + "detector:\n  model: $DIR/none.cfg\n  weights: $DIR/body.weights\n",
-			[]string{`t.yaml:25: detector.model: file "$DIR/none.cfg" does not exist`}},
+		{"model without weights", base + "detector:\n  model: $DIR/body.cfg\n",
+			[]string{`t.yaml:25: detector.model: detector.model and detector.weights go together: set both (another model's cfg and weights) or neither (the shipped model)`}},
+		{"model file missing, yolo", base + "detector:\n  kind: yolo\n  model: $DIR/none.cfg\n  weights: $DIR/body.weights\n",
+			[]string{`t.yaml:26: detector.model: file "$DIR/none.cfg" does not exist`}},
 		{"weights is a directory", base + "detector:\n  kind: yolo\n  model: $DIR/body.cfg\n  weights: $DIR\n",
 			[]string{`t.yaml:27: detector.weights: "$DIR" is a directory, want a file`}},
 		{"input size not a multiple of 32", base + "detector:\n  input_size: 400\n",

@@ -8,14 +8,11 @@ import (
 	"testing"
 )
 
-// requireData skips unless the clips and the model are present.
+// requireData skips unless the clips are present.
 func requireData(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(TestdataDir(), "pets09-s2l1")); err != nil {
 		t.Skipf("test data absent (set HALLWATCH_TESTDATA): %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(ModelsDir(), "yolo-fastest-1.1-body")); err != nil {
-		t.Skipf("model absent (set HALLWATCH_MODELS): %v", err)
 	}
 }
 

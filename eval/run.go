@@ -32,7 +32,6 @@ var EvalRule = PresenceRule{MinStaff: 1, AbsentAfter: 5, ResolveConfirm: 1}
 // Options selects what Run evaluates.
 type Options struct {
 	TestdataDir string   // default TestdataDir()
-	ModelsDir   string   // default ModelsDir()
 	Detectors   []string // "yolo", "motion"; default both
 	InputSize   int      // yolo input, default 416
 	// FPS is the analysis rate; 0 analyses every frame of each clip.
@@ -75,9 +74,6 @@ func (r Report) FPS() float64 {
 func Run(ctx context.Context, o Options) ([]Report, error) {
 	if o.TestdataDir == "" {
 		o.TestdataDir = TestdataDir()
-	}
-	if o.ModelsDir == "" {
-		o.ModelsDir = ModelsDir()
 	}
 	if len(o.Detectors) == 0 {
 		o.Detectors = []string{analytics.KindYOLO, analytics.KindMotion}
@@ -124,10 +120,8 @@ func Run(ctx context.Context, o Options) ([]Report, error) {
 
 func runDetector(ctx context.Context, o Options, kind string, pets, tud *Sequence) (Report, error) {
 	r := Report{Detector: kind}
-	det := config.Default().Detector // default thresholds
+	det := config.Default().Detector // default thresholds, the shipped model
 	det.Kind = kind
-	det.Model = filepath.Join(o.ModelsDir, "yolo-fastest-1.1-body", "yolo-fastest-1.1_body.cfg")
-	det.Weights = filepath.Join(o.ModelsDir, "yolo-fastest-1.1-body", "yolo-fastest-1.1_body.weights")
 	det.InputSize = o.InputSize
 	window := func(id string, zone []config.Point) config.Window {
 		return config.Window{ID: id, Zone: zone, MinStaff: EvalRule.MinStaff,

@@ -53,7 +53,11 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 	if err != nil {
 		return nil, err
 	}
-	log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	if choice.Fallback {
+		log.Error("analytics detector: the person model failed to load, falling back", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	} else {
+		log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	}
 	a := &analysis{
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
 		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
@@ -200,8 +204,10 @@ func toMat(dec *avcodec.Decoder, img *avcodec.Image, mat *gocv.Mat) error {
 
 // AnalysisStatus is what the camera status shows of its analysis.
 type AnalysisStatus struct {
-	Detector      string  `json:"detector"`
-	Reason        string  `json:"reason"`
+	Detector string `json:"detector"`
+	Reason   string `json:"reason"`
+	// Fallback: auto could not load the person model (Reason says why).
+	Fallback      bool    `json:"fallback,omitempty"`
 	FPS           float64 `json:"fps"`
 	Units         uint64  `json:"units"`
 	Decoded       uint64  `json:"decoded"`
@@ -220,7 +226,7 @@ func (a *analysis) Status() AnalysisStatus {
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
 	return AnalysisStatus{
-		Detector: a.choice.Kind, Reason: a.choice.Reason, FPS: a.ref.Camera.Analytics.FPS,
+		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
 		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond),
 		Idle: st.Idle, Wakes: st.Wakes,
