@@ -68,16 +68,28 @@ type lineCount struct {
 type zoneWatch struct {
 	zone     geom.Polygon
 	presence *presence
+	// known: the detector can tell this zone empty (see stillHinter).
+	known bool
 }
 
 // stillHinter is implemented by detectors that must not fade people who
 // stand still into their background (the motion detector): they are told
 // the boxes to hold and report, after the next frame, whether each is
-// still occupied.
+// still occupied, and which were ghosts.
+//
+// Such a detector cannot see someone who sat still in a zone since before
+// its background was learned: a zone is known to it only once someone was
+// seen walking into it (the background there was learned without them), a
+// ghost was removed there (the background now shows it empty), or a saved
+// background says so.
 type stillHinter interface {
 	HoldForeground(holds []Hold)
 	HeldPresent() []bool
+	Ghosts() []Hold
 }
+
+// reasonCannotTell is why a zone unknown to the motion detector is unknown.
+const reasonCannotTell = "the motion detector cannot tell this window empty from a clerk sitting still since before analysis started (until someone walks in or out)"
 
 // NewAnalyzer returns an analyzer for one camera.
 func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
@@ -102,8 +114,9 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
 	}
+	_, hinted := o.Detector.(stillHinter)
 	for _, w := range o.Analytics.Windows {
-		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID])})
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted})
 	}
 	return a, nil
 }
@@ -121,6 +134,7 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 	var present []bool
 	if h, ok := a.det.(stillHinter); ok {
 		present = h.HeldPresent()
+		a.learnZones(h.Ghosts(), image.Pt(frame.Cols(), frame.Rows()))
 	}
 	return a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
 }
@@ -166,6 +180,15 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 		}
 	}
 	a.forgetDead(alive)
+	for _, tr := range a.tracks {
+		if tr.Confirmed && tr.Moved {
+			for _, w := range a.windows {
+				if !w.known && w.zone.Contains(tr.Feet) {
+					w.known = true // they walked in: the background there was learned without them
+				}
+			}
+		}
+	}
 	evs = append(evs, a.updateWindows(t, wall)...)
 	if h, ok := a.det.(stillHinter); ok {
 		h.HoldForeground(a.hold())
@@ -178,7 +201,7 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 	var evs, alerts []events.Event
 	for _, w := range a.windows {
-		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
+		for _, e := range w.presence.update(a.viewOf(w), t, wall) {
 			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
 			} else {
@@ -216,7 +239,7 @@ func (a *Analyzer) Quiet() bool {
 	// clerk in the key frame that shows the change.
 	if _, consecutive := a.det.(stillHinter); consecutive {
 		for _, w := range a.windows {
-			if st := w.presence.state; st == events.StateAbsent || st == events.StateUnknown {
+			if st := w.presence.state; st != events.StateStaffed && st != events.StateClosed {
 				return false
 			}
 		}
@@ -308,6 +331,28 @@ func (a *Analyzer) countIn(zone geom.Polygon) int {
 		}
 	}
 	return n
+}
+
+// viewOf is what the analyzer can tell of a window's zone now.
+func (a *Analyzer) viewOf(w *zoneWatch) zoneView {
+	v := zoneView{count: a.countIn(w.zone)}
+	if !w.known {
+		v.cannotTell = reasonCannotTell
+	}
+	return v
+}
+
+// learnZones marks the zones where ghosts (boxes in pixels of a frame of
+// the given size) were removed as known: the background shows them empty.
+func (a *Analyzer) learnZones(ghosts []Hold, size image.Point) {
+	for _, g := range ghosts {
+		feet := geom.Point{float64(g.Box.Min.X+g.Box.Max.X) / 2 / float64(size.X), float64(g.Box.Max.Y) / float64(size.Y)}
+		for _, w := range a.windows {
+			if w.zone.Contains(feet) {
+				w.known = true
+			}
+		}
+	}
 }
 
 // zoneGrace is how long a moving track, unseen, still counts in a zone:

@@ -80,6 +80,7 @@ type Motion struct {
 	close   gocv.Mat
 	held    []Hold  // full-resolution boxes to keep as foreground
 	present []bool  // per held box: occupied in the last frame
+	ghosts  []Hold  // held boxes judged ghosts in the last frame
 	scale   float64 // full-resolution pixels per small pixel
 	inited  bool
 }
@@ -124,6 +125,11 @@ func (m *Motion) HoldForeground(holds []Hold) {
 // differ from the reference background.
 func (m *Motion) HeldPresent() []bool { return m.present }
 
+// Ghosts returns the held boxes the last Detect judged ghosts: places
+// someone left who was there when the background was learned. The
+// reference shows them empty from now on.
+func (m *Motion) Ghosts() []Hold { return m.ghosts }
+
 // heldPresentShare is the share of a held box that must differ from the
 // background for the person to count as still there: a seated person fills
 // well over half of their box, the noise of an empty one a few per cent.
@@ -145,7 +151,7 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	}
 	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
 	held := m.heldSmall(sw, sh)
-	m.present = m.present[:0]
+	m.present, m.ghosts = m.present[:0], m.ghosts[:0]
 
 	m.small.CopyTo(&m.input)
 	for _, hb := range held {
@@ -162,13 +168,14 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	m.mog.Apply(m.input, &m.mask)
 	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
 	ghosts := false
-	for _, hb := range held {
+	for i, hb := range held {
 		present := false
 		if !hb.box.Empty() {
 			present = m.diffInto(hb) >= heldPresentShare
 			if present && hb.mayBeGhost && m.isGhost(hb) {
 				present, ghosts = false, true
 				m.forget(hb)
+				m.ghosts = append(m.ghosts, m.held[i])
 			} else {
 				dst := m.mask.Region(hb.area)
 				gocv.BitwiseOr(dst, m.fg, &dst)

@@ -32,8 +32,9 @@ type TrackerOptions struct {
 	// network's boxes do not, and there the wider gate only adds swaps.
 	WideRecovery bool
 	// StillAge is how long a confirmed track that stood still survives
-	// without detections: a seated clerk the detector misses for a while.
-	// Evidence from Vouch replaces it where the detector can give some.
+	// without detections (default 1 s): a still person lives only while the
+	// detector keeps seeing them, or Vouch gives other evidence, or someone
+	// in front hides them. A seated clerk who leaves is gone within it.
 	StillAge time.Duration
 }
 
@@ -45,7 +46,7 @@ func (o TrackerOptions) withDefaults() TrackerOptions {
 		o.MaxAge = 1500 * time.Millisecond
 	}
 	if o.StillAge <= 0 {
-		o.StillAge = 30 * time.Second
+		o.StillAge = time.Second
 	}
 	return o
 }
@@ -68,7 +69,10 @@ type Track struct {
 	Seen  bool // matched a detection in the last update
 	// Vouched is true when Vouch found the box occupied for the last update.
 	Vouched bool
-	Missed  float64 // seconds since the last matched detection
+	// Hidden: a still track someone nearer the camera stood in front of
+	// in the last update, which keeps it alive unseen.
+	Hidden bool
+	Missed float64 // seconds since the last matched detection
 }
 
 // Tracker associates detections across frames: constant-velocity
@@ -108,6 +112,7 @@ type track struct {
 	// Evidence from Vouch: the last time the box was found occupied, and
 	// the start of the current run of findings that it is empty (<0: none).
 	vouched, vacantSince float64
+	hidden               float64 // last time someone in front hid it (see hiddenBy)
 }
 
 type sample struct{ t, x, y float64 }
@@ -205,10 +210,15 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 		}
 	}
 	// Age out.
+	for _, tr := range tk.tracks {
+		if !tr.seen && tr.confirmed && tr.still && tk.hiddenBy(tr) {
+			tr.hidden = t
+		}
+	}
 	live := tk.tracks[:0]
 	for _, tr := range tk.tracks {
 		if !tr.seen {
-			missed := t - math.Max(tr.lastSeen, tr.vouched)
+			missed := t - math.Max(tr.lastSeen, math.Max(tr.vouched, tr.hidden))
 			limit := tk.opts.MaxAge.Seconds()
 			switch {
 			case !tr.confirmed:
@@ -227,6 +237,34 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	tk.tracks = live
 	return tk.Tracks()
 }
+
+// hiddenBy reports whether a person seen in this update stands in front
+// of still track tr: their box covers at least hiddenShare of tr's and
+// their feet are no higher in the picture (nearer the camera, or level).
+// A visitor at the counter hides the clerk behind it; someone walking
+// past behind does not.
+func (tk *Tracker) hiddenBy(tr *track) bool {
+	b := tr.box(tr.cx, tr.cy)
+	area := float64(b.Dx() * b.Dy())
+	if area <= 0 {
+		return false
+	}
+	for _, o := range tk.tracks {
+		if o == tr || !o.seen {
+			continue
+		}
+		ob := o.box(o.cx, o.cy)
+		in := b.Intersect(ob)
+		if float64(in.Dx()*in.Dy()) >= hiddenShare*area && float64(ob.Max.Y) >= float64(b.Max.Y)-0.1*tr.h {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenShare is the share of a still person's box that someone must cover
+// to hide them from the detector.
+const hiddenShare = 0.25
 
 // Vouch records evidence about confirmed track id at time t that is not a
 // detection, given before the Update for t: the motion detector compared
@@ -299,7 +337,10 @@ func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detec
 	}
 	dist := math.Hypot(dcx-p[0], dcy-p[1]) / scale
 	sizeRatio := math.Abs(math.Log(math.Max(dh, 1) / math.Max(tr.h, 1)))
-	gate := gateBase + math.Min(t-tr.lastSeen, 1.0)*gateGrow // uncertainty grows while unseen
+	gate := gateBase
+	if !tr.still {
+		gate += math.Min(t-tr.lastSeen, 1.0) * gateGrow // uncertainty grows while unseen; a still person stays put
+	}
 	if st == stageWide {
 		gate += wideGate
 	}
@@ -464,7 +505,7 @@ func (tk *Tracker) Tracks() []Track {
 		}
 		out = append(out, Track{
 			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped, Moved: tr.moved,
-			Seen: tr.seen, Vouched: tr.vouched == tk.now, Missed: tk.now - tr.lastSeen,
+			Seen: tr.seen, Vouched: tr.vouched == tk.now, Hidden: tr.hidden == tk.now, Missed: tk.now - tr.lastSeen,
 		})
 	}
 	return out

@@ -17,6 +17,10 @@ const (
 
 	KindUnstaffed     = "unstaffed"
 	KindCameraOffline = "camera_offline"
+	// KindCameraBlocked: the camera streams but its picture shows nothing
+	// analysis can use (covered lens, turned away, black, frozen). Raised
+	// instead of unstaffed alerts, which cannot be judged meanwhile.
+	KindCameraBlocked = "camera_blocked"
 
 	AlertRaised   = "raised"
 	AlertResolved = "resolved"
@@ -27,23 +31,29 @@ const (
 	StateStaffed = "staffed"
 	StateAbsent  = "absent"
 	StateClosed  = "closed"  // outside opening hours
-	StateUnknown = "unknown" // camera offline or not analysed yet
+	StateUnknown = "unknown" // cannot be known: camera offline or blocked, or the detector cannot tell (Reason says which)
+	// StateChecking: analysis (re)started and the detector has not had
+	// its look yet; never counted as absent.
+	StateChecking = "checking"
 )
 
 // Event is one analysis result. The JSON form is a contract used by external
 // evaluation: keep field names and meaning stable.
 type Event struct {
-	Type      string  `json:"type"`
-	Kind      string  `json:"kind,omitempty"`
-	Camera    string  `json:"camera"`
-	Line      string  `json:"line,omitempty"`
-	Direction string  `json:"direction,omitempty"`
-	Track     int     `json:"track,omitempty"`
-	Window    string  `json:"window,omitempty"`
-	State     string  `json:"state,omitempty"`
-	Count     *int    `json:"count,omitempty"` // window events only; 0 is written
-	Frame     int     `json:"frame"`           // 1-based input frame index
-	T         float64 `json:"t"`               // seconds from the start of input
+	Type      string `json:"type"`
+	Kind      string `json:"kind,omitempty"`
+	Camera    string `json:"camera"`
+	Line      string `json:"line,omitempty"`
+	Direction string `json:"direction,omitempty"`
+	Track     int    `json:"track,omitempty"`
+	Window    string `json:"window,omitempty"`
+	State     string `json:"state,omitempty"`
+	Count     *int   `json:"count,omitempty"` // window events only; 0 is written
+	// Reason says why a window is unknown, or why a camera_blocked alert
+	// was raised.
+	Reason string  `json:"reason,omitempty"`
+	Frame  int     `json:"frame"` // 1-based input frame index
+	T      float64 `json:"t"`     // seconds from the start of input
 	// Time is the wall-clock time of the frame (live pipeline; the offline
 	// CLI derives it from --start). Not part of the JSON Lines contract.
 	Time time.Time `json:"-"`
@@ -57,4 +67,6 @@ type WindowStatus struct {
 	Since  time.Time // wall-clock time the state began
 	// Alerting is true while an unstaffed alert is raised.
 	Alerting bool
+	// Reason says why the state is unknown.
+	Reason string
 }
