@@ -43,7 +43,7 @@ bench: build
 # The hot paths' Go benchmarks: relay fan-out, hub fan-out, decode,
 # detectors, tracker.
 gobench:
-	$(GO) test -run '^$$' -bench . -benchmem ./viewer ./ingest ./avcodec ./analytics
+	$(GO) test -run '^$$' -bench . -benchmem ./relay ./ingest ./avcodec ./analytics
 
 clean:
 	rm -rf bin

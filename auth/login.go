@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallwatch/hallwatch/internal/ids"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -97,7 +98,7 @@ func foldName(name string) string {
 
 func (s *Service) openSession(ctx context.Context, u store.User) (Login, error) {
 	now := s.opts.Now()
-	l := Login{Principal: principalOf(u), SessionToken: newSecret(), CSRFToken: newSecret(), Expires: now.Add(s.opts.SessionTTL)}
+	l := Login{Principal: principalOf(u), SessionToken: ids.Secret(), CSRFToken: ids.Secret(), Expires: now.Add(s.opts.SessionTTL)}
 	hash := hashSecret(l.SessionToken)
 	if err := s.st.CreateSession(ctx, store.Session{TokenHash: hash, UserID: u.ID, CSRFToken: l.CSRFToken, CreatedAt: now, ExpiresAt: l.Expires}); err != nil {
 		return Login{}, err

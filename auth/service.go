@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -208,13 +206,6 @@ func (s *Service) audit(ctx context.Context, by Actor, action, target, detail st
 	if err != nil {
 		s.opts.Log.Error("audit log write failed", "action", action, "target", target, "err", err)
 	}
-}
-
-// newSecret returns 32 random bytes, URL-safe: session and API tokens.
-func newSecret() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // hashSecret is what the store keeps of a session or API token. A fast

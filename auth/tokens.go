@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hallwatch/hallwatch/internal/ids"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -20,7 +21,7 @@ func (s *Service) CreateToken(ctx context.Context, by Actor, userID int64, name 
 	if err != nil {
 		return "", TokenInfo{}, err
 	}
-	secret := TokenPrefix + newSecret()
+	secret := TokenPrefix + ids.Secret()
 	t := store.APIToken{TokenHash: hashSecret(secret), UserID: userID, Name: name, CreatedAt: s.opts.Now()}
 	if t.ID, err = s.st.CreateToken(ctx, t); err != nil {
 		return "", TokenInfo{}, err

@@ -36,32 +36,6 @@ func BenchmarkDecode720p(b *testing.B) { benchDecode(b, 0) }
 
 func BenchmarkDecode720pScaledTo640(b *testing.B) { benchDecode(b, 640) }
 
-// BenchmarkDecode720pKeyFramesOnly is the still-scene mode: per access unit,
-// 29 of 30 are skipped.
-func BenchmarkDecode720pKeyFramesOnly(b *testing.B) {
-	aus := bench720p(b)
-	dec, err := NewDecoder("H264")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dec.Close()
-	dec.SetKeyFramesOnly(true)
-	dec.SetOutputWidth(640)
-	var out Image
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		ok, err := dec.Decode(aus[i%len(aus)])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if ok {
-			if err := dec.Frame(&out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
-
 func BenchmarkEncode720p(b *testing.B) {
 	const n = 30
 	frames := make([]*Image, n)

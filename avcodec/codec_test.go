@@ -232,39 +232,6 @@ func TestFrameReusesBuffer(t *testing.T) {
 	}
 }
 
-func TestKeyFramesOnly(t *testing.T) {
-	aus, keys := encodeSeq(t, testOpts(), 60)
-	dec, err := NewDecoder("H264")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	dec.SetKeyFramesOnly(true)
-	var out Image
-	for i, au := range aus {
-		if i == 20 {
-			dec.SetKeyFramesOnly(false) // mid-GOP: the next picture is the IDR at 30
-		}
-		ok, err := dec.Decode(au)
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		want := keys[i] || i >= 30
-		if ok != want {
-			t.Errorf("frame %d (key %v): picture=%v, want %v", i, keys[i], ok, want)
-		}
-		if !ok {
-			continue
-		}
-		if err := dec.Frame(&out); err != nil {
-			t.Fatal(err)
-		}
-		if p := psnr(t, &out, synthFrame(testW, testH, i)); p < minPSNR {
-			t.Errorf("frame %d: PSNR %.1f dB, want >= %.0f", i, p, minPSNR)
-		}
-	}
-}
-
 func TestDecodeWithThreads(t *testing.T) {
 	aus, _ := encodeSeq(t, testOpts(), 30)
 	dec, err := NewDecoder("H264", WithThreads(2))

@@ -29,7 +29,6 @@ type Decoder struct {
 	sws      *C.struct_SwsContext
 	havePic  bool
 	waitKey  bool // report pictures only from the next key frame on
-	keysOnly bool
 	outWidth int
 	pending  [][]byte // units of access units without a picture, sent with the next one
 }
@@ -96,25 +95,9 @@ func NewDecoder(codec string, opts ...DecoderOption) (*Decoder, error) {
 // the native size.
 func (d *Decoder) SetOutputWidth(w int) { d.outWidth = max(w, 0) }
 
-// SetKeyFramesOnly makes the decoder skip every non-key frame, the cheap mode
-// for a still scene. Turning it off again reports pictures only from the next
-// key frame on, since the skipped frames were references.
-func (d *Decoder) SetKeyFramesOnly(on bool) {
-	if d.ctx == nil || on == d.keysOnly {
-		return
-	}
-	d.keysOnly = on
-	if on {
-		d.ctx.skip_frame = C.AVDISCARD_NONKEY
-	} else {
-		d.ctx.skip_frame = C.AVDISCARD_DEFAULT
-		d.waitKey = true
-	}
-}
-
 // Decode feeds one access unit (NAL units without start codes) and reports
-// whether a new picture is ready for Frame. Until the first key frame, and
-// for frames skipped by SetKeyFramesOnly, it reports false. Units without a
+// whether a new picture is ready for Frame. Until the first key frame it
+// reports false. Units without a
 // picture (such as SPS and PPS from an SDP) are kept and sent with the next
 // access unit.
 func (d *Decoder) Decode(nalus [][]byte) (bool, error) {

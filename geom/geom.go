@@ -44,18 +44,6 @@ func onSegment(a, b, c Point) bool {
 		math.Min(a[1], b[1]) <= c[1] && c[1] <= math.Max(a[1], b[1])
 }
 
-// DistToSegment returns the distance from p to the closed segment a-b.
-func DistToSegment(p, a, b Point) float64 {
-	ab := b.Sub(a)
-	l2 := ab[0]*ab[0] + ab[1]*ab[1]
-	if l2 == 0 {
-		return p.Dist(a)
-	}
-	t := ((p[0]-a[0])*ab[0] + (p[1]-a[1])*ab[1]) / l2
-	t = math.Max(0, math.Min(1, t))
-	return p.Dist(Point{a[0] + t*ab[0], a[1] + t*ab[1]})
-}
-
 // Polygon is a closed polygon; the last point connects back to the first.
 type Polygon []Point
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/hallwatch/hallwatch/internal/clock"
 )
 
 // Backoff defaults, used for zero BackoffConfig fields.
@@ -28,7 +30,7 @@ type BackoffConfig struct {
 // A Backoff belongs to one goroutine.
 type Backoff struct {
 	cfg       BackoffConfig
-	clock     Clock
+	clock     clock.Clock
 	rng       *rand.Rand // nil: the runtime's randomly seeded source
 	prev      time.Duration
 	liveSince time.Time
@@ -37,7 +39,7 @@ type Backoff struct {
 // NewBackoff returns a backoff; rng may be nil (the normal case: each
 // instance then draws from the runtime's random source, so no two cameras
 // share a sequence). Zero config fields take the defaults.
-func NewBackoff(cfg BackoffConfig, clock Clock, rng *rand.Rand) *Backoff {
+func NewBackoff(cfg BackoffConfig, clk clock.Clock, rng *rand.Rand) *Backoff {
 	if cfg.Min <= 0 {
 		cfg.Min = DefaultBackoffMin
 	}
@@ -50,10 +52,10 @@ func NewBackoff(cfg BackoffConfig, clock Clock, rng *rand.Rand) *Backoff {
 	if cfg.StablePeriod <= 0 {
 		cfg.StablePeriod = DefaultStablePeriod
 	}
-	if clock == nil {
-		clock = SystemClock{}
+	if clk == nil {
+		clk = clock.System{}
 	}
-	return &Backoff{cfg: cfg, clock: clock, rng: rng}
+	return &Backoff{cfg: cfg, clock: clk, rng: rng}
 }
 
 // Live records that a connection is up; if it stays up for StablePeriod,

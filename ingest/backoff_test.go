@@ -4,58 +4,15 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/hallwatch/hallwatch/internal/clock"
 )
 
-// fakeClock is a manual clock: time moves only by Advance.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	timers  []*fakeTimer
-	created chan struct{} // receives when a timer is made
+func newFakeClock() *clock.Fake {
+	return clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 }
-
-type fakeTimer struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), created: make(chan struct{}, 16)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{at: c.now.Add(d), c: make(chan time.Time, 1)}
-	c.timers = append(c.timers, t)
-	c.created <- struct{}{}
-	return t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.timers = slices.DeleteFunc(c.timers, func(t *fakeTimer) bool {
-		if t.at.After(c.now) {
-			return false
-		}
-		t.c <- c.now
-		return true
-	})
-}
-
-func (t *fakeTimer) C() <-chan time.Time { return t.c }
-func (t *fakeTimer) Stop() bool          { return true }
 
 var testBackoff = BackoffConfig{Min: time.Second, Max: 30 * time.Second, StablePeriod: time.Minute}
 
@@ -182,7 +139,7 @@ func TestBackoffWait(t *testing.T) {
 	b := NewBackoff(testBackoff, clock, nil)
 	done := make(chan error, 1)
 	go func() { done <- b.Wait(context.Background(), 5*time.Second) }()
-	<-clock.created
+	<-clock.Timers()
 	clock.Advance(5*time.Second - time.Nanosecond)
 	select {
 	case <-done:
@@ -196,7 +153,7 @@ func TestBackoffWait(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { done <- b.Wait(ctx, time.Hour) }()
-	<-clock.created
+	<-clock.Timers()
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Wait after cancel = %v, want context.Canceled", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/internal/clock"
 )
 
 // DefaultReadTimeout is how long a camera may send no video before it
@@ -106,7 +107,7 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 	s.log.Info("ingest starting", "url", config.RedactURL(s.cfg.URL), "transport", target.transportName)
 
-	backoff := NewBackoff(s.cfg.Backoff, SystemClock{}, nil)
+	backoff := NewBackoff(s.cfg.Backoff, clock.System{}, nil)
 	lastErr := ""
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {

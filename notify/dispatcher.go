@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/internal/clock"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -28,7 +29,7 @@ type Options struct {
 	// Asia/Shanghai.
 	Location *time.Location
 	Log      *slog.Logger
-	Clock    Clock // default: the system clock
+	Clock    clock.Clock // default: the system clock
 	// QueueSize is how many messages a target's worker holds in memory;
 	// the rest wait in the outbox. Default 64.
 	QueueSize int
@@ -52,7 +53,7 @@ func (o *Options) setDefaults() {
 		o.Log = slog.Default()
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = clock.System{}
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 64

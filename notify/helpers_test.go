@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/internal/clock"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
@@ -54,69 +55,18 @@ func pending(t *testing.T, s *store.SQLite, target string) []store.Notification 
 	return got
 }
 
-// fakeClock moves only when told. Every After call is also reported on
-// waits, so a test sees the backoff a worker chose.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []fakeTimer
-	waits  chan time.Duration
-}
-
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
-}
+// fakeClock moves only when told; nextWait shows the backoff a worker chose.
+type fakeClock struct{ *clock.Fake }
 
 // newFakeClock starts at the real time: the outbox stamps new messages
 // with it, and message ages are measured from there.
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Now(), waits: make(chan time.Duration, 1024)}
-}
+func newFakeClock() fakeClock { return fakeClock{clock.NewFake(time.Now())} }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	c.mu.Lock()
-	if d <= 0 {
-		ch <- c.now
-	} else {
-		c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
-	}
-	c.mu.Unlock()
-	select {
-	case c.waits <- d:
-	default: // nobody inspects this many
-	}
-	return ch
-}
-
-// Advance moves the clock and fires the timers that are due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if tm.at.After(c.now) {
-			kept = append(kept, tm)
-			continue
-		}
-		tm.ch <- c.now
-	}
-	c.timers = kept
-}
-
-// nextWait returns the duration of the next After call.
-func (c *fakeClock) nextWait(t *testing.T) time.Duration {
+// nextWait returns the duration of the next timer a worker starts.
+func (c fakeClock) nextWait(t *testing.T) time.Duration {
 	t.Helper()
 	select {
-	case d := <-c.waits:
+	case d := <-c.Timers():
 		return d
 	case <-time.After(bound):
 		t.Fatal("no worker started waiting")

@@ -104,9 +104,11 @@ func (w *worker) dueAt(n *store.Notification) time.Time {
 }
 
 func (w *worker) sleep(ctx context.Context, d time.Duration) {
+	t := w.d.o.Clock.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
-	case <-w.d.o.Clock.After(d):
+	case <-t.C():
 	}
 }
 

@@ -21,7 +21,8 @@ import (
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/store"
-	"github.com/hallwatch/hallwatch/viewer"
+	"github.com/hallwatch/hallwatch/relay"
+	"github.com/hallwatch/hallwatch/web"
 )
 
 // maxViewers caps concurrent WHEP sessions per process.
@@ -39,9 +40,9 @@ type Service struct {
 	auth     *auth.Service
 	cameras  map[string]*camera
 	order    []*camera
-	engine   *viewer.Engine
-	viewers  *viewer.Viewers
-	server   *viewer.Server
+	engine   *relay.Engine
+	viewers  *relay.Sessions
+	server   *web.Server
 	ln       net.Listener
 }
 
@@ -50,7 +51,7 @@ type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	source   *ingest.Source
-	relay    *viewer.Relay
+	relay    *relay.Relay
 	analysis *analysis // nil when the camera has no analytics section
 }
 
@@ -83,16 +84,16 @@ func (s *Service) open(ctx context.Context) (err error) {
 	rec := &recorder{store: s.store, alerts: s.alerts, metrics: s.metrics, log: log}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
-		relay, err := viewer.NewRelay(ref.Camera.ID)
+		rel, err := relay.New(ref.Camera.ID)
 		if err != nil {
 			return err
 		}
-		relay.ObserveLatency(s.metrics.RelayLatency)
+		rel.ObserveLatency(s.metrics.RelayLatency)
 		cam := &camera{
 			ref:    ref,
 			hub:    hub,
 			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
-			relay:  relay,
+			relay:  rel,
 		}
 		if ref.Camera.Analytics != nil {
 			id := ref.Camera.ID
@@ -106,15 +107,15 @@ func (s *Service) open(ctx context.Context) (err error) {
 		s.order = append(s.order, cam)
 	}
 
-	if s.engine, err = viewer.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
+	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
 		return err
 	}
 	authOpts := auth.OptionsFrom(cfg.Auth)
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
 	// The server exists before any session can end.
-	s.viewers = viewer.NewViewers(s.engine, s.relayFor, maxViewers, func(v viewer.ViewerSession) { s.server.ViewerEnded(v) })
-	s.server = viewer.New(viewer.Deps{
+	s.viewers = relay.NewSessions(s.engine, s.relayFor, maxViewers, func(v relay.Session) { s.server.ViewerEnded(v) })
+	s.server = web.New(web.Deps{
 		Log:          log,
 		Config:       cfg,
 		Viewers:      s.viewers,
@@ -185,12 +186,12 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) relayFor(id string) (*viewer.Relay, error) {
+func (s *Service) relayFor(id string) (*relay.Relay, error) {
 	cam, ok := s.cameras[id]
 	if !ok {
-		return nil, viewer.ErrUnknownCamera
+		return nil, relay.ErrUnknownCamera
 	}
-	if err := viewer.Playable(cam.hub); err != nil {
+	if err := relay.Playable(cam.hub); err != nil {
 		return nil, err
 	}
 	return cam.relay, nil
@@ -204,8 +205,8 @@ func (s *Service) status(id string) (ingest.Status, bool) {
 	return cam.source.Status(), true
 }
 
-func iceOptions(c config.WebRTC) viewer.ICEOptions {
-	o := viewer.ICEOptions{
+func iceOptions(c config.WebRTC) relay.ICEOptions {
+	o := relay.ICEOptions{
 		UDPPort: c.UDPPort, TCPPort: c.TCPPort, AdditionalHosts: c.AdditionalHosts,
 		Interfaces: c.Interfaces, IncludeLoopback: c.IncludeLoopback,
 	}

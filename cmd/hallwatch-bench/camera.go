@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -189,23 +188,6 @@ func (t *tap) nextIDR(at time.Time) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// waitFrames waits until the tap has seen n frames.
-func (t *tap) waitFrames(ctx context.Context, n int) error {
-	for {
-		t.mu.Lock()
-		got := len(t.frames)
-		t.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.New("camera tap: no frames")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // stream describes what the tap saw in a window: frame rate, bitrate, GOP.

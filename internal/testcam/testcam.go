@@ -311,13 +311,6 @@ func (c *Camera) EOS() <-chan struct{} {
 	return c.eos
 }
 
-// Logs returns the end of the camera's stderr (GStreamer warnings).
-func (c *Camera) Logs() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.logs.String()
-}
-
 // writeSelfSigned writes cert.pem and key.pem for 127.0.0.1 into dir.
 func writeSelfSigned(t testing.TB, dir string) *x509.Certificate {
 	t.Helper()

@@ -4,6 +4,7 @@ package testclip
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -90,4 +91,27 @@ func splitAnnexB(b []byte) [][]byte {
 		nalus = append(nalus, b[start:])
 	}
 	return nalus
+}
+
+// Play pushes units in real time, looping, with PTS and arrival time of a
+// live camera, until ctx ends or push fails (reported on tb).
+func Play(ctx context.Context, tb testing.TB, push func(*ingest.AccessUnit) error, units []*ingest.AccessUnit, fps int) {
+	tb.Helper()
+	frame := time.Second / time.Duration(fps)
+	tick := time.NewTicker(frame)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		au := *units[i%len(units)]
+		au.PTS = time.Duration(i) * frame
+		au.Received = time.Now()
+		if err := push(&au); err != nil {
+			tb.Errorf("push: %v", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
@@ -63,7 +64,6 @@ type Client struct {
 	mu        sync.Mutex
 	connected time.Time
 	firstKey  time.Time
-	received  int
 }
 
 // Connect negotiates a session through exchange and starts receiving.
@@ -175,7 +175,6 @@ func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
 		if u.Key && c.firstKey.IsZero() {
 			c.firstKey = now
 		}
-		c.received++
 		c.mu.Unlock()
 		if opts.OnUnit != nil {
 			opts.OnUnit(u)
@@ -190,13 +189,6 @@ func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
 
 // Units delivers received access units (when Options.OnUnit is nil).
 func (c *Client) Units() <-chan Unit { return c.units }
-
-// Received returns how many access units arrived.
-func (c *Client) Received() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.received
-}
 
 // Connected returns when the PeerConnection connected (zero if not yet).
 func (c *Client) Connected() time.Time {
@@ -233,6 +225,23 @@ func (c *Client) SendNACK(seqs ...uint16) error {
 		}
 	}
 	return errors.New("no receiving track yet")
+}
+
+// Wait returns the next n access units, failing tb if they do not all
+// arrive within timeout.
+func (c *Client) Wait(tb testing.TB, n int, timeout time.Duration) []Unit {
+	tb.Helper()
+	deadline := time.After(timeout)
+	var got []Unit
+	for len(got) < n {
+		select {
+		case u := <-c.units:
+			got = append(got, u)
+		case <-deadline:
+			tb.Fatalf("received %d access units, want %d (peer state %s)", len(got), n, c.State())
+		}
+	}
+	return got
 }
 
 // State returns the PeerConnection state.

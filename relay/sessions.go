@@ -1,0 +1,323 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/hallwatch/hallwatch/internal/ids"
+)
+
+// Errors a WHEP request can meet; the HTTP layer maps them to status codes.
+var (
+	ErrBadOffer       = errors.New("bad SDP offer")
+	ErrUnknownCamera  = errors.New("unknown camera")
+	ErrNotPlayable    = errors.New("camera stream cannot be played in a browser")
+	ErrTooManyViewers = errors.New("too many viewers")
+	ErrNoSession      = errors.New("no such WHEP session")
+)
+
+const (
+	// gatherTimeout bounds ICE gathering; host and mux candidates take milliseconds.
+	gatherTimeout = 5 * time.Second
+	// connectTimeout drops a session whose viewer never completes ICE/DTLS.
+	connectTimeout = 30 * time.Second
+)
+
+// Viewer is who asks to watch, as the session keeps it for the audit log
+// and for ending the session when the login that opened it ends.
+type Viewer struct {
+	User    string
+	Remote  string // client address
+	TokenID int64  // API token that opened it, 0 for a browser login
+}
+
+// Session describes one WHEP viewer, for audit and status.
+type Session struct {
+	ID     string
+	Camera string
+	Viewer
+	Started time.Time
+	// Connected is when media could flow; zero if ICE/DTLS never completed.
+	Connected time.Time
+	Ended     time.Time
+}
+
+// Sessions negotiates and tracks WHEP sessions.
+type Sessions struct {
+	engine *Engine
+	relay  func(camera string) (*Relay, error)
+	max    int
+	onEnd  func(Session)
+
+	mu    sync.Mutex
+	peers map[string]*peer
+}
+
+// peer is one session's WebRTC side.
+type peer struct {
+	info      Session
+	pc        *webrtc.PeerConnection
+	closeOnce sync.Once
+	done      chan struct{}
+	ended     chan struct{} // closed after the peer closed and onEnd returned
+}
+
+// NewSessions makes the WHEP session manager. relay resolves a camera id to
+// its relay (ErrUnknownCamera, ErrNotPlayable); onEnd, if set, is called
+// once per session when it ends.
+func NewSessions(engine *Engine, relay func(camera string) (*Relay, error), max int, onEnd func(Session)) *Sessions {
+	return &Sessions{engine: engine, relay: relay, max: max, onEnd: onEnd, peers: map[string]*peer{}}
+}
+
+// Offer answers a viewer's SDP offer for a camera; the answer carries all
+// candidates (no trickle).
+func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer string) (Session, string, error) {
+	if err := checkOffer(offer); err != nil {
+		return Session{}, "", err
+	}
+	relay, err := v.relay(camera)
+	if err != nil {
+		return Session{}, "", err
+	}
+	v.mu.Lock()
+	full := len(v.peers) >= v.max
+	v.mu.Unlock()
+	if full {
+		return Session{}, "", ErrTooManyViewers
+	}
+
+	pc, err := v.engine.NewPeerConnection()
+	if err != nil {
+		return Session{}, "", fmt.Errorf("new peer connection: %w", err)
+	}
+	p := &peer{
+		info: Session{ID: ids.New(), Camera: camera, Viewer: who, Started: time.Now()},
+		pc:   pc, done: make(chan struct{}), ended: make(chan struct{}),
+	}
+	tr, err := pc.AddTransceiverFromTrack(relay.Track(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		pc.Close()
+		return Session{}, "", fmt.Errorf("add track: %w", err)
+	}
+	ssrc := tr.Sender().GetParameters().Encodings[0].SSRC
+
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			v.mu.Lock()
+			if p.info.Connected.IsZero() {
+				p.info.Connected = time.Now()
+			}
+			v.mu.Unlock()
+			relay.Activate(ssrc)
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			v.end(p)
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		pc.Close()
+		return Session{}, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		pc.Close()
+		return Session{}, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		pc.Close()
+		return Session{}, "", fmt.Errorf("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(gatherTimeout):
+		pc.Close()
+		return Session{}, "", errors.New("ICE gathering timed out")
+	case <-ctx.Done():
+		pc.Close()
+		return Session{}, "", ctx.Err()
+	}
+
+	v.mu.Lock()
+	v.peers[p.info.ID] = p
+	v.mu.Unlock()
+	go drainRTCP(tr.Sender(), relay, ssrc)
+	go v.expireUnconnected(p)
+	return p.info, pc.LocalDescription().SDP, nil
+}
+
+// Offer limits: a browser's offer is a few KiB with a handful of sections.
+const (
+	// MaxOfferBytes is the largest SDP offer accepted.
+	MaxOfferBytes    = 64 << 10
+	maxOfferSections = 16
+)
+
+// checkOffer rejects offers that cannot lead to a video session before any
+// ICE work is done: too big, not SDP, too many sections, no ICE
+// credentials or DTLS fingerprint, no H.264 video.
+func checkOffer(offer string) error {
+	if len(offer) > MaxOfferBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrBadOffer, len(offer), MaxOfferBytes)
+	}
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	if n := len(sd.MediaDescriptions); n > maxOfferSections {
+		return fmt.Errorf("%w: %d media sections, limit %d", ErrBadOffer, n, maxOfferSections)
+	}
+	hasAttr := func(m *sdp.MediaDescription, key string) bool {
+		_, inMedia := m.Attribute(key)
+		_, inSession := sd.Attribute(key)
+		return inMedia || inSession
+	}
+	for i, m := range sd.MediaDescriptions {
+		if m.MediaName.Media != "video" {
+			continue
+		}
+		for _, key := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+			if !hasAttr(m, key) {
+				return fmt.Errorf("%w: video section %d has no a=%s", ErrBadOffer, i, key)
+			}
+		}
+		for _, a := range m.Attributes {
+			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " H264/") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: video section %d offers no H.264, the only codec the relay sends", ErrBadOffer, i)
+	}
+	return fmt.Errorf("%w: no video media section", ErrBadOffer)
+}
+
+// drainRTCP reads the viewer's RTCP (so interceptors see receiver reports
+// and NACKs) and answers picture-loss requests from the GOP cache. It ends
+// when the sender stops.
+func drainRTCP(sender *webrtc.RTPSender, relay *Relay, ssrc webrtc.SSRC) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				relay.RequestKeyFrame(ssrc)
+			}
+		}
+	}
+}
+
+func (v *Sessions) expireUnconnected(p *peer) {
+	t := time.NewTimer(connectTimeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		if p.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			v.end(p)
+		}
+	}
+}
+
+// Hangup ends a session (WHEP DELETE). The camera must match the session's.
+func (v *Sessions) Hangup(camera, id string) error {
+	v.mu.Lock()
+	p, ok := v.peers[id]
+	v.mu.Unlock()
+	if !ok || p.info.Camera != camera {
+		return ErrNoSession
+	}
+	v.end(p)
+	return nil
+}
+
+// Session returns a live session's description.
+func (v *Sessions) Session(id string) (Session, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	p, ok := v.peers[id]
+	if !ok {
+		return Session{}, false
+	}
+	return p.info, true
+}
+
+// CloseUser ends every session of a user (logout, account disabled).
+func (v *Sessions) CloseUser(user string) {
+	for _, p := range v.list(func(p *peer) bool { return p.info.User == user }) {
+		v.end(p)
+	}
+}
+
+// Sessions describes the live sessions.
+func (v *Sessions) Sessions() []Session {
+	var out []Session
+	for _, p := range v.list(func(*peer) bool { return true }) {
+		out = append(out, p.info)
+	}
+	return out
+}
+
+// Count returns the number of sessions.
+func (v *Sessions) Count() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.peers)
+}
+
+// Close ends every session and waits for their onEnd callbacks (the
+// audit of who watched must be written before the store closes).
+func (v *Sessions) Close() {
+	peers := v.list(func(*peer) bool { return true })
+	for _, p := range peers {
+		v.end(p)
+	}
+	for _, p := range peers {
+		<-p.ended
+	}
+}
+
+func (v *Sessions) list(keep func(*peer) bool) []*peer {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []*peer
+	for _, p := range v.peers {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// end closes a session once, whoever notices first (DELETE, ICE failure,
+// timeout, logout).
+func (v *Sessions) end(p *peer) {
+	p.closeOnce.Do(func() {
+		close(p.done)
+		v.mu.Lock()
+		delete(v.peers, p.info.ID)
+		v.mu.Unlock()
+		// Close from a fresh goroutine: end may run inside a pion callback.
+		go func() {
+			defer close(p.ended)
+			p.pc.Close()
+			if v.onEnd != nil {
+				v.mu.Lock()
+				info := p.info
+				v.mu.Unlock()
+				info.Ended = time.Now()
+				v.onEnd(info)
+			}
+		}()
+	})
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hallwatch/hallwatch/auth"
+)
+
+// Cookie and header names the UI relies on (common.js, whep.js).
+const (
+	cookieSession = "hw_session" // HttpOnly: scripts never see it
+	cookieCSRF    = "hw_csrf"    // readable: pages echo it in headerCSRF
+	headerCSRF    = "X-CSRF-Token"
+)
+
+const localPrincipal = "principal"
+
+// guard enforces a route's access level and scope before its handler runs:
+// every route is registered behind it. In order: a cross-site write is
+// refused (403), the caller is authenticated by API token (Authorization:
+// Bearer) or session cookie (401 without one), a cookie session's writes
+// must carry its CSRF token (403), a pending password change allows only
+// AccessAccount routes (403), the role must hold the access level (403),
+// and every scope the route resolves must be the caller's (403; unknown
+// ids are the scope function's 4xx).
+func (s *Server) guard(r route) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		write := !safeMethod(c.Method())
+		if write && !sameOrigin(c) {
+			return jsonError(c, fiber.StatusForbidden, "cross-site request refused: Origin does not match this server")
+		}
+		if r.access == AccessPublic || r.access == AccessMetrics && s.metricsTokenOK(c) {
+			return c.Next()
+		}
+		p, err := s.authenticate(c)
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hallwatch"`)
+			return jsonError(c, fiber.StatusUnauthorized, "login required")
+		} else if err != nil {
+			return err
+		}
+		if write && !s.deps.Auth.CheckCSRF(p, c.Get(headerCSRF)) {
+			return s.deny(c, p, r, "missing or wrong "+headerCSRF+" header (send the hw_csrf cookie's value)")
+		}
+		if p.MustChangePassword && r.access != AccessAccount {
+			return s.deny(c, p, r, "change your password first (POST /api/me/password)")
+		}
+		if !p.Holds(r.access) {
+			return s.deny(c, p, r, "role "+p.Role+" may not use this ("+r.access.String()+" access)")
+		}
+		c.Locals(localPrincipal, p)
+		c.Locals(localUser, p.Name)
+		if r.scope != nil {
+			scopes, err := r.scope(s, c)
+			if err != nil {
+				return err
+			}
+			for _, sc := range scopes {
+				if !p.InScope(s.completeScope(sc)) {
+					return s.deny(c, p, r, "outside your assigned districts and centers")
+				}
+			}
+		}
+		return c.Next()
+	}
+}
+
+func (s *Server) deny(c *fiber.Ctx, p *auth.Principal, r route, why string) error {
+	s.deps.Log.Info("request denied", "user", p.Name, "role", p.Role, "method", r.method, "route", r.path, "reason", why)
+	return jsonError(c, fiber.StatusForbidden, why)
+}
+
+// authenticate finds the caller: an Authorization header (API token) wins
+// over the session cookie, and a bad one is not retried with the cookie.
+func (s *Server) authenticate(c *fiber.Ctx) (*auth.Principal, error) {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return nil, auth.ErrUnauthenticated
+		}
+		return s.deps.Auth.Token(c.UserContext(), strings.TrimSpace(token))
+	}
+	if v := c.Cookies(cookieSession); v != "" {
+		return s.deps.Auth.Session(c.UserContext(), v)
+	}
+	return nil, auth.ErrUnauthenticated
+}
+
+// completeScope takes a center's district from the configuration, so a
+// scope is judged by where the center is now.
+func (s *Server) completeScope(sc Scope) Scope {
+	if sc.Center != "" {
+		if d, _, ok := s.deps.Config.Center(sc.Center); ok {
+			sc.District = d.ID
+		}
+	}
+	return sc
+}
+
+// principal is the request's authenticated caller; nil on public routes.
+func principal(c *fiber.Ctx) *auth.Principal {
+	p, _ := c.Locals(localPrincipal).(*auth.Principal)
+	return p
+}
+
+func safeMethod(m string) bool {
+	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
+}
+
+// sameOrigin refuses browser writes sent from another site (defence in
+// depth besides SameSite cookies and the CSRF token; it also covers the
+// login form). Clients that send no Origin (scripts) pass.
+func sameOrigin(c *fiber.Ctx) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(c.Request().Host()))
+}
+
+// metricsTokenOK reports whether the request carries the configured
+// metrics token, which lets a Prometheus scraper in without a user.
+func (s *Server) metricsTokenOK(c *fiber.Ctx) bool {
+	want := s.deps.MetricsToken
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	return want != "" && ok && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}

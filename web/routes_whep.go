@@ -1,0 +1,76 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/relay"
+)
+
+// whepOffer is WHEP's POST: SDP offer in, 201 + answer + session Location out.
+func (s *Server) whepOffer(c *fiber.Ctx) error {
+	ct, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || ct != "application/sdp" {
+		return jsonError(c, fiber.StatusUnsupportedMediaType, "WHEP offer must be sent as Content-Type: application/sdp")
+	}
+	if n := len(c.Body()); n > relay.MaxOfferBytes {
+		return jsonError(c, fiber.StatusRequestEntityTooLarge, fmt.Sprintf("SDP offer is %d bytes, limit %d", n, relay.MaxOfferBytes))
+	}
+	camera := c.Params("camera")
+	who := relay.Viewer{User: userName(c), Remote: c.IP(), TokenID: principal(c).TokenID}
+	session, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, who, string(c.Body()))
+	switch {
+	case errors.Is(err, relay.ErrBadOffer):
+		return jsonError(c, fiber.StatusBadRequest, err.Error())
+	case errors.Is(err, relay.ErrUnknownCamera):
+		return jsonError(c, fiber.StatusNotFound, "unknown camera "+quote(camera))
+	case errors.Is(err, relay.ErrNotPlayable):
+		return jsonError(c, fiber.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, relay.ErrTooManyViewers):
+		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+	case err != nil:
+		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
+		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")
+	}
+	c.Location("/whep/" + camera + "/" + session.ID)
+	c.Set(fiber.HeaderContentType, "application/sdp")
+	return c.Status(fiber.StatusCreated).SendString(answer)
+}
+
+// whepPatch refuses trickle ICE: answers already carry every candidate.
+func (s *Server) whepPatch(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAllow, "DELETE")
+	return jsonError(c, fiber.StatusMethodNotAllowed, "trickle ICE is not supported; the answer holds all candidates")
+}
+
+// whepHangup is WHEP's DELETE; only the session's user (or an admin) may
+// end it.
+func (s *Server) whepHangup(c *fiber.Ctx) error {
+	p := principal(c)
+	if v, ok := s.deps.Viewers.Session(c.Params("session")); ok && v.User != p.Name && p.Role != auth.RoleAdmin {
+		return jsonError(c, fiber.StatusNotFound, relay.ErrNoSession.Error())
+	}
+	if err := s.deps.Viewers.Hangup(c.Params("camera"), c.Params("session")); err != nil {
+		return jsonError(c, fiber.StatusNotFound, err.Error())
+	}
+	return c.SendStatus(fiber.StatusOK)
+}
+
+// userName is the logged-in user's name, set by the auth guard.
+func userName(c *fiber.Ctx) string {
+	name, _ := c.Locals(localUser).(string)
+	return name
+}
+
+const localUser = "user"
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + s + `"`
+}

@@ -1,0 +1,180 @@
+// Package web is hallwatch's web side: the UI pages, the JSON API, server
+// sent events and the HTTP end of WHEP signalling. The WebRTC sessions
+// themselves belong to the relay package, reached through Viewers.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/notify"
+	"github.com/hallwatch/hallwatch/relay"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+// Server serves the UI, the API and WHEP on one listener.
+type Server struct {
+	app    *fiber.App
+	deps   Deps
+	routes []route
+	done   chan struct{} // closed at shutdown: ends live streams
+
+	metricsHandler fiber.Handler
+	// secure: TLS is configured; cookies get the Secure flag.
+	secure bool
+	// ends is closed per user on logout or loss of access: ends streams.
+	ends userEnds
+}
+
+// Deps is what the server needs from the rest of hallwatch.
+type Deps struct {
+	Log     *slog.Logger
+	Config  *config.Config
+	Viewers Viewers
+	// Status returns a camera's ingest state.
+	Status func(camera string) (ingest.Status, bool)
+	Store  Store
+	Alerts AlertDesk
+	Bus    *eventbus.Bus
+	// MaxBodyBytes bounds every request body.
+	MaxBodyBytes int
+	// Auth authenticates requests and manages accounts.
+	Auth *auth.Service
+	// Audit is where actions are recorded and read back by admins.
+	Audit AuditLog
+	// Notifiers reports the notification targets' delivery state.
+	Notifiers func() []notify.TargetStatus
+	// Metrics is served at /metrics; MetricsToken, when set, lets a
+	// scraper read it without a user.
+	Metrics      prometheus.Gatherer
+	MetricsToken string
+}
+
+// Viewers is the live relay's WHEP side as the web sees it.
+type Viewers interface {
+	Offer(ctx context.Context, camera string, who relay.Viewer, offer string) (relay.Session, string, error)
+	Session(id string) (relay.Session, bool)
+	Hangup(camera, id string) error
+	CloseUser(user string)
+	Sessions() []relay.Session
+}
+
+// Store is the stored data the API reads.
+type Store interface {
+	Counts(ctx context.Context, q store.CountQuery) ([]store.CountRow, error)
+	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
+	Alert(ctx context.Context, id int64) (store.Alert, error)
+	Snapshot(ctx context.Context, id int64) ([]byte, error)
+	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
+	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+}
+
+// AlertDesk is the live alert side: window boards and acknowledgement.
+type AlertDesk interface {
+	Board(center string) []alerts.WindowView
+	Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error)
+}
+
+// New builds the server and registers every route.
+func New(deps Deps) *Server {
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	app := fiber.New(fiber.Config{
+		BodyLimit:             deps.MaxBodyBytes,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		ErrorHandler:          jsonErrorHandler(deps.Log),
+		// Values from Params, Query, Get… stay valid after the handler:
+		// fasthttp reuses its buffers otherwise, and a WHEP session keeps
+		// its camera id for its lifetime.
+		Immutable: true,
+	})
+	s := &Server{app: app, deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	app.Use(s.recoverPanics, s.securityHeaders)
+	if deps.Metrics != nil {
+		s.metricsHandler = newMetricsHandler(deps.Metrics)
+	}
+	s.routes = s.routeTable()
+	for _, r := range s.routes {
+		app.Add(r.method, r.path, s.guard(r), r.handler)
+	}
+	ui, _ := fs.Sub(uiFiles, "ui")
+	app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(ui), Index: "index.html"}))
+	app.Use(func(c *fiber.Ctx) error {
+		return jsonError(c, fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+	})
+	return s
+}
+
+// Run serves on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if s.secure {
+		tlsLn, err := s.tlsListener(ln)
+		if err != nil {
+			return err
+		}
+		ln = tlsLn
+	}
+	go s.sweepAccess(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	close(s.done)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.app.ShutdownWithContext(shutCtx); err != nil {
+		return err
+	}
+	// Shutdown closes only the listeners Serve has registered; if ctx ended
+	// before Serve got that far, Accept would wait forever.
+	ln.Close()
+	<-errc
+	return nil
+}
+
+// Handler exposes the app for in-process tests (fiber's app.Test).
+func (s *Server) Handler() *fiber.App { return s.app }
+
+// jsonError answers with {"error": msg}: every API failure has this shape.
+func jsonError(c *fiber.Ctx, status int, msg string) error {
+	return c.Status(status).JSON(fiber.Map{"error": msg})
+}
+
+// jsonErrorHandler answers handler errors: a *fiber.Error's message is
+// meant for the client; anything else is logged and answered vaguely, so
+// internal details (paths, SQL) stay in the log.
+func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			return jsonError(c, fe.Code, fe.Message)
+		}
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
+	}
+}
