@@ -32,6 +32,10 @@ type AnalyzeOptions struct {
 	// Start is the wall-clock time of the first frame, for opening hours;
 	// zero means now.
 	Start time.Time
+	// Edit, when set, changes each analysed frame (1-based input frame
+	// number) in place before analysis: the evaluation pastes people into
+	// clips with it.
+	Edit func(frame int, img *gocv.Mat)
 }
 
 // AnalyzeSummary describes a finished run.
@@ -110,6 +114,9 @@ func AnalyzeFile(ctx context.Context, o AnalyzeOptions) (AnalyzeSummary, error) 
 		if !thin.Due(t) {
 			progress.update(n, sum.Processed, time.Since(began))
 			continue
+		}
+		if o.Edit != nil {
+			o.Edit(n, &src.frame)
 		}
 		evs, err := an.Process(src.frame, n, t, start.Add(time.Duration(t*float64(time.Second))))
 		if err != nil {

@@ -70,6 +70,9 @@ type zoneWatch struct {
 	presence *presence
 	// known: the detector can tell this zone empty (see stillHinter).
 	known bool
+	// counted holds the tracks counted in the zone at the last frame and
+	// when each was last seen.
+	counted map[int]float64
 }
 
 // stillHinter is implemented by detectors that must not fade people who
@@ -201,7 +204,7 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 	var evs, alerts []events.Event
 	for _, w := range a.windows {
-		for _, e := range w.presence.update(a.viewOf(w), t, wall) {
+		for _, e := range w.presence.update(a.viewOf(w, t), t, wall) {
 			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
 			} else {
@@ -333,12 +336,35 @@ func (a *Analyzer) countIn(zone geom.Polygon) int {
 	return n
 }
 
-// viewOf is what the analyzer can tell of a window's zone now.
-func (a *Analyzer) viewOf(w *zoneWatch) zoneView {
-	v := zoneView{count: a.countIn(w.zone)}
+// viewOf is what the analyzer can tell of a window's zone at time t.
+func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
+	v := zoneView{count: a.countIn(w.zone), seen: -1}
 	if !w.known {
 		v.cannotTell = reasonCannotTell
 	}
+	// When were the people counted in the last frame last there? Whoever
+	// walked out was there until now; a still person who is no longer
+	// detected is dropped a moment later, but was gone since they were
+	// last seen (or vouched for, or hidden by someone in front).
+	now := map[int]float64{}
+	for _, tr := range a.tracks {
+		last := t - tr.Missed
+		if tr.Vouched || tr.Hidden {
+			last = t
+		}
+		if _, before := w.counted[tr.ID]; before && tr.Seen {
+			v.seen = max(v.seen, t)
+		}
+		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && w.zone.Contains(tr.Feet) {
+			now[tr.ID] = last
+		}
+	}
+	for id, last := range w.counted {
+		if _, alive := now[id]; !alive {
+			v.seen = max(v.seen, last)
+		}
+	}
+	w.counted = now
 	return v
 }
 

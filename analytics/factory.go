@@ -63,11 +63,21 @@ func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, 
 
 // TrackerOptions returns the tracker settings that suit the detector: its
 // birth score, and for the motion detector weak blobs that extend tentative
-// tracks and the wide recovery of tracks whose blob jumped.
+// tracks, the wide recovery of tracks whose blob jumped, and a long life
+// for still tracks: a background model fades whoever stands still, so it
+// never confirms them; in window zones its findings on the held boxes
+// (Vouch) decide instead, within a second of someone leaving.
 func (c DetectorChoice) TrackerOptions() TrackerOptions {
-	motion := c.Kind == KindMotion
-	return TrackerOptions{BirthScore: c.BirthScore, WeakExtendsTentative: motion, WideRecovery: motion}
+	if c.Kind != KindMotion {
+		return TrackerOptions{BirthScore: c.BirthScore}
+	}
+	return TrackerOptions{BirthScore: c.BirthScore, WeakExtendsTentative: true, WideRecovery: true, StillAge: motionStillAge}
 }
+
+// motionStillAge is how long the motion detector's still tracks outside
+// window zones live: people who pause on their way are the same people
+// when they walk on.
+const motionStillAge = 30 * time.Second
 
 // motionBirthScore lets whole blobs start tracks, weak ones only extend them.
 const motionBirthScore = (1 + WeakBlobScore) / 2

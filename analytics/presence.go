@@ -51,6 +51,9 @@ const checkFor = 2.0
 // zoneView is what the analyzer can tell of a window's zone in a frame.
 type zoneView struct {
 	count int // people in the zone
+	// seen is when the people counted in the zone up to the last frame
+	// were last seen (<0: none): an absence begins there.
+	seen float64
 	// blocked says why nothing can be seen (the camera's view is blocked).
 	blocked string
 	// cannotTell says why an empty-looking zone may not be empty: the
@@ -142,6 +145,9 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			evs = append(evs, p.enter(events.StateUnknown, v.cannotTell, wall))
 		default:
 			p.absentSince, p.presentSince = t, -1
+			if v.seen >= 0 && v.seen < t {
+				p.absentSince = v.seen
+			}
 			evs = append(evs, p.enter(events.StateAbsent, "", wall))
 			evs = append(evs, p.checkAbsent(t)...)
 		}

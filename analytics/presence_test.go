@@ -125,9 +125,10 @@ func TestStillClerkWhoVanishesIsGone(t *testing.T) {
 	for range int(10 * s.fps) {
 		s.next(c)
 	}
-	// Last seen at 599.8 s; dropped once unseen for more than a second;
-	// back at 620 s, confirmed at 620.4 s, staffed 2 s later.
-	want := "checking(0)@0 staffed(1)@0.4 absent(0)@601 alert-raised@611 staffed(1)@622.4 alert-resolved@622.4"
+	// Last seen at 599.8 s; dropped once unseen for more than a second,
+	// the absence counted from when they were last seen; back at 620 s,
+	// confirmed at 620.4 s, staffed 2 s later.
+	want := "checking(0)@0 staffed(1)@0.4 absent(0)@601 alert-raised@609.8 staffed(1)@622.4 alert-resolved@622.4"
 	if got := summary(s.log); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}

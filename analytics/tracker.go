@@ -338,8 +338,10 @@ func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detec
 	dist := math.Hypot(dcx-p[0], dcy-p[1]) / scale
 	sizeRatio := math.Abs(math.Log(math.Max(dh, 1) / math.Max(tr.h, 1)))
 	gate := gateBase
-	if !tr.still {
-		gate += math.Min(t-tr.lastSeen, 1.0) * gateGrow // uncertainty grows while unseen; a still person stays put
+	if !tr.still || tk.opts.WideRecovery {
+		// Uncertainty grows while unseen. A still person stays put, unless
+		// the boxes are a background model's blobs, which jump.
+		gate += math.Min(t-tr.lastSeen, 1.0) * gateGrow
 	}
 	if st == stageWide {
 		gate += wideGate
