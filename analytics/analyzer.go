@@ -58,6 +58,10 @@ type Analyzer struct {
 	regions []geom.Rect
 	size    image.Point // of the last frame
 	offline bool
+	view    *viewCheck
+	blocked string // why the view is blocked; "" when clear
+	// blockedAlert is set while a camera_blocked alert is raised.
+	blockedAlert bool
 }
 
 type lineCount struct {
@@ -113,6 +117,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		tracker: NewTracker(o.Tracker),
 		pending: map[int][]events.Event{},
 		regions: regionsOf(o.Analytics),
+		view:    newViewCheck(),
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
@@ -129,6 +134,19 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 // wall-clock time (for opening hours). Events come out in a fixed order:
 // crossings, then window state changes, then alerts.
 func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.Time) ([]events.Event, error) {
+	if err := checkFrame(frame); err != nil {
+		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
+	}
+	// A blocked view: windows unknown and a camera_blocked alert instead
+	// of looking for people; once clear, the alert resolves after this
+	// frame's own events.
+	var viewEvs []events.Event
+	if blocked, reason := a.view.check(frame, t); blocked || a.blocked != "" {
+		viewEvs = a.setBlocked(reason, frameIndex, t, wall)
+		if blocked {
+			return viewEvs, nil
+		}
+	}
 	dets, err := a.det.Detect(frame)
 	if err != nil {
 		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
@@ -139,7 +157,52 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 		present = h.HeldPresent()
 		a.learnZones(h.Ghosts(), image.Pt(frame.Cols(), frame.Rows()))
 	}
-	return a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
+	return append(a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), viewEvs...), nil
+}
+
+// setBlocked records the view's state (reason "" when clear): while
+// blocked, nobody can be followed, windows are unknown with the reason and
+// a camera_blocked alert is raised if any window is open (or the camera
+// has none); it resolves once the view is clear.
+func (a *Analyzer) setBlocked(reason string, frameIndex int, t float64, wall time.Time) []events.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if reason != "" && a.blocked == "" {
+		a.dropTracks()
+	}
+	a.blocked = reason
+	var evs []events.Event
+	switch {
+	case reason != "":
+		evs = a.updateWindows(t, wall)
+		if !a.blockedAlert && a.anyOpen(wall) {
+			a.blockedAlert = true
+			evs = append(evs, events.Event{Type: events.TypeAlert, Kind: events.KindCameraBlocked, State: events.AlertRaised, Reason: reason})
+		}
+	case a.blockedAlert:
+		a.blockedAlert = false
+		evs = append(evs, events.Event{Type: events.TypeAlert, Kind: events.KindCameraBlocked, State: events.AlertResolved})
+	}
+	return a.stamp(evs, frameIndex, t, wall)
+}
+
+// anyOpen reports whether any window is open at wall, or the camera has
+// no windows (its counting lines are blind too).
+func (a *Analyzer) anyOpen(wall time.Time) bool {
+	for _, w := range a.windows {
+		if w.presence.open == nil || w.presence.open(wall) {
+			return true
+		}
+	}
+	return len(a.windows) == 0
+}
+
+// dropTracks forgets everybody: nothing can be followed across a gap.
+func (a *Analyzer) dropTracks() {
+	a.tracker = NewTracker(a.tracker.opts)
+	a.tracks = nil
+	a.held = nil // ids of the old tracker
+	a.forgetDead(nil)
 }
 
 // Observe runs everything after detection: tracking, counting, presence.
@@ -338,7 +401,7 @@ func (a *Analyzer) countIn(zone geom.Polygon) int {
 
 // viewOf is what the analyzer can tell of a window's zone at time t.
 func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
-	v := zoneView{count: a.countIn(w.zone), seen: -1}
+	v := zoneView{count: a.countIn(w.zone), seen: -1, blocked: a.blocked}
 	if !w.known {
 		v.cannotTell = reasonCannotTell
 	}
@@ -428,10 +491,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 		return nil
 	}
 	a.offline = true
-	a.tracker = NewTracker(a.tracker.opts)
-	a.tracks = nil
-	a.held = nil // ids of the old tracker
-	a.forgetDead(nil)
+	a.dropTracks()
 	var evs []events.Event
 	for _, w := range a.windows {
 		evs = append(evs, w.presence.setOffline(wall)...)
@@ -460,5 +520,6 @@ func (a *Analyzer) Tracks() []Track {
 // Close releases the detector.
 func (a *Analyzer) Close() error {
 	a.looks.close()
+	a.view.Close()
 	return a.det.Close()
 }

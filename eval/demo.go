@@ -111,7 +111,9 @@ type DemoReport struct {
 	// cannot see them (motion): their windows are due unknown, not absent,
 	// and UnseenAbsent is the time they were reported absent anyway.
 	Unseen, UnseenAbsent float64
-	Frames               int // frames analysed
+	// Blocked counts camera_blocked alerts raised: the view never is.
+	Blocked int
+	Frames  int // frames analysed
 	// Units and Decoded: access units encoded and decoded (Codec only);
 	// fewer decoded when gating left quiet stretches at key frames.
 	Units, Decoded int
@@ -347,11 +349,17 @@ func (a *demoAnalysis) score(truth demoTruth, cfg *config.Analytics, opts demo.S
 		}
 	}
 	for _, e := range a.evs {
-		if e.Type == events.TypeCrossing {
+		switch {
+		case e.Type == events.TypeCrossing:
 			predCross = append(predCross, Item{Frame: e.Frame, Label: e.Direction})
+		case e.Kind == events.KindCameraBlocked && e.State == events.AlertRaised:
+			r.Blocked++
+			r.Misses = append(r.Misses, fmt.Sprintf("camera_blocked raised at %.1f s: %s", float64(e.Frame-1)/fps, e.Reason))
 		}
 	}
-	r.Crossings, _, r.Misses = matchUpTo(end, "door", truthCross, nil, predCross, int(math.Round(CrossingTolerance*fps)), fps)
+	var misses []string
+	r.Crossings, _, misses = matchUpTo(end, "door", truthCross, nil, predCross, int(math.Round(CrossingTolerance*fps)), fps)
+	r.Misses = append(r.Misses, misses...)
 
 	still := ""
 	if opts.StillClerk > 0 {

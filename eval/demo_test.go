@@ -45,6 +45,9 @@ func TestDemoFreshAndMidDay(t *testing.T) {
 		if r.Truth < 6 || r.Raised != r.Truth || s.Alerts.F1() < 0.95 {
 			t.Errorf("%s: raised %d of %d due alerts, alert events %v", name, r.Raised, r.Truth, s.Alerts)
 		}
+		if r.Blocked != 0 {
+			t.Errorf("%s: %d camera_blocked alerts", name, r.Blocked)
+		}
 		if s.Alerts.FP != 0 || s.RaisedWhileOccupied != 0 {
 			t.Errorf("%s: %d alert events without truth, %d raised with a clerk in the zone", name, s.Alerts.FP, s.RaisedWhileOccupied)
 		}

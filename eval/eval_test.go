@@ -47,8 +47,8 @@ func TestRunAccuracy(t *testing.T) {
 		if f := r.TUDCrossing.F1(); f < m.tud {
 			t.Errorf("%s: TUD v480 crossing F1 %.3f < %.2f", r.Detector, f, m.tud)
 		}
-		if r.BusyAlerts != 0 {
-			t.Errorf("%s: %d false alerts on the always-occupied zone", r.Detector, r.BusyAlerts)
+		if r.BusyAlerts != 0 || r.Blocked != 0 {
+			t.Errorf("%s: %d false alerts on the always-occupied zone, %d camera_blocked", r.Detector, r.BusyAlerts, r.Blocked)
 		}
 		zones := pooled(r.OwnZones)
 		if zones.Alerts.TP+zones.Alerts.FN < 50 || zones.Alerts.F1() < m.zones {
@@ -83,6 +83,9 @@ func TestStillPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(out.String())
+	if reports[0].Blocked != 0 {
+		t.Errorf("%d camera_blocked alerts", reports[0].Blocked)
+	}
 	s := pooled(reports[0].Still)
 	if s.Alerts.TP+s.Alerts.FN < 8 || s.Alerts.FN > 0 || s.Alerts.FP > 0 || s.RaisedWhileOccupied > 0 {
 		t.Errorf("alert events %v, %d raised with someone in the zone", s.Alerts, s.RaisedWhileOccupied)

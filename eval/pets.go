@@ -44,6 +44,7 @@ func petsRun(ctx context.Context, o Options, det config.Detector, pets, tud *Seq
 	for _, c := range []clipRun{petsRun, zonesRun, tudRun} {
 		r.Frames += c.sum.Processed
 		r.Elapsed += c.sum.Elapsed
+		r.Blocked += c.blocked()
 	}
 	r.PETSCrossing = scoreCrossings(pets, PETSLineV400, petsRun)
 	r.TUDCrossing = scoreCrossings(tud, TUDLineV480, tudRun)

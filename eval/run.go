@@ -57,6 +57,8 @@ type Report struct {
 	OwnZones []ZoneReport
 	// BusyAlerts are alerts raised on the always-occupied zone (all false).
 	BusyAlerts int
+	// Blocked counts camera_blocked alerts raised on the clips (all false).
+	Blocked int
 	// Still is the pasted still people's zones.
 	Still   []ZoneReport
 	Demo    []DemoReport // the simulated hall
@@ -193,6 +195,17 @@ func (c clipRun) crossings(line string) []Item {
 	return out
 }
 
+// blocked counts the camera_blocked alerts raised.
+func (c clipRun) blocked() int {
+	n := 0
+	for _, e := range c.events {
+		if e.Kind == events.KindCameraBlocked && e.State == events.AlertRaised {
+			n++
+		}
+	}
+	return n
+}
+
 // window returns a window's state events and unstaffed alerts.
 func (c clipRun) window(id string) []events.Event {
 	var out []events.Event
@@ -249,6 +262,7 @@ func (r Report) print(w io.Writer, o Options) {
 		tw.Flush()
 		printZones(w, "PETS09-S2L1 zones", append([]ZoneReport{r.Z2}, r.OwnZones...))
 		fmt.Fprintf(w, "zone busy (occupied throughout per gt.txt): %d false unstaffed alerts\n", r.BusyAlerts)
+		fmt.Fprintf(w, "camera_blocked alerts on the clips (the view is never blocked): %d\n", r.Blocked)
 	}
 	if len(r.Still) > 0 {
 		printZones(w, "still people pasted into PETS09-S2L1", r.Still)

@@ -190,6 +190,7 @@ func stillRun(ctx context.Context, o Options, det config.Detector, pets *Sequenc
 	}
 	r.Frames += run.sum.Processed
 	r.Elapsed += run.sum.Elapsed
+	r.Blocked += run.blocked()
 	fps := run.sum.FileFPS
 	for _, p := range people {
 		counts := Occupancy(pets.Boxes, pets.Width, pets.Height, pets.Frames, p.zone)
