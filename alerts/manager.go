@@ -23,8 +23,8 @@ import (
 
 // Store is the storage the manager needs.
 type Store interface {
-	RaiseAlert(ctx context.Context, a store.AlertRecord) (int64, error)
-	ResolveAlert(ctx context.Context, id int64, at time.Time) error
+	RaiseAlert(ctx context.Context, a store.AlertRecord, announce store.Announce) (store.Alert, []store.Notification, error)
+	ResolveAlert(ctx context.Context, id int64, at time.Time, announce store.Announce) (store.Alert, []store.Notification, error)
 	AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error
 	Alert(ctx context.Context, id int64) (store.Alert, error)
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
@@ -40,14 +40,23 @@ type Notice struct {
 	Window   *config.Window // nil for camera_offline
 }
 
+// Announcer turns alert changes into notifications through the outbox.
+type Announcer interface {
+	// Messages renders the outbox messages for a notice. It runs inside
+	// the store's transaction of the alert change, so it must not block.
+	Messages(Notice) []store.Notification
+	// Queued is told about the messages once they are committed.
+	Queued([]store.Notification)
+}
+
 // Options configures a Manager.
 type Options struct {
 	Config *config.Config
 	Store  Store
 	Bus    *eventbus.Bus
 	Log    *slog.Logger
-	// Notify hands a notice to the notifiers; it must not block for long.
-	Notify func(context.Context, Notice) error
+	// Announcer, if set, notifies people of raised and resolved alerts.
+	Announcer Announcer
 	// Status reports a camera's ingest state, for camera_offline alerts.
 	Status func(camera string) (ingest.Status, bool)
 	// Observe, if set, counts alert changes (kind; raised, resolved or
@@ -154,56 +163,68 @@ func (m *Manager) raise(ctx context.Context, ref config.CameraRef, key alertKey,
 	}
 	rec := store.AlertRecord{Kind: key.kind, District: ref.District.ID, Center: ref.Center.ID,
 		Camera: key.camera, Window: key.window, RaisedAt: at, Snapshot: snapshot()}
-	id, err := m.o.Store.RaiseAlert(ctx, rec)
+	a, queued, err := m.o.Store.RaiseAlert(ctx, rec, m.announce(ref, events.AlertRaised))
 	if err != nil {
 		return fmt.Errorf("alerts: raise %s on %s/%s: %w", key.kind, key.camera, key.window, err)
 	}
 	m.mu.Lock()
-	m.open[key] = id
+	m.open[key] = a.ID
 	m.mu.Unlock()
-	a := store.Alert{ID: id, Kind: rec.Kind, District: rec.District, Center: rec.Center, Camera: rec.Camera,
-		Window: rec.Window, RaisedAt: at, HasSnapshot: rec.Snapshot != nil}
-	m.o.Log.Info("alert raised", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window)
+	m.o.Log.Info("alert raised", "id", a.ID, "kind", key.kind, "camera", key.camera, "window", key.window)
 	m.publishAlert(ref, at, a, events.AlertRaised)
-	return m.notify(ctx, ref, a, events.AlertRaised)
+	m.queued(queued)
+	return nil
 }
 
 func (m *Manager) resolve(ctx context.Context, ref config.CameraRef, key alertKey, at time.Time) error {
 	m.mu.Lock()
 	id, ok := m.open[key]
-	delete(m.open, key)
 	m.mu.Unlock()
 	if !ok {
 		return nil
 	}
-	if err := m.o.Store.ResolveAlert(ctx, id, at); err != nil && !errors.Is(err, store.ErrAlreadyResolved) {
+	// The alert stays open here until the store has closed it, so that a
+	// failed write is tried again by the next event.
+	a, queued, err := m.o.Store.ResolveAlert(ctx, id, at, m.announce(ref, events.AlertResolved))
+	if err != nil && !errors.Is(err, store.ErrAlreadyResolved) && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("alerts: resolve %d: %w", id, err)
 	}
-	a, err := m.o.Store.Alert(ctx, id)
+	m.mu.Lock()
+	delete(m.open, key)
+	m.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("alerts: read resolved %d: %w", id, err)
+		m.o.Log.Warn("alert already closed", "id", id, "err", err)
+		return nil
 	}
 	m.o.Log.Info("alert resolved", "id", id, "kind", key.kind, "camera", key.camera, "window", key.window, "duration", a.Duration())
 	m.publishAlert(ref, at, a, events.AlertResolved)
-	return m.notify(ctx, ref, a, events.AlertResolved)
+	m.queued(queued)
+	return nil
 }
 
-func (m *Manager) notify(ctx context.Context, ref config.CameraRef, a store.Alert, state string) error {
-	if m.o.Notify == nil {
+// announce renders an alert change's notifications, for the store to
+// commit with it; nil without an Announcer.
+func (m *Manager) announce(ref config.CameraRef, state string) store.Announce {
+	if m.o.Announcer == nil {
 		return nil
 	}
-	n := Notice{Alert: a, State: state, District: ref.District, Center: ref.Center, Camera: ref.Camera}
-	if ref.Camera.Analytics != nil {
-		for i := range ref.Camera.Analytics.Windows {
-			if ref.Camera.Analytics.Windows[i].ID == a.Window {
-				n.Window = &ref.Camera.Analytics.Windows[i]
+	return func(a store.Alert) []store.Notification {
+		n := Notice{Alert: a, State: state, District: ref.District, Center: ref.Center, Camera: ref.Camera}
+		if ref.Camera.Analytics != nil {
+			for i := range ref.Camera.Analytics.Windows {
+				if ref.Camera.Analytics.Windows[i].ID == a.Window {
+					n.Window = &ref.Camera.Analytics.Windows[i]
+				}
 			}
 		}
+		return m.o.Announcer.Messages(n)
 	}
-	if err := m.o.Notify(ctx, n); err != nil {
-		return fmt.Errorf("alerts: notify alert %d: %w", a.ID, err)
+}
+
+func (m *Manager) queued(ns []store.Notification) {
+	if m.o.Announcer != nil && len(ns) > 0 {
+		m.o.Announcer.Queued(ns)
 	}
-	return nil
 }
 
 // publishAlert announces an alert change to live pages and metrics.

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -39,9 +40,11 @@ districts:
 
 type rig struct {
 	cfg     *config.Config
-	db      *store.SQLite
+	db      *store.Store
 	path    string
 	notices []Notice
+	queued  []store.Notification
+	target  string // of the outbox messages the rig's announcer renders
 	mu      sync.Mutex
 	status  ingest.Status
 	now     time.Time
@@ -54,7 +57,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{cfg: cfg, path: filepath.Join(t.TempDir(), "hw.db"), bus: eventbus.New(),
+	r := &rig{cfg: cfg, path: filepath.Join(t.TempDir(), "hw.db"), bus: eventbus.New(), target: "hook",
 		now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	r.open(t)
 	return r
@@ -73,13 +76,7 @@ func (r *rig) open(t *testing.T) {
 func (r *rig) manager(t *testing.T) *Manager {
 	t.Helper()
 	m := New(Options{
-		Config: r.cfg, Store: r.db, Bus: r.bus,
-		Notify: func(_ context.Context, n Notice) error {
-			r.mu.Lock()
-			r.notices = append(r.notices, n)
-			r.mu.Unlock()
-			return nil
-		},
+		Config: r.cfg, Store: r.db, Bus: r.bus, Announcer: r,
 		Status: func(string) (ingest.Status, bool) { return r.status, true },
 		Now:    func() time.Time { return r.now },
 	})
@@ -87,6 +84,20 @@ func (r *rig) manager(t *testing.T) *Manager {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// Messages renders one outbox message per notice, for r.target.
+func (r *rig) Messages(n Notice) []store.Notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notices = append(r.notices, n)
+	return []store.Notification{{Target: r.target, Payload: []byte(fmt.Sprintf(`{"alert":%d,"state":%q}`, n.Alert.ID, n.State))}}
+}
+
+func (r *rig) Queued(ns []store.Notification) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queued = append(r.queued, ns...)
 }
 
 func (r *rig) ref() config.CameraRef {
@@ -203,5 +214,50 @@ func TestCameraOfflineAlert(t *testing.T) {
 	}
 	if a, _ := r.db.Alert(ctx, open[0].ID); a.Duration() != 30*time.Second {
 		t.Fatalf("offline alert duration %v, want 30s", a.Duration())
+	}
+}
+
+// An alert and its notification are stored in one transaction: when the
+// notification cannot be queued, the alert is not stored either (and is
+// raised, with its notification, by the next attempt); when it is, the
+// outbox holds exactly the messages the announcer was told were queued.
+func TestAlertAndNotificationCommitTogether(t *testing.T) {
+	r := newRig(t)
+	m := r.manager(t)
+	ctx := context.Background()
+	r.target = "" // the outbox refuses it, as it would any failed insert
+	err := m.Record(ctx, r.ref(), []events.Event{alertEvent("w1", events.AlertRaised, r.now)}, noSnapshot)
+	if err == nil {
+		t.Fatal("raise succeeded although its notification could not be queued")
+	}
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("alert stored without its notification: %+v", open)
+	}
+	if p, _ := r.db.PendingNotifications(ctx, "", r.now.Add(time.Hour), 0); len(p) != 0 || len(r.queued) != 0 {
+		t.Fatalf("notification queued without its alert: %+v, told %+v", p, r.queued)
+	}
+
+	r.target = "hook"
+	if err := m.Record(ctx, r.ref(), []events.Event{alertEvent("w1", events.AlertRaised, r.now.Add(time.Second))}, noSnapshot); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Record(ctx, r.ref(), []events.Event{windowEvent("w1", events.StateStaffed, r.now.Add(time.Minute))}, noSnapshot); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := r.db.PendingNotifications(ctx, "hook", time.Now().Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := r.db.OpenAlerts(ctx)
+	if len(pending) != 2 || len(r.queued) != 2 || len(open) != 0 {
+		t.Fatalf("after raise and resolve: outbox %+v, announcer told %+v, open %+v", pending, r.queued, open)
+	}
+	for i, n := range pending {
+		if n.ID != r.queued[i].ID || string(n.Payload) != string(r.queued[i].Payload) {
+			t.Errorf("outbox message %d = %+v, announcer was told %+v", i, n, r.queued[i])
+		}
+	}
+	if want := fmt.Sprintf(`{"alert":%d,"state":"resolved"}`, r.notices[len(r.notices)-1].Alert.ID); string(pending[1].Payload) != want {
+		t.Errorf("resolved message %s, want %s", pending[1].Payload, want)
 	}
 }

@@ -49,7 +49,7 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 }
 
-// Store is everything the auth service keeps; *store.SQLite is one.
+// Store is everything the auth service keeps; *store.Store is one.
 type Store interface {
 	Users
 	Sessions

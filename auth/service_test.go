@@ -14,7 +14,7 @@ import (
 
 type rig struct {
 	svc   *Service
-	st    *store.SQLite
+	st    *store.Store
 	clock *clock
 	log   *bytes.Buffer
 }

@@ -9,7 +9,7 @@ func Default() *Config {
 	return &Config{
 		HTTP:    HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
 		WebRTC:  WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true},
-		Storage: Storage{Path: "hallwatch.db"},
+		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
 		Retention: Retention{
 			Events:    Duration(400 * day),
 			Snapshots: Duration(90 * day),

@@ -27,6 +27,7 @@ func TestDefaultsApplied(t *testing.T) {
 		"webrtc.tcp_port":       {d.WebRTC.TCPPort, 8189},
 		"webrtc.loopback":       {d.WebRTC.IncludeLoopback, true},
 		"storage.path":          {d.Storage.Path, "hallwatch.db"},
+		"storage.driver":        {d.Storage.Driver, "sqlite"},
 		"retention.events":      {d.Retention.Events.D(), 400 * day},
 		"retention.snapshots":   {d.Retention.Snapshots.D(), 90 * day},
 		"retention.audit":       {d.Retention.Audit.D(), 365 * day},
@@ -111,6 +112,8 @@ func TestEnvOverrides(t *testing.T) {
 	cfg := mustParse(t, base,
 		"HALLWATCH_HTTP_LISTEN=0.0.0.0:9090",
 		"HALLWATCH_STORAGE_PATH=/var/lib/hw.db",
+		"HALLWATCH_STORAGE_DRIVER=postgres",
+		"HALLWATCH_STORAGE_DSN=postgres://hw:pw@db/hw",
 		"HALLWATCH_WEBRTC_ADDITIONAL_HOSTS=10.0.0.5, hall.example.cn,",
 		"HALLWATCH_WEBRTC_INCLUDE_LOOPBACK=false",
 		"HALLWATCH_DETECTOR_SCORE_THRESHOLD=0.6",
@@ -123,6 +126,7 @@ func TestEnvOverrides(t *testing.T) {
 		"HALLWATCH_HTTP_LISTEN_BROKEN", // no "=": ignored
 	)
 	if cfg.HTTP.Listen != "0.0.0.0:9090" || cfg.Storage.Path != "/var/lib/hw.db" ||
+		cfg.Storage.Driver != "postgres" || cfg.Storage.DSN != "postgres://hw:pw@db/hw" ||
 		!slices.Equal(cfg.WebRTC.AdditionalHosts, []string{"10.0.0.5", "hall.example.cn"}) ||
 		cfg.WebRTC.IncludeLoopback || cfg.Detector.ScoreThreshold != 0.6 || cfg.Detector.InputSize != 320 ||
 		cfg.Retention.Events.D() != 30*24*time.Hour || cfg.Auth.MetricsToken != "0123456789abcdef0123" {

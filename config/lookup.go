@@ -86,3 +86,7 @@ func (c *Center) Location() *time.Location {
 
 // SafeURL returns the camera URL with credentials masked, for logs and pages.
 func (c *Camera) SafeURL() string { return RedactURL(c.URL) }
+
+// SafeDSN returns the PostgreSQL connection string with its password
+// masked (URL user info, password=…), for logs and messages.
+func (s Storage) SafeDSN() string { return RedactURL(s.DSN) }

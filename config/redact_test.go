@@ -25,6 +25,14 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
+	for dsn, want := range map[string]string{
+		"postgres://hw:Pa55w0rd@db.example.cn:5432/hallwatch?sslmode=verify-full": "postgres://***@db.example.cn:5432/hallwatch?sslmode=verify-full",
+		"host=db.example.cn user=hw password=Pa55w0rd dbname=hallwatch":           "host=db.example.cn user=hw password=***",
+	} {
+		if got := (Storage{DSN: dsn}).SafeDSN(); got != want {
+			t.Errorf("SafeDSN(%q) = %q, want %q", dsn, got, want)
+		}
+	}
 	cam := Camera{URL: "rtsps://op:Js8%23hall@192.168.20.31:322/stream1"}
 	if got := cam.SafeURL(); got != "rtsps://***@192.168.20.31:322/stream1" {
 		t.Errorf("SafeURL() = %q", got)
@@ -76,6 +84,10 @@ func TestNoSecretsInErrors(t *testing.T) {
 			notifierBase+"  - {id: n2, kind: webhook, url: "+strings.Replace(q, "rtsp", "ftp", 1)+"}\n",
 			base+"webrtc:\n  ice_servers:\n    - url: "+strings.Replace(q, "rtsp://", "turn:", 1)+"\n",
 		)
+	}
+	for _, dsn := range []string{"mysql://hw:Pa55w0rd@db/hw", "Pa55w0rd", `["postgres://hw:Pa55w0rd@db/hw"]`, "{password: Pa55w0rd}"} {
+		docs = append(docs, base+"storage:\n  driver: postgres\n  dsn: "+dsn+"\n",
+			base+"storage:\n  driver: postgres\n  dsn: "+dsn+"\n  colour: red\n")
 	}
 	for _, key := range []string{"https://qyapi.weixin.qq.com/send?key=Pa55w0rd", "https:///send?key=Pa55w0rd", "https://q:99999/send?key=Pa55w0rd", "ftp://Pa55w0rd"} {
 		docs = append(docs, strings.Replace(notifierBase, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K3y-S3cret", key, 1)+"    timeout: 0s\n")

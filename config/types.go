@@ -58,9 +58,15 @@ type ICEServer struct {
 	Password string `yaml:"password,omitempty"`
 }
 
-// Storage is where events, alerts, users and snapshots live.
+// Storage is where events, alerts, users and snapshots live: an embedded
+// SQLite file (one node), or a PostgreSQL database several nodes share.
 type Storage struct {
-	Path string `yaml:"path,omitempty"` // SQLite file, default hallwatch.db
+	Driver string `yaml:"driver,omitempty"` // sqlite (default) | postgres
+	Path   string `yaml:"path,omitempty"`   // SQLite file, default hallwatch.db
+	// DSN is the PostgreSQL connection string. It holds the database
+	// password: set it with HALLWATCH_STORAGE_DSN rather than in the file;
+	// logs and messages show it through SafeDSN only.
+	DSN string `yaml:"dsn,omitempty"`
 }
 
 // Retention says how long stored records are kept; a daily purge enforces it.

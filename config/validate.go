@@ -17,7 +17,7 @@ func validate(cfg *Config, o *origins) Errors {
 	c := &checker{o: o}
 	c.http(&cfg.HTTP)
 	c.webrtc(&cfg.WebRTC)
-	c.required("storage.path", cfg.Storage.Path)
+	c.storage(&cfg.Storage)
 	c.positive("retention.events", cfg.Retention.Events)
 	c.positive("retention.snapshots", cfg.Retention.Snapshots)
 	c.positive("retention.audit", cfg.Retention.Audit)
@@ -90,6 +90,25 @@ func (c *checker) where(key string) string {
 		return fmt.Sprintf("line %d", l)
 	}
 	return key
+}
+
+func (c *checker) storage(s *Storage) {
+	switch s.Driver {
+	case "sqlite":
+		c.required("storage.path", s.Path)
+	case "postgres":
+		// The value is never quoted: it holds the password. The driver
+		// checks the rest when it connects.
+		dsn := strings.TrimSpace(s.DSN)
+		switch {
+		case dsn == "":
+			c.fail("storage.dsn", "required when storage.driver is postgres (set it with HALLWATCH_STORAGE_DSN to keep the password out of the file)")
+		case !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") && !strings.Contains(dsn, "="):
+			c.fail("storage.dsn", "want a postgres:// URL (postgres://user:password@host:5432/hallwatch?sslmode=verify-full) or key=value pairs (host=… dbname=…)")
+		}
+	default:
+		c.fail("storage.driver", "invalid driver %q, want sqlite or postgres", s.Driver)
+	}
 }
 
 func (c *checker) detector(d *Detector) {

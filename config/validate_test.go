@@ -295,6 +295,12 @@ func TestParseErrors(t *testing.T) {
 		// Storage, retention, ingest, alerts, auth.
 		{"storage path empty", base + "storage:\n  path: \"\"\n",
 			[]string{`t.yaml:25: storage.path: required`}},
+		{"storage driver unknown", base + "storage:\n  driver: mysql\n",
+			[]string{`t.yaml:25: storage.driver: invalid driver "mysql", want sqlite or postgres`}},
+		{"postgres without DSN", base + "storage:\n  driver: postgres\n",
+			[]string{`t.yaml:24: storage.dsn: required when storage.driver is postgres (set it with HALLWATCH_STORAGE_DSN to keep the password out of the file)`}},
+		{"postgres DSN of another database", base + "storage:\n  driver: postgres\n  dsn: mysql://hw:Pa55w0rd@db/hw\n",
+			[]string{`t.yaml:26: storage.dsn: want a postgres:// URL (postgres://user:password@host:5432/hallwatch?sslmode=verify-full) or key=value pairs (host=… dbname=…)`}},
 		{"retention 0", base + "retention:\n  events: 0s\n",
 			[]string{`t.yaml:25: retention.events: must be greater than 0`}},
 		{"backoff 0", base + "ingest:\n  backoff_min: 0s\n",

@@ -31,11 +31,24 @@ type Analysis struct {
 	Wakes                                          uint64
 }
 
+// Storage is the event writer's and the retention's state at scrape time.
+type Storage struct {
+	Queued   int    // events waiting to be written
+	Dropped  uint64 // events lost: the queue was full, or the database refused them
+	Failures uint64 // failed write attempts (database down or refusing)
+	Up       bool   // the last write attempt succeeded
+	// Purged counts what retention removed since start, by kind (events,
+	// snapshots, audit, notifications); LastPurge is its last successful run.
+	Purged    map[string]int64
+	LastPurge time.Time
+}
+
 // Sources are read at every scrape.
 type Sources struct {
 	Cameras   func() []Camera
 	Notifiers func() []notify.TargetStatus
 	Sessions  func() int // WHEP sessions
+	Storage   func() Storage
 }
 
 // Metrics holds the registry and the observed histograms and counters.
@@ -107,6 +120,12 @@ var (
 	descSent     = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
 	descFailed   = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
 	descGaveUp   = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
+	descStoreQ   = prometheus.NewDesc("hallwatch_store_queued_events", "Events waiting to be written to the database.", nil, nil)
+	descStoreDrp = prometheus.NewDesc("hallwatch_store_dropped_events_total", "Events lost: the write queue was full, or the database refused them.", nil, nil)
+	descStoreErr = prometheus.NewDesc("hallwatch_store_write_failures_total", "Failed attempts to write events (database down or refusing).", nil, nil)
+	descStoreUp  = prometheus.NewDesc("hallwatch_store_up", "1 when the last write to the database succeeded.", nil, nil)
+	descPurged   = prometheus.NewDesc("hallwatch_retention_purged_total", "Records removed by retention, by kind.", []string{"kind"}, nil)
+	descPurgedAt = prometheus.NewDesc("hallwatch_retention_last_run_timestamp_seconds", "When retention last ran successfully (Unix time).", nil, nil)
 )
 
 // stateCollector reads the parts' state at scrape time.
@@ -115,7 +134,8 @@ type stateCollector struct{ src Sources }
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
 		descViewers, descSessions, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
-		descPending, descQueue, descSent, descFailed, descGaveUp} {
+		descPending, descQueue, descSent, descFailed, descGaveUp,
+		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt} {
 		ch <- d
 	}
 }
@@ -170,6 +190,23 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(descSent, float64(n.Delivered), n.ID)
 			counter(descFailed, float64(n.Failed), n.ID)
 			counter(descGaveUp, float64(n.GaveUp), n.ID)
+		}
+	}
+	if c.src.Storage != nil {
+		st := c.src.Storage()
+		gauge(descStoreQ, float64(st.Queued))
+		counter(descStoreDrp, float64(st.Dropped))
+		counter(descStoreErr, float64(st.Failures))
+		up := 0.0
+		if st.Up {
+			up = 1
+		}
+		gauge(descStoreUp, up)
+		for kind, n := range st.Purged {
+			counter(descPurged, float64(n), kind)
+		}
+		if !st.LastPurge.IsZero() {
+			gauge(descPurgedAt, float64(st.LastPurge.UnixMilli())/1000)
 		}
 	}
 }

@@ -23,6 +23,9 @@ func TestScrapeReadsPartsState(t *testing.T) {
 		},
 		Notifiers: func() []notify.TargetStatus { return []notify.TargetStatus{{ID: "wecom", Pending: 5, Failed: 2}} },
 		Sessions:  func() int { return 4 },
+		Storage: func() Storage {
+			return Storage{Queued: 12, Dropped: 3, Up: false, Purged: map[string]int64{"events": 1200, "audit": 4}}
+		},
 	})
 	want := `
 # HELP hallwatch_camera_state 1 for the camera's current ingest state.
@@ -42,9 +45,23 @@ hallwatch_viewers{camera="hall1"} 4
 # HELP hallwatch_analysis_lag_seconds Arrival of the last analysed frame to the end of its analysis.
 # TYPE hallwatch_analysis_lag_seconds gauge
 hallwatch_analysis_lag_seconds{camera="hall1"} 0.03
+# HELP hallwatch_store_queued_events Events waiting to be written to the database.
+# TYPE hallwatch_store_queued_events gauge
+hallwatch_store_queued_events 12
+# HELP hallwatch_store_dropped_events_total Events lost: the write queue was full, or the database refused them.
+# TYPE hallwatch_store_dropped_events_total counter
+hallwatch_store_dropped_events_total 3
+# HELP hallwatch_store_up 1 when the last write to the database succeeded.
+# TYPE hallwatch_store_up gauge
+hallwatch_store_up 0
+# HELP hallwatch_retention_purged_total Records removed by retention, by kind.
+# TYPE hallwatch_retention_purged_total counter
+hallwatch_retention_purged_total{kind="audit"} 4
+hallwatch_retention_purged_total{kind="events"} 1200
 `
 	err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
-		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds")
+		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds",
+		"hallwatch_store_queued_events", "hallwatch_store_dropped_events_total", "hallwatch_store_up", "hallwatch_retention_purged_total")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/hallwatch/hallwatch/store"
 )
 
-// Outbox is the durable queue of messages (store.SQLite implements it).
+// Outbox is the durable queue of messages (store.Store implements it).
 type Outbox interface {
 	EnqueueNotification(ctx context.Context, target string, payload []byte) (int64, error)
 	PendingNotifications(ctx context.Context, target string, dueBy time.Time, n int) ([]store.Notification, error)
@@ -90,9 +90,10 @@ type Dispatcher struct {
 	workers []*worker // in configuration order
 	started atomic.Bool
 
-	// enqueueMu keeps Notify's inserts and pending counts apart from the
-	// outbox scan at the start of Run, so none is counted twice.
-	enqueueMu sync.Mutex
+	// countMu keeps Queued's pending counts apart from the outbox scan at
+	// the start of Run, so that no message is counted twice.
+	countMu sync.Mutex
+	scanned map[int64]bool // ids the scan counted; nil before it ran
 }
 
 // New checks the notifiers and compiles their templates; an error names
@@ -130,44 +131,74 @@ func newClient() *http.Client {
 	}
 }
 
-// Notify queues m for every target whose filters match: it renders the
-// body and inserts it into the outbox, then wakes the target's worker. It
-// does not wait for delivery. An error names the targets it failed for;
-// the others are queued.
-func (d *Dispatcher) Notify(ctx context.Context, m Message) error {
+// Messages renders m for every target whose filters match: the outbox
+// messages (Target and Payload) to store, in the same transaction as the
+// alert change they announce (store.Announce), then to pass to Queued. An
+// error names the targets whose body could not be rendered; the others are
+// returned.
+func (d *Dispatcher) Messages(m Message) ([]store.Notification, error) {
 	if err := m.check(); err != nil {
-		return err
+		return nil, err
 	}
 	if m.Location == nil {
 		m.Location = d.o.Location
 	}
 	m.At = m.At.In(m.Location)
-	var errs []error
+	var (
+		out  []store.Notification
+		errs []error
+	)
 	for _, w := range d.workers {
 		if !w.t.matches(m) {
 			continue
 		}
 		body, err := w.t.body(m)
-		if err == nil {
-			err = d.enqueue(ctx, w, body)
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("notify: alert %d to notifier %q: %w", m.AlertID, w.t.id, err))
 			continue
 		}
-		w.wake()
+		out = append(out, store.Notification{Target: w.t.id, Payload: body})
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
-func (d *Dispatcher) enqueue(ctx context.Context, w *worker, body []byte) error {
-	d.enqueueMu.Lock()
-	defer d.enqueueMu.Unlock()
-	if _, err := d.outbox.EnqueueNotification(ctx, w.t.id, body); err != nil {
-		return err
+// Queued tells the targets' workers about messages now committed to the
+// outbox (with their ids), so they count and deliver them.
+func (d *Dispatcher) Queued(ns []store.Notification) {
+	d.countMu.Lock()
+	defer d.countMu.Unlock()
+	for _, n := range ns {
+		if d.scanned[n.ID] {
+			continue // committed before the scan of Run, which counted it
+		}
+		for _, w := range d.workers {
+			if w.t.id == n.Target {
+				w.update(func(st *TargetStatus) { st.Pending++ })
+				w.wake()
+			}
+		}
 	}
-	w.update(func(st *TargetStatus) { st.Pending++ })
-	return nil
+}
+
+// Notify queues m for every matching target in the outbox on its own (not
+// with an alert change) and wakes the targets' workers; it does not wait
+// for delivery. An error names the targets it failed for; the others are
+// queued.
+func (d *Dispatcher) Notify(ctx context.Context, m Message) error {
+	msgs, err := d.Messages(m)
+	errs := []error{err}
+	var queued []store.Notification
+	for _, n := range msgs {
+		id, err := d.outbox.EnqueueNotification(ctx, n.Target, n.Payload)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notify: alert %d to notifier %q: %w", m.AlertID, n.Target, err))
+			continue
+		}
+		n.ID = id
+		queued = append(queued, n)
+	}
+	d.Queued(queued)
+	return errors.Join(errs...)
 }
 
 // Run delivers messages until ctx ends, one worker per target, and returns
@@ -201,18 +232,20 @@ var everything = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // gives up those for notifiers no longer configured, which nobody would
 // ever deliver.
 func (d *Dispatcher) countOutbox(ctx context.Context) error {
-	d.enqueueMu.Lock()
-	defer d.enqueueMu.Unlock()
+	d.countMu.Lock()
+	defer d.countMu.Unlock()
 	left, err := d.outbox.PendingNotifications(ctx, "", everything, 0)
 	if err != nil {
 		return fmt.Errorf("notify: read the outbox: %w", err)
 	}
+	d.scanned = make(map[int64]bool, len(left))
 	counts := map[string]int{}
 	for _, w := range d.workers {
 		counts[w.t.id] = 0
 	}
 	orphans := 0
 	for _, n := range left {
+		d.scanned[n.ID] = true
 		if _, ok := counts[n.Target]; ok {
 			counts[n.Target]++
 			continue
@@ -223,7 +256,7 @@ func (d *Dispatcher) countOutbox(ctx context.Context) error {
 			return fmt.Errorf("notify: give up message %d: %w", n.ID, err)
 		}
 	}
-	// The scan saw every insert Notify has counted so far: it replaces them.
+	// The scan saw every message Queued has counted so far: it replaces them.
 	for _, w := range d.workers {
 		w.update(func(st *TargetStatus) { st.Pending = counts[w.t.id] })
 	}

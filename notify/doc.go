@@ -2,10 +2,14 @@
 // webhooks: generic JSON webhooks, WeCom (企业微信) group robots and
 // DingTalk (钉钉) custom robots.
 //
-// The alert manager calls Dispatcher.Notify with a Message. Notify renders
-// the request body for every configured target whose district and kind
-// filters match and stores it in the outbox (one small insert per target),
-// so a restart loses nothing; it never waits for the network. Run keeps one
+// For every alert change the alert manager calls Dispatcher.Messages with
+// a Message: it renders the request body for every configured target whose
+// district and kind filters match, and the store inserts these messages
+// into the outbox in the same transaction as the alert change (a
+// transactional outbox), so neither a crash nor a restart loses one; once
+// committed, Dispatcher.Queued hands them to the workers. Nothing waits
+// for the network. (Notify does both for a message without an alert
+// change.) Run keeps one
 // worker per target that delivers its messages in order, retries failures
 // with exponential backoff and jitter, and gives a message up after
 // Options.MaxAttempts attempts or Options.MaxAge. A target that hangs or

@@ -25,7 +25,7 @@ const bound = 10 * time.Second
 // farFuture makes PendingNotifications return every message not given up.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func openOutbox(t testing.TB) (*store.SQLite, string) {
+func openOutbox(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hallwatch.db")
 	s, err := store.Open(context.Background(), path)
@@ -36,7 +36,7 @@ func openOutbox(t testing.TB) (*store.SQLite, string) {
 	return s, path
 }
 
-func reopenOutbox(t *testing.T, path string) *store.SQLite {
+func reopenOutbox(t *testing.T, path string) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), path)
 	if err != nil {
@@ -46,7 +46,7 @@ func reopenOutbox(t *testing.T, path string) *store.SQLite {
 	return s
 }
 
-func pending(t *testing.T, s *store.SQLite, target string) []store.Notification {
+func pending(t *testing.T, s *store.Store, target string) []store.Notification {
 	t.Helper()
 	got, err := s.PendingNotifications(context.Background(), target, farFuture, 0)
 	if err != nil {

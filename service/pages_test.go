@@ -36,7 +36,7 @@ func testConfig(t *testing.T, dbPath string) *config.Config {
 
 // startServiceConfig runs hallwatch on cfg after a round trip through YAML,
 // as `hallwatch demo` does, so that defaults and validation apply.
-func startServiceConfig(t *testing.T, cfg *config.Config) *rig {
+func startServiceConfig(t *testing.T, cfg *config.Config, prepare ...func(*Service)) *rig {
 	t.Helper()
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -46,7 +46,7 @@ func startServiceConfig(t *testing.T, cfg *config.Config) *rig {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	return runService(t, parsed)
+	return runService(t, parsed, prepare...)
 }
 
 // pageUser creates (or resets) an account for the browser to log in with.

@@ -110,12 +110,12 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 	}
 	// One alert at jingshan w1 on the day before yesterday.
 	d := days[len(days)-3]
-	id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
-		Camera: "js-hall", Window: "w1", RaisedAt: time.Date(d.Year(), d.Month(), d.Day(), 12, 1, 0, 0, loc)})
+	a, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
+		Camera: "js-hall", Window: "w1", RaisedAt: time.Date(d.Year(), d.Month(), d.Day(), 12, 1, 0, 0, loc)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ResolveAlert(ctx, id, time.Date(d.Year(), d.Month(), d.Day(), 12, 40, 0, 0, loc)); err != nil {
+	if _, _, err := st.ResolveAlert(ctx, a.ID, time.Date(d.Year(), d.Month(), d.Day(), 12, 40, 0, 0, loc), nil); err != nil {
 		t.Fatal(err)
 	}
 	return truth
@@ -275,11 +275,11 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
 	} {
 		a.Snapshot = testJPEG(t, i)
-		id, err := st.RaiseAlert(ctx0, a)
+		stored, _, err := st.RaiseAlert(ctx0, a, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, stored.ID)
 	}
 	st.Close()
 	cfg := testConfig(t, dbPath)

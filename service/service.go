@@ -20,8 +20,8 @@ import (
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
-	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/relay"
+	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/web"
 )
 
@@ -30,20 +30,22 @@ const maxViewers = 500
 
 // Service is a running hallwatch.
 type Service struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	store    *store.SQLite
-	bus      *eventbus.Bus
-	alerts   *alerts.Manager
-	notifier *notify.Dispatcher
-	metrics  *metrics.Metrics
-	auth     *auth.Service
-	cameras  map[string]*camera
-	order    []*camera
-	engine   *relay.Engine
-	viewers  *relay.Sessions
-	server   *web.Server
-	ln       net.Listener
+	cfg       *config.Config
+	log       *slog.Logger
+	store     *store.Store
+	writer    *writer
+	retention *retention
+	bus       *eventbus.Bus
+	alerts    *alerts.Manager
+	notifier  *notify.Dispatcher
+	metrics   *metrics.Metrics
+	auth      *auth.Service
+	cameras   map[string]*camera
+	order     []*camera
+	engine    *relay.Engine
+	viewers   *relay.Sessions
+	server    *web.Server
+	ln        net.Listener
 }
 
 // camera is everything hallwatch runs for one camera.
@@ -69,19 +71,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, e
 
 func (s *Service) open(ctx context.Context) (err error) {
 	cfg, log := s.cfg, s.log
-	if s.store, err = store.Open(ctx, cfg.Storage.Path); err != nil {
+	if s.store, err = OpenStore(ctx, cfg.Storage); err != nil {
 		return err
 	}
+	log.Info("database", "driver", s.store.Driver(), "path", cfg.Storage.Path, "dsn", cfg.Storage.SafeDSN())
 	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
 		return err
 	}
-	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status, Sessions: func() int { return s.viewers.Count() }})
-	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status, Notify: s.notifyAlert,
-		Observe: func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
+	s.retention = newRetention(s.store, cfg.Retention, log)
+	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status,
+		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics})
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status,
+		Announcer: announcer{cfg: cfg, notifier: s.notifier, log: log},
+		Observe:   func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
 	if err := s.alerts.Restore(ctx); err != nil {
 		return err
 	}
-	rec := &recorder{store: s.store, alerts: s.alerts, metrics: s.metrics, log: log}
+	s.writer = newWriter(s.store, s.alerts, s.metrics, log)
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
 		rel, err := relay.New(ref.Camera.ID)
@@ -98,7 +104,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		if ref.Camera.Analytics != nil {
 			id := ref.Camera.ID
 			cam.analysis, err = newAnalysis(ref, cfg, hub, func() ingest.Status { st, _ := s.status(id); return st },
-				rec.record, s.alerts.UpdateWindows, s.metrics, log)
+				s.writer.record, s.alerts.UpdateWindows, s.metrics, log)
 			if err != nil {
 				return err
 			}
@@ -171,6 +177,8 @@ func (s *Service) Run(ctx context.Context) error {
 			g.Go(func() error { return cam.analysis.Run(ctx) })
 		}
 	}
+	g.Go(func() error { return s.writer.Run(ctx) })
+	g.Go(func() error { return s.retention.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
 	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
@@ -214,6 +222,14 @@ func iceOptions(c config.WebRTC) relay.ICEOptions {
 		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: []string{srv.URL}, Username: srv.Username, Credential: srv.Password})
 	}
 	return o
+}
+
+// storageMetrics is the event writer's and the retention's state for a
+// metrics scrape.
+func (s *Service) storageMetrics() metrics.Storage {
+	st := s.writer.Stats()
+	st.Purged, st.LastPurge = s.retention.stats()
+	return st
 }
 
 // cameraMetrics is every camera's state for a metrics scrape.

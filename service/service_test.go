@@ -15,6 +15,7 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/internal/leakcheck"
+	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/internal/testcam"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
 )
@@ -27,6 +28,7 @@ type rig struct {
 	done   chan error
 	// admin carries an admin's API token: every API and WHEP request needs one.
 	admin http.Header
+	logs  *syncbuf.Buffer // the service's log
 }
 
 func freeUDPPort(t *testing.T) int {
@@ -70,19 +72,23 @@ districts:
 }
 
 // runService runs the service on a parsed config until the test ends and
-// gives it an admin token.
-func runService(t *testing.T, cfg *config.Config) *rig {
+// gives it an admin token; prepare, if given, changes it before it runs.
+func runService(t *testing.T, cfg *config.Config, prepare ...func(*Service)) *rig {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncbuf.Buffer{}
+	var out io.Writer = logs
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
+		out = io.MultiWriter(logs, &testWriter{t})
 	}
-	svc, err := New(context.Background(), cfg, log)
+	svc, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(out, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range prepare {
+		p(svc)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &rig{svc: svc, base: "http://" + svc.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	r := &rig{svc: svc, base: "http://" + svc.Addr().String(), cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() { r.done <- svc.Run(ctx) }()
 	t.Cleanup(r.stop)
 	r.admin = adminToken(t, svc)
@@ -117,15 +123,22 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// cameraState fetches /api/cameras and returns the camera's status object.
-func (r *rig) cameraState(t *testing.T, id string) map[string]any {
+// get fetches path as the admin; the caller closes the body.
+func (r *rig) get(t *testing.T, path string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, r.base+"/api/cameras", nil)
+	req, _ := http.NewRequest(http.MethodGet, r.base+path, nil)
 	req.Header = r.admin.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// cameraState fetches /api/cameras and returns the camera's status object.
+func (r *rig) cameraState(t *testing.T, id string) map[string]any {
+	t.Helper()
+	resp := r.get(t, "/api/cameras")
 	defer resp.Body.Close()
 	var tree struct {
 		Districts []struct {

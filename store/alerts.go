@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,34 +73,64 @@ type AlertQuery struct {
 	Limit   int       // <= 0: no limit
 }
 
-// RaiseAlert stores a new alert (and its snapshot) and returns its id. Only
-// one alert per kind, camera and window may be open at a time; a second one
-// fails with ErrConflict.
-func (s *SQLite) RaiseAlert(ctx context.Context, a AlertRecord) (int64, error) {
+// Announce renders the outbox messages that tell people about an alert
+// change (raised or resolved), given the alert as stored. RaiseAlert and
+// ResolveAlert call it inside their transaction, so the change and its
+// messages commit together or not at all: a crash in between cannot lose
+// a notification. It must not do I/O. Only Target and Payload of the
+// messages it returns are used.
+type Announce func(Alert) []Notification
+
+// RaiseAlert stores a new alert (and its snapshot) together with the
+// messages announce (if not nil) renders for it, and returns the alert and
+// the messages as queued. Only one alert per kind, camera and window may be
+// open at a time; a second one fails with ErrConflict.
+func (s *Store) RaiseAlert(ctx context.Context, a AlertRecord, announce Announce) (Alert, []Notification, error) {
 	if err := checkAlert(a); err != nil {
-		return 0, fmt.Errorf("raise alert (%s, camera %q, window %q): %w", a.Kind, a.Camera, a.Window, err)
+		return Alert{}, nil, fmt.Errorf("raise alert (%s, camera %q, window %q): %w", a.Kind, a.Camera, a.Window, err)
 	}
-	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (kind, district, center, camera, window_id, raised_us)
+	stored := Alert{Kind: a.Kind, District: a.District, Center: a.Center, Camera: a.Camera, Window: a.Window,
+		RaisedAt: fromUS(us(a.RaisedAt)), HasSnapshot: a.Snapshot != nil}
+	var queued []Notification
+	err := s.tx(ctx, func(tx conn) error {
+		var err error
+		stored.ID, err = tx.insert(ctx, `INSERT INTO alerts (kind, district, center, camera, window_id, raised_us)
 			VALUES (?, ?, ?, ?, ?, ?)`, a.Kind, a.District, a.Center, a.Camera, a.Window, us(a.RaisedAt))
 		if isUnique(err) {
 			return fmt.Errorf("an alert for this camera and window is already open: %w", ErrConflict)
 		} else if err != nil {
 			return err
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
 		if a.Snapshot != nil {
-			_, err = tx.ExecContext(ctx, "INSERT INTO alert_snapshots (alert_id, jpeg) VALUES (?, ?)", id, a.Snapshot)
+			if _, err := tx.exec(ctx, "INSERT INTO alert_snapshots (alert_id, jpeg) VALUES (?, ?)", stored.ID, a.Snapshot); err != nil {
+				return err
+			}
 		}
+		queued, err = enqueueAll(ctx, tx, stored, announce)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("raise alert (%s, camera %q, window %q): %w", a.Kind, a.Camera, a.Window, err)
+		return Alert{}, nil, fmt.Errorf("raise alert (%s, camera %q, window %q): %w", a.Kind, a.Camera, a.Window, err)
 	}
-	return id, nil
+	return stored, queued, nil
+}
+
+// enqueueAll puts the messages announce renders for a into the outbox.
+func enqueueAll(ctx context.Context, tx conn, a Alert, announce Announce) ([]Notification, error) {
+	if announce == nil {
+		return nil, nil
+	}
+	msgs := announce(a)
+	now := time.Now()
+	out := make([]Notification, 0, len(msgs))
+	for _, m := range msgs {
+		n, err := enqueue(ctx, tx, m.Target, m.Payload, now)
+		if err != nil {
+			return nil, fmt.Errorf("notification for %q: %w", m.Target, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func checkAlert(a AlertRecord) error {
@@ -121,12 +150,12 @@ func checkAlert(a AlertRecord) error {
 	case a.Snapshot != nil && !bytes.HasPrefix(a.Snapshot, []byte{0xFF, 0xD8, 0xFF}):
 		return fmt.Errorf("snapshot is not a JPEG (no FF D8 FF start marker): %w", ErrInvalid)
 	}
-	return nil
+	return checkText("district", a.District, "center", a.Center, "camera", a.Camera, "window", a.Window)
 }
 
 // AckAlert records who acknowledged alert id, when, and why. An alert is
 // acknowledged once: a second call fails with ErrAlreadyAcknowledged.
-func (s *SQLite) AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error {
+func (s *Store) AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error {
 	switch {
 	case by == "":
 		return fmt.Errorf("ack alert %d: acknowledging user is empty: %w", id, ErrInvalid)
@@ -135,20 +164,21 @@ func (s *SQLite) AckAlert(ctx context.Context, id int64, by, comment string, at 
 	case len(comment) > maxCommentBytes:
 		return fmt.Errorf("ack alert %d: comment is %d bytes, limit %d: %w", id, len(comment), maxCommentBytes, ErrInvalid)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var acked sql.NullInt64
-		err := tx.QueryRowContext(ctx, "SELECT acked_us FROM alerts WHERE id = ?", id).Scan(&acked)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		} else if err != nil {
+	if err := checkText("user", by, "comment", comment); err != nil {
+		return fmt.Errorf("ack alert %d: %w", id, err)
+	}
+	// The condition in the UPDATE makes the check and the change one step,
+	// whatever the database's isolation.
+	err := s.tx(ctx, func(tx conn) error {
+		n, err := tx.count(ctx, "UPDATE alerts SET acked_us = ?, acked_by = ?, ack_comment = ? WHERE id = ? AND acked_us IS NULL",
+			us(at), by, comment, id)
+		if err != nil || n == 1 {
 			return err
 		}
-		if acked.Valid {
-			return ErrAlreadyAcknowledged
+		if _, err := alertByID(ctx, tx, id); err != nil {
+			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE alerts SET acked_us = ?, acked_by = ?, ack_comment = ? WHERE id = ?",
-			us(at), by, comment, id)
-		return err
+		return ErrAlreadyAcknowledged
 	})
 	if err != nil {
 		return fmt.Errorf("ack alert %d: %w", id, err)
@@ -156,54 +186,62 @@ func (s *SQLite) AckAlert(ctx context.Context, id int64, by, comment string, at 
 	return nil
 }
 
-// ResolveAlert closes alert id at the given time; the alert's duration is
-// the time from RaisedAt to it. A second call fails with ErrAlreadyResolved.
-func (s *SQLite) ResolveAlert(ctx context.Context, id int64, at time.Time) error {
+// ResolveAlert closes alert id at the given time, together with the
+// messages announce (if not nil) renders for it, and returns the resolved
+// alert and the messages as queued. The alert's duration is the time from
+// RaisedAt to at. A second call fails with ErrAlreadyResolved.
+func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time, announce Announce) (Alert, []Notification, error) {
 	if at.IsZero() {
-		return fmt.Errorf("resolve alert %d: time is zero: %w", id, ErrInvalid)
+		return Alert{}, nil, fmt.Errorf("resolve alert %d: time is zero: %w", id, ErrInvalid)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var raised int64
-		var resolved sql.NullInt64
-		err := tx.QueryRowContext(ctx, "SELECT raised_us, resolved_us FROM alerts WHERE id = ?", id).Scan(&raised, &resolved)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		} else if err != nil {
+	var (
+		a      Alert
+		queued []Notification
+	)
+	err := s.tx(ctx, func(tx conn) error {
+		n, err := tx.count(ctx, "UPDATE alerts SET resolved_us = ? WHERE id = ? AND resolved_us IS NULL AND raised_us <= ?",
+			us(at), id, us(at))
+		if err != nil {
 			return err
 		}
-		if resolved.Valid {
+		if a, err = alertByID(ctx, tx, id); err != nil {
+			return err
+		}
+		switch {
+		case n == 1:
+		case !a.Open():
 			return ErrAlreadyResolved
-		}
-		if us(at) < raised {
+		default:
 			return fmt.Errorf("resolution time %s is before the alert was raised (%s): %w",
-				at.UTC().Format(time.RFC3339), fromUS(raised).Format(time.RFC3339), ErrInvalid)
+				at.UTC().Format(time.RFC3339), a.RaisedAt.Format(time.RFC3339), ErrInvalid)
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE alerts SET resolved_us = ? WHERE id = ?", us(at), id)
+		queued, err = enqueueAll(ctx, tx, a, announce)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("resolve alert %d: %w", id, err)
+		return Alert{}, nil, fmt.Errorf("resolve alert %d: %w", id, err)
 	}
-	return nil
+	return a, queued, nil
 }
 
 const alertColumns = `id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment,
 	resolved_us, EXISTS (SELECT 1 FROM alert_snapshots WHERE alert_id = alerts.id)`
 
 // Alert returns alert id, or ErrNotFound.
-func (s *SQLite) Alert(ctx context.Context, id int64) (Alert, error) {
-	as, err := s.queryAlerts(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ?", id)
+func (s *Store) Alert(ctx context.Context, id int64) (Alert, error) {
+	a, err := alertByID(ctx, s.reader(), id)
 	if err != nil {
 		return Alert{}, fmt.Errorf("alert %d: %w", id, err)
 	}
-	if len(as) == 0 {
-		return Alert{}, fmt.Errorf("alert %d: %w", id, ErrNotFound)
-	}
-	return as[0], nil
+	return a, nil
+}
+
+func alertByID(ctx context.Context, c conn, id int64) (Alert, error) {
+	return queryOne(ctx, c, scanAlert, "SELECT "+alertColumns+" FROM alerts WHERE id = ?", id)
 }
 
 // Alerts returns the alerts matching q, newest first.
-func (s *SQLite) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
+func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	var w where
 	w.in("center", q.Centers)
 	w.timeRange("raised_us", q.From, q.To)
@@ -212,7 +250,7 @@ func (s *SQLite) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	} else if q.Open != nil {
 		w.add("resolved_us IS NOT NULL")
 	}
-	as, err := s.queryAlerts(ctx, "SELECT "+alertColumns+" FROM alerts"+w.String()+
+	as, err := queryAll(ctx, s.reader(), scanAlert, "SELECT "+alertColumns+" FROM alerts"+w.String()+
 		" ORDER BY raised_us DESC, id DESC"+limit(q.Limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query alerts: %w", err)
@@ -222,8 +260,8 @@ func (s *SQLite) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 
 // OpenAlerts returns every unresolved alert, oldest first: what an alert
 // manager reloads after a restart.
-func (s *SQLite) OpenAlerts(ctx context.Context) ([]Alert, error) {
-	as, err := s.queryAlerts(ctx, "SELECT "+alertColumns+" FROM alerts WHERE resolved_us IS NULL ORDER BY raised_us, id")
+func (s *Store) OpenAlerts(ctx context.Context) ([]Alert, error) {
+	as, err := queryAll(ctx, s.reader(), scanAlert, "SELECT "+alertColumns+" FROM alerts WHERE resolved_us IS NULL ORDER BY raised_us, id")
 	if err != nil {
 		return nil, fmt.Errorf("query open alerts: %w", err)
 	}
@@ -232,36 +270,23 @@ func (s *SQLite) OpenAlerts(ctx context.Context) ([]Alert, error) {
 
 // Snapshot returns alert id's JPEG, or ErrNotFound when the alert does not
 // exist or has no snapshot (none taken, or removed by retention).
-func (s *SQLite) Snapshot(ctx context.Context, id int64) ([]byte, error) {
-	var jpeg []byte
-	err := s.read.QueryRowContext(ctx, "SELECT jpeg FROM alert_snapshots WHERE alert_id = ?", id).Scan(&jpeg)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("snapshot of alert %d: %w", id, ErrNotFound)
-	} else if err != nil {
+func (s *Store) Snapshot(ctx context.Context, id int64) ([]byte, error) {
+	jpeg, err := queryOne(ctx, s.reader(), func(r scanner) (b []byte, err error) { return b, r.Scan(&b) },
+		"SELECT jpeg FROM alert_snapshots WHERE alert_id = ?", id)
+	if err != nil {
 		return nil, fmt.Errorf("snapshot of alert %d: %w", id, err)
 	}
 	return jpeg, nil
 }
 
-func (s *SQLite) queryAlerts(ctx context.Context, query string, args ...any) ([]Alert, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var as []Alert
-	for rows.Next() {
-		var (
-			a               Alert
-			raised          int64
-			acked, resolved sql.NullInt64
-		)
-		if err := rows.Scan(&a.ID, &a.Kind, &a.District, &a.Center, &a.Camera, &a.Window, &raised, &acked,
-			&a.AckedBy, &a.AckComment, &resolved, &a.HasSnapshot); err != nil {
-			return nil, err
-		}
-		a.RaisedAt, a.AckedAt, a.ResolvedAt = fromUS(raised), fromNullUS(acked), fromNullUS(resolved)
-		as = append(as, a)
-	}
-	return as, rows.Err()
+func scanAlert(r scanner) (Alert, error) {
+	var (
+		a               Alert
+		raised          int64
+		acked, resolved sql.NullInt64
+	)
+	err := r.Scan(&a.ID, &a.Kind, &a.District, &a.Center, &a.Camera, &a.Window, &raised, &acked,
+		&a.AckedBy, &a.AckComment, &resolved, &a.HasSnapshot)
+	a.RaisedAt, a.AckedAt, a.ResolvedAt = fromUS(raised), fromNullUS(acked), fromNullUS(resolved)
+	return a, err
 }

@@ -42,7 +42,7 @@ type CountRow struct {
 
 // Counts returns crossings per center (or per line) and bucket, ordered by
 // center, start (and camera, line). The counts survive event retention.
-func (s *SQLite) Counts(ctx context.Context, q CountQuery) ([]CountRow, error) {
+func (s *Store) Counts(ctx context.Context, q CountQuery) ([]CountRow, error) {
 	var startCol string
 	switch q.Bucket {
 	case BucketHour:
@@ -59,31 +59,27 @@ func (s *SQLite) Counts(ctx context.Context, q CountQuery) ([]CountRow, error) {
 	if q.PerLine {
 		lineCols, group, order = "camera, line_id", "center, camera, line_id, "+startCol+", zone", "center, "+startCol+", camera, line_id"
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT center, "+lineCols+", "+startCol+", zone, SUM(in_count), SUM(out_count) FROM crossings_hourly"+
+	out, err := queryAll(ctx, s.reader(), s.scanCount, "SELECT center, "+lineCols+", "+startCol+", zone, SUM(in_count), SUM(out_count) FROM crossings_hourly"+
 		w.String()+" GROUP BY "+group+" ORDER BY "+order, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("counts: %w", err)
 	}
-	defer rows.Close()
-	var out []CountRow
-	for rows.Next() {
-		var (
-			r     CountRow
-			start int64
-			zone  string
-		)
-		if err := rows.Scan(&r.Center, &r.Camera, &r.Line, &start, &zone, &r.In, &r.Out); err != nil {
-			return nil, fmt.Errorf("counts: %w", err)
-		}
-		loc, err := s.location(zone)
-		if err != nil {
-			return nil, fmt.Errorf("counts: center %q: zone %q: %w", r.Center, zone, err)
-		}
-		r.Start = fromUS(start).In(loc)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counts: %w", err)
-	}
 	return out, nil
+}
+
+func (s *Store) scanCount(r scanner) (CountRow, error) {
+	var (
+		c     CountRow
+		start int64
+		zone  string
+	)
+	if err := r.Scan(&c.Center, &c.Camera, &c.Line, &start, &zone, &c.In, &c.Out); err != nil {
+		return c, err
+	}
+	loc, err := s.location(zone)
+	if err != nil {
+		return c, fmt.Errorf("center %q: zone %q: %w", c.Center, zone, err)
+	}
+	c.Start = fromUS(start).In(loc)
+	return c, nil
 }

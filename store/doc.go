@@ -1,29 +1,75 @@
 // Package store persists hallwatch's events, alerts, users, sessions, API
-// tokens, audit log and notification outbox in an embedded SQLite database.
+// tokens, audit log and notification outbox, in an embedded SQLite file
+// (Open: one node, the default) or a PostgreSQL database several nodes
+// share (OpenPostgres, through pgx's database/sql driver). Both give the
+// same *Store: the same methods, the same queries, the same behaviour, and
+// every test of this package runs on both (eachDB).
 //
-// All SQL lives here. The API speaks Go types only (time.Time, not SQLite
-// integers), so a PostgreSQL backend could implement the same methods;
-// consumers declare small interfaces with the subset they use.
+// All SQL lives here. The API speaks Go types only (time.Time, not stored
+// integers); consumers declare small interfaces with the subset they use.
 //
 // Decisions worth knowing:
 //
+//   - One set of queries. They are written once, with ? parameters (turned
+//     into $1, $2… for PostgreSQL by the dialect), in the SQL both
+//     databases understand: RETURNING id instead of LastInsertId,
+//     lower(name) for case-blind names, conditions inside UPDATE instead of
+//     read-then-write, so that neither database's isolation matters. Only
+//     the schema files differ. Every listing goes through queryAll.
 //   - Events are the source of truth. AppendEvents stores a batch and updates
-//     the hourly crossing counts in the same transaction; when it returns nil
-//     the batch is on disk (WAL, synchronous=FULL), on error none of it is.
-//   - Time: instants are stored as UTC microseconds (PostgreSQL's precision).
-//     Crossings are bucketed at insert by the center's zone (EventRecord.Loc):
-//     each hourly row keeps the UTC start of its local hour and of its local
-//     day, so Counts needs no time-zone arithmetic and DST days come out with
-//     23 or 25 hours.
+//     the hourly crossing counts in the same transaction: when it returns nil
+//     the batch is durable (SQLite: WAL, synchronous=FULL; PostgreSQL: its
+//     default synchronous commit), on error none of it is.
+//   - An alert change and the notifications announcing it commit together
+//     (RaiseAlert and ResolveAlert take an Announce): a crash between them
+//     cannot lose a notification, nor leave one for an alert never stored.
+//   - Time: instants are stored as UTC microseconds in integer columns, in
+//     both databases, so that one query text serves both. Crossings are
+//     bucketed at insert by the center's zone (EventRecord.Loc): each hourly
+//     row keeps the UTC start of its local hour and of its local day, so
+//     Counts needs no time-zone arithmetic and DST days come out with 23 or
+//     25 hours.
+//   - Text: both databases accept and refuse the same input. PostgreSQL
+//     cannot store NUL bytes or invalid UTF-8, so names and ids holding them
+//     are refused (ErrInvalid) on both; text quoting the outside world
+//     (audit details, delivery errors) is made valid instead.
 //   - Retention: Purge drops old events, snapshots (the alert rows stay),
-//     audit entries and given-up notifications. Hourly counts are never
-//     purged: they are tiny and planners compare years. Counts therefore read
-//     the aggregates, not the events.
+//     audit entries and given-up notifications, in chunks. Hourly counts are
+//     never purged: they are tiny and planners compare years. Counts
+//     therefore read the aggregates, not the events.
 //   - Staffing reports: the store supplies the window state changes (Events
 //     with Types window, and LastWindowStates for the state at the start of
 //     the day); the arithmetic against opening hours lives with the config.
 //   - Scope: an empty Centers list in a query means all centers. Callers that
 //     enforce a user's scope must always pass the user's centers.
 //   - Not-found, conflict and invalid-input errors match ErrNotFound,
-//     ErrConflict and ErrInvalid with errors.Is.
+//     ErrConflict and ErrInvalid with errors.Is, on both databases.
+//   - PostgreSQL errors never quote the DSN's password.
+//
+// # Migrations
+//
+// Each database has its schema history in migrations/sqlite/ and
+// migrations/postgres/: files NNNN_description.sql, numbered from 0001
+// without gaps. Open applies the pending ones in one transaction (both
+// databases roll back DDL), so a database is at the old version or the new
+// one, never in between; it refuses a database whose version is newer than
+// the binary (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes
+// starting together from migrating twice. A released file is never edited.
+//
+// To change the schema (a new table, a column), add the same file name to
+// both directories, each in its database's dialect, following 0001:
+//
+//	id          INTEGER PRIMARY KEY                          -- sqlite
+//	id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY -- postgres
+//	time_us     INTEGER / BIGINT                             -- instants, UTC µs
+//	jpeg        BLOB / BYTEA
+//	flag        INTEGER / BOOLEAN                            -- Go bool either way
+//	ratio       REAL / DOUBLE PRECISION
+//	name        TEXT                                         -- both
+//
+// keeping table and column names identical: TestMigrationsMatchAcrossDrivers
+// fails when a file exists for one database only, and
+// TestSchemasMatchAcrossDrivers when the tables or columns differ. Then
+// write the queries once, as above, and run the package's tests: they run
+// on both databases (PostgreSQL is started by internal/pgtest).
 package store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
@@ -49,7 +50,7 @@ type EventQuery struct {
 // transaction: when it returns nil every event is on disk, and on error none
 // is, so the caller may retry the whole batch. It is not idempotent: a batch
 // appended twice is counted twice.
-func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
+func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -58,23 +59,11 @@ func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
 			return fmt.Errorf("append events: event %d (camera %q, %s): %w", i, evs[i].Camera, evs[i].Type, err)
 		}
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, insertEventSQL)
-		if err != nil {
+	err := s.tx(ctx, func(tx conn) error {
+		if err := insertEvents(ctx, tx, evs); err != nil {
 			return err
 		}
-		defer ins.Close()
-		count, err := tx.PrepareContext(ctx, countCrossingSQL)
-		if err != nil {
-			return err
-		}
-		defer count.Close()
-		for i := range evs {
-			if err := insertEvent(ctx, ins, count, &evs[i]); err != nil {
-				return fmt.Errorf("event %d: %w", i, err)
-			}
-		}
-		return nil
+		return countCrossings(ctx, tx, evs)
 	})
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
@@ -82,7 +71,11 @@ func (s *SQLite) AppendEvents(ctx context.Context, evs []EventRecord) error {
 	return nil
 }
 
-func (s *SQLite) checkEvent(e *EventRecord) error {
+func (s *Store) checkEvent(e *EventRecord) error {
+	if err := checkText("district", e.District, "center", e.Center, "camera", e.Camera, "type", e.Type, "kind", e.Kind,
+		"line", e.Line, "direction", e.Direction, "window", e.Window, "state", e.State); err != nil {
+		return err
+	}
 	switch {
 	case e.Time.IsZero():
 		return fmt.Errorf("time is zero: %w", ErrInvalid)
@@ -121,41 +114,96 @@ func (s *SQLite) checkEvent(e *EventRecord) error {
 	return nil
 }
 
-const (
-	insertEventSQL = `INSERT INTO events
-		(time_us, district, center, camera, type, kind, line_id, direction, track, window_id, state, count, frame, t)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	countCrossingSQL = `INSERT INTO crossings_hourly
-		(center, camera, line_id, hour_start_us, local_hour, day_start_us, zone, district, in_count, out_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (center, camera, line_id, hour_start_us) DO UPDATE SET
-			in_count = in_count + excluded.in_count,
-			out_count = out_count + excluded.out_count`
-)
+// rowsPerInsert bounds the rows of one multi-row INSERT (14 parameters
+// each; both databases allow 32,766 or more per statement).
+const rowsPerInsert = 500
 
-// insertEvent stores e and, for a crossing, adds it to its hourly count.
-func insertEvent(ctx context.Context, ins, countCrossing *sql.Stmt, e *EventRecord) error {
-	t := time.UnixMicro(us(e.Time)) // bucket what is stored
-	var count sql.NullInt64
-	if e.Count != nil {
-		count = sql.NullInt64{Int64: int64(*e.Count), Valid: true}
+// insertEvents stores evs with one multi-row INSERT per rowsPerInsert
+// events: a round trip per event would dominate a PostgreSQL write.
+func insertEvents(ctx context.Context, tx conn, evs []EventRecord) error {
+	const cols = `INSERT INTO events
+		(time_us, district, center, camera, type, kind, line_id, direction, track, window_id, state, count, frame, t) VALUES `
+	return inRows(ctx, tx, cols, "", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", len(evs), func(i int) []any {
+		e := &evs[i]
+		var count sql.NullInt64
+		if e.Count != nil {
+			count = sql.NullInt64{Int64: int64(*e.Count), Valid: true}
+		}
+		return []any{us(e.Time), e.District, e.Center, e.Camera, e.Type, e.Kind, e.Line,
+			e.Direction, e.Track, e.Window, e.State, count, e.Frame, e.T}
+	})
+}
+
+// hourKey is one row of crossings_hourly.
+type hourKey struct {
+	center, camera, line string
+	hour                 int64
+}
+
+// hourCount is what a batch adds to one hourly row.
+type hourCount struct {
+	hourKey
+	local, zone, district string
+	day                   int64
+	in, out               int
+}
+
+// countCrossings adds the batch's crossings to their hourly rows: summed
+// in Go first, so that each row is written once per batch.
+func countCrossings(ctx context.Context, tx conn, evs []EventRecord) error {
+	var rows []hourCount
+	index := map[hourKey]int{}
+	for i := range evs {
+		e := &evs[i]
+		if e.Type != events.TypeCrossing {
+			continue
+		}
+		hour, local, day := localBuckets(fromUS(us(e.Time)), e.Loc) // bucket what is stored
+		k := hourKey{e.Center, e.Camera, e.Line, us(hour)}
+		j, ok := index[k]
+		if !ok {
+			j = len(rows)
+			index[k] = j
+			rows = append(rows, hourCount{hourKey: k, local: local, zone: e.Loc.String(), district: e.District, day: us(day)})
+		}
+		if e.Direction == events.DirectionIn {
+			rows[j].in++
+		} else {
+			rows[j].out++
+		}
 	}
-	if _, err := ins.ExecContext(ctx, us(t), e.District, e.Center, e.Camera, e.Type, e.Kind, e.Line,
-		e.Direction, e.Track, e.Window, e.State, count, e.Frame, e.T); err != nil {
-		return err
+	return inRows(ctx, tx, `INSERT INTO crossings_hourly
+		(center, camera, line_id, hour_start_us, local_hour, day_start_us, zone, district, in_count, out_count) VALUES `,
+		` ON CONFLICT (center, camera, line_id, hour_start_us) DO UPDATE SET
+			in_count = crossings_hourly.in_count + excluded.in_count,
+			out_count = crossings_hourly.out_count + excluded.out_count`,
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", len(rows), func(i int) []any {
+			r := &rows[i]
+			return []any{r.center, r.camera, r.line, r.hour, r.local, r.day, r.zone, r.district, r.in, r.out}
+		})
+}
+
+// inRows runs head + n row placeholders + tail in statements of at most
+// rowsPerInsert rows; args gives row i's values.
+func inRows(ctx context.Context, tx conn, head, tail, row string, n int, args func(i int) []any) error {
+	for start := 0; start < n; start += rowsPerInsert {
+		end := min(start+rowsPerInsert, n)
+		var q strings.Builder
+		q.WriteString(head)
+		var vals []any
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			vals = append(vals, args(i)...)
+		}
+		q.WriteString(tail)
+		if _, err := tx.exec(ctx, q.String(), vals...); err != nil {
+			return err
+		}
 	}
-	if e.Type != events.TypeCrossing {
-		return nil
-	}
-	in, out := 0, 0
-	if e.Direction == events.DirectionIn {
-		in = 1
-	} else {
-		out = 1
-	}
-	hour, key, day := localBuckets(t, e.Loc)
-	_, err := countCrossing.ExecContext(ctx, e.Center, e.Camera, e.Line, us(hour), key, us(day), e.Loc.String(), e.District, in, out)
-	return err
+	return nil
 }
 
 // localBuckets returns the instants where t's local hour and local calendar
@@ -180,7 +228,7 @@ const eventColumns = `id, district, center, camera, time_us, type, kind, line_id
 	window_id, state, count, frame, t`
 
 // Events returns stored events matching q.
-func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error) {
+func (s *Store) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error) {
 	var w where
 	w.in("center", q.Centers)
 	w.in("camera", q.Cameras)
@@ -190,7 +238,7 @@ func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error
 	if q.NewestFirst {
 		order = " ORDER BY time_us DESC, id DESC"
 	}
-	evs, err := s.queryEvents(ctx, "SELECT "+eventColumns+" FROM events"+w.String()+order+limit(q.Limit), w.args...)
+	evs, err := queryAll(ctx, s.reader(), scanEvent, "SELECT "+eventColumns+" FROM events"+w.String()+order+limit(q.Limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query events: %w", err)
 	}
@@ -202,14 +250,14 @@ func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]StoredEvent, error
 // staffing report starts from. Together with Events(Types: window) over the
 // day it is all the report needs; the report arithmetic (opening hours,
 // holidays) lives with the configuration, not here.
-func (s *SQLite) LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]StoredEvent, error) {
+func (s *Store) LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]StoredEvent, error) {
 	var w where
 	w.add("type = ?", events.TypeWindow)
 	w.add("time_us < ?", us(before))
 	w.in("center", centers)
-	evs, err := s.queryEvents(ctx, `SELECT `+eventColumns+` FROM (
+	evs, err := queryAll(ctx, s.reader(), scanEvent, `SELECT `+eventColumns+` FROM (
 		SELECT *, ROW_NUMBER() OVER (PARTITION BY center, camera, window_id ORDER BY time_us DESC, id DESC) AS rn
-		FROM events`+w.String()+`)
+		FROM events`+w.String()+`) AS latest
 		WHERE rn = 1 ORDER BY center, camera, window_id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query last window states: %w", err)
@@ -217,29 +265,18 @@ func (s *SQLite) LastWindowStates(ctx context.Context, centers []string, before 
 	return evs, nil
 }
 
-func (s *SQLite) queryEvents(ctx context.Context, query string, args ...any) ([]StoredEvent, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+func scanEvent(r scanner) (StoredEvent, error) {
+	var (
+		e     StoredEvent
+		t     int64
+		count sql.NullInt64
+	)
+	err := r.Scan(&e.ID, &e.District, &e.Center, &e.Camera, &t, &e.Type, &e.Kind, &e.Line,
+		&e.Direction, &e.Track, &e.Window, &e.State, &count, &e.Frame, &e.T)
+	e.Time = fromUS(t)
+	if count.Valid {
+		n := int(count.Int64)
+		e.Count = &n
 	}
-	defer rows.Close()
-	var evs []StoredEvent
-	for rows.Next() {
-		var (
-			e     StoredEvent
-			t     int64
-			count sql.NullInt64
-		)
-		if err := rows.Scan(&e.ID, &e.District, &e.Center, &e.Camera, &t, &e.Type, &e.Kind, &e.Line,
-			&e.Direction, &e.Track, &e.Window, &e.State, &count, &e.Frame, &e.T); err != nil {
-			return nil, err
-		}
-		e.Time = fromUS(t)
-		if count.Valid {
-			n := int(count.Int64)
-			e.Count = &n
-		}
-		evs = append(evs, e)
-	}
-	return evs, rows.Err()
+	return e, err
 }

@@ -13,10 +13,12 @@ import (
 	"time"
 )
 
-// migrationFiles holds the schema history: NNNN_name.sql, numbered from 1
-// without gaps. A released file is never edited; changes go in a new file.
+// migrationFiles holds the schema history of each database:
+// migrations/<driver>/NNNN_name.sql, numbered from 1 without gaps, the
+// same numbers and names for both (see the package documentation). A
+// released file is never edited; changes go in a new file.
 //
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrationFiles embed.FS
 
 type migration struct {
@@ -25,9 +27,9 @@ type migration struct {
 	sql     string
 }
 
-// loadMigrations reads and checks the numbered files under migrations/.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+// loadMigrations reads and checks the numbered files under dir.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -48,19 +50,20 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
 		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d (versions must run 1, 2, 3… without gaps or duplicates)", m.name, i+1)
+			return nil, fmt.Errorf("migration %s/%s: expected version %d (versions must run 1, 2, 3… without gaps or duplicates)", dir, m.name, i+1)
 		}
 	}
 	if len(ms) == 0 {
-		return nil, fmt.Errorf("no migrations found")
+		return nil, fmt.Errorf("no migrations found in %s", dir)
 	}
 	return ms, nil
 }
 
-// migrate applies the pending migrations in one transaction, so a database
-// is either at the old version or the new one, never in between.
-func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-	ms, err := loadMigrations(fsys)
+// migrate applies the pending migrations of dialect d in one
+// transaction, so a database is either at the old version or the new one,
+// never in between (both databases roll back DDL).
+func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
+	ms, err := loadMigrations(fsys, "migrations/"+d.name)
 	if err != nil {
 		return err
 	}
@@ -70,14 +73,20 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		return fmt.Errorf("begin migration: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	t := conn{tx, d}
+	if d.lockMigrations != "" {
+		if _, err := t.exec(ctx, d.lockMigrations); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+	}
+	if _, err := t.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
-		applied_us INTEGER NOT NULL)`); err != nil {
+		applied_us BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+	if err := t.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > latest {
@@ -85,10 +94,10 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 			current, latest, ErrSchemaTooNew)
 	}
 	for _, m := range ms[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+		if _, err := t.exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("apply migration %s/%s: %w", d.name, m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_us) VALUES (?, ?, ?)",
+		if _, err := t.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_us) VALUES (?, ?, ?)",
 			m.version, m.name, us(time.Now())); err != nil {
 			return fmt.Errorf("record migration %s: %w", m.name, err)
 		}

@@ -4,31 +4,48 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/hallwatch/hallwatch/internal/pgtest"
 )
 
-func TestOpenAppliesMigrationsOnceAndSetsPragmas(t *testing.T) {
-	ctx := context.Background()
-	s, path := openTest(t)
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkVersions := func(s *SQLite) {
-		t.Helper()
-		var n, max int
-		if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*), MAX(version) FROM schema_migrations").Scan(&n, &max); err != nil {
+func TestOpenAppliesMigrationsOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s := db.open(t)
+		ms, err := loadMigrations(migrationFiles, "migrations/"+db.driver)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if n != len(ms) || max != len(ms) {
-			t.Fatalf("schema_migrations has %d rows, max version %d; want %d", n, max, len(ms))
+		checkVersions := func(s *Store) {
+			t.Helper()
+			var n, max int
+			if err := s.reader().queryRow(ctx, "SELECT COUNT(*), MAX(version) FROM schema_migrations").Scan(&n, &max); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(ms) || max != len(ms) {
+				t.Fatalf("schema_migrations has %d rows, max version %d; want %d", n, max, len(ms))
+			}
 		}
-	}
-	checkVersions(s)
+		checkVersions(s)
+		if s.Driver() != db.driver {
+			t.Errorf("Driver() = %q, want %q", s.Driver(), db.driver)
+		}
+		s.Close()
+		// Reopening applies nothing twice.
+		checkVersions(db.open(t))
+	})
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	ctx := context.Background()
+	s := newTestDB(t, DriverSQLite).open(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"} {
 		var got string
 		if err := s.write.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
@@ -41,29 +58,25 @@ func TestOpenAppliesMigrationsOnceAndSetsPragmas(t *testing.T) {
 	if _, err := s.read.ExecContext(ctx, "DELETE FROM users"); err == nil {
 		t.Error("the read pool accepted a write; it must be query-only")
 	}
-	s.Close()
-
-	// Reopening applies nothing twice.
-	s2, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer s2.Close()
-	checkVersions(s2)
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	ctx := context.Background()
-	s, path := openTest(t)
-	if _, err := s.write.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_us) VALUES (999, '0999_future.sql', 0)"); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	_, err := Open(ctx, path)
-	wantErr(t, err, ErrSchemaTooNew)
-	if !strings.Contains(err.Error(), "999") || !strings.Contains(err.Error(), path) {
-		t.Errorf("error %q should name the version and the file", err)
-	}
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s := db.open(t)
+		if _, err := s.writer().exec(ctx, "INSERT INTO schema_migrations (version, name, applied_us) VALUES (999, '0999_future.sql', 0)"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := db.openErr(ctx)
+		wantErr(t, err, ErrSchemaTooNew)
+		if !strings.Contains(err.Error(), "999") {
+			t.Errorf("error %q should name the version", err)
+		}
+		if db.driver == DriverSQLite && !strings.Contains(err.Error(), db.target) {
+			t.Errorf("error %q should name the file", err)
+		}
+	})
 }
 
 func TestOpenBadPaths(t *testing.T) {
@@ -95,42 +108,178 @@ func TestOpenBadPaths(t *testing.T) {
 	}
 }
 
+// A DSN that does not parse, a server that does not answer and a wrong
+// password each give an error that says why, and none quotes the password.
+func TestOpenPostgresBadDSN(t *testing.T) {
+	ctx := context.Background()
+	const secret = "S3cr3t-pw"
+	for dsn, why := range map[string]string{
+		"postgres://hw:" + secret + "@127.0.0.1:notaport/hw":               "invalid port",
+		"host=127.0.0.1 password=" + secret + " port=x":                    "invalid port",
+		"postgres://hw:" + secret + " x@127.0.0.1/hw":                      "not a PostgreSQL connection string",
+		"host=127.0.0.1 password='" + secret:                               "unterminated quoted string",
+		"postgres://hw:" + secret + "@127.0.0.1:5432/hw?sslmode=sometimes": "sslmode is invalid",
+	} {
+		_, err := OpenPostgres(ctx, dsn)
+		if err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%q: error %v, want one saying %q", dsn, err, why)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: error quotes the password: %v", dsn, err)
+		}
+	}
+
+	srv := pgtest.Start(t)
+	if _, err := srv.CreateDB(ctx, "hw"); err != nil {
+		t.Fatal(err)
+	}
+	wrongPW := strings.Replace(srv.DSN("hw"), srv.Password(), secret, 1)
+	_, err := OpenPostgres(ctx, wrongPW)
+	if err == nil || !strings.Contains(err.Error(), "password authentication failed") || strings.Contains(err.Error(), secret) {
+		t.Errorf("wrong password: %v", err)
+	}
+	noDB := srv.DSN("no_such_database")
+	if _, err := OpenPostgres(ctx, noDB); err == nil || !strings.Contains(err.Error(), "no_such_database") ||
+		strings.Contains(err.Error(), srv.Password()) {
+		t.Errorf("missing database: %v", err)
+	}
+	down := srv.DSN("hw")
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenPostgres(ctx, down); err == nil || !strings.Contains(err.Error(), "cannot connect") ||
+		strings.Contains(err.Error(), srv.Password()) {
+		t.Errorf("server down: %v", err)
+	}
+}
+
 func TestLoadMigrationsRejectsBadSets(t *testing.T) {
 	file := func(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(body)} }
 	for name, fsys := range map[string]fstest.MapFS{
-		"gap":       {"migrations/0001_a.sql": file("SELECT 1;"), "migrations/0003_c.sql": file("SELECT 1;")},
-		"duplicate": {"migrations/0001_a.sql": file("SELECT 1;"), "migrations/001_b.sql": file("SELECT 1;")},
-		"no number": {"migrations/init.sql": file("SELECT 1;")},
-		"zero":      {"migrations/0000_a.sql": file("SELECT 1;")},
+		"gap":       {"m/0001_a.sql": file("SELECT 1;"), "m/0003_c.sql": file("SELECT 1;")},
+		"duplicate": {"m/0001_a.sql": file("SELECT 1;"), "m/001_b.sql": file("SELECT 1;")},
+		"no number": {"m/init.sql": file("SELECT 1;")},
+		"zero":      {"m/0000_a.sql": file("SELECT 1;")},
 		"empty":     {},
 	} {
-		if _, err := loadMigrations(fsys); err == nil {
+		if _, err := loadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 }
 
-func TestFailedMigrationLeavesNothingBehind(t *testing.T) {
+// Both databases have the same migrations, file for file: a table added
+// for one and forgotten for the other fails here, not in production. A
+// file left directly in migrations/ (where it is never applied) fails too.
+func TestMigrationsMatchAcrossDrivers(t *testing.T) {
+	names := map[string][]string{}
+	for _, driver := range drivers {
+		ms, err := loadMigrations(migrationFiles, "migrations/"+driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			names[driver] = append(names[driver], m.name)
+		}
+	}
+	if !reflect.DeepEqual(names[DriverSQLite], names[DriverPostgres]) {
+		t.Errorf("migrations differ:\n sqlite   %v\n postgres %v\nwrite each schema change for both (see the package documentation)",
+			names[DriverSQLite], names[DriverPostgres])
+	}
+	stray, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	if len(stray) > 0 {
+		t.Errorf("%v: migrations live in migrations/sqlite/ and migrations/postgres/; files directly in migrations/ are never applied", stray)
+	}
+}
+
+// After migrating, both databases have the same tables with the same
+// columns: the queries are written once for both.
+func TestSchemasMatchAcrossDrivers(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
-	db, err := sql.Open("sqlite3", dsn(path, "_txlock=immediate"))
+	schemas := map[string]map[string][]string{}
+	for _, driver := range drivers {
+		s := newTestDB(t, driver).open(t)
+		query := `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.name`
+		if driver == DriverPostgres {
+			query = `SELECT table_name, column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() ORDER BY table_name, column_name`
+		}
+		cols, err := queryAll(ctx, s.reader(), func(r scanner) ([2]string, error) {
+			var c [2]string
+			return c, r.Scan(&c[0], &c[1])
+		}, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schemas[driver] = map[string][]string{}
+		for _, c := range cols {
+			schemas[driver][c[0]] = append(schemas[driver][c[0]], c[1])
+		}
+	}
+	if !reflect.DeepEqual(schemas[DriverSQLite], schemas[DriverPostgres]) {
+		t.Errorf("schemas differ:\n sqlite   %v\n postgres %v", schemas[DriverSQLite], schemas[DriverPostgres])
+	}
+}
+
+func TestFailedMigrationLeavesNothingBehind(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s := db.open(t) // migrated: the tables below are new
+		fsys := fstest.MapFS{
+			"migrations/" + db.driver + "/0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+			"migrations/" + db.driver + "/0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); THIS IS NOT SQL;")},
+		}
+		if _, err := s.writer().exec(ctx, "DROP TABLE schema_migrations"); err != nil {
+			t.Fatal(err)
+		}
+		err := migrate(ctx, s.write, s.d, fsys)
+		if err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
+			t.Fatalf("migrate error = %v, want one naming 0002_b.sql", err)
+		}
+		for _, table := range []string{"a", "b", "schema_migrations"} {
+			var n int
+			err := s.reader().queryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n)
+			if err == nil {
+				t.Errorf("table %s survived a failed migration", table)
+			}
+		}
+	})
+}
+
+// Two processes starting at once on one PostgreSQL database migrate it
+// once: the second waits for the first, then finds nothing to do.
+func TestConcurrentMigrations(t *testing.T) {
+	db := newTestDB(t, DriverPostgres)
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	stores := make(chan *Store, 4)
+	for range 4 {
+		go func() {
+			s, err := db.openErr(ctx)
+			errs <- err
+			stores <- s
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+		if s := <-stores; s != nil {
+			s.Close()
+		}
+	}
+	ms, err := loadMigrations(migrationFiles, "migrations/"+DriverPostgres)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	fsys := fstest.MapFS{
-		"migrations/0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
-		"migrations/0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); THIS IS NOT SQL;")},
-	}
-	err = migrate(ctx, db, fsys)
-	if err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
-		t.Fatalf("migrate error = %v, want one naming 0002_b.sql", err)
-	}
 	var n int
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('a', 'b', 'schema_migrations')").Scan(&n); err != nil {
+	pg, err := sql.Open("pgx", db.target)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 {
-		t.Errorf("%d tables survived a failed migration; want none", n)
+	defer pg.Close()
+	if err := pg.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(ms) {
+		t.Errorf("schema_migrations rows = %d, %v; want %d", n, err, len(ms))
 	}
 }

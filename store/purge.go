@@ -29,7 +29,7 @@ type PurgeResult struct {
 const purgeChunk = 5000
 
 // Purge deletes records older than the cutoffs.
-func (s *SQLite) Purge(ctx context.Context, before PurgeBefore) (PurgeResult, error) {
+func (s *Store) Purge(ctx context.Context, before PurgeBefore) (PurgeResult, error) {
 	var r PurgeResult
 	steps := []struct {
 		cutoff time.Time
@@ -52,7 +52,7 @@ func (s *SQLite) Purge(ctx context.Context, before PurgeBefore) (PurgeResult, er
 			continue
 		}
 		for {
-			n, err := rowsAffected(s.write.ExecContext(ctx, st.query, us(st.cutoff), purgeChunk))
+			n, err := s.writer().count(ctx, st.query, us(st.cutoff), purgeChunk)
 			if err != nil {
 				return r, fmt.Errorf("purge %s: %w", st.what, err)
 			}

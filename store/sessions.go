@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -21,7 +19,10 @@ type Session struct {
 
 // CreateSession stores a new session (a zero LastSeenAt means CreatedAt).
 // An unknown user fails with ErrNotFound.
-func (s *SQLite) CreateSession(ctx context.Context, se Session) error {
+func (s *Store) CreateSession(ctx context.Context, se Session) error {
+	if err := checkText("token hash", se.TokenHash, "CSRF token", se.CSRFToken); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
 	switch {
 	case se.TokenHash == "" || se.CSRFToken == "":
 		return fmt.Errorf("create session: token hash and CSRF token are required: %w", ErrInvalid)
@@ -31,11 +32,11 @@ func (s *SQLite) CreateSession(ctx context.Context, se Session) error {
 	if se.LastSeenAt.IsZero() {
 		se.LastSeenAt = se.CreatedAt
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		if err := userExists(ctx, tx, se.UserID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions
+		_, err := tx.exec(ctx, `INSERT INTO sessions
 			(token_hash, user_id, csrf_token, created_us, expires_us, last_seen_us) VALUES (?, ?, ?, ?, ?, ?)`,
 			se.TokenHash, se.UserID, se.CSRFToken, us(se.CreatedAt), us(se.ExpiresAt), us(se.LastSeenAt))
 		if isUnique(err) {
@@ -51,46 +52,50 @@ func (s *SQLite) CreateSession(ctx context.Context, se Session) error {
 
 // SessionByHash returns the session with this token hash, or ErrNotFound.
 // Expired sessions are returned too: the caller compares ExpiresAt.
-func (s *SQLite) SessionByHash(ctx context.Context, hash string) (Session, error) {
-	se := Session{TokenHash: hash}
-	var created, expires, seen int64
-	err := s.read.QueryRowContext(ctx, `SELECT user_id, csrf_token, created_us, expires_us, last_seen_us
-		FROM sessions WHERE token_hash = ?`, hash).Scan(&se.UserID, &se.CSRFToken, &created, &expires, &seen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, fmt.Errorf("session: %w", ErrNotFound)
-	} else if err != nil {
+func (s *Store) SessionByHash(ctx context.Context, hash string) (Session, error) {
+	se, err := queryOne(ctx, s.reader(), scanSession, `SELECT token_hash, user_id, csrf_token, created_us, expires_us, last_seen_us
+		FROM sessions WHERE token_hash = ?`, hash)
+	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", err)
 	}
-	se.CreatedAt, se.ExpiresAt, se.LastSeenAt = fromUS(created), fromUS(expires), fromUS(seen)
 	return se, nil
+}
+
+func scanSession(r scanner) (Session, error) {
+	var (
+		se                     Session
+		created, expires, seen int64
+	)
+	err := r.Scan(&se.TokenHash, &se.UserID, &se.CSRFToken, &created, &expires, &seen)
+	se.CreatedAt, se.ExpiresAt, se.LastSeenAt = fromUS(created), fromUS(expires), fromUS(seen)
+	return se, err
 }
 
 // TouchSession records activity at the given time and sets a new expiry
 // (pass the old one to keep a fixed lifetime).
-func (s *SQLite) TouchSession(ctx context.Context, hash string, at, expires time.Time) error {
+func (s *Store) TouchSession(ctx context.Context, hash string, at, expires time.Time) error {
 	if at.IsZero() || expires.IsZero() {
 		return fmt.Errorf("touch session: activity and expiry times are required: %w", ErrInvalid)
 	}
-	res, err := s.write.ExecContext(ctx, "UPDATE sessions SET last_seen_us = ?, expires_us = ? WHERE token_hash = ?",
+	err := s.writer().one(ctx, "UPDATE sessions SET last_seen_us = ?, expires_us = ? WHERE token_hash = ?",
 		us(at), us(expires), hash)
-	if err := affectedOne(res, err); err != nil {
+	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
 	return nil
 }
 
 // DeleteSession ends one session (logout); an unknown hash is ErrNotFound.
-func (s *SQLite) DeleteSession(ctx context.Context, hash string) error {
-	res, err := s.write.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash)
-	if err := affectedOne(res, err); err != nil {
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	if err := s.writer().one(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }
 
 // DeleteUserSessions ends all of a user's sessions and returns how many.
-func (s *SQLite) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
-	n, err := rowsAffected(s.write.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", userID))
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	n, err := s.writer().count(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of user %d: %w", userID, err)
 	}
@@ -99,29 +104,10 @@ func (s *SQLite) DeleteUserSessions(ctx context.Context, userID int64) (int64, e
 
 // DeleteExpiredSessions removes sessions that expired at or before now and
 // returns how many.
-func (s *SQLite) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsAffected(s.write.ExecContext(ctx, "DELETE FROM sessions WHERE expires_us <= ?", us(now)))
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	n, err := s.writer().count(ctx, "DELETE FROM sessions WHERE expires_us <= ?", us(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return n, nil
-}
-
-func rowsAffected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// affectedOne turns "no row matched" into ErrNotFound.
-func affectedOne(res sql.Result, err error) error {
-	n, err := rowsAffected(res, err)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
 }

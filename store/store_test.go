@@ -8,18 +8,54 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/internal/pgtest"
 )
 
-// openTest opens a fresh store in a temporary directory.
-func openTest(t testing.TB) (*SQLite, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "hallwatch.db")
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testDB is a fresh database of one driver for one test.
+type testDB struct {
+	driver string
+	target string // SQLite file or PostgreSQL DSN
+}
+
+// newTestDB makes an empty database; PostgreSQL skips tb where it is absent.
+func newTestDB(tb testing.TB, driver string) testDB {
+	tb.Helper()
+	if driver == DriverPostgres {
+		return testDB{driver, pgtest.DB(tb)}
 	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
+	return testDB{driver, filepath.Join(tb.TempDir(), "hallwatch.db")}
+}
+
+// drivers are the databases every store test runs on.
+var drivers = []string{DriverSQLite, DriverPostgres}
+
+// eachDB runs test on a fresh SQLite and a fresh PostgreSQL database, as
+// subtests named after the driver.
+func eachDB(t *testing.T, test func(t *testing.T, db testDB)) {
+	for _, driver := range drivers {
+		t.Run(driver, func(t *testing.T) { test(t, newTestDB(t, driver)) })
+	}
+}
+
+// openDB opens the database (again, after a Close: a restart); it is
+// closed when the test ends.
+func (db testDB) open(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := db.openErr(context.Background())
+	if err != nil {
+		tb.Fatalf("open %s: %v", db.driver, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (db testDB) openErr(ctx context.Context) (*Store, error) {
+	if db.driver == DriverPostgres {
+		return OpenPostgres(ctx, db.target)
+	}
+	return Open(ctx, db.target)
 }
 
 func mustLoc(t testing.TB, name string) *time.Location {

@@ -24,26 +24,27 @@ func (t APIToken) Revoked() bool { return !t.RevokedAt.IsZero() }
 
 // CreateToken stores a new token and returns its id. An unknown user is
 // ErrNotFound; a name the user already uses, or a hash that exists, is ErrConflict.
-func (s *SQLite) CreateToken(ctx context.Context, t APIToken) (int64, error) {
+func (s *Store) CreateToken(ctx context.Context, t APIToken) (int64, error) {
 	if err := checkName("token", t.Name); err != nil {
 		return 0, fmt.Errorf("create token: %w", err)
+	}
+	if err := checkText("token hash", t.TokenHash); err != nil {
+		return 0, fmt.Errorf("create token %q: %w", t.Name, err)
 	}
 	if t.TokenHash == "" || t.CreatedAt.IsZero() {
 		return 0, fmt.Errorf("create token %q: token hash and created time are required: %w", t.Name, ErrInvalid)
 	}
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		if err := userExists(ctx, tx, t.UserID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_us)
+		var err error
+		id, err = tx.insert(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_us)
 			VALUES (?, ?, ?, ?)`, t.TokenHash, t.UserID, t.Name, us(t.CreatedAt))
 		if isUnique(err) {
 			return fmt.Errorf("token name already used by this user, or token hash exists: %w", ErrConflict)
-		} else if err != nil {
-			return err
 		}
-		id, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {
@@ -55,20 +56,17 @@ func (s *SQLite) CreateToken(ctx context.Context, t APIToken) (int64, error) {
 const tokenColumns = "id, token_hash, user_id, name, created_us, last_used_us, revoked_us"
 
 // TokenByHash returns the token with this hash, revoked or not, or ErrNotFound.
-func (s *SQLite) TokenByHash(ctx context.Context, hash string) (APIToken, error) {
-	ts, err := s.queryTokens(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE token_hash = ?", hash)
+func (s *Store) TokenByHash(ctx context.Context, hash string) (APIToken, error) {
+	t, err := queryOne(ctx, s.reader(), scanToken, "SELECT "+tokenColumns+" FROM api_tokens WHERE token_hash = ?", hash)
 	if err != nil {
 		return APIToken{}, fmt.Errorf("token: %w", err)
 	}
-	if len(ts) == 0 {
-		return APIToken{}, fmt.Errorf("token: %w", ErrNotFound)
-	}
-	return ts[0], nil
+	return t, nil
 }
 
 // ListTokens returns a user's tokens, revoked ones included, oldest first.
-func (s *SQLite) ListTokens(ctx context.Context, userID int64) ([]APIToken, error) {
-	ts, err := s.queryTokens(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE user_id = ? ORDER BY created_us, id", userID)
+func (s *Store) ListTokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	ts, err := queryAll(ctx, s.reader(), scanToken, "SELECT "+tokenColumns+" FROM api_tokens WHERE user_id = ? ORDER BY created_us, id", userID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of user %d: %w", userID, err)
 	}
@@ -76,12 +74,11 @@ func (s *SQLite) ListTokens(ctx context.Context, userID int64) ([]APIToken, erro
 }
 
 // TouchToken records that token id was used at the given time.
-func (s *SQLite) TouchToken(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	if at.IsZero() {
 		return fmt.Errorf("touch token %d: time is zero: %w", id, ErrInvalid)
 	}
-	res, err := s.write.ExecContext(ctx, "UPDATE api_tokens SET last_used_us = ? WHERE id = ?", us(at), id)
-	if err := affectedOne(res, err); err != nil {
+	if err := s.writer().one(ctx, "UPDATE api_tokens SET last_used_us = ? WHERE id = ?", us(at), id); err != nil {
 		return fmt.Errorf("touch token %d: %w", id, err)
 	}
 	return nil
@@ -89,35 +86,23 @@ func (s *SQLite) TouchToken(ctx context.Context, id int64, at time.Time) error {
 
 // RevokeToken revokes token id; revoking a revoked token keeps the first
 // revocation time. An unknown id is ErrNotFound.
-func (s *SQLite) RevokeToken(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 	if at.IsZero() {
 		return fmt.Errorf("revoke token %d: time is zero: %w", id, ErrInvalid)
 	}
-	res, err := s.write.ExecContext(ctx, "UPDATE api_tokens SET revoked_us = COALESCE(revoked_us, ?) WHERE id = ?", us(at), id)
-	if err := affectedOne(res, err); err != nil {
+	if err := s.writer().one(ctx, "UPDATE api_tokens SET revoked_us = COALESCE(revoked_us, ?) WHERE id = ?", us(at), id); err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)
 	}
 	return nil
 }
 
-func (s *SQLite) queryTokens(ctx context.Context, query string, args ...any) ([]APIToken, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ts []APIToken
-	for rows.Next() {
-		var (
-			t             APIToken
-			created       int64
-			used, revoked sql.NullInt64
-		)
-		if err := rows.Scan(&t.ID, &t.TokenHash, &t.UserID, &t.Name, &created, &used, &revoked); err != nil {
-			return nil, err
-		}
-		t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromUS(created), fromNullUS(used), fromNullUS(revoked)
-		ts = append(ts, t)
-	}
-	return ts, rows.Err()
+func scanToken(r scanner) (APIToken, error) {
+	var (
+		t             APIToken
+		created       int64
+		used, revoked sql.NullInt64
+	)
+	err := r.Scan(&t.ID, &t.TokenHash, &t.UserID, &t.Name, &created, &used, &revoked)
+	t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromUS(created), fromNullUS(used), fromNullUS(revoked)
+	return t, err
 }

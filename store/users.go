@@ -64,12 +64,12 @@ func checkName(what, name string) error {
 	case strings.TrimSpace(name) != name || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }):
 		return fmt.Errorf("%s name %q has leading/trailing space or control characters: %w", what, name, ErrInvalid)
 	}
-	return nil
+	return checkText(what+" name", name)
 }
 
 // CreateUser stores u (ID and UpdatedAt are ignored; a zero CreatedAt means
 // now) and returns its id. A taken name fails with ErrConflict.
-func (s *SQLite) CreateUser(ctx context.Context, u User) (int64, error) {
+func (s *Store) CreateUser(ctx context.Context, u User) (int64, error) {
 	if err := checkName("user", u.Name); err != nil {
 		return 0, fmt.Errorf("create user: %w", err)
 	}
@@ -79,10 +79,13 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) (int64, error) {
 	if u.PasswordHash == "" {
 		return 0, fmt.Errorf("create user %q: password hash is empty: %w", u.Name, ErrInvalid)
 	}
+	if err := checkText("display name", u.DisplayName, "password hash", u.PasswordHash); err != nil {
+		return 0, fmt.Errorf("create user %q: %w", u.Name, err)
+	}
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
 	}
-	res, err := s.write.ExecContext(ctx, `INSERT INTO users
+	id, err := s.writer().insert(ctx, `INSERT INTO users
 		(name, display_name, role, districts, centers, password_hash, disabled, must_change_password, created_us, updated_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.Name, u.DisplayName, u.Role, jsonList(u.Districts), jsonList(u.Centers), u.PasswordHash,
@@ -92,33 +95,30 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) (int64, error) {
 	} else if err != nil {
 		return 0, fmt.Errorf("create user %q: %w", u.Name, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UserByName returns the user with this login name (ASCII case ignored), or ErrNotFound.
-func (s *SQLite) UserByName(ctx context.Context, name string) (User, error) {
-	return s.user(ctx, "name = ?", name, fmt.Sprintf("user %q", name))
+func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
+	return s.user(ctx, "lower(name) = lower(?)", name, fmt.Sprintf("user %q", name))
 }
 
 // UserByID returns user id, or ErrNotFound.
-func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return s.user(ctx, "id = ?", id, fmt.Sprintf("user %d", id))
 }
 
-func (s *SQLite) user(ctx context.Context, cond string, arg any, what string) (User, error) {
-	found, err := s.queryUsers(ctx, "SELECT "+userColumns+" FROM users WHERE "+cond, arg)
+func (s *Store) user(ctx context.Context, cond string, arg any, what string) (User, error) {
+	u, err := queryOne(ctx, s.reader(), scanUser, "SELECT "+userColumns+" FROM users WHERE "+cond, arg)
 	if err != nil {
 		return User{}, fmt.Errorf("%s: %w", what, err)
 	}
-	if len(found) == 0 {
-		return User{}, fmt.Errorf("%s: %w", what, ErrNotFound)
-	}
-	return found[0], nil
+	return u, nil
 }
 
-// ListUsers returns all users ordered by name.
-func (s *SQLite) ListUsers(ctx context.Context) ([]User, error) {
-	users, err := s.queryUsers(ctx, "SELECT "+userColumns+" FROM users ORDER BY name")
+// ListUsers returns all users ordered by name (ignoring case).
+func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+	users, err := queryAll(ctx, s.reader(), scanUser, "SELECT "+userColumns+" FROM users ORDER BY lower(name), id")
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -126,17 +126,20 @@ func (s *SQLite) ListUsers(ctx context.Context) ([]User, error) {
 }
 
 // CountUsers returns the number of users (0 on a fresh install).
-func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+	if err := s.reader().queryRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return n, nil
 }
 
 // UpdateUser replaces user id's display name, role and scope.
-func (s *SQLite) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
+func (s *Store) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 	if err := checkRole(u.Role); err != nil {
+		return fmt.Errorf("update user %d: %w", id, err)
+	}
+	if err := checkText("display name", u.DisplayName); err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
 	}
 	return s.updateUser(ctx, id, "display_name = ?, role = ?, districts = ?, centers = ?",
@@ -145,7 +148,7 @@ func (s *SQLite) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 
 // SetPassword replaces user id's password hash and must-change flag. It does
 // not end the user's sessions; the caller decides (DeleteUserSessions).
-func (s *SQLite) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	if hash == "" {
 		return fmt.Errorf("set password of user %d: hash is empty: %w", id, ErrInvalid)
 	}
@@ -155,14 +158,13 @@ func (s *SQLite) SetPassword(ctx context.Context, id int64, hash string, mustCha
 // SetDisabled disables or re-enables user id. It does not end the user's
 // sessions or revoke tokens; the auth layer must check Disabled on every
 // request or call DeleteUserSessions.
-func (s *SQLite) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error {
 	return s.updateUser(ctx, id, "disabled = ?", disabled)
 }
 
-func (s *SQLite) updateUser(ctx context.Context, id int64, set string, args ...any) error {
+func (s *Store) updateUser(ctx context.Context, id int64, set string, args ...any) error {
 	args = append(args, us(time.Now()), id)
-	res, err := s.write.ExecContext(ctx, "UPDATE users SET "+set+", updated_us = ? WHERE id = ?", args...)
-	if err := affectedOne(res, err); err != nil {
+	if err := s.writer().one(ctx, "UPDATE users SET "+set+", updated_us = ? WHERE id = ?", args...); err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
 	}
 	return nil
@@ -171,31 +173,22 @@ func (s *SQLite) updateUser(ctx context.Context, id int64, set string, args ...a
 const userColumns = `id, name, display_name, role, districts, centers, password_hash, disabled,
 	must_change_password, created_us, updated_us`
 
-func (s *SQLite) queryUsers(ctx context.Context, query string, args ...any) ([]User, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+func scanUser(r scanner) (User, error) {
+	var (
+		u                  User
+		districts, centers string
+		created, updated   int64
+	)
+	if err := r.Scan(&u.ID, &u.Name, &u.DisplayName, &u.Role, &districts, &centers, &u.PasswordHash,
+		&u.Disabled, &u.MustChangePassword, &created, &updated); err != nil {
+		return User{}, err
 	}
-	defer rows.Close()
-	var users []User
-	for rows.Next() {
-		var (
-			u                  User
-			districts, centers string
-			created, updated   int64
-		)
-		if err := rows.Scan(&u.ID, &u.Name, &u.DisplayName, &u.Role, &districts, &centers, &u.PasswordHash,
-			&u.Disabled, &u.MustChangePassword, &created, &updated); err != nil {
-			return nil, err
-		}
-		if err := errors.Join(json.Unmarshal([]byte(districts), &u.Districts),
-			json.Unmarshal([]byte(centers), &u.Centers)); err != nil {
-			return nil, fmt.Errorf("user %d: corrupt scope: %w", u.ID, err)
-		}
-		u.CreatedAt, u.UpdatedAt = fromUS(created), fromUS(updated)
-		users = append(users, u)
+	if err := errors.Join(json.Unmarshal([]byte(districts), &u.Districts),
+		json.Unmarshal([]byte(centers), &u.Centers)); err != nil {
+		return User{}, fmt.Errorf("user %d: corrupt scope: %w", u.ID, err)
 	}
-	return users, rows.Err()
+	u.CreatedAt, u.UpdatedAt = fromUS(created), fromUS(updated)
+	return u, nil
 }
 
 // jsonList encodes a scope list; nil is stored as [].
@@ -209,9 +202,9 @@ func jsonList(l []string) string {
 
 // userExists returns ErrNotFound when user id does not exist, so a dangling
 // reference gets a clear message instead of a foreign-key failure.
-func userExists(ctx context.Context, tx *sql.Tx, id int64) error {
+func userExists(ctx context.Context, tx conn, id int64) error {
 	var one int
-	err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE id = ?", id).Scan(&one)
+	err := tx.queryRow(ctx, "SELECT 1 FROM users WHERE id = ?", id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("user %d: %w", id, ErrNotFound)
 	}

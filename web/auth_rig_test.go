@@ -89,7 +89,7 @@ type authRig struct {
 	srv     *Server
 	base    string
 	cfg     *config.Config
-	st      *store.SQLite
+	st      *store.Store
 	auth    *auth.Service
 	viewers *relay.Sessions
 	relays  map[string]*relay.Relay
@@ -162,12 +162,12 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 		}
 	}
 	for _, ref := range cfg.Cameras() {
-		id, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: ref.District.ID,
-			Center: ref.Center.ID, Camera: ref.Camera.ID, Window: "w1", RaisedAt: time.Now().Add(-time.Minute)})
+		a, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: ref.District.ID,
+			Center: ref.Center.ID, Camera: ref.Camera.ID, Window: "w1", RaisedAt: time.Now().Add(-time.Minute)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.alerts = append(r.alerts, id)
+		r.alerts = append(r.alerts, a.ID)
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

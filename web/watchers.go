@@ -11,7 +11,7 @@ import (
 	"github.com/hallwatch/hallwatch/store"
 )
 
-// AuditLog records actions and reads them back; *store.SQLite is one.
+// AuditLog records actions and reads them back; *store.Store is one.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
-	"github.com/hallwatch/hallwatch/store"
+	"github.com/hallwatch/hallwatch/service"
 )
 
 const userUsage = `usage: hallwatch user COMMAND --config FILE [flags] [NAME]
@@ -77,7 +77,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Storage.Path)
+	st, err := service.OpenStore(ctx, cfg.Storage)
 	if err != nil {
 		return err
 	}
