@@ -25,7 +25,7 @@ import (
 type Store interface {
 	RaiseAlert(ctx context.Context, a store.AlertRecord, announce store.Announce) (store.Alert, []store.Notification, error)
 	ResolveAlert(ctx context.Context, id int64, at time.Time, announce store.Announce) (store.Alert, []store.Notification, error)
-	AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error
+	AckAlert(ctx context.Context, id int64, a store.Ack) error
 	Alert(ctx context.Context, id int64) (store.Alert, error)
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
 }
@@ -37,7 +37,7 @@ type Notice struct {
 	District *config.District
 	Center   *config.Center
 	Camera   *config.Camera
-	Window   *config.Window // nil for camera_offline
+	Window   *config.Window // nil for the camera's alerts (camera_offline, camera_blocked)
 }
 
 // Announcer turns alert changes into notifications through the outbox.
@@ -139,9 +139,11 @@ func (m *Manager) UpdateWindows(camera string, ws []events.WindowStatus) {
 	}
 }
 
-// Ack acknowledges an alert on behalf of user.
-func (m *Manager) Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error) {
-	if err := m.o.Store.AckAlert(ctx, id, user, comment, m.o.Now()); err != nil {
+// Ack records a person's acknowledgement of an alert and their verdict
+// (ack.At is set to now).
+func (m *Manager) Ack(ctx context.Context, id int64, ack store.Ack) (store.Alert, error) {
+	ack.At = m.o.Now()
+	if err := m.o.Store.AckAlert(ctx, id, ack); err != nil {
 		return store.Alert{}, err
 	}
 	a, err := m.o.Store.Alert(ctx, id)

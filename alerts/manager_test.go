@@ -142,11 +142,11 @@ func TestUnstaffedAlertLifecycle(t *testing.T) {
 		t.Fatalf("board: %+v", v)
 	}
 
-	a, err := m.Ack(ctx, open[0].ID, "manager1", "backup clerk on the way")
+	a, err := m.Ack(ctx, open[0].ID, store.Ack{By: "manager1", Verdict: store.VerdictConfirmed, Comment: "backup clerk on the way"})
 	if err != nil || a.AckedBy != "manager1" {
 		t.Fatalf("ack: %+v, %v", a, err)
 	}
-	if _, err := m.Ack(ctx, open[0].ID, "manager1", "again"); err == nil {
+	if _, err := m.Ack(ctx, open[0].ID, store.Ack{By: "manager1", Verdict: store.VerdictConfirmed, Comment: "again"}); err == nil {
 		t.Fatal("second ack accepted")
 	}
 

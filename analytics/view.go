@@ -4,6 +4,7 @@ import (
 	"hash/crc32"
 	"image"
 	"math"
+	"time"
 
 	"gocv.io/x/gocv"
 )
@@ -52,6 +53,10 @@ const (
 	viewLearnRate = 0.02
 	viewMinLearnt = 25 // frames learned before structure is judged
 )
+
+// BlockedAfter is how long a view must stay blocked before windows turn
+// unknown and a camera_blocked alert is raised.
+const BlockedAfter = time.Duration(blockAfter * float64(time.Second))
 
 // Why a view is blocked, as windows and the camera_blocked alert say it.
 const (

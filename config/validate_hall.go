@@ -195,8 +195,8 @@ func (c *checker) polygon(key string, pg Polygon) {
 
 func dot(a, b Point) float64 { return a[0]*b[0] + a[1]*b[1] }
 
-// alertKinds are the alert kinds notifiers can filter on (see analytics.Kind*).
-var alertKinds = []string{"unstaffed", "camera_offline"}
+// alertKinds are the alert kinds notifiers can filter on (see events.Kind*).
+var alertKinds = []string{"unstaffed", "camera_offline", "camera_blocked"}
 
 func (c *checker) notifiers(cfg *Config) {
 	notifierIDs := newIDs("notifier")
@@ -219,7 +219,7 @@ func (c *checker) notifiers(cfg *Config) {
 		}
 		for j, kind := range n.Kinds {
 			if !slices.Contains(alertKinds, kind) {
-				c.fail(indexKey(key+".kinds", j), "unknown alert kind %q, want %s", kind, strings.Join(alertKinds, " or "))
+				c.fail(indexKey(key+".kinds", j), "unknown alert kind %q, want one of %s", kind, strings.Join(alertKinds, ", "))
 			}
 		}
 		c.positive(key+".timeout", n.Timeout)

@@ -52,7 +52,7 @@ func sampleMessages() []Message {
 	base := Message{AlertID: 1, DistrictID: "d", District: "区", CenterID: "c", Center: "中心",
 		CameraID: "cam", Camera: "摄像机", At: at, Grace: time.Minute, BoardURL: "https://example.invalid/"}
 	var out []Message
-	for _, kind := range []string{kindUnstaffed, kindCameraOffline} {
+	for _, kind := range []string{kindUnstaffed, kindCameraOffline, kindCameraBlocked} {
 		for _, state := range []string{stateRaised, stateResolved} {
 			m := base
 			m.Kind, m.State = kind, state
@@ -78,8 +78,11 @@ func plainText(m Message) (string, error) {
 		place = m.Center + " · " + m.Window
 	}
 	what := "离线"
-	if m.Kind == kindUnstaffed {
+	switch m.Kind {
+	case kindUnstaffed:
 		what = "无人"
+	case kindCameraBlocked:
+		what = "画面被遮挡或异常"
 	}
 	since, at := clockTimes(m.Since(), m.At)
 	var text string
@@ -119,6 +122,8 @@ func kindName(kind string) string {
 		return "窗口无人值守"
 	case kindCameraOffline:
 		return "摄像机离线"
+	case kindCameraBlocked:
+		return "摄像机画面异常"
 	}
 	return "告警 " + kind
 }

@@ -118,6 +118,11 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 	if _, _, err := st.ResolveAlert(ctx, a.ID, time.Date(d.Year(), d.Month(), d.Day(), 12, 40, 0, 0, loc), nil); err != nil {
 		t.Fatal(err)
 	}
+	// Its manager judged it a false alarm: the clerk was there.
+	if err := st.AckAlert(ctx, a.ID, store.Ack{By: "zhang", Verdict: store.VerdictFalseAlarm, Reason: store.ReasonClerkPresent,
+		At: time.Date(d.Year(), d.Month(), d.Day(), 13, 0, 0, 0, loc)}); err != nil {
+		t.Fatal(err)
+	}
 	return truth
 }
 
@@ -229,6 +234,12 @@ func TestBrowserPlannerShowsStoredCounts(t *testing.T) {
 		t.Errorf("staffing table: %d rows with %d alerts; API %d rows with %d alerts; stored 2 windows × 7 days, 1 alert",
 			len(shown), shownAlerts, len(staff.Rows), staffAlerts)
 	}
+	// The one alert was judged a false alarm: its row says so, the others
+	// have nothing judged.
+	rates := evalJS[[]string](ctx, t, `[...document.querySelectorAll("#staffing tbody tr[data-window] td.false-alarms")].map((td) => td.textContent)`)
+	if judged := slices.DeleteFunc(slices.Clone(rates), func(s string) bool { return s == "–" }); len(rates) != 2*7 || !slices.Equal(judged, []string{"100% (1/1)"}) {
+		t.Errorf("staffing table's false-alarm cells %q, want one 100%% (1/1)", rates)
+	}
 
 	// The CSV download link answers a CSV with a row per API row.
 	csv := evalJS[string](ctx, t, `fetch(document.querySelector('#downloads a[href^="/api/counts.csv"]').href).then((r) => r.text())`)
@@ -312,7 +323,7 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 
 	// The center manager acknowledges (here through the alert desk); the
 	// supervisor's page shows it without a reload.
-	if _, err := r.svc.alerts.Ack(ctx0, ids[0], "zhang", "已联系窗口"); err != nil {
+	if _, err := r.svc.alerts.Ack(ctx0, ids[0], store.Ack{By: "zhang", Verdict: store.VerdictConfirmed, Comment: "已联系窗口"}); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(ctx, t, "the acknowledgement on the page", 10*time.Second,

@@ -104,14 +104,14 @@ func TestCSRFAndOrigin(t *testing.T) {
 		{"another session's token", map[string]string{headerCSRF: r.login(t, "mgr", passwordMgr).csrf}},
 		{"cross-site origin", map[string]string{"Origin": "https://evil.example"}},
 	} {
-		resp, body := r.do(t, mgr, "POST", ack, `{"comment":"on my way"}`, c.hdr)
+		resp, body := r.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"on my way"}`, c.hdr)
 		wantJSON(t, resp, body, http.StatusForbidden, nil)
 		t.Logf("%s: %s", c.name, body)
 	}
 	resp, body := r.do(t, anonymous, "POST", "/api/login", fmt.Sprintf(`{"username":"mgr","password":%q}`, passwordMgr), map[string]string{"Origin": "https://evil.example"})
 	wantJSON(t, resp, body, http.StatusForbidden, nil)
 
-	resp, body = r.do(t, mgr, "POST", ack, `{"comment":"on my way"}`, map[string]string{"Origin": r.base})
+	resp, body = r.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"on my way"}`, map[string]string{"Origin": r.base})
 	wantJSON(t, resp, body, http.StatusOK, nil)
 	es, _ := r.st.Audit(t.Context(), store.AuditQuery{Action: "alert_ack"})
 	if len(es) != 1 || es[0].User != "mgr" || es[0].Target != fmt.Sprint("alert ", r.alerts[0]) {

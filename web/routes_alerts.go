@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -106,26 +108,62 @@ func (s *Server) alertSnapshot(c *fiber.Ctx) error {
 // maxCommentRunes bounds an acknowledgement comment.
 const maxCommentRunes = 500
 
+// ackAlert records the acknowledgement of an alert with the person's
+// verdict: {"verdict": "confirmed"} or {"verdict": "false_alarm", "reason":
+// "clerk_present" | "view_blocked" | "zone_wrong" | "other"}, and an
+// optional comment (required with reason other: say what was wrong).
 func (s *Server) ackAlert(c *fiber.Ctx) error {
 	var body struct {
+		Verdict string `json:"verdict"`
+		Reason  string `json:"reason"`
 		Comment string `json:"comment"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(body.Comment) > maxCommentRunes {
+	body.Comment = strings.TrimSpace(body.Comment)
+	switch {
+	case body.Verdict != store.VerdictConfirmed && body.Verdict != store.VerdictFalseAlarm:
+		return fiber.NewError(fiber.StatusBadRequest, "verdict: want confirmed or false_alarm, got "+quote(body.Verdict))
+	case body.Verdict == store.VerdictConfirmed && body.Reason != "":
+		return fiber.NewError(fiber.StatusBadRequest, "reason: only a false alarm has one, got "+quote(body.Reason))
+	case body.Verdict == store.VerdictFalseAlarm && !slices.Contains(falseAlarmReasons, body.Reason):
+		return fiber.NewError(fiber.StatusBadRequest, "reason: want one of "+strings.Join(falseAlarmReasons, ", ")+" for a false alarm, got "+quote(body.Reason))
+	case body.Reason == store.ReasonOther && body.Comment == "":
+		return fiber.NewError(fiber.StatusBadRequest, "comment: say what was wrong when the reason is other")
+	case utf8.RuneCountInString(body.Comment) > maxCommentRunes:
 		return fiber.NewError(fiber.StatusBadRequest, "comment: at most "+strconv.Itoa(maxCommentRunes)+" characters")
 	}
 	a := c.Locals(localAlert).(store.Alert)
-	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, userName(c), body.Comment)
+	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, store.Ack{By: userName(c), Verdict: body.Verdict, Reason: body.Reason, Comment: body.Comment})
 	if errors.Is(err, store.ErrConflict) {
 		return fiber.NewError(fiber.StatusConflict, err.Error())
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window)
+	verdict := body.Verdict
+	if body.Reason != "" {
+		verdict += " (" + body.Reason + ")"
+	}
+	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window+": "+verdict)
 	return c.JSON(s.alertJSON(acked))
+}
+
+// falseAlarmReasons are the reasons a false alarm may give.
+var falseAlarmReasons = []string{store.ReasonClerkPresent, store.ReasonViewBlocked, store.ReasonZoneWrong, store.ReasonOther}
+
+// verdictDays is how far back the board's false-alarm rates look.
+const verdictDays = 30
+
+// windowJSON is a board window with how its alerts were judged lately.
+type windowJSON struct {
+	alerts.WindowView
+	Confirmed   int `json:"confirmed"`
+	FalseAlarms int `json:"false_alarms"`
+	// FalseAlarmRate is FalseAlarms over the judged alerts of the last
+	// verdictDays days, -1 when none was judged.
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
 }
 
 // board answers /api/board?center=ID: the center's windows live, its open
@@ -160,14 +198,25 @@ func (s *Server) board(c *fiber.Ctx) error {
 		}
 		return out
 	}
-	windows := s.deps.Alerts.Board(ref.center.ID)
-	if windows == nil {
-		windows = []alerts.WindowView{}
+	verdicts, err := s.deps.Store.VerdictCounts(ctx, ids, now.AddDate(0, 0, -verdictDays), now)
+	if err != nil {
+		return err
+	}
+	windows := []windowJSON{}
+	for _, w := range s.deps.Alerts.Board(ref.center.ID) {
+		v := store.VerdictCount{}
+		for _, x := range verdicts {
+			if x.Camera == w.Camera && x.Window == w.Window {
+				v = x
+			}
+		}
+		windows = append(windows, windowJSON{WindowView: w, Confirmed: v.Confirmed, FalseAlarms: v.FalseAlarms, FalseAlarmRate: v.FalseAlarmRate()})
 	}
 	return c.JSON(fiber.Map{
-		"center":      fiber.Map{"id": ref.center.ID, "name": ref.center.Name, "district": ref.district.ID, "district_name": ref.district.Name},
-		"windows":     windows,
-		"open_alerts": conv(openList),
-		"today":       conv(today),
+		"center":       fiber.Map{"id": ref.center.ID, "name": ref.center.Name, "district": ref.district.ID, "district_name": ref.district.Name},
+		"windows":      windows,
+		"verdict_days": verdictDays,
+		"open_alerts":  conv(openList),
+		"today":        conv(today),
 	})
 }

@@ -85,12 +85,13 @@ type Store interface {
 	Snapshot(ctx context.Context, id int64) ([]byte, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+	VerdictCounts(ctx context.Context, centers []string, from, to time.Time) ([]store.VerdictCount, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.
 type AlertDesk interface {
 	Board(center string) []alerts.WindowView
-	Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error)
+	Ack(ctx context.Context, id int64, ack store.Ack) (store.Alert, error)
 }
 
 // New builds the server and registers every route.

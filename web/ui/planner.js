@@ -20,6 +20,7 @@ addMessages({
   "plan.col.busyDay": "最忙的一天", "plan.col.busyHour": "最忙的时段",
   "plan.col.day": "日期", "plan.col.window": "窗口", "plan.col.open": "开放（分钟）",
   "plan.col.unstaffed": "无人值守（分钟）", "plan.col.unknown": "状态未知（分钟）", "plan.col.alerts": "告警次数",
+  "plan.col.falseAlarms": "误报率（误报/已判定）",
 }, {
   "plan.title": "Visitor counts", "plan.scope": "Scope", "plan.from": "From", "plan.to": "To", "plan.bucket": "Per",
   "plan.byDay": "day", "plan.byHour": "hour", "plan.show": "Show", "plan.center": "Center",
@@ -36,6 +37,7 @@ addMessages({
   "plan.col.busyDay": "Busiest day", "plan.col.busyHour": "Busiest hour",
   "plan.col.day": "Day", "plan.col.window": "Window", "plan.col.open": "Open (min)",
   "plan.col.unstaffed": "Unstaffed (min)", "plan.col.unknown": "Unknown (min)", "plan.col.alerts": "Alerts",
+  "plan.col.falseAlarms": "False alarms (false/judged)",
 });
 markNav("/planner.html");
 
@@ -241,7 +243,7 @@ function renderStaffing() {
     .map((r, i) => ({ r, i })).sort((a, b) => a.r.day.localeCompare(b.r.day) || a.i - b.i).map((x) => x.r);
   const body = document.querySelector("#staffing tbody");
   if (!rows.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "6", class: "hint" }, t("plan.noStaffing"))));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "hint" }, t("plan.noStaffing"))));
     return;
   }
   const min = (v) => String(Math.round(v));
@@ -253,8 +255,15 @@ function renderStaffing() {
       el("td", {}, min(r.open_minutes)),
       el("td", { class: r.unstaffed_minutes > 0 ? "bad" : "" }, min(r.unstaffed_minutes) + share),
       el("td", {}, min(r.unknown_minutes)),
-      el("td", { class: "alerts", "data-value": r.alerts }, String(r.alerts)));
+      el("td", { class: "alerts", "data-value": r.alerts }, String(r.alerts)),
+      el("td", { class: "false-alarms" + (r.false_alarms > 0 ? " warn" : ""), "data-rate": r.false_alarm_rate },
+        judged(r) ? `${Math.round(100 * r.false_alarm_rate)}% (${r.false_alarms}/${judged(r)})` : "–"));
   }));
+}
+
+// judged is how many of a row's alerts were acknowledged with a verdict.
+function judged(r) {
+  return (r.confirmed || 0) + (r.false_alarms || 0);
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
