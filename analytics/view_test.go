@@ -55,7 +55,9 @@ func TestBlockedView(t *testing.T) {
 		frame        func() gocv.Mat
 		seconds      float64
 	}{
-		{"lens covered", ReasonViewDark, func() gocv.Mat { return gocv.NewMatWithSizeFromScalar(gocv.NewScalar(4, 3, 5, 0), sceneH, sceneW, gocv.MatTypeCV8UC3) }, 20},
+		{"lens covered", ReasonViewDark, func() gocv.Mat {
+			return gocv.NewMatWithSizeFromScalar(gocv.NewScalar(4, 3, 5, 0), sceneH, sceneW, gocv.MatTypeCV8UC3)
+		}, 20},
 		{"hand on the lens", ReasonViewBlurred, func() gocv.Mat {
 			return gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 110, 150, 0), sceneH, sceneW, gocv.MatTypeCV8UC3)
 		}, 20},
