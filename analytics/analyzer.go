@@ -62,6 +62,9 @@ type Analyzer struct {
 	blocked string // why the view is blocked; "" when clear
 	// blockedAlert is set while a camera_blocked alert is raised.
 	blockedAlert bool
+	// pendingKnown: windows a saved background showed empty, known again
+	// once the detector takes it (see LoadState).
+	pendingKnown []string
 }
 
 type lineCount struct {
@@ -152,6 +155,7 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
 	}
 	a.looks.fill(frame, dets)
+	a.takeKnown()
 	var present []bool
 	if h, ok := a.det.(stillHinter); ok {
 		present = h.HeldPresent()

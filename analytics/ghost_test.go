@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"image"
+	"image/color"
 	"testing"
 	"time"
 
@@ -15,11 +16,12 @@ import (
 // ghostRig is the analyzer of the synthetic hall of motion_test.go with one
 // window zone (px 128..224 x 96..192), as the service builds it.
 type ghostRig struct {
-	t   *testing.T
-	an  *Analyzer
-	sc  *scene
-	n   int
-	log []events.Event
+	t     *testing.T
+	an    *Analyzer
+	sc    *scene
+	n     int
+	log   []events.Event
+	shift int // px the camera is turned by: the picture moves left
 }
 
 func newGhostRig(t *testing.T) *ghostRig {
@@ -45,6 +47,14 @@ func (r *ghostRig) step(person bool, x, y int) {
 	r.n++
 	f := r.sc.frame(r.t, person, x, y)
 	defer f.Close()
+	if r.shift != 0 {
+		m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+		defer m.Close()
+		m.SetDoubleAt(0, 0, 1)
+		m.SetDoubleAt(0, 2, -float64(r.shift))
+		m.SetDoubleAt(1, 1, 1)
+		gocv.WarpAffineWithParams(f, &f, m, image.Pt(f.Cols(), f.Rows()), gocv.InterpolationLinear, gocv.BorderReflect, color.RGBA{})
+	}
 	tt := r.now()
 	evs, err := r.an.Process(f, r.n, tt, time.Unix(0, 0).Add(time.Duration(tt*float64(time.Second))))
 	if err != nil {

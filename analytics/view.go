@@ -180,6 +180,30 @@ func frameHash(frame gocv.Mat) uint32 {
 	return crc32.Checksum(frame.ToBytes(), castagnoli)
 }
 
+// viewScale maps edge magnitudes (up to ~1450 for a 3x3 Sobel of 8-bit
+// grey) to the 8 bits of a saved picture.
+const viewScale = 1.0 / 6
+
+// saved returns the learned scene as an 8-bit picture, its edge energy and
+// how many frames it holds; an empty picture when nothing is learned.
+func (v *viewCheck) saved() (gocv.Mat, float64, int) {
+	out := gocv.NewMat()
+	if v.learned > 0 {
+		v.ref.ConvertToWithParams(&out, gocv.MatTypeCV8U, viewScale, 0)
+	}
+	return out, v.refEnergy, v.learned
+}
+
+// restore starts from a learned scene saved by an earlier run: a camera
+// turned away while hallwatch was down is noticed at once.
+func (v *viewCheck) restore(ref gocv.Mat, energy float64, learned int) {
+	if ref.Empty() || ref.Channels() != 1 || learned <= 0 {
+		return
+	}
+	ref.ConvertToWithParams(&v.ref, gocv.MatTypeCV32F, 1/viewScale, 0)
+	v.refEnergy, v.learned = energy, learned
+}
+
 func (v *viewCheck) Close() error {
 	for _, m := range []*gocv.Mat{&v.small, &v.grey, &v.dx, &v.dy, &v.mag, &v.ref} {
 		m.Close()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -108,6 +109,9 @@ func (c *checker) storage(s *Storage) {
 		}
 	default:
 		c.fail("storage.driver", "invalid driver %q, want sqlite or postgres", s.Driver)
+	}
+	if fi, err := os.Stat(s.StatePath()); err == nil && !fi.IsDir() {
+		c.fail("storage.state_dir", "%q is a file, want a directory (created if missing)", s.StateDir)
 	}
 }
 

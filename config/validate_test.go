@@ -295,6 +295,8 @@ func TestParseErrors(t *testing.T) {
 		// Storage, retention, ingest, alerts, auth.
 		{"storage path empty", base + "storage:\n  path: \"\"\n",
 			[]string{`t.yaml:25: storage.path: required`}},
+		{"state dir is a file", base + "storage:\n  state_dir: $DIR/body.cfg\n",
+			[]string{`t.yaml:25: storage.state_dir: "$DIR/body.cfg" is a file, want a directory (created if missing)`}},
 		{"storage driver unknown", base + "storage:\n  driver: mysql\n",
 			[]string{`t.yaml:25: storage.driver: invalid driver "mysql", want sqlite or postgres`}},
 		{"postgres without DSN", base + "storage:\n  driver: postgres\n",

@@ -42,6 +42,8 @@ type analysis struct {
 	log      *slog.Logger
 	// decodeTime observes each access unit's decode (metrics).
 	decodeTime prometheus.Observer
+	// stateDir keeps the analysis's state across restarts (storage.state_dir).
+	stateDir string
 
 	mu  sync.Mutex
 	lag time.Duration // receive → analysed, last frame
@@ -61,7 +63,10 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 	a := &analysis{
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
 		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
-		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
+		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID), stateDir: cfg.Storage.StatePath(),
+	}
+	if err := an.LoadState(a.stateDir); err != nil {
+		a.log.Warn("analysis state not restored: starting afresh", "err", err)
 	}
 	a.pipeline = analytics.NewPipeline(analytics.PipelineOptions{
 		Analyzer: an, FPS: ref.Camera.Analytics.FPS, IdleAfter: ref.Camera.Analytics.IdleAfter.D(),
@@ -98,10 +103,15 @@ func (a *analysis) Run(ctx context.Context) error {
 	})
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	save := time.NewTicker(stateEvery)
+	defer save.Stop()
+	defer a.saveState() // at shutdown
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-save.C:
+			a.saveState()
 		case <-tick.C:
 			// Windows of a camera that is not live are unknown, not absent.
 			if st := a.status(); st.State != ingest.StateLive && !offline {
@@ -132,6 +142,17 @@ func (a *analysis) Run(ctx context.Context) error {
 				a.log.Warn("analysis failed on a frame", "err", err)
 			}
 		}
+	}
+}
+
+// stateEvery is how often the analysis state is saved besides at shutdown.
+const stateEvery = time.Minute
+
+// saveState writes the analysis state under storage.state_dir; failures
+// are logged: analysis goes on.
+func (a *analysis) saveState() {
+	if err := a.analyzer.SaveState(a.stateDir, time.Now()); err != nil {
+		a.log.Warn("analysis state not saved", "err", err)
 	}
 }
 
