@@ -1,0 +1,89 @@
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/store"
+)
+
+// TestStartWhileClerksSit: the demo hall's camera has been streaming with
+// every clerk seated (window 3's never moving) when hallwatch starts on it,
+// as after a restart mid-day. With the shipped detector each window must
+// go from checking to staffed, never absent while its clerk sits there,
+// and no unstaffed alert may be raised.
+func TestStartWhileClerksSit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulated hall in real time")
+	}
+	truth := &truthLog{}
+	scene := demo.SceneOptions{Seed: 21, StillClerk: 3,
+		ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}, // nobody leaves meanwhile
+		VisitorInterval:   demo.Range{Min: 3 * time.Second, Max: 6 * time.Second}}
+	cam, err := demo.NewCamera(demo.CameraOptions{Addr: "127.0.0.1:0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Cameras: []demo.CameraSpec{{ID: "hall", Scene: scene, GOP: time.Second, BitrateKbps: 800, OnTruth: truth.add}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cam.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	time.Sleep(5 * time.Second) // the clerks sat down before hallwatch started
+
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
+	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
+		Camera: "hall", CameraName: "大厅"}})
+	r := startServiceConfig(t, cfg)
+	if st := r.svc.cameras["hall"].analysis.Status(); st.Detector != "yolo" || st.Fallback {
+		t.Fatalf("detector %+v, want the shipped person model", st)
+	}
+	const watch = 30 * time.Second
+	time.Sleep(watch)
+
+	windows := cfg.Districts[0].Centers[0].Cameras[0].Analytics.Windows
+	runs := windowRuns(truth.all())
+	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]time.Time{} // first staffed per window
+	for _, e := range evs {
+		run, ok := at(runs[e.Window], e.Time)
+		switch {
+		case e.State == events.StateAbsent && ok && run.occupied:
+			t.Errorf("window %s reported absent at %s while its clerk sat there", e.Window, e.Time.Format("15:04:05.0"))
+		case e.State == events.StateStaffed && first[e.Window].IsZero():
+			first[e.Window] = e.Time
+		}
+	}
+	var startedAt time.Time
+	for _, e := range evs {
+		if startedAt.IsZero() || e.Time.Before(startedAt) {
+			startedAt = e.Time
+		}
+	}
+	for _, w := range windows {
+		if first[w.ID].IsZero() || first[w.ID].Sub(startedAt) > 10*time.Second {
+			t.Errorf("window %s staffed at %v, analysis began %v: want within 10 s", w.ID, first[w.ID], startedAt)
+		}
+	}
+	alerts, err := r.svc.store.Alerts(context.Background(), store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
+	}
+	for _, st := range r.svc.alerts.Board("jingshan") {
+		if st.State != events.StateStaffed {
+			t.Errorf("after %v: window %s %s (%s)", watch, st.Window, st.State, st.Reason)
+		}
+	}
+}
