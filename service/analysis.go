@@ -17,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/geom"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
+	"github.com/hallwatch/hallwatch/web"
 )
 
 // analysisWidth caps the width of frames handed to analysis: people in a
@@ -223,30 +224,13 @@ func toMat(dec *avcodec.Decoder, img *avcodec.Image, mat *gocv.Mat) error {
 	return nil
 }
 
-// AnalysisStatus is what the camera status shows of its analysis.
-type AnalysisStatus struct {
-	Detector string `json:"detector"`
-	Reason   string `json:"reason"`
-	// Fallback: auto could not load the person model (Reason says why).
-	Fallback      bool    `json:"fallback,omitempty"`
-	FPS           float64 `json:"fps"`
-	Units         uint64  `json:"units"`
-	Decoded       uint64  `json:"decoded"`
-	Analysed      uint64  `json:"analysed"`
-	DecodeErrors  uint64  `json:"decode_errors"`
-	ProcessErrors uint64  `json:"process_errors"`
-	LagMillis     float64 `json:"lag_ms"`
-	// Idle: the scene is quiet and only key frames are decoded.
-	Idle  bool   `json:"idle"`
-	Wakes uint64 `json:"wakes"`
-}
-
-func (a *analysis) Status() AnalysisStatus {
+// Status is what the camera status shows of its analysis.
+func (a *analysis) Status() web.AnalysisStatus {
 	a.mu.Lock()
 	lag := a.lag
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
-	return AnalysisStatus{
+	return web.AnalysisStatus{
 		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
 		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond),

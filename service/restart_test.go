@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,8 +43,10 @@ func TestStartWhileClerksSit(t *testing.T) {
 	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
 		Camera: "hall", CameraName: "大厅"}})
 	r := startServiceConfig(t, cfg)
-	if st := r.svc.cameras["hall"].analysis.Status(); st.Detector != "yolo" || st.Fallback {
-		t.Fatalf("detector %+v, want the shipped person model", st)
+	// The camera status says which detector runs and why.
+	if a := r.camera(t, "hall", "analysis"); a["detector"] != "yolo" || a["fallback"] != nil ||
+		!strings.Contains(fmt.Sprint(a["reason"]), "Yolo-Fastest 1.1 body (shipped)") {
+		t.Fatalf("camera status analysis %v, want the shipped person model and why", a)
 	}
 	const watch = 30 * time.Second
 	time.Sleep(watch)
@@ -85,5 +89,25 @@ func TestStartWhileClerksSit(t *testing.T) {
 		if st.State != events.StateStaffed {
 			t.Errorf("after %v: window %s %s (%s)", watch, st.Window, st.State, st.Reason)
 		}
+	}
+}
+
+// TestMissingModelFallsBackToMotion: detector.kind auto with a model file
+// that is gone: the camera is analysed with the motion detector, and the
+// log and the camera status say so, naming the file.
+func TestMissingModelFallsBackToMotion(t *testing.T) {
+	cam := runDemoCamera(t, busyHall)
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
+	dir := t.TempDir()
+	cfg.Detector.Model, cfg.Detector.Weights = filepath.Join(dir, "body.cfg"), filepath.Join(dir, "body.weights")
+	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
+		Camera: "hall", CameraName: "大厅"}})
+	r := startServiceConfig(t, cfg)
+	a := r.camera(t, "hall", "analysis")
+	if a["detector"] != "motion" || a["fallback"] != true || !strings.Contains(fmt.Sprint(a["reason"]), cfg.Detector.Model) {
+		t.Errorf("camera status analysis %v, want motion as a fallback, the reason naming %s", a, cfg.Detector.Model)
+	}
+	if log := r.logs.String(); !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "falling back") || !strings.Contains(log, "body.cfg") {
+		t.Errorf("log does not say the model failed to load:\n%s", log)
 	}
 }

@@ -25,6 +25,28 @@ type cameraView struct {
 	Name      string     `json:"name"`
 	Analytics bool       `json:"analytics"`
 	Status    statusView `json:"status"`
+	// Analysis is what the camera's analysis runs and how it goes.
+	Analysis *AnalysisStatus `json:"analysis,omitempty"`
+}
+
+// AnalysisStatus is a camera's analysis as the camera status shows it:
+// which detector runs and why, and its counters.
+type AnalysisStatus struct {
+	Detector string `json:"detector"` // yolo or motion
+	Reason   string `json:"reason"`
+	// Fallback: auto could not load the person model (Reason names the
+	// file and the fault) and runs the motion detector.
+	Fallback      bool    `json:"fallback,omitempty"`
+	FPS           float64 `json:"fps"`
+	Units         uint64  `json:"units"`
+	Decoded       uint64  `json:"decoded"`
+	Analysed      uint64  `json:"analysed"`
+	DecodeErrors  uint64  `json:"decode_errors"`
+	ProcessErrors uint64  `json:"process_errors"`
+	LagMillis     float64 `json:"lag_ms"`
+	// Idle: the scene is quiet and only key frames are decoded.
+	Idle  bool   `json:"idle"`
+	Wakes uint64 `json:"wakes"`
 }
 
 // statusView is a camera's state as the API shows it: never its URL.
@@ -71,7 +93,13 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 					continue
 				}
 				st, _ := s.deps.Status(cam.ID)
-				cv.Cameras = append(cv.Cameras, cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)})
+				v := cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)}
+				if s.deps.Analysis != nil {
+					if a, ok := s.deps.Analysis(cam.ID); ok {
+						v.Analysis = &a
+					}
+				}
+				cv.Cameras = append(cv.Cameras, v)
 			}
 			if len(cv.Cameras) > 0 {
 				dv.Centers = append(dv.Centers, cv)

@@ -51,9 +51,11 @@ type Deps struct {
 	Viewers Viewers
 	// Status returns a camera's ingest state.
 	Status func(camera string) (ingest.Status, bool)
-	Store  Store
-	Alerts AlertDesk
-	Bus    *eventbus.Bus
+	// Analysis returns an analysed camera's analysis state (nil: none).
+	Analysis func(camera string) (AnalysisStatus, bool)
+	Store    Store
+	Alerts   AlertDesk
+	Bus      *eventbus.Bus
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int
 	// Auth authenticates requests and manages accounts.

@@ -18,6 +18,7 @@ addMessages({
   "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认",
   "board.ongoing": "进行中",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
+  "det.yolo": "人体检测", "det.motion": "运动检测", "det.fallback": "运动检测（人体模型未能加载）",
   "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放、正在确认、摄像机离线或画面被遮挡",
 }, {
   "board.title": "Window board", "board.pick": "Choose a service center", "board.windows": "Service windows",
@@ -34,6 +35,7 @@ addMessages({
   "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged",
   "board.ongoing": "ongoing",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
+  "det.yolo": "person detector", "det.motion": "motion detector", "det.fallback": "motion detector (the person model failed to load)",
   "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed, checking, camera offline or view blocked",
 });
 markNav("/board.html");
@@ -110,8 +112,15 @@ function renderCameras() {
   const ids = [...new Set(board.windows.map((w) => w.camera))];
   document.getElementById("cameras").replaceChildren(...ids.filter((id) => cameras.has(id)).map((id) => {
     const cam = cameras.get(id), st = (cam.status && cam.status.state) || "connecting";
-    return el("span", { class: "chip", "data-camera": id, title: (cam.status && cam.status.last_error) || "" },
+    const chip = el("span", { class: "chip", "data-camera": id, title: (cam.status && cam.status.last_error) || "" },
       cam.name + " ", el("span", { class: "badge " + st }, t("cam." + st)));
+    // Which detector watches the windows, and why (the reason on hover).
+    const a = cam.analysis;
+    if (a) {
+      chip.append(" ", el("span", { class: "badge det" + (a.fallback ? " warn" : ""), "data-detector": a.detector, title: a.reason },
+        t(a.fallback ? "det.fallback" : "det." + a.detector)));
+    }
+    return chip;
   }));
 }
 
