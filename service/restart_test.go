@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,15 +26,7 @@ func TestStartWhileClerksSit(t *testing.T) {
 	scene := demo.SceneOptions{Seed: 21, StillClerk: 3,
 		ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}, // nobody leaves meanwhile
 		VisitorInterval:   demo.Range{Min: 3 * time.Second, Max: 6 * time.Second}}
-	cam, err := demo.NewCamera(demo.CameraOptions{Addr: "127.0.0.1:0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Cameras: []demo.CameraSpec{{ID: "hall", Scene: scene, GOP: time.Second, BitrateKbps: 800, OnTruth: truth.add}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cam.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	cam := runDemoCamera(t, scene, truth.add)
 	time.Sleep(5 * time.Second) // the clerks sat down before hallwatch started
 
 	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
