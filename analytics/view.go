@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/hallwatch/hallwatch/events"
 )
 
 // viewCheck tells when a camera's picture shows nothing analysis can use:
@@ -209,4 +211,41 @@ func (v *viewCheck) Close() error {
 		m.Close()
 	}
 	return nil
+}
+
+// setBlocked records the view's state (reason "" when clear): while
+// blocked, nobody can be followed, windows are unknown with the reason and
+// a camera_blocked alert is raised if any window is open (or the camera
+// has none); it resolves once the view is clear.
+func (a *Analyzer) setBlocked(reason string, frameIndex int, t float64, wall time.Time) []events.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if reason != "" && a.blocked == "" {
+		a.dropTracks()
+	}
+	a.blocked = reason
+	var evs []events.Event
+	switch {
+	case reason != "":
+		evs = a.updateWindows(t, wall)
+		if !a.blockedAlert && a.anyOpen(wall) {
+			a.blockedAlert = true
+			evs = append(evs, events.Event{Type: events.TypeAlert, Kind: events.KindCameraBlocked, State: events.AlertRaised, Reason: reason})
+		}
+	case a.blockedAlert:
+		a.blockedAlert = false
+		evs = append(evs, events.Event{Type: events.TypeAlert, Kind: events.KindCameraBlocked, State: events.AlertResolved})
+	}
+	return a.stamp(evs, frameIndex, t, wall)
+}
+
+// anyOpen reports whether any window is open at wall, or the camera has
+// no windows (its counting lines are blind too).
+func (a *Analyzer) anyOpen(wall time.Time) bool {
+	for _, w := range a.windows {
+		if w.presence.open == nil || w.presence.open(wall) {
+			return true
+		}
+	}
+	return len(a.windows) == 0
 }
