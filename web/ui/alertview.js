@@ -12,7 +12,7 @@ addMessages({
   "alert.verdict": "判定", "alert.pick": "请选择判定…",
   "v.confirmed": "属实：窗口确实无人", "v.confirmedCam": "属实",
   "v.clerk_present": "误报：窗口人员在岗", "v.view_blocked": "误报：画面被遮挡",
-  "v.zone_wrong": "误报：窗口区域划错", "v.other": "误报：其他（请在备注说明）",
+  "v.zone_wrong": "误报：窗口区域划错", "v.other": "误报：其他（请说明）",
   "alert.noSnapshot": "无截图", "alert.snapshot": "告警截图", "alert.enlarge": "点击放大",
   "alert.close": "关闭", "alert.board": "查看窗口看板",
 }, {
@@ -24,7 +24,7 @@ addMessages({
   "alert.verdict": "Verdict", "alert.pick": "Choose a verdict…",
   "v.confirmed": "Confirmed: the window was unstaffed", "v.confirmedCam": "Confirmed",
   "v.clerk_present": "False alarm: the clerk was there", "v.view_blocked": "False alarm: the view was blocked",
-  "v.zone_wrong": "False alarm: the zone is drawn wrong", "v.other": "False alarm: other (say why in the comment)",
+  "v.zone_wrong": "False alarm: the zone is drawn wrong", "v.other": "False alarm: other (say why)",
   "alert.noSnapshot": "no snapshot", "alert.snapshot": "Alert snapshot", "alert.enlarge": "click to enlarge",
   "alert.close": "Close", "alert.board": "Open the window board",
 });
