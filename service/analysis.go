@@ -125,6 +125,13 @@ func (a *analysis) Run(ctx context.Context) error {
 			if info := a.hub.Stream(); info.Generation != gen || dec == nil {
 				if dec != nil {
 					dec.Close()
+					// The camera reconnected: whoever was there is checked
+					// again, not assumed, however short the gap.
+					if !offline {
+						offline = true
+						now := time.Now()
+						a.emit(ctx, a.analyzer.SetOffline(int(a.pipeline.Stats().Units), now.Sub(start).Seconds(), now), a.pipeline.Frame())
+					}
 				}
 				d, err := avcodec.NewDecoder(string(info.Codec))
 				if err != nil {

@@ -3,11 +3,14 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/store"
@@ -99,5 +102,76 @@ func TestMissingModelFallsBackToMotion(t *testing.T) {
 	}
 	if log := r.logs.String(); !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "falling back") || !strings.Contains(log, "body.cfg") {
 		t.Errorf("log does not say the model failed to load:\n%s", log)
+	}
+}
+
+// TestCameraReconnectChecksAgain: the camera drops and is back within a
+// moment while clerks sit: the service checks the windows again (unknown
+// for the gap, then checking, then staffed), never reports them absent
+// and raises nothing.
+func TestCameraReconnectChecksAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulated hall in real time")
+	}
+	addr := freeTCPAddr(t)
+	scene := demo.SceneOptions{Seed: 5, ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}}
+	startCam := func() (stop func()) {
+		cam, err := demo.NewCamera(demo.CameraOptions{Addr: addr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Cameras: []demo.CameraSpec{{ID: "hall", Scene: scene, GOP: time.Second, BitrateKbps: 600}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- cam.Run(ctx) }()
+		return func() { cancel(); <-done }
+	}
+	stop := startCam()
+	s, err := demo.NewScene(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
+	cfg.Ingest.BackoffMin, cfg.Ingest.BackoffMax = config.Duration(100*time.Millisecond), config.Duration(500*time.Millisecond)
+	cfg.Districts = []config.District{{ID: "dongcheng", Name: "东城区", Centers: []config.Center{{ID: "jingshan", Name: "景山",
+		Cameras: []config.Camera{{ID: "hall", Name: "大厅", URL: "rtsp://" + addr + "/hall", Transport: "tcp", Analytics: s.Analytics()}}}}}}
+	r := startServiceConfig(t, cfg)
+	staffed := func() bool {
+		for _, w := range r.svc.alerts.Board("jingshan") {
+			if w.State != events.StateStaffed {
+				return false
+			}
+		}
+		return true
+	}
+	waitFor(t, "every window staffed", 30*time.Second, staffed)
+	stop()
+	stop = startCam() // back within a moment
+	defer func() { stop() }()
+	waitFor(t, "the windows checked again after the reconnect", 30*time.Second, func() bool {
+		evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, e := range evs {
+			if e.State == events.StateChecking {
+				n++
+			}
+		}
+		return n >= 2*len(s.Analytics().Windows) // at the start and after the reconnect
+	})
+	waitFor(t, "every window staffed again", 30*time.Second, staffed)
+	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.State == events.StateAbsent {
+			t.Errorf("window %s reported absent at %s", e.Window, e.Time.Format("15:04:05.0"))
+		}
+	}
+	if alerts, err := r.svc.store.Alerts(context.Background(), store.AlertQuery{}); err != nil || len(alerts) > 0 {
+		t.Errorf("alerts %+v, %v: want none", alerts, err)
 	}
 }
