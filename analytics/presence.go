@@ -48,6 +48,9 @@ type presence struct {
 // of the check all the same.
 const checkFor = 2.0
 
+// edgeWait is how long a raise waits for someone at the zone's edge.
+const edgeWait = 1.0
+
 // zoneView is what the analyzer can tell of a window's zone in a frame.
 type zoneView struct {
 	count int // people in the zone
@@ -60,6 +63,8 @@ type zoneView struct {
 	// detector cannot see someone who sat still there since before it
 	// started. Someone seen in it still counts.
 	cannotTell string
+	// edge: someone stands just outside the zone (see edgeMargin).
+	edge bool
 }
 
 func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.Time) bool) *presence {
@@ -132,7 +137,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			p.presentSince = t
 		}
 		evs = append(evs, p.enter(events.StateAbsent, "", wall))
-		return append(evs, p.checkAbsent(t)...)
+		return append(evs, p.checkAbsent(t, v.edge)...)
 	case events.StateUnknown: // the detector cannot tell (see zoneView)
 		if staffed {
 			evs = append(evs, p.enter(events.StateStaffed, "", wall))
@@ -149,7 +154,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 				p.absentSince = v.seen
 			}
 			evs = append(evs, p.enter(events.StateAbsent, "", wall))
-			evs = append(evs, p.checkAbsent(t)...)
+			evs = append(evs, p.checkAbsent(t, v.edge)...)
 		}
 		return evs
 	default: // absent
@@ -164,13 +169,17 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			return evs
 		}
 		p.presentSince = -1
-		return p.checkAbsent(t)
+		return p.checkAbsent(t, v.edge)
 	}
 }
 
 // checkAbsent raises the alert once the absence has lasted absent_after.
-func (p *presence) checkAbsent(t float64) []events.Event {
-	if p.raised || p.presentSince >= 0 || t-p.absentSince < p.absentAfter-1e-9 {
+// While someone stands at the zone's edge it waits up to edgeWait more:
+// one who is stepping in is counted a moment later, and a snapshot with a
+// clerk walking in is no unstaffed window.
+func (p *presence) checkAbsent(t float64, edge bool) []events.Event {
+	due := p.absentSince + p.absentAfter
+	if p.raised || p.presentSince >= 0 || t < due-1e-9 || (edge && t < due+edgeWait-1e-9) {
 		return nil
 	}
 	p.raised = true
