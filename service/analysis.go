@@ -48,6 +48,9 @@ type analysis struct {
 
 	mu  sync.Mutex
 	lag time.Duration // receive → analysed, last frame
+	// since is the camera time of the first analysed frame: what the
+	// analysis can know of the hall starts there.
+	since time.Time
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -98,6 +101,9 @@ func (a *analysis) Run(ctx context.Context) error {
 		offline = false
 		a.mu.Lock()
 		a.lag = time.Since(wall)
+		if a.since.IsZero() {
+			a.since = wall
+		}
 		a.mu.Unlock()
 		a.windows(a.ref.Camera.ID, a.analyzer.Windows())
 		a.emit(ctx, evs, frame)
@@ -234,13 +240,13 @@ func toMat(dec *avcodec.Decoder, img *avcodec.Image, mat *gocv.Mat) error {
 // Status is what the camera status shows of its analysis.
 func (a *analysis) Status() web.AnalysisStatus {
 	a.mu.Lock()
-	lag := a.lag
+	lag, since := a.lag, a.since
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
 	return web.AnalysisStatus{
 		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
 		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
-		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond),
+		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
 		Idle: st.Idle, Wakes: st.Wakes,
 	}
 }

@@ -44,6 +44,8 @@ type AnalysisStatus struct {
 	DecodeErrors  uint64  `json:"decode_errors"`
 	ProcessErrors uint64  `json:"process_errors"`
 	LagMillis     float64 `json:"lag_ms"`
+	// Since is when the first frame was analysed (zero before).
+	Since time.Time `json:"since,omitzero"`
 	// Idle: the scene is quiet and only key frames are decoded.
 	Idle  bool   `json:"idle"`
 	Wakes uint64 `json:"wakes"`
