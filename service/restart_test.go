@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +41,19 @@ func TestStartWhileClerksSit(t *testing.T) {
 	if a := r.camera(t, "hall", "analysis"); a["detector"] != "yolo" || a["fallback"] != nil ||
 		!strings.Contains(fmt.Sprint(a["reason"]), "Yolo-Fastest 1.1 body (shipped)") {
 		t.Fatalf("camera status analysis %v, want the shipped person model and why", a)
+	}
+	// So does the board, for managers who do not see the camera list.
+	var board struct {
+		Cameras []struct {
+			Detector *struct{ Kind, Reason string }
+		}
+	}
+	resp := r.get(t, "/api/board?center=jingshan")
+	err := json.NewDecoder(resp.Body).Decode(&board)
+	resp.Body.Close()
+	if err != nil || len(board.Cameras) != 1 || board.Cameras[0].Detector == nil || board.Cameras[0].Detector.Kind != "yolo" ||
+		!strings.Contains(board.Cameras[0].Detector.Reason, "shipped") {
+		t.Fatalf("board cameras %+v (%v), want the shipped person model and why", board.Cameras, err)
 	}
 	const watch = 30 * time.Second
 	time.Sleep(watch)

@@ -43,62 +43,49 @@ func TestBrowserAckVerdict(t *testing.T) {
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "li", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 
-	ctx := browser.New(t)
-	pageErrs := watchPageErrors(ctx)
-	browserLogin(ctx, t, r.base, user, pw)
+	p := openPage(t, r.base)
+	p.login(user, pw)
+	names := placeNames(cfg, user)
 	for i, c := range []struct {
-		lang          string
-		width, height int64
-		choice        string // the option picked
-		verdict       string
-		reason        string
-		comment       string
-		tileRate      string
+		lang     string
+		size     browser.Size
+		choice   string // the option picked
+		verdict  string
+		reason   string
+		comment  string
+		tileRate string
 	}{
-		{"zh", 390, 844, "clerk_present", store.VerdictFalseAlarm, store.ReasonClerkPresent, "", "1"},
-		{"en", 1366, 768, "other", store.VerdictFalseAlarm, store.ReasonOther, "a visitor sat in the clerk's chair", "1"},
+		{"zh", browser.Phone, "clerk_present", store.VerdictFalseAlarm, store.ReasonClerkPresent, "", "1"},
+		{"en", browser.Desktop, "other", store.VerdictFalseAlarm, store.ReasonOther, "a visitor sat in the clerk's chair", "1"},
 	} {
 		id := ids[i]
 		card := fmt.Sprintf(`#open-alerts .alert[data-alert="%d"]`, id)
-		if err := chromedp.Do(ctx,
-			chromedp.EmulateViewport(c.width, c.height),
-			chromedp.Navigate(r.base+"/healthz"),
-		); err != nil {
-			t.Fatal(err)
-		}
-		evalJS[bool](ctx, t, fmt.Sprintf(`(localStorage.setItem("lang", %q), true)`, c.lang))
-		if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/board.html?center=jingshan")); err != nil {
-			t.Fatal(err)
-		}
-		waitJS(ctx, t, "the alert card with its verdict choice", 20*time.Second, fmt.Sprintf(`document.querySelector('%s select[name="verdict"]')`, card))
-		if over := evalJS[int](ctx, t, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
-			t.Errorf("%s %dx%d: the board is %d px wider than the screen", c.lang, c.width, c.height, over)
-		}
-		if fits := evalJS[bool](ctx, t, fmt.Sprintf(`(() => { const s = document.querySelector('%s select[name="verdict"]').getBoundingClientRect();
+		p.resize(c.size)
+		p.setLang(c.lang)
+		p.open("/board.html?center=jingshan")
+		p.waitJS("the alert card with its verdict choice", 20*time.Second, fmt.Sprintf(`document.querySelector('%s select[name="verdict"]')`, card))
+		p.checkLayout("board with verdict choices", names)
+		if fits := evalJS[bool](p.ctx, t, fmt.Sprintf(`(() => { const s = document.querySelector('%s select[name="verdict"]').getBoundingClientRect();
 			return s.left >= 0 && s.right <= window.innerWidth && s.width >= 120; })()`, card)); !fits {
-			t.Errorf("%s %dx%d: the verdict choice does not fit the screen", c.lang, c.width, c.height)
+			t.Errorf("%s %s: the verdict choice does not fit the screen", c.lang, c.size.Name)
 		}
-		if disabled := evalJS[bool](ctx, t, fmt.Sprintf(`document.querySelector('%s button[type="submit"]').disabled`, card)); !disabled {
+		submit := card + ` button[type="submit"]`
+		if disabled := evalJS[bool](p.ctx, t, fmt.Sprintf(`document.querySelector('%s').disabled`, submit)); !disabled {
 			t.Errorf("%s: submit enabled before a verdict is chosen", c.lang)
 		}
-		evalJS[bool](ctx, t, fmt.Sprintf(`(() => { const s = document.querySelector('%s select[name="verdict"]');
-			s.value = %q; s.dispatchEvent(new Event("change")); return true; })()`, card, c.choice))
+		p.pickVerdict(card, c.choice)
 		if c.reason == store.ReasonOther {
-			if disabled := evalJS[bool](ctx, t, fmt.Sprintf(`document.querySelector('%s button[type="submit"]').disabled`, card)); !disabled {
+			if disabled := evalJS[bool](p.ctx, t, fmt.Sprintf(`document.querySelector('%s').disabled`, submit)); !disabled {
 				t.Errorf("%s: \"other\" may be submitted without saying why", c.lang)
 			}
 		}
 		if c.comment != "" {
-			if err := chromedp.Do(ctx, chromedp.SendKeys(card+` input[name="comment"]`, c.comment)); err != nil {
-				t.Fatal(err)
-			}
+			p.do("type the comment", chromedp.SendKeys(card+` input[name="comment"]`, c.comment))
 		}
-		t.Logf("screenshot: %s", browser.Screenshot(ctx, t, fmt.Sprintf("verdict-%s-%d", c.lang, c.width)))
-		if err := chromedp.Do(ctx, chromedp.Click(card+` button[type="submit"]`)); err != nil {
-			t.Fatal(err)
-		}
-		waitJS(ctx, t, "the verdict on the card", 10*time.Second, fmt.Sprintf(`(document.querySelector('%s .verdict') || {}).dataset`, card))
-		got := evalJS[map[string]string](ctx, t, fmt.Sprintf(`({...document.querySelector('%s .verdict').dataset, text: document.querySelector('%s .verdict').textContent})`, card, card))
+		p.shot("verdict")
+		p.do("submit the verdict", chromedp.Click(submit))
+		p.waitJS("the verdict on the card", 10*time.Second, fmt.Sprintf(`(document.querySelector('%s .verdict') || {}).dataset`, card))
+		got := evalJS[map[string]string](p.ctx, t, fmt.Sprintf(`({...document.querySelector('%s .verdict').dataset, text: document.querySelector('%s .verdict').textContent})`, card, card))
 		if got["verdict"] != c.verdict || got["reason"] != c.reason || got["text"] == "" {
 			t.Errorf("%s: card shows verdict %v, want %s (%s)", c.lang, got, c.verdict, c.reason)
 		}
@@ -106,10 +93,10 @@ func TestBrowserAckVerdict(t *testing.T) {
 		if err != nil || a.Verdict != c.verdict || a.VerdictReason != c.reason || a.AckedBy != user || a.AckComment != c.comment {
 			t.Errorf("%s: stored %+v, %v", c.lang, a, err)
 		}
-		window := a.Window
-		waitJS(ctx, t, "the window's false-alarm rate", 10*time.Second,
-			fmt.Sprintf(`(document.querySelector('.win[data-window="%s"] .win-fa') || {dataset: {}}).dataset.rate === %q`, window, c.tileRate))
-		t.Logf("screenshot: %s", browser.Screenshot(ctx, t, fmt.Sprintf("verdict-%s-%d-done", c.lang, c.width)))
+		p.waitJS("the window's false-alarm rate", 10*time.Second,
+			fmt.Sprintf(`(document.querySelector('.win[data-window="%s"] .win-fa') || {dataset: {}}).dataset.rate === %q`, a.Window, c.tileRate))
+		p.checkLayout("board after the verdict", append(names, c.comment))
+		p.shot("verdict-done")
 	}
-	pageErrs.check(t)
+	p.check()
 }

@@ -152,7 +152,7 @@ func TestCSRFAndOrigin(t *testing.T) {
 	proxied := newAuthRig(t, rigOptions{httpYAML: "  public_url: https://Hallwatch.example:8443/"})
 	mgr = proxied.login(t, "mgr", passwordMgr)
 	for origin, status := range map[string]int{"https://hallwatch.example:8443": 200, "http://hallwatch.example:8443": 403, "https://hallwatch.example": 403} {
-		resp, body = proxied.do(t, mgr, "POST", ack, `{"comment":"x"}`, map[string]string{"Origin": origin})
+		resp, body = proxied.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"x"}`, map[string]string{"Origin": origin})
 		if resp.StatusCode != status && !(status == 200 && resp.StatusCode == http.StatusConflict) {
 			t.Errorf("Origin %s behind a proxy: %s %s, want %d", origin, resp.Status, body, status)
 		}
@@ -344,8 +344,8 @@ func TestAuditLogAndCSV(t *testing.T) {
 		t.Fatalf("audit.csv: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	csv := string(body)
-	if !strings.HasPrefix(csv, "time,user,action,target,detail,remote_addr\n") || !strings.Contains(csv, ",login,root,") ||
-		!strings.Contains(csv, "login_failed,plan,wrong password,127.0.0.1") {
+	if !strings.HasPrefix(csv, "time,user,action,target,target_name,detail,remote_addr\n") || !strings.Contains(csv, ",login,root,") ||
+		!strings.Contains(csv, "login_failed,plan,,wrong password,127.0.0.1") {
 		t.Errorf("audit.csv:\n%s", csv)
 	}
 	for _, bad := range []string{"?from=yesterday", "?limit=0", "?limit=999999999", "?from=2025-02-01&to=2025-01-01"} {
