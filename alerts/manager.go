@@ -1,5 +1,6 @@
-// Package alerts runs the alert lifecycle: unstaffed-window alerts from
-// analytics and camera-offline alerts from ingest are stored (with a
+// Package alerts runs the alert lifecycle: unstaffed-window and
+// camera-blocked alerts from analytics and camera-offline alerts from
+// ingest are stored (with a
 // snapshot), announced to notifiers and live pages, acknowledged by people
 // and resolved when the cause ends. It also keeps each window's live state
 // for the center boards.
@@ -120,9 +121,13 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 			}
 		case events.TypeWindow:
 			// An alert restored from a previous run is unknown to the
-			// analyzer: resolve it when the window is staffed or closes.
+			// analyzer: resolve it when the window is staffed or closes,
+			// and a camera_blocked one once a window is seen again.
 			if ev.State == events.StateStaffed || ev.State == events.StateClosed {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
+			}
+			if ev.State == events.StateStaffed || ev.State == events.StateAbsent {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
 		}
 		m.publish(ref, ev.Type, ev.Time, ev)
