@@ -115,7 +115,11 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 	staffed := v.count >= p.minStaff
 	if p.checkSince < 0 && (p.state == events.StateClosed || (p.state == events.StateUnknown && p.reason != v.cannotTell)) {
 		// (Re)start: check before judging; absence is measured from
-		// here, never from the offline, blocked or closed period.
+		// here, never from the offline, blocked or closed period. Staff
+		// already seen need no check.
+		if staffed && !p.raised {
+			return append(evs, p.enter(events.StateStaffed, "", wall))
+		}
 		p.checkSince = t
 		evs = append(evs, p.enter(events.StateChecking, "", wall))
 	}
