@@ -344,30 +344,37 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	p.check()
 }
 
+// seedOpenAlerts stores open alerts, each with a snapshot, in the
+// database at dbPath before a service opens it, and returns their ids.
+func seedOpenAlerts(t *testing.T, dbPath string, list ...store.AlertRecord) []int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ids []int64
+	for i, a := range list {
+		a.Snapshot = testJPEG(t, i)
+		stored, _, err := st.RaiseAlert(context.Background(), a, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, stored.ID)
+	}
+	return ids
+}
+
 // TestBrowserDistrictAlertsLive opens the district's open alerts as its
 // supervisor and checks that an acknowledgement made elsewhere reaches the
 // page over the live stream.
 func TestBrowserDistrictAlertsLive(t *testing.T) {
 	ctx0 := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
-	st, err := store.Open(ctx0, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	var ids []int64
-	for i, a := range []store.AlertRecord{
-		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
-		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
-	} {
-		a.Snapshot = testJPEG(t, i)
-		stored, _, err := st.RaiseAlert(ctx0, a, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, stored.ID)
-	}
-	st.Close()
+	ids := seedOpenAlerts(t, dbPath,
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)})
 	cfg := testConfig(t, dbPath)
 	twoCenters(t, cfg)
 	r := startServiceConfig(t, cfg)

@@ -23,21 +23,10 @@ import (
 func TestBrowserAckVerdict(t *testing.T) {
 	ctx0 := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
-	st, err := store.Open(ctx0, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	var ids []int64
-	for i, w := range []string{"w1", "w2"} {
-		a, _, err := st.RaiseAlert(ctx0, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
-			Camera: "js-hall", Window: w, RaisedAt: now.Add(-time.Duration(5+i) * time.Minute), Snapshot: testJPEG(t, i)}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, a.ID)
-	}
-	st.Close()
+	ids := seedOpenAlerts(t, dbPath,
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w1", RaisedAt: now.Add(-5 * time.Minute)},
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-6 * time.Minute)})
 	cfg := testConfig(t, dbPath)
 	twoCenters(t, cfg)
 	r := startServiceConfig(t, cfg)
