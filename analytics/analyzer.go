@@ -47,6 +47,7 @@ type Analyzer struct {
 	mu      sync.Mutex // guards everything below detection
 	camera  string
 	minBoxH float64
+	adds    addOptions // what lines and windows added by Reconfigure take
 	det     Detector
 	looks   *appearanceOf
 	tracker *Tracker
@@ -86,6 +87,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	a := &Analyzer{
 		camera:  o.Camera,
 		minBoxH: o.MinBoxHeight,
+		adds:    addOptions{lineBand: o.LineBand, resolveConfirm: o.ResolveConfirm},
 		det:     o.Detector,
 		looks:   newAppearanceOf(),
 		tracker: NewTracker(o.Tracker),
@@ -98,7 +100,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	}
 	_, hinted := o.Detector.(stillHinter)
 	for _, w := range o.Analytics.Windows {
-		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted})
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted, service: newServiceWatch(w)})
 	}
 	return a, nil
 }
@@ -272,6 +274,9 @@ func regionsOf(an *config.Analytics) []geom.Rect {
 	}
 	for _, w := range an.Windows {
 		out = append(out, geom.Bounds(w.Zone).Grow(regionMargin))
+		if len(w.ServiceZone) > 0 {
+			out = append(out, geom.Bounds(w.ServiceZone).Grow(regionMargin))
+		}
 	}
 	if len(out) == 0 {
 		out = append(out, geom.Rect{Max: geom.Point{1, 1}})
@@ -304,7 +309,11 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 
 func (a *Analyzer) stamp(evs []events.Event, frameIndex int, t float64, wall time.Time) []events.Event {
 	for i := range evs {
-		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, wall
+		at := wall
+		if evs[i].Type == events.TypeService {
+			at = evs[i].Time // the departure, a moment before this frame
+		}
+		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, at
 	}
 	return evs
 }
@@ -323,6 +332,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 	a.dropTracks()
 	var evs []events.Event
 	for _, w := range a.windows {
+		evs = append(evs, w.service.flush(w.presence.id, t, wall)...)
 		evs = append(evs, w.presence.setOffline(wall)...)
 	}
 	return a.stamp(evs, frameIndex, t, wall)

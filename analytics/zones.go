@@ -16,6 +16,7 @@ import (
 type zoneWatch struct {
 	zone     geom.Polygon
 	presence *presence
+	service  *serviceWatch // nil: the window has no service zone
 	// known: the detector can tell this zone empty (see stillHinter).
 	known bool
 	// counted holds the tracks counted in the zone at the last frame and
@@ -45,8 +46,9 @@ const reasonCannotTell = "the motion detector cannot tell this window empty from
 // updateWindows feeds each window's head count to its presence state
 // machine: window events first, then alerts.
 func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
-	var evs, alerts []events.Event
+	var evs, services, alerts []events.Event
 	for _, w := range a.windows {
+		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
 		for _, e := range w.presence.update(a.viewOf(w, t), t, wall) {
 			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
@@ -55,7 +57,7 @@ func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 			}
 		}
 	}
-	return append(evs, alerts...)
+	return append(append(evs, services...), alerts...)
 }
 
 // countIn returns the confirmed tracks whose feet lie in zone. Only the
@@ -166,7 +168,7 @@ func (a *Analyzer) hold() []Hold {
 			continue
 		}
 		for _, w := range a.windows {
-			if w.zone.Contains(tr.Feet) {
+			if w.zone.Contains(tr.Feet) || w.service != nil && w.service.zone.Contains(tr.Feet) {
 				a.held = append(a.held, tr.ID)
 				holds = append(holds, Hold{Box: tr.Box, MayBeGhost: !tr.Moved})
 				break

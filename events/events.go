@@ -11,6 +11,10 @@ const (
 	TypeCrossing = "crossing"
 	TypeWindow   = "window"
 	TypeAlert    = "alert"
+	// TypeService is one visitor served at a window: present in its
+	// service zone for at least service_min; Time is the departure,
+	// Duration the seconds from arrival.
+	TypeService = "service"
 
 	DirectionIn  = "in"
 	DirectionOut = "out"
@@ -40,15 +44,16 @@ const (
 // Event is one analysis result. The JSON form is a contract used by external
 // evaluation: keep field names and meaning stable.
 type Event struct {
-	Type      string `json:"type"`
-	Kind      string `json:"kind,omitempty"`
-	Camera    string `json:"camera"`
-	Line      string `json:"line,omitempty"`
-	Direction string `json:"direction,omitempty"`
-	Track     int    `json:"track,omitempty"`
-	Window    string `json:"window,omitempty"`
-	State     string `json:"state,omitempty"`
-	Count     *int   `json:"count,omitempty"` // window events only; 0 is written
+	Type      string  `json:"type"`
+	Kind      string  `json:"kind,omitempty"`
+	Camera    string  `json:"camera"`
+	Line      string  `json:"line,omitempty"`
+	Direction string  `json:"direction,omitempty"`
+	Track     int     `json:"track,omitempty"`
+	Window    string  `json:"window,omitempty"`
+	State     string  `json:"state,omitempty"`
+	Count     *int    `json:"count,omitempty"`    // window events only; 0 is written
+	Duration  float64 `json:"duration,omitempty"` // service events: seconds in the service zone
 	// Reason says why a window is unknown, or why a camera_blocked alert
 	// was raised.
 	Reason string  `json:"reason,omitempty"`

@@ -17,12 +17,14 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
+	"github.com/hallwatch/hallwatch/transcode"
 	"github.com/hallwatch/hallwatch/web"
 )
 
@@ -38,6 +40,7 @@ type Service struct {
 	notifier  *notify.Dispatcher
 	metrics   *metrics.Metrics
 	auth      *auth.Service
+	geometry  *geometry.Manager
 	cameras   map[string]*camera
 	order     []*camera
 	engine    *relay.Engine
@@ -51,7 +54,7 @@ type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	source   *ingest.Source
-	relay    *relay.Relay
+	live     *relay.Camera
 	analysis *analysis // nil when the camera has no analytics section
 }
 
@@ -84,7 +87,11 @@ func (s *Service) open(ctx context.Context) (err error) {
 	}
 	s.retention = newRetention(s.store, cfg.Retention, log)
 	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status,
-		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics})
+		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics,
+		Sockets: func() metrics.Sockets {
+			st := s.engine.SocketStats()
+			return metrics.Sockets{Datagrams: st.Packets, Messages: st.Messages, Syscalls: st.Syscalls}
+		}})
 	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status,
 		Announcer: announcer{cfg: cfg, notifier: s.notifier, log: log},
 		Observe:   func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
@@ -92,18 +99,33 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	s.writer = newWriter(s.store, s.alerts, s.metrics, log)
+	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
+		return err
+	}
+	transcodes := relay.NewSlots(cfg.WebRTC.MaxTranscodes)
+	// Saved geometry is in force before analysis starts; later saves reach
+	// the running analysis.
+	s.geometry = geometry.New(geometry.Options{Config: cfg, Store: s.store, Log: log,
+		Apply: func(ref config.CameraRef, an *config.Analytics) {
+			if cam := s.cameras[ref.Camera.ID]; cam != nil && cam.analysis != nil {
+				cam.analysis.setGeometry(an)
+			}
+		}})
+	if err := s.geometry.Load(ctx); err != nil {
+		return err
+	}
 	for _, ref := range cfg.Cameras() {
 		hub := ingest.NewHub(ref.Camera.ID)
-		rel, err := relay.New(ref.Camera.ID)
+		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, transcodes))
 		if err != nil {
 			return err
 		}
-		rel.ObserveLatency(s.metrics.RelayLatency)
+		live.ObserveLatency(s.metrics.RelayLatency)
 		cam := &camera{
 			ref:    ref,
 			hub:    hub,
 			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
-			relay:  rel,
+			live:   live,
 		}
 		if ref.Camera.Analytics != nil {
 			id := ref.Camera.ID
@@ -117,9 +139,6 @@ func (s *Service) open(ctx context.Context) (err error) {
 		s.order = append(s.order, cam)
 	}
 
-	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
-		return err
-	}
 	authOpts := auth.OptionsFrom(cfg.Auth)
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
@@ -137,6 +156,8 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Geometry:     s.geometry,
+		Scenes:       scenes{s},
 		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
@@ -178,7 +199,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, cam := range s.order {
 		g.Go(func() error { return cam.source.Run(ctx) })
-		g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
+		g.Go(func() error { return cam.live.Run(ctx) })
 		if cam.analysis != nil {
 			g.Go(func() error { return cam.analysis.Run(ctx) })
 		}
@@ -189,6 +210,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
+	g.Go(func() error { return s.geometry.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
 		s.viewers.Close()
@@ -200,15 +222,50 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) relayFor(id string) (*relay.Relay, error) {
+func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, error) {
 	cam, ok := s.cameras[id]
 	if !ok {
 		return nil, relay.ErrUnknownCamera
 	}
-	if err := relay.Playable(cam.hub); err != nil {
-		return nil, err
+	return cam.live.Pick(offered)
+}
+
+// Fallback lingers: how long a camera's H.264 fallback keeps running
+// after its last viewer left (a reload or a wall cycling through cameras
+// does not restart it). A sub-stream costs the camera a connection, a
+// transcode costs a core.
+const (
+	subStreamLinger = 30 * time.Second
+	transcodeLinger = 10 * time.Second
+)
+
+// fallback is what a camera serves browsers that cannot decode its main
+// stream: its live_url sub-stream, pulled only while such a browser
+// watches (a camera allows few RTSP sessions, and most of the day nobody
+// watches), or else a transcode of the main stream, within
+// webrtc.max_transcodes.
+func (s *Service) fallback(cam *config.Camera, main *ingest.Hub, transcodes *relay.Slots) *relay.Fallback {
+	onError := func(kind string) func(error) {
+		return func(err error) {
+			s.log.Warn("live fallback failed; retrying while watched", "camera", cam.ID, "kind", kind, "err", err)
+		}
 	}
-	return cam.relay, nil
+	if cam.LiveURL != "" {
+		out := ingest.NewHub(cam.ID + "/live")
+		sub := *cam
+		sub.URL = cam.LiveURL
+		return &relay.Fallback{Kind: "sub-stream", Feed: out, Linger: subStreamLinger, OnError: onError("sub-stream"),
+			Produce: func(ctx context.Context) error {
+				defer out.SetStream(ingest.StreamInfo{}) // no stale GOP for the next viewer
+				return ingest.NewSource(ingest.NewSourceConfig(sub, s.cfg.Ingest), out, ingest.WithLogger(s.log.With("stream", "live_url"))).Run(ctx)
+			}}
+	}
+	if s.cfg.WebRTC.MaxTranscodes == 0 {
+		return nil
+	}
+	out := ingest.NewHub(cam.ID + "/h264")
+	tr := transcode.New(cam.ID, main, out, transcode.Options{MaxWidth: s.cfg.WebRTC.TranscodeMaxWidth, Log: s.log})
+	return &relay.Fallback{Kind: "transcode", Feed: out, Produce: tr.Run, Linger: transcodeLinger, Slots: transcodes, OnError: onError("transcode")}
 }
 
 func (s *Service) status(id string) (ingest.Status, bool) {
@@ -256,7 +313,9 @@ func (s *Service) storageMetrics() metrics.Storage {
 func (s *Service) cameraMetrics() []metrics.Camera {
 	out := make([]metrics.Camera, 0, len(s.order))
 	for _, cam := range s.order {
-		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
+		rs := cam.live.Stats()
+		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
+			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,

@@ -39,6 +39,7 @@ type bench struct {
 	districtDetector string
 	pprofDir         string
 	compare          string
+	mediamtx         string
 	progress         io.Writer
 	started          time.Time
 }
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&b.outage, "outage", 3*time.Second, "how long the reconnect storm keeps the cameras unreachable")
 	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default motion)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
+	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
 	keep := fs.Bool("keep", false, "keep the children's configs, databases and logs")
 	if err := fs.Parse(args); err != nil {
@@ -118,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hallwatch-bench: %v (run make build, or pass --hallwatch)\n", err)
 		return 2
 	}
-	for _, p := range []*string{&b.binary, &b.compare} {
+	for _, p := range []*string{&b.binary, &b.compare, &b.mediamtx} {
 		if *p == "" {
 			continue
 		}
