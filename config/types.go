@@ -4,6 +4,7 @@
 package config
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/hallwatch/hallwatch/geom"
@@ -86,6 +87,23 @@ type Storage struct {
 	// password: set it with HALLWATCH_STORAGE_DSN rather than in the file;
 	// logs and messages show it through SafeDSN only.
 	DSN string `yaml:"dsn,omitempty"`
+	// StateDir holds what each camera's analysis keeps across restarts
+	// (the motion detector's empty-hall background, the learned view);
+	// empty: see StatePath.
+	StateDir string `yaml:"state_dir,omitempty"`
+}
+
+// StatePath is where the analysis keeps its state: StateDir, or
+// hallwatch-state next to the SQLite file (in the working directory with
+// PostgreSQL).
+func (s Storage) StatePath() string {
+	switch {
+	case s.StateDir != "":
+		return s.StateDir
+	case s.Driver == "postgres" || s.Path == "":
+		return "hallwatch-state"
+	}
+	return filepath.Join(filepath.Dir(s.Path), "hallwatch-state")
 }
 
 // Retention says how long stored records are kept; a daily purge enforces it.

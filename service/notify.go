@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/notify"
@@ -26,6 +27,9 @@ func (an announcer) Messages(n alerts.Notice) []store.Notification {
 		DistrictID: n.District.ID, District: n.District.Name, CenterID: n.Center.ID, Center: n.Center.Name,
 		CameraID: n.Camera.ID, Camera: n.Camera.Name, Location: n.Center.Location(),
 		Grace: an.cfg.Alerts.CameraOfflineAfter.D(),
+	}
+	if a.Kind == events.KindCameraBlocked {
+		m.Grace = analytics.BlockedAfter
 	}
 	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()

@@ -158,6 +158,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Config:       cfg,
 		Viewers:      s.viewers,
 		Status:       s.status,
+		Analysis:     s.analysisStatus,
 		Store:        s.store,
 		Alerts:       s.alerts,
 		Bus:          s.bus,
@@ -286,6 +287,16 @@ func (s *Service) status(id string) (ingest.Status, bool) {
 		return ingest.Status{}, false
 	}
 	return cam.source.Status(), true
+}
+
+// analysisStatus is a camera's analysis for the camera status; false when
+// the camera is not analysed.
+func (s *Service) analysisStatus(id string) (web.AnalysisStatus, bool) {
+	cam, ok := s.cameras[id]
+	if !ok || cam.analysis == nil {
+		return web.AnalysisStatus{}, false
+	}
+	return cam.analysis.Status(), true
 }
 
 func iceOptions(c config.WebRTC) relay.ICEOptions {

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hallwatch/hallwatch/internal/pgtest"
 )
@@ -356,6 +360,90 @@ func TestMigrationLandingLateIsApplied(t *testing.T) {
 		}
 		if n, err := c.count(ctx, "UPDATE schema_migrations SET name = name"); err != nil || n != 3 {
 			t.Errorf("schema_migrations has %d rows (%v), want 3", n, err)
+		}
+	})
+}
+
+// TestVerdictMigrationKeepsAlerts: a database of schema 1 with alerts,
+// one acknowledged, one with a snapshot, is brought to the current schema:
+// every alert, acknowledgement and snapshot is still there (SQLite rebuilds
+// the alerts table: its snapshots must not go with the old one), the old
+// acknowledgement has no verdict, and the new kind and verdicts are taken.
+func TestVerdictMigrationKeepsAlerts(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		var raw *sql.DB
+		var err error
+		if db.driver == DriverPostgres {
+			cfg, perr := pgx.ParseConfig(db.target)
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			raw = stdlib.OpenDB(*cfg)
+		} else {
+			raw, err = sql.Open("sqlite3", sqliteDSN(db.target, "_foreign_keys=on", "_txlock=immediate"))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := sqliteDialect
+		if db.driver == DriverPostgres {
+			d = postgresDialect
+		}
+		first, err := fs.ReadFile(migrationFiles, "migrations/"+db.driver+"/0001_init.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := migrate(ctx, raw, d, fstest.MapFS{"migrations/" + db.driver + "/0001_init.sql": {Data: first}}); err != nil {
+			t.Fatal(err)
+		}
+		c := conn{raw, d}
+		for _, q := range []string{
+			"INSERT INTO alerts (kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment, resolved_us) VALUES ('unstaffed', 'd1', 'c1', 'cam1', 'w1', 1000, 2000, 'alice', 'on it', 3000)",
+			"INSERT INTO alerts (kind, district, center, camera, window_id, raised_us) VALUES ('camera_offline', 'd1', 'c1', 'cam1', '', 4000)",
+			"INSERT INTO alert_snapshots (alert_id, jpeg) SELECT id, ? FROM alerts WHERE kind = 'unstaffed'",
+		} {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = append(args, fakeJPEG)
+			}
+			if _, err := c.exec(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		raw.Close()
+
+		s := db.open(t)
+		a1, err := s.Alert(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a1.AckedBy != "alice" || a1.AckComment != "on it" || a1.Verdict != "" || !a1.HasSnapshot || a1.Open() {
+			t.Errorf("alert 1 after the migration: %+v", a1)
+		}
+		if jpeg, err := s.Snapshot(ctx, 1); err != nil || !reflect.DeepEqual(jpeg, fakeJPEG) {
+			t.Errorf("snapshot of alert 1 after the migration: %d bytes, %v", len(jpeg), err)
+		}
+		if a2, err := s.Alert(ctx, 2); err != nil || !a2.Open() || a2.Kind != "camera_offline" {
+			t.Errorf("alert 2 after the migration: %+v, %v", a2, err)
+		}
+		// Still one open alert per condition, and the new kind and verdicts.
+		if _, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: "camera_offline", District: "d1", Center: "c1", Camera: "cam1", RaisedAt: time.Now()}, nil); !errors.Is(err, ErrConflict) {
+			t.Errorf("second open camera_offline: %v, want a conflict", err)
+		}
+		b, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: "camera_blocked", District: "d1", Center: "c1", Camera: "cam1", RaisedAt: time.Now()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AckAlert(ctx, b.ID, Ack{By: "bob", Verdict: VerdictFalseAlarm, Reason: ReasonViewBlocked, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		// Deleting an alert still takes its snapshot along.
+		if _, err := s.writer().exec(ctx, "DELETE FROM alerts WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Snapshot(ctx, 1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("snapshot of a deleted alert: %v", err)
 		}
 	})
 }

@@ -111,7 +111,7 @@ func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 	case reflect.ValueOf(scopeFunc(bulkAckScope)).Pointer():
 		var ts []target
 		for i, where := range []string{"c1", "c1b", "d2"} {
-			ts = append(ts, target{"alert in " + where, nil, "", fmt.Sprintf(`{"ids":[%d]}`, r.alerts[i])})
+			ts = append(ts, target{"alert in " + where, nil, "", fmt.Sprintf(`{"ids":[%d],"verdict":"confirmed"}`, r.alerts[i])})
 		}
 		return ts
 	case reflect.ValueOf(scopeFunc(viewScope)).Pointer():

@@ -69,6 +69,8 @@ const (
 	codeSpanTooLong       = "span_too_long"            // 400: max_minutes of video at once
 	codeTooManyVideos     = "too_many_videos"          // 429: the user's own cap of videos playing or downloading
 	codeRangeUnsatisfied  = "range_not_satisfiable"    // 416: the Range is outside the video
+	codeBadVerdict        = "bad_verdict"              // 400: an acknowledgement's verdict or reason
+	codeCommentRequired   = "comment_required"         // 400: a false alarm for another reason says what was wrong
 )
 
 // statusCodes are the codes of failures that need no more specific one.

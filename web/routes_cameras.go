@@ -27,6 +27,30 @@ type cameraView struct {
 	Status    statusView `json:"status"`
 	// Recording is the camera's recorder; absent when it is not recorded.
 	Recording *recordingStatus `json:"recording,omitempty"`
+	// Analysis is what the camera's analysis runs and how it goes.
+	Analysis *AnalysisStatus `json:"analysis,omitempty"`
+}
+
+// AnalysisStatus is a camera's analysis as the camera status shows it:
+// which detector runs and why, and its counters.
+type AnalysisStatus struct {
+	Detector string `json:"detector"` // yolo or motion
+	Reason   string `json:"reason"`
+	// Fallback: auto could not load the person model (Reason names the
+	// file and the fault) and runs the motion detector.
+	Fallback      bool    `json:"fallback,omitempty"`
+	FPS           float64 `json:"fps"`
+	Units         uint64  `json:"units"`
+	Decoded       uint64  `json:"decoded"`
+	Analysed      uint64  `json:"analysed"`
+	DecodeErrors  uint64  `json:"decode_errors"`
+	ProcessErrors uint64  `json:"process_errors"`
+	LagMillis     float64 `json:"lag_ms"`
+	// Since is when the first frame was analysed (zero before).
+	Since time.Time `json:"since,omitzero"`
+	// Idle: the scene is quiet and only key frames are decoded.
+	Idle  bool   `json:"idle"`
+	Wakes uint64 `json:"wakes"`
 }
 
 // statusView is a camera's state as the API shows it: never its URL.
@@ -81,6 +105,11 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 				if s.deps.Recordings != nil {
 					if rs, ok := s.deps.Recordings.Status(cam.ID); ok {
 						view.Recording = recordingView(rs)
+					}
+				}
+				if s.deps.Analysis != nil {
+					if a, ok := s.deps.Analysis(cam.ID); ok {
+						view.Analysis = &a
 					}
 				}
 				cv.Cameras = append(cv.Cameras, view)

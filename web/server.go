@@ -65,9 +65,11 @@ type Deps struct {
 	Viewers Viewers
 	// Status returns a camera's ingest state.
 	Status func(camera string) (ingest.Status, bool)
-	Store  Store
-	Alerts AlertDesk
-	Bus    *eventbus.Bus
+	// Analysis returns an analysed camera's analysis state (nil: none).
+	Analysis func(camera string) (AnalysisStatus, bool)
+	Store    Store
+	Alerts   AlertDesk
+	Bus      *eventbus.Bus
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int
 	// Auth authenticates requests and manages accounts.
@@ -108,6 +110,7 @@ type Store interface {
 	Snapshot(ctx context.Context, id int64) ([]byte, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+	VerdictCounts(ctx context.Context, centers []string, from, to time.Time) ([]store.VerdictCount, error)
 	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
 	Services(ctx context.Context, q store.ServiceQuery) ([]store.Service, error)
 }
@@ -115,7 +118,7 @@ type Store interface {
 // AlertDesk is the live alert side: window boards and acknowledgement.
 type AlertDesk interface {
 	Board(center string) []alerts.WindowView
-	Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error)
+	Ack(ctx context.Context, id int64, ack store.Ack) (store.Alert, error)
 }
 
 // New builds the server and registers every route.

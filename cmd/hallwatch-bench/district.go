@@ -163,7 +163,7 @@ func (b *bench) runDistrict(ctx context.Context) ([]row, error) {
 	}
 	used, peak := u.cores, u.peak
 	minFPS := minRate(units0, unitCounts(viewers), b.window)
-	detector := "scene default (motion)"
+	detector := "motion"
 	if b.districtDetector != "" {
 		detector = b.districtDetector
 	}

@@ -37,8 +37,6 @@ type bench struct {
 	relayOnlyLoop    time.Duration
 	outage           time.Duration
 	districtDetector string
-	models           models
-	modelErr         error
 	pprofDir         string
 	compare          string
 	mediamtx         string
@@ -97,8 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&b.analyticsLoop, "analytics-loop", 20*time.Second, "length of analysed cameras' replay loops")
 	fs.DurationVar(&b.relayOnlyLoop, "relay-loop", 8*time.Second, "length of relay-only district cameras' replay loops")
 	fs.DurationVar(&b.outage, "outage", 3*time.Second, "how long the reconnect storm keeps the cameras unreachable")
-	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default: the demo scene's, motion)")
-	modelDir := fs.String("models", "", "model directory (default $HALLWATCH_MODELS or ../shared/models)")
+	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default motion)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
 	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
@@ -119,7 +116,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	b.profile.Loop = 5 * b.profile.GOP
-	b.models, b.modelErr = findModels(*modelDir)
 	if _, err := os.Stat(b.binary); err != nil {
 		fmt.Fprintf(stderr, "hallwatch-bench: %v (run make build, or pass --hallwatch)\n", err)
 		return 2

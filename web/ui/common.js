@@ -29,6 +29,7 @@ const I18N = {
     "err.no_video": "这段时间没有录像。", "err.recording_off": "未开启录像。", "err.span_too_long": "一次最多 {max_minutes} 分钟录像。", "err.too_many_videos": "同时播放或下载的录像过多，请先关闭一个。",
     "err.too_many_viewers": "同时观看的人数已满，请稍后再试。", "err.bad_offer": "浏览器发出的视频请求无效。",
     "err.webrtc_failed": "无法建立视频连接。", "err.no_session": "视频会话已结束。", "err.comment_too_long": "备注最多 {max} 个字符。",
+    "err.bad_verdict": "请选择判定（属实或误报及原因）。", "err.comment_required": "误报原因为“其他”时，请在备注中说明。",
     "err.not_found": "未找到", "err.no_route": "未找到", "err.bad_request": "请求无效", "err.conflict": "与现有数据冲突",
     "err.too_large": "请求过大。", "err.unsupported_media_type": "请求格式不受支持。", "err.method_not_allowed": "不支持此操作。",
     "err.too_many_requests": "请求过多，请稍后再试。", "err.internal_error": "服务器内部错误，请联系管理员。",
@@ -61,6 +62,7 @@ const I18N = {
     "err.no_video": "Nothing was recorded in this period.", "err.recording_off": "Recording is not set up.", "err.span_too_long": "At most {max_minutes} minutes of video at once.", "err.too_many_videos": "Too many videos playing or downloading; close one first.",
     "err.too_many_viewers": "Too many people are watching; try again later.", "err.bad_offer": "The browser's video request was not valid.",
     "err.webrtc_failed": "The video connection could not be set up.", "err.no_session": "The video session has ended.", "err.comment_too_long": "The comment may have at most {max} characters.",
+    "err.bad_verdict": "Choose a verdict (confirmed, or a false alarm and why).", "err.comment_required": "Say in the comment what was wrong when the reason is other.",
     "err.not_found": "Not found", "err.no_route": "Not found", "err.bad_request": "Bad request", "err.conflict": "Conflicts with existing data",
     "err.too_large": "The request is too large.", "err.unsupported_media_type": "The request's format is not supported.", "err.method_not_allowed": "Not supported.",
     "err.too_many_requests": "Too many requests; try again shortly.", "err.internal_error": "Internal server error; tell the administrator.",
@@ -424,7 +426,7 @@ async function sendAck(ids, body) {
       ? { acknowledged: [await postJSON("/api/alerts/" + ids[0] + "/ack", body)], skipped: [] }
       : await postJSON("/api/alerts/ack", Object.assign({ ids }, body));
     clearPendingAck();
-    for (const id of ids) localStorage.removeItem("hw.ackDraft." + id);
+    for (const id of ids) ["", ".v"].forEach((k) => localStorage.removeItem("hw.ackDraft." + id + k));
     return r;
   } catch (e) {
     if (e.status !== 401) clearPendingAck();

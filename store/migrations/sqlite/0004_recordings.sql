@@ -15,10 +15,12 @@ CREATE TABLE alerts_new (
     acked_us    INTEGER,
     acked_by    TEXT    NOT NULL DEFAULT '',
     ack_comment TEXT    NOT NULL DEFAULT '',
-    resolved_us INTEGER CHECK (resolved_us >= raised_us)
+    resolved_us INTEGER CHECK (resolved_us >= raised_us),
+    verdict        TEXT NOT NULL DEFAULT '' CHECK (verdict IN ('', 'confirmed', 'false_alarm')),
+    verdict_reason TEXT NOT NULL DEFAULT '' CHECK (verdict_reason IN ('', 'clerk_present', 'view_blocked', 'zone_wrong', 'other'))
 );
 INSERT INTO alerts_new SELECT id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by,
-    ack_comment, resolved_us FROM alerts;
+    ack_comment, resolved_us, verdict, verdict_reason FROM alerts;
 CREATE TABLE snapshots_moving AS SELECT alert_id, jpeg FROM alert_snapshots;
 DROP TABLE alert_snapshots;
 DROP TABLE alerts;
