@@ -129,6 +129,12 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 			if ev.State == events.StateStaffed || ev.State == events.StateAbsent {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
+		case events.TypeQueue:
+			// Likewise a queue_long alert, once a minute passed with
+			// nobody waiting in a queue zone.
+			if ev.Count != nil && *ev.Count == 0 {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindQueueLong, ref.Camera.ID, ""}, ev.Time))
+			}
 		}
 		m.publish(ref, ev.Type, ev.Time, ev)
 	}
