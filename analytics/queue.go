@@ -36,7 +36,10 @@ type queueWatch struct {
 	minute  time.Time           // the sample minute in progress (zero: none)
 	samples []queueSample       // per zone, this minute
 	served  map[string][]float64
-	alert   queueAlert
+	// walks are how long followed visitors took from last in the queue
+	// zone to the service zone (the latest rateServices).
+	walks []float64
+	alert queueAlert
 }
 
 type queueZone struct {
@@ -172,6 +175,10 @@ func (q *queueWatch) update(tracks []Track, services []events.Event, serving fun
 		}
 		reached := s.Time.Add(-time.Duration(s.Duration * float64(time.Second)))
 		delete(q.entries, s.Track)
+		if walk := reached.Sub(e.left(t, wall)).Seconds(); walk >= 0 && walk <= queueLost {
+			q.walks = append(q.walks, walk)
+			q.walks = q.walks[max(0, len(q.walks)-rateServices):]
+		}
 		if reached.After(e.enter) {
 			evs = append(evs, events.Event{Type: events.TypeWait, Zone: e.zone, Window: s.Window, Track: s.Track,
 				Duration: reached.Sub(e.enter).Seconds(), Time: reached})
@@ -192,20 +199,19 @@ func (q *queueWatch) update(tracks []Track, services []events.Event, serving fun
 	return append(evs, q.alert.update(people, longest, t)...)
 }
 
-// seenFor is how long the visitor was seen waiting, until their feet
-// were last in the zone.
-func (q *queueEntry) seenFor(t float64, wall time.Time) float64 {
-	return wall.Add(-time.Duration((t - q.last) * float64(time.Second))).Sub(q.enter).Seconds()
+// left is when the visitor's feet were last in the zone.
+func (q *queueEntry) left(t float64, wall time.Time) time.Time {
+	return wall.Add(-time.Duration((t - q.last) * float64(time.Second)))
 }
 
-// estimate ends a wait whose track was lost: at least the time it was
-// seen waiting, and at least the people ahead over the service rate of
-// the windows the queue feeds (their recent mean service time over how
-// many there are).
+// estimate ends a wait whose track was lost: the time it was seen
+// waiting and the followed visitors' mean walk from the queue to a window,
+// or, when longer, the people ahead over the service rate of the windows
+// the queue feeds (their recent mean service time over how many there are).
 func (q *queueWatch) estimate(id int, t float64, wall time.Time) events.Event {
 	e := q.entries[id]
 	delete(q.entries, id)
-	wait := e.seenFor(t, wall)
+	wait := e.left(t, wall).Sub(e.enter).Seconds() + mean(q.walks)
 	z := q.zone(e.zone)
 	var windows int
 	var sum float64
@@ -321,4 +327,16 @@ func (a *queueAlert) resolve() []events.Event {
 	}
 	a.raised, a.since = false, -1
 	return []events.Event{{Type: events.TypeAlert, Kind: events.KindQueueLong, State: events.AlertResolved}}
+}
+
+// mean of values (0 for none).
+func mean(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, v := range values {
+		sum += v
+	}
+	return sum / float64(len(values))
 }

@@ -136,6 +136,13 @@ func TestQueueWaitEstimated(t *testing.T) {
 	if !e.Estimated || e.Duration != 400 || !e.Time.Equal(start.Add(400*time.Second)) || len(q.entries) != 0 {
 		t.Fatalf("estimate %+v, want 400 s", e)
 	}
+	// Nobody ahead: the 30 s seen waiting and the followed visitors' mean
+	// walk to a window.
+	q.walks = []float64{3, 5}
+	q.entries[8] = &queueEntry{zone: "q1", enter: start, last: 30}
+	if e := q.estimate(8, 40, start.Add(40*time.Second)); e.Duration != 34 {
+		t.Fatalf("estimate %+v, want 34 s", e)
+	}
 }
 
 // The queue alert is raised once more than people wait for its time, and

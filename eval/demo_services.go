@@ -91,6 +91,7 @@ func (a *demoAnalysis) scoreQueues(truth demoTruth, from, end, fps float64) {
 	}
 	var pairs []Pair
 	q.Services, pairs = Match(ts, ps, tol)
+	q.Services.FP -= a.unmatched("service", ts, ps, tspans, pspans, pairs, from, fps)
 	for _, p := range pairs {
 		t, pr := tspans[p.Truth], pspans[p.Pred]
 		q.ServiceErr = append(q.ServiceErr, math.Abs((pr.end-pr.start)-(t.end-t.start))/(t.end-t.start))
@@ -107,7 +108,9 @@ func (a *demoAnalysis) scoreQueues(truth demoTruth, from, end, fps float64) {
 				pw = append(pw, it)
 			}
 		}
-		q.Windows[w], _ = Match(tw, pw, tol)
+		sc, wpairs := Match(tw, pw, tol)
+		sc.FP -= startedBefore(pw, wpairs, from+ServiceTolerance, fps)
+		q.Windows[w] = sc
 	}
 
 	ts, ps, tspans, pspans = nil, nil, nil, nil
@@ -122,6 +125,7 @@ func (a *demoAnalysis) scoreQueues(truth demoTruth, from, end, fps float64) {
 		}
 	}
 	q.Waits, pairs = Match(ts, ps, tol)
+	q.Waits.FP -= a.unmatched("wait", ts, ps, tspans, pspans, pairs, from, fps)
 	for _, p := range pairs {
 		t, pr := tspans[p.Truth], pspans[p.Pred]
 		q.WaitErr = append(q.WaitErr, math.Abs((pr.end-pr.start)-(t.end-t.start))/(t.end-t.start))
@@ -130,6 +134,44 @@ func (a *demoAnalysis) scoreQueues(truth demoTruth, from, end, fps float64) {
 		}
 	}
 	a.r.Queues = q
+}
+
+// unmatched describes each unmatched truth and prediction in the
+// report's misses, and returns how many predictions nothing matched that
+// started within ServiceTolerance of the analysis's start: a service or
+// wait already under way when it began, whose truth is left out.
+func (a *demoAnalysis) unmatched(what string, ts, ps []Item, tspans, pspans []span, pairs []Pair, from, fps float64) int {
+	usedT, usedP := make([]bool, len(ts)), make([]bool, len(ps))
+	for _, p := range pairs {
+		usedT[p.Truth], usedP[p.Pred] = true, true
+	}
+	for i, s := range tspans {
+		if !usedT[i] {
+			a.r.Misses = append(a.r.Misses, fmt.Sprintf("%s %s %.1f-%.1f s missed", what, ts[i].Label, s.start, s.end))
+		}
+	}
+	early := startedBefore(ps, pairs, from+ServiceTolerance, fps)
+	for i, s := range pspans {
+		if !usedP[i] && s.start >= from+ServiceTolerance {
+			a.r.Misses = append(a.r.Misses, fmt.Sprintf("%s %s %.1f-%.1f s false", what, ps[i].Label, s.start, s.end))
+		}
+	}
+	return early
+}
+
+// startedBefore counts the unmatched predictions that start before t.
+func startedBefore(ps []Item, pairs []Pair, t, fps float64) int {
+	used := make([]bool, len(ps))
+	for _, p := range pairs {
+		used[p.Pred] = true
+	}
+	n := 0
+	for i, p := range ps {
+		if !used[i] && float64(p.Frame-1)/fps < t {
+			n++
+		}
+	}
+	return n
 }
 
 // windowsOf lists the windows of the spans, sorted.
