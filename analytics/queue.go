@@ -76,7 +76,15 @@ func newQueueWatch(an *config.Analytics) *queueWatch {
 // progress in zones that stay; it returns the alert's resolution when the
 // alert was removed.
 func (q *queueWatch) configure(an *config.Analytics) []events.Event {
-	evs := q.sample() // the minute so far, in the zones it was counted in
+	var evs []events.Event
+	same := len(q.zones) == len(an.QueueZones)
+	for i := 0; same && i < len(q.zones); i++ {
+		same = q.zones[i].id == an.QueueZones[i].ID
+	}
+	if !same {
+		evs = q.sample() // the minute so far, in the zones it was counted in
+		q.minute, q.samples = time.Time{}, make([]queueSample, len(an.QueueZones))
+	}
 	q.zones = nil
 	for _, z := range an.QueueZones {
 		q.zones = append(q.zones, queueZone{id: z.ID, zone: z.Zone, windows: z.Windows})
@@ -92,7 +100,6 @@ func (q *queueWatch) configure(an *config.Analytics) []events.Event {
 			delete(q.entries, id)
 		}
 	}
-	q.minute, q.samples = time.Time{}, make([]queueSample, len(q.zones))
 	if an.QueueAlert == nil {
 		evs = q.alert.resolve()
 	}

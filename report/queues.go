@@ -76,7 +76,22 @@ func Queues(center *config.Center, minutes []store.QueueMinute, waits []store.Wa
 		l := t.In(loc)
 		return l.Format(time.DateOnly), "h" + l.Truncate(time.Hour).Format(time.RFC3339)
 	}
+	// A zone's minute is stored twice when analysis restarted or its
+	// geometry changed within it: the larger counts.
+	type zoneMinute struct {
+		camera, zone string
+		minute       int64
+	}
+	once := map[zoneMinute]store.QueueMinute{}
 	for _, m := range minutes {
+		k := zoneMinute{m.Camera, m.Zone, m.Minute.Unix()}
+		o, seen := once[k]
+		if seen {
+			m.Max, m.Mean = max(m.Max, o.Max), max(m.Mean, o.Mean)
+		}
+		once[k] = m
+	}
+	for _, m := range once {
 		day, hour := keys(m.Minute)
 		for _, k := range []string{day, hour} {
 			b := at(k)
