@@ -53,7 +53,7 @@ type Analyzer struct {
 	tracker *Tracker
 	lines   []*lineCount
 	windows []*zoneWatch
-	queue   *queueWatch // nil: no queue zones
+	queue   *queueWatch            // nil: no queue zones
 	pending map[int][]events.Event // crossings of tentative tracks, flushed on confirmation
 	tracks  []Track
 	held    []int // tracks whose boxes the detector holds, in HoldForeground order

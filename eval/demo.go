@@ -113,7 +113,7 @@ type DemoReport struct {
 	Blocked int
 	// Queues scores the services at the windows and the waits.
 	Queues QueueScore
-	Frames  int // frames analysed
+	Frames int // frames analysed
 	// Units and Decoded: access units encoded and decoded (Codec only);
 	// fewer decoded when gating left quiet stretches at key frames.
 	Units, Decoded int
@@ -140,7 +140,7 @@ type demoAnalysis struct {
 	pipe    *analytics.Pipeline
 	wall    time.Time // the scene's first frame
 	join    int       // first frame it may see
-	first   int // first frame analysed (Codec: the first key frame from join)
+	first   int       // first frame analysed (Codec: the first key frame from join)
 	prev    int
 	unseen  map[string]bool // window whose clerk sat there before first, invisible to the detector, not left since
 	blind   bool            // the detector cannot see people who were still before it started (motion)
