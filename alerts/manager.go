@@ -130,8 +130,9 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
 		case events.TypeQueue:
-			// Likewise a queue_long alert, once a minute passed with
-			// nobody waiting in a queue zone.
+			// Likewise a queue_long alert, once a queue zone of the
+			// camera had a minute with nobody waiting (the analyzer
+			// raises it again if the queue is still too long).
 			if ev.Count != nil && *ev.Count == 0 {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindQueueLong, ref.Camera.ID, ""}, ev.Time))
 			}
