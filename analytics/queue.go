@@ -202,7 +202,7 @@ func (q *queueWatch) update(tracks []Track, services []events.Event, serving fun
 	for _, id := range lost {
 		evs = append(evs, q.estimate(id, t, wall))
 	}
-	people, longest := q.longest(waiting, wall)
+	people, longest := q.longest(waiting, t, wall)
 	return append(evs, q.alert.update(people, longest, t)...)
 }
 
@@ -241,14 +241,18 @@ func (q *queueWatch) estimate(id int, t float64, wall time.Time) events.Event {
 }
 
 // longest is what the queue alert watches: the people waiting and the
-// longest wait in progress, in seconds.
-func (q *queueWatch) longest(waiting []int, wall time.Time) (int, float64) {
+// longest wait of those still in the queue (seen there within
+// serviceLeave), in seconds; a visitor on the way to a window or being
+// served no longer waits.
+func (q *queueWatch) longest(waiting []int, t float64, wall time.Time) (int, float64) {
 	n, longest := 0, 0.0
 	for _, w := range waiting {
 		n += w
 	}
 	for _, e := range q.entries {
-		longest = max(longest, wall.Sub(e.enter).Seconds())
+		if t-e.last <= serviceLeave {
+			longest = max(longest, wall.Sub(e.enter).Seconds())
+		}
 	}
 	return n, longest
 }

@@ -179,3 +179,27 @@ func TestQueueAlert(t *testing.T) {
 		}
 	}
 }
+
+// The wait alert counts the visitors still waiting: one who waited long
+// and is then served is not waiting any more.
+func TestQueueAlertWait(t *testing.T) {
+	r := newQueueRig(t, &config.QueueAlert{Wait: config.Duration(10 * time.Second), For: config.Duration(2 * time.Second)})
+	for range 40 { // 8 s in the seats
+		r.step(person(380, 520))
+	}
+	r.walk(380, 520, 380, 380, 5)
+	for range 100 { // served 20 s
+		r.step(person(380, 380))
+	}
+	if as := r.of(events.TypeAlert); len(as) != 0 {
+		t.Fatalf("alerts %+v: nobody waited 10 s", as)
+	}
+	came := r.now()
+	for range 75 { // someone waits 15 s
+		r.step(person(200, 520))
+	}
+	// Over 10 s from entering (once confirmed, up to 1 s), for 2 s.
+	if as := r.of(events.TypeAlert); len(as) != 1 || as[0].State != events.AlertRaised || as[0].T-came < 12 || as[0].T-came > 13.2 {
+		t.Fatalf("alerts %+v, want raised 12-13 s into the wait from %.1f s", as, came)
+	}
+}
