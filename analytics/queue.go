@@ -101,7 +101,7 @@ func (q *queueWatch) configure(an *config.Analytics) []events.Event {
 		}
 	}
 	if an.QueueAlert == nil {
-		evs = q.alert.resolve()
+		evs = append(evs, q.alert.resolve()...)
 	}
 	q.alert.configure(an.QueueAlert)
 	return evs
