@@ -26,7 +26,7 @@ func newQueueRig(t *testing.T, alert *config.QueueAlert) *serviceRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.an = an2
+	r.an, r.cfg = an2, an
 	return r
 }
 
@@ -201,5 +201,33 @@ func TestQueueAlertWait(t *testing.T) {
 	// Over 10 s from entering (once confirmed, up to 1 s), for 2 s.
 	if as := r.of(events.TypeAlert); len(as) != 1 || as[0].State != events.AlertRaised || as[0].T-came < 12 || as[0].T-came > 13.2 {
 		t.Fatalf("alerts %+v, want raised 12-13 s into the wait from %.1f s", as, came)
+	}
+}
+
+// New geometry keeps the waits in progress of the queue zones that stay
+// and resolves the queue alert it removes.
+func TestQueueReconfigure(t *testing.T) {
+	alert := &config.QueueAlert{People: 1, For: config.Duration(time.Second)}
+	r := newQueueRig(t, alert)
+	two := []Detection{person(200, 520), person(600, 520)}
+	for range 30 {
+		r.step(two...)
+	}
+	if as := r.of(events.TypeAlert); len(as) != 1 || as[0].State != events.AlertRaised {
+		t.Fatalf("alerts %+v, want one raised", as)
+	}
+	an := *r.cfg
+	an.QueueAlert = nil
+	evs := r.an.Reconfigure(&an, nil, r.frame, r.now(), r.start.Add(time.Duration(r.now()*float64(time.Second))))
+	if len(evs) != 1 || evs[0].Kind != events.KindQueueLong || evs[0].State != events.AlertResolved {
+		t.Fatalf("reconfigured without the alert: %+v, want its resolution", evs)
+	}
+	if n := len(r.an.queue.entries); n != 2 {
+		t.Fatalf("%d waits in progress after the new geometry, want 2", n)
+	}
+	an.QueueZones = nil
+	r.an.Reconfigure(&an, nil, r.frame, r.now(), r.start.Add(time.Duration(r.now()*float64(time.Second))))
+	if r.an.queue != nil {
+		t.Fatal("queue zones removed, still watched")
 	}
 }
