@@ -31,15 +31,17 @@ type QueueStats struct {
 
 // LongWait is one of a day's longest waits.
 type LongWait struct {
-	Center    string  `json:"center"`
-	Day       string  `json:"day"`
-	Camera    string  `json:"camera"`
-	Zone      string  `json:"zone"`
-	ZoneName  string  `json:"zone_name,omitempty"`
-	Window    string  `json:"window,omitempty"` // empty for an estimate
-	Start     string  `json:"start"`            // RFC 3339, the center's zone
-	Seconds   float64 `json:"wait_seconds"`
-	Estimated bool    `json:"estimated"`
+	Center   string `json:"center"`
+	Day      string `json:"day"`
+	Camera   string `json:"camera"`
+	Zone     string `json:"zone"`
+	ZoneName string `json:"zone_name,omitempty"`
+	Window   string `json:"window,omitempty"` // empty for an estimate
+	// WindowName is the window's name as drawn or configured now.
+	WindowName string  `json:"window_name,omitempty"`
+	Start      string  `json:"start"` // RFC 3339, the center's zone
+	Seconds    float64 `json:"wait_seconds"`
+	Estimated  bool    `json:"estimated"`
 }
 
 // QueueReport is a center's queues over a range: per day (with its
@@ -156,7 +158,7 @@ func Queues(center *config.Center, minutes []store.QueueMinute, waits []store.Wa
 		slices.SortStableFunc(ws, func(a, b store.Wait) int { return cmp.Compare(b.End.Sub(b.Start), a.End.Sub(a.Start)) })
 		for _, w := range ws[:min(len(ws), LongestPerDay)] {
 			r.Longest = append(r.Longest, LongWait{Center: center.ID, Day: d.Start, Camera: w.Camera, Zone: w.Zone, ZoneName: zoneName(center, w.Camera, w.Zone),
-				Window: w.Window, Start: w.Start.In(loc).Format(time.RFC3339), Seconds: round1(w.End.Sub(w.Start).Seconds()), Estimated: w.Estimated})
+				Window: w.Window, WindowName: windowName(center, w.Camera, w.Window), Start: w.Start.In(loc).Format(time.RFC3339), Seconds: round1(w.End.Sub(w.Start).Seconds()), Estimated: w.Estimated})
 		}
 	}
 	return r
@@ -164,14 +166,30 @@ func Queues(center *config.Center, minutes []store.QueueMinute, waits []store.Wa
 
 // zoneName is a queue zone's name as drawn or configured now.
 func zoneName(center *config.Center, camera, zone string) string {
-	for _, cam := range center.Cameras {
-		if an := cam.Effective(); cam.ID == camera && an != nil {
-			for _, q := range an.QueueZones {
-				if q.ID == zone {
-					return q.Name
-				}
-			}
+	if an := analyticsOf(center, camera); an != nil {
+		if i := slices.IndexFunc(an.QueueZones, func(q config.QueueZone) bool { return q.ID == zone }); i >= 0 {
+			return an.QueueZones[i].Name
 		}
 	}
 	return ""
+}
+
+// windowName is a window's name as drawn or configured now.
+func windowName(center *config.Center, camera, window string) string {
+	if an := analyticsOf(center, camera); an != nil && window != "" {
+		if i := slices.IndexFunc(an.Windows, func(w config.Window) bool { return w.ID == window }); i >= 0 {
+			return an.Windows[i].Name
+		}
+	}
+	return ""
+}
+
+// analyticsOf is a camera's analysis in force, nil if none.
+func analyticsOf(center *config.Center, camera string) *config.Analytics {
+	for _, cam := range center.Cameras {
+		if cam.ID == camera {
+			return cam.Effective()
+		}
+	}
+	return nil
 }

@@ -76,7 +76,7 @@ func TestQueuesReportAPI(t *testing.T) {
 		t.Errorf("hours %+v", all.Hours)
 	}
 	if len(all.Longest) != 3 || all.Longest[0].Seconds != 1200 || !all.Longest[0].Estimated || all.Longest[0].ZoneName != "等候区" ||
-		all.Longest[1].Seconds != 600 || all.Longest[1].Window != "w1" {
+		all.Longest[1].Seconds != 600 || all.Longest[1].Window != "w1" || all.Longest[1].WindowName != "1号窗口" {
 		t.Errorf("longest waits %+v", all.Longest)
 	}
 

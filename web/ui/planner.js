@@ -231,7 +231,7 @@ function renderQueues() {
     el("th", { scope: "row" }, w.day),
     el("td", {}, fmtTime(w.start, tz).slice(-8)),
     el("td", {}, w.zone_name || w.zone),
-    el("td", {}, w.window || "–"),
+    el("td", {}, w.window_name || w.window || "–"),
     el("td", { class: "wait", "data-value": w.wait_seconds },
       fmtElapsed(w.wait_seconds) + (w.estimated ? " (" + t("plan.q.estimate") + ")" : "")))));
 }
