@@ -73,7 +73,7 @@ func TestBrowserPlannerQueues(t *testing.T) {
 	}
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "wang", auth.RolePlanner, auth.UserScope{Districts: []string{"dongcheng"}})
-	names := placeNames(cfg, user, "等候区") // the zone's name as drawn
+	names := placeNames(cfg, user)
 
 	p := openPage(t, r.base)
 	p.login(user, pw)
