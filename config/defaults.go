@@ -10,6 +10,7 @@ func Default() *Config {
 		HTTP:    HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
 		WebRTC:  WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true},
 		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
+		Cluster: Cluster{LeaseTTL: Duration(5 * time.Second), Replicas: 1},
 		Retention: Retention{
 			Events:    Duration(400 * day),
 			Snapshots: Duration(90 * day),

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // DefaultTimezone is the time zone of a center that names none.
 const DefaultTimezone = "Asia/Shanghai"
@@ -90,3 +93,20 @@ func (c *Camera) SafeURL() string { return RedactURL(c.URL) }
 // SafeDSN returns the PostgreSQL connection string with its password
 // masked (URL user info, password=…), for logs and messages.
 func (s Storage) SafeDSN() string { return RedactURL(s.DSN) }
+
+// SafeNATSURL returns cluster.nats_url with credentials masked.
+func (c Cluster) SafeNATSURL() string {
+	parts := strings.Split(c.NATSURL, ",")
+	for i, p := range parts {
+		parts[i] = RedactURL(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}
+
+// PeerAddress is where the other nodes reach this one: peer_url, else public_url.
+func (c Cluster) PeerAddress() string {
+	if c.PeerURL != "" {
+		return c.PeerURL
+	}
+	return c.PublicURL
+}
