@@ -134,3 +134,6 @@ func (n *Node) NodeID() string { return n.o.NodeID }
 
 // Conn is the node's NATS connection, for the live event bridge.
 func (n *Node) Conn() *nats.Conn { return n.nc }
+
+// Close releases the NATS connection of a node that never ran.
+func (n *Node) Close() { n.nc.Close() }

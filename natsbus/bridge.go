@@ -163,11 +163,12 @@ func token(s string) string {
 
 // Stats are the bridge's counters, for metrics.
 type Stats struct {
-	Sent, Received uint64
+	Sent     uint64 `json:"sent"`
+	Received uint64 `json:"received"`
 	// Queued messages wait for NATS; Dropped did not fit while it was out
 	// of reach.
-	Queued  int
-	Dropped uint64
+	Queued  int    `json:"queued"`
+	Dropped uint64 `json:"dropped"`
 }
 
 // Stats reports the counters.

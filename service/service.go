@@ -1,6 +1,12 @@
 // Package service wires hallwatch's parts together for `hallwatch serve`:
 // one RTSP source and hub per camera, the WebRTC relay, analytics, storage
 // and the web server, all stopped by one context.
+//
+// A camera's parts form a unit (camera) that runs under its own context.
+// A single node runs every camera from start to end. A node of a cluster
+// (cluster.nats_url) runs a camera while it holds the camera's lease
+// (package cluster): it builds the unit when it gains the lease and takes
+// it down when it loses it; see cluster.go.
 package service
 
 import (
@@ -8,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -15,10 +22,12 @@ import (
 
 	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/cluster"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
+	"github.com/hallwatch/hallwatch/natsbus"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
@@ -40,15 +49,27 @@ type Service struct {
 	notifier  *notify.Dispatcher
 	metrics   *metrics.Metrics
 	auth      *auth.Service
-	cameras   map[string]*camera
-	order     []*camera
 	engine    *relay.Engine
 	viewers   *relay.Sessions
 	server    *web.Server
 	ln        net.Listener
+
+	// node, bridge and mirror exist in a cluster only: this node's leases,
+	// the event bus shared with the other nodes, and what they say of the
+	// cameras they run.
+	node   *cluster.Node
+	bridge *natsbus.Bridge
+	mirror *mirror
+
+	// cameras are the units running here. A single node makes them all in
+	// New, once; a node of a cluster adds and removes them as it gains and
+	// loses leases, under mu.
+	mu      sync.Mutex
+	cameras map[string]*camera
 }
 
-// camera is everything hallwatch runs for one camera.
+// camera is everything hallwatch runs for one camera: a unit started and
+// stopped as a whole (runCamera).
 type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
@@ -75,42 +96,32 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	log.Info("database", "driver", s.store.Driver(), "path", cfg.Storage.Path, "dsn", cfg.Storage.SafeDSN())
-	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
+	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log, Shared: cfg.Cluster.Enabled()}); err != nil {
 		return err
 	}
 	s.retention = newRetention(s.store, cfg.Retention, log)
 	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status,
-		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics})
-	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status,
+		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics, Cluster: s.clusterMetrics})
+	// Alerts watch the cameras running here; the others' nodes do theirs.
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.localStatus,
 		Announcer: announcer{cfg: cfg, notifier: s.notifier, log: log},
 		Observe:   func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
 	if err := s.alerts.Restore(ctx); err != nil {
 		return err
 	}
 	s.writer = newWriter(s.store, s.alerts, s.metrics, log)
-	for _, ref := range cfg.Cameras() {
-		hub := ingest.NewHub(ref.Camera.ID)
-		rel, err := relay.New(ref.Camera.ID)
-		if err != nil {
+	if cfg.Cluster.Enabled() {
+		if err := s.joinCluster(ctx); err != nil {
 			return err
 		}
-		rel.ObserveLatency(s.metrics.RelayLatency)
-		cam := &camera{
-			ref:    ref,
-			hub:    hub,
-			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
-			relay:  rel,
-		}
-		if ref.Camera.Analytics != nil {
-			id := ref.Camera.ID
-			cam.analysis, err = newAnalysis(ref, cfg, hub, func() ingest.Status { st, _ := s.status(id); return st },
-				s.writer.record, s.alerts.UpdateWindows, s.metrics, log)
+	} else {
+		for _, ref := range cfg.Cameras() {
+			cam, err := s.newCamera(ref)
 			if err != nil {
 				return err
 			}
+			s.cameras[ref.Camera.ID] = cam
 		}
-		s.cameras[ref.Camera.ID] = cam
-		s.order = append(s.order, cam)
 	}
 
 	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
@@ -135,6 +146,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,
+		Cluster:      s.clusterView(),
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
@@ -150,10 +162,13 @@ func (s *Service) Close() {
 	if s.engine != nil {
 		s.engine.Close()
 	}
-	for _, cam := range s.order {
+	for _, cam := range s.cameras {
 		if cam.analysis != nil {
 			cam.analysis.analyzer.Close()
 		}
+	}
+	if s.node != nil {
+		s.node.Close()
 	}
 	if s.store != nil {
 		s.store.Close()
@@ -170,17 +185,18 @@ func (s *Service) Addr() net.Addr { return s.ln.Addr() }
 // Run runs every part until ctx ends or one fails, then stops them all.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	for _, cam := range s.order {
-		g.Go(func() error { return cam.source.Run(ctx) })
-		g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
-		if cam.analysis != nil {
-			g.Go(func() error { return cam.analysis.Run(ctx) })
+	if s.node != nil {
+		g.Go(func() error { return s.node.Run(ctx) })
+		g.Go(func() error { return s.bridge.Run(ctx) })
+	} else {
+		for _, cam := range s.cameras {
+			g.Go(func() error { return s.runCamera(ctx, cam) })
 		}
+		g.Go(func() error { return s.notifier.Run(ctx) })
 	}
 	g.Go(func() error { return s.writer.Run(ctx) })
 	g.Go(func() error { return s.retention.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
-	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
 	g.Go(func() error {
@@ -194,9 +210,70 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) relayFor(id string) (*relay.Relay, error) {
+// newCamera builds a camera's unit; runCamera runs it.
+func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
+	hub := ingest.NewHub(ref.Camera.ID)
+	rel, err := relay.New(ref.Camera.ID)
+	if err != nil {
+		return nil, err
+	}
+	rel.ObserveLatency(s.metrics.RelayLatency)
+	cam := &camera{
+		ref:    ref,
+		hub:    hub,
+		source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, s.cfg.Ingest), hub, ingest.WithLogger(s.log)),
+		relay:  rel,
+	}
+	if ref.Camera.Analytics != nil {
+		id := ref.Camera.ID
+		cam.analysis, err = newAnalysis(ref, s.cfg, hub, func() ingest.Status { st, _ := s.localStatus(id); return st },
+			s.writer.record, s.alerts.UpdateWindows, s.metrics, s.log)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cam, nil
+}
+
+// runCamera runs a camera's ingest, relay and analysis until ctx ends or
+// one of them fails.
+func (s *Service) runCamera(ctx context.Context, cam *camera) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cam.source.Run(ctx) })
+	g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
+	if cam.analysis != nil {
+		g.Go(func() error { return cam.analysis.Run(ctx) })
+	}
+	return g.Wait()
+}
+
+// camera returns the unit of a camera running here.
+func (s *Service) camera(id string) (*camera, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	cam, ok := s.cameras[id]
+	return cam, ok
+}
+
+// running lists the units running here, in configuration order.
+func (s *Service) running() []*camera {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*camera, 0, len(s.cameras))
+	for _, ref := range s.cfg.Cameras() {
+		if cam, ok := s.cameras[ref.Camera.ID]; ok {
+			out = append(out, cam)
+		}
+	}
+	return out
+}
+
+func (s *Service) relayFor(id string) (*relay.Relay, error) {
+	cam, ok := s.camera(id)
 	if !ok {
+		if _, configured := s.cfg.Camera(id); configured && s.node != nil {
+			return nil, relay.ErrNotHere
+		}
 		return nil, relay.ErrUnknownCamera
 	}
 	if err := relay.Playable(cam.hub); err != nil {
@@ -205,12 +282,25 @@ func (s *Service) relayFor(id string) (*relay.Relay, error) {
 	return cam.relay, nil
 }
 
-func (s *Service) status(id string) (ingest.Status, bool) {
-	cam, ok := s.cameras[id]
+// localStatus is the ingest state of a camera running here.
+func (s *Service) localStatus(id string) (ingest.Status, bool) {
+	cam, ok := s.camera(id)
 	if !ok {
 		return ingest.Status{}, false
 	}
 	return cam.source.Status(), true
+}
+
+// status is a camera's ingest state: here, or as the node running it
+// says (in a cluster).
+func (s *Service) status(id string) (ingest.Status, bool) {
+	if st, ok := s.localStatus(id); ok || s.node == nil {
+		return st, ok
+	}
+	if _, configured := s.cfg.Camera(id); !configured {
+		return ingest.Status{}, false
+	}
+	return s.mirror.status(id), true
 }
 
 func iceOptions(c config.WebRTC) relay.ICEOptions {
@@ -234,8 +324,9 @@ func (s *Service) storageMetrics() metrics.Storage {
 
 // cameraMetrics is every camera's state for a metrics scrape.
 func (s *Service) cameraMetrics() []metrics.Camera {
-	out := make([]metrics.Camera, 0, len(s.order))
-	for _, cam := range s.order {
+	cams := s.running()
+	out := make([]metrics.Camera, 0, len(cams))
+	for _, cam := range cams {
 		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()

@@ -39,7 +39,9 @@ class WhepPlayer {
       throw new Error(msg);
     }
     this.timing.answer = performance.now();
-    this.location = resp.headers.get("Location");
+    // In a cluster the POST may have been redirected (307, body and all)
+    // to the node running the camera; the session lives there.
+    this.location = new URL(resp.headers.get("Location"), resp.url).href;
     await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
   }
 
