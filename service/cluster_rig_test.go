@@ -41,14 +41,14 @@ const clusterMetricsToken = "cluster-test-metrics-token"
 // hallwatch nodes running as child processes of the test binary, so that
 // a node can be killed with SIGKILL.
 type clusterRig struct {
-	t     *testing.T
-	nats  *natstest.Server
-	db    *store.Store
-	cams  *demo.Camera
-	truth *truthLog
-	cfg   *config.Config // what every node shares
-	ids   []string       // camera ids
-	token string         // an admin's API token
+	t        *testing.T
+	nats     *natstest.Server
+	db       *store.Store
+	cams     *demo.Camera
+	truth    *truthLog
+	cfg      *config.Config // what every node shares
+	ids      []string       // camera ids
+	token    string         // an admin's API token
 	stopCams context.CancelFunc
 	camsDone chan error
 }
