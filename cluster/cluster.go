@@ -90,18 +90,25 @@ type Node struct {
 
 	rewatch chan struct{} // restart the membership watcher; capacity 1
 
+	// pingMu guards the last answer of the NATS server to a ping (Health).
+	pingMu sync.Mutex
+	pingAt time.Time
+	pingOK bool
+	askNow chan struct{} // NATS writes began failing: ask the peers now; capacity 1
+
 	mu                  sync.Mutex
 	held                map[string]*lease
 	members             map[string]member // by node id, self included once echoed
 	synced              bool              // the watcher delivered the initial records
 	echoed              time.Time         // our own record last came back through the watcher
 	lastBeat, lastRenew time.Time
-	// okSince: NATS writes have succeeded since then; zero after a failure.
-	okSince   time.Time
-	failSince time.Time // when writes began failing
-	verdict   verdict   // the peers' answer while NATS fails for us
-	orphaned  map[string]time.Time
-	placed    placement
+	// okSince: NATS writes have succeeded since then (zero while they
+	// fail); lastOK: the last one that did; failSince: when they began
+	// failing. See natsOK.
+	okSince, lastOK, failSince time.Time
+	verdict                    verdict // the peers' answer while NATS fails for us
+	orphaned                   map[string]time.Time
+	placed                     placement
 	// gained, handed and lost count leases taken, handed over and lost.
 	gained, handed, lost uint64
 }
@@ -132,6 +139,9 @@ type lease struct {
 	// releasing: handed over, delete the lease once Serve returned; gone:
 	// lost, forget it once Serve returned.
 	releasing, gone bool
+	// watchdog stops Serve at the lease's deadline, whatever the run loop
+	// is doing (a slow NATS request, a starved process).
+	watchdog *time.Timer
 }
 
 // leaseValue is what a lease key holds.
@@ -165,7 +175,7 @@ func New(ctx context.Context, o Options) (*Node, error) {
 	id := make([]byte, 8)
 	rand.Read(id)
 	n := &Node{o: o, t: newTiming(o.LeaseTTL), instance: hex.EncodeToString(id), started: time.Now(),
-		keys: slices.Sorted(slices.Values(o.Keys)), rewatch: make(chan struct{}, 1),
+		keys: slices.Sorted(slices.Values(o.Keys)), rewatch: make(chan struct{}, 1), askNow: make(chan struct{}, 1),
 		held: map[string]*lease{}, members: map[string]member{}, orphaned: map[string]time.Time{}}
 	n.keysHash = hashKeys(n.keys)
 	if err := n.connect(ctx); err != nil {
@@ -204,7 +214,6 @@ func (n *Node) step(ctx context.Context) {
 	now := time.Now()
 	n.heartbeat(ctx, now)
 	n.renew(ctx, now)
-	n.enforce(now)
 	n.reap(ctx)
 	if n.ready(now) {
 		n.rebalance(ctx, now)
@@ -216,20 +225,44 @@ func (n *Node) step(ctx context.Context) {
 func (n *Node) ready(now time.Time) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.synced && !n.okSince.IsZero() && now.Sub(n.okSince) >= n.t.settle
+	return n.readyLocked(now)
 }
 
-// setOK records a NATS write's outcome.
-func (n *Node) setOK(ok bool, now time.Time) {
+func (n *Node) readyLocked(now time.Time) bool {
+	return n.synced && n.natsOK(now) && now.Sub(n.okSince) >= n.t.settle
+}
+
+// natsOK reports whether NATS writes succeed: one did lately (a slow or
+// lost write on a loaded machine is not an outage), and the connection
+// is up; n.mu held.
+func (n *Node) natsOK(now time.Time) bool {
+	if !n.okSince.IsZero() && now.Sub(n.lastOK) > n.t.renew+n.t.opTimeout {
+		n.failing(now)
+	}
+	return !n.okSince.IsZero()
+}
+
+// failing marks NATS writes as failing; n.mu held.
+func (n *Node) failing(now time.Time) {
+	if n.okSince.IsZero() {
+		return
+	}
+	n.okSince, n.failSince = time.Time{}, now
+	n.o.Log.Warn("cluster: NATS writes fail; asking the other nodes whether they reach it", "node", n.o.NodeID)
+	select {
+	case n.askNow <- struct{}{}:
+	default:
+	}
+}
+
+// wrote records a NATS write that succeeded.
+func (n *Node) wrote(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	switch {
-	case ok && n.okSince.IsZero():
+	n.lastOK = now
+	if n.okSince.IsZero() {
 		n.okSince, n.verdict = now, verdict{}
 		n.o.Log.Info("cluster: NATS writes succeed", "node", n.o.NodeID)
-	case !ok && !n.okSince.IsZero():
-		n.okSince, n.failSince = time.Time{}, now
-		n.o.Log.Warn("cluster: NATS writes fail; asking the other nodes whether they reach it", "node", n.o.NodeID)
 	}
 }
 
@@ -244,6 +277,7 @@ func (n *Node) start(key string, rev uint64, sent time.Time) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &lease{key: key, rev: rev, renewed: sent, cancel: cancel, done: make(chan struct{})}
 	n.mu.Lock()
+	l.watchdog = time.AfterFunc(time.Until(n.deadline(l)), func() { n.expire(l) })
 	n.held[key] = l
 	n.gained++
 	delete(n.orphaned, key)
@@ -287,6 +321,7 @@ func (n *Node) leave() {
 	n.mu.Lock()
 	ls := make([]*lease, 0, len(n.held))
 	for _, l := range n.held {
+		l.watchdog.Stop()
 		l.cancel()
 		ls = append(ls, l)
 	}

@@ -34,7 +34,9 @@ func (n *Node) connect(ctx context.Context) error {
 		nats.NoCallbacksAfterClientClose(),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn("cluster: NATS connection lost", "node", n.o.NodeID, "err", err)
-			n.setOK(false, time.Now())
+			n.mu.Lock()
+			n.failing(time.Now())
+			n.mu.Unlock()
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
 			log.Info("cluster: NATS connection back", "node", n.o.NodeID)

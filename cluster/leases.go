@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,9 +65,7 @@ wait:
 	for _, r := range pending {
 		select {
 		case ack := <-r.fut.Ok():
-			n.mu.Lock()
-			r.l.rev, r.l.renewed = ack.Sequence, sent
-			n.mu.Unlock()
+			n.renewed(r.l, ack.Sequence, sent)
 		case err := <-r.fut.Err():
 			if isConflict(err) {
 				conflict = append(conflict, r.l)
@@ -81,7 +80,9 @@ wait:
 		}
 	}
 	n.observe("renew", sent)
-	n.setOK(!failed, time.Now())
+	if !failed {
+		n.wrote(time.Now())
+	}
 	for _, l := range conflict {
 		n.reclaim(ctx, l)
 	}
@@ -114,9 +115,7 @@ func (n *Node) reclaim(ctx context.Context, l *lease) {
 		rev, err := n.leases.Create(ctx, l.key, n.value())
 		switch {
 		case err == nil:
-			n.mu.Lock()
-			l.rev, l.renewed = rev, sent
-			n.mu.Unlock()
+			n.renewed(l, rev, sent)
 			n.o.Log.Info("cluster: lease had expired while NATS was out of reach; claimed again", "node", n.o.NodeID, "key", l.key)
 		case errors.Is(err, jetstream.ErrKeyExists):
 			n.mu.Lock()
@@ -138,23 +137,39 @@ func (n *Node) reclaim(ctx context.Context, l *lease) {
 	}
 }
 
-// enforce gives up each lease that could expire at the server before the
-// next renewal, unless no other node could take it (holdBlind).
-func (n *Node) enforce(now time.Time) {
+// renewed records a successful write of a lease, sent at sent.
+func (n *Node) renewed(l *lease, rev uint64, sent time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	blind := n.holdBlind(now)
-	for _, l := range n.held {
-		if l.gone || now.Before(l.renewed.Add(n.t.ttl-n.t.margin)) {
-			continue
-		}
-		if blind && !l.releasing {
-			continue
-		}
-		if l.releasing {
-			l.gone = true // still stopping: the lease will not wait for it
-			continue
-		}
+	l.rev, l.renewed = rev, sent
+	if !l.gone {
+		l.watchdog.Reset(time.Until(n.deadline(l)))
+	}
+}
+
+// deadline is when a lease must be given up: a margin before it can
+// expire at the server; n.mu held.
+func (n *Node) deadline(l *lease) time.Time { return l.renewed.Add(n.t.ttl - n.t.margin) }
+
+// expire runs at a lease's deadline (its watchdog): it gives the lease up
+// unless it was renewed meanwhile or no other node could take it
+// (holdBlind, asked again shortly).
+func (n *Node) expire(l *lease) {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case l.gone:
+	case now.Before(n.deadline(l)):
+		l.watchdog.Reset(n.deadline(l).Sub(now))
+	case l.releasing:
+		l.gone = true // still stopping: the lease will not wait for it
+	case n.holdBlind(now):
+		l.watchdog.Reset(probeEvery)
+	case n.awaitingVerdict(now) && now.Before(l.renewed.Add(n.t.ttl-n.t.margin/4)):
+		// The peers are being asked: wait for them within the margin.
+		l.watchdog.Reset(n.t.margin / 10)
+	default:
 		n.drop(l, "its lease could not be renewed, and another node may take it")
 	}
 }
@@ -184,6 +199,7 @@ func (n *Node) reap(ctx context.Context) {
 			}
 		}
 		n.mu.Lock()
+		l.watchdog.Stop()
 		delete(n.held, l.key)
 		n.mu.Unlock()
 	}
@@ -245,10 +261,21 @@ func (n *Node) rebalance(ctx context.Context, now time.Time) {
 		}
 	}
 	n.mu.Unlock()
+	// At once: a step must not wait on NATS for each.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxAcquiring)
 	for _, key := range want {
-		n.acquire(ctx, key)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n.acquire(ctx, key)
+		})
 	}
+	wg.Wait()
 }
+
+// maxAcquiring bounds the lease claims in flight at once.
+const maxAcquiring = 32
 
 // acquire takes key's lease if it is free and starts serving it.
 func (n *Node) acquire(ctx context.Context, key string) {

@@ -63,7 +63,9 @@ func (n *Node) heartbeat(ctx context.Context, now time.Time) {
 	began := time.Now()
 	_, err := n.nodes.Put(ctx, n.o.NodeID, data)
 	n.observe("heartbeat", began)
-	n.setOK(err == nil, time.Now())
+	if err == nil {
+		n.wrote(time.Now())
+	}
 	n.mu.Lock()
 	n.lastBeat = now
 	// A watcher that stopped delivering (our own record does not come
@@ -143,7 +145,7 @@ func (n *Node) live(now time.Time) []member {
 	}
 	self := member{record: record{Node: n.o.NodeID, Instance: n.instance, PublicURL: n.o.PublicURL, PeerURL: n.o.PeerURL,
 		Started: n.started, Keys: n.keysHash}, received: now}
-	self.Ready = n.synced && !n.okSince.IsZero() && now.Sub(n.okSince) >= n.t.settle
+	self.Ready = n.readyLocked(now)
 	for k, l := range n.held {
 		if !l.gone && !l.releasing {
 			self.Held = append(self.Held, k)

@@ -21,19 +21,36 @@ type Health struct {
 	Nodes  int  `json:"nodes"` // alive, this one included
 }
 
-// Health reports this node's state.
+// Health reports this node's state. Whether it reaches NATS is checked
+// with a round trip to the server (at most every 200 ms): the other nodes
+// act on the answer.
 func (n *Node) Health() Health {
+	reaches := n.reaches()
 	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.health(now)
+	h := n.health(now)
+	if !reaches {
+		h.NATS, h.NATSOKFor, h.Ready = "failing", 0, false
+	}
+	return h
+}
+
+// reaches reports whether the NATS server answers a ping now.
+func (n *Node) reaches() bool {
+	n.pingMu.Lock()
+	defer n.pingMu.Unlock()
+	if time.Since(n.pingAt) >= 200*time.Millisecond {
+		n.pingOK, n.pingAt = n.nc.FlushTimeout(max(n.t.opTimeout/2, 100*time.Millisecond)) == nil, time.Now()
+	}
+	return n.pingOK
 }
 
 func (n *Node) health(now time.Time) Health {
 	h := Health{Node: n.o.NodeID, NATS: "failing", Nodes: len(n.live(now))}
-	if !n.okSince.IsZero() {
+	if n.natsOK(now) {
 		h.NATS, h.NATSOKFor = "ok", now.Sub(n.okSince).Seconds()
-		h.Ready = n.synced && now.Sub(n.okSince) >= n.t.settle
+		h.Ready = n.readyLocked(now)
 	}
 	for _, l := range n.held {
 		if !l.gone && !l.releasing {

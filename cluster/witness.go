@@ -25,7 +25,13 @@ type verdict struct {
 // its leases past their expiry: its peers say none of them could take
 // them; n.mu held.
 func (n *Node) holdBlind(now time.Time) bool {
-	return n.okSince.IsZero() && n.verdict.hold && now.Sub(n.verdict.at) <= 3*probeEvery
+	return !n.natsOK(now) && n.verdict.hold && n.verdict.at.After(n.failSince) && now.Sub(n.verdict.at) <= 3*probeEvery
+}
+
+// awaitingVerdict: NATS writes fail and the peers have not answered yet;
+// n.mu held.
+func (n *Node) awaitingVerdict(now time.Time) bool {
+	return !n.natsOK(now) && !n.verdict.at.After(n.failSince)
 }
 
 // witness asks the peers, while this node's NATS writes fail, whether they
@@ -38,9 +44,10 @@ func (n *Node) witness(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-n.askNow:
 		}
 		n.mu.Lock()
-		failing := n.okSince.IsZero()
+		failing := !n.natsOK(time.Now())
 		var peers []member
 		for id, m := range n.members {
 			// The nodes alive when NATS was last reached.
@@ -62,7 +69,9 @@ func (n *Node) witness(ctx context.Context) {
 	}
 }
 
-// ask probes every peer at once.
+// ask probes every peer at once. A peer that says it reaches NATS is
+// asked again a moment later: a NATS server that just went down is
+// noticed by its clients a few milliseconds apart.
 func (n *Node) ask(ctx context.Context, peers []member) verdict {
 	v := verdict{at: time.Now(), hold: true, why: "no other node"}
 	if len(peers) > 0 {
@@ -75,6 +84,13 @@ func (n *Node) ask(ctx context.Context, peers []member) verdict {
 	for _, p := range peers {
 		wg.Go(func() {
 			okFor, err := n.probe(ctx, p)
+			if err == nil && okFor >= n.t.settle/2 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(reaskAfter):
+				}
+				okFor, err = n.probe(ctx, p)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -88,6 +104,10 @@ func (n *Node) ask(ctx context.Context, peers []member) verdict {
 	wg.Wait()
 	return v
 }
+
+// reaskAfter is how long a peer that reaches NATS gets to notice that it
+// does not, before it is believed.
+const reaskAfter = 100 * time.Millisecond
 
 // probe asks a peer how long it has reached NATS.
 func (n *Node) probe(ctx context.Context, p member) (time.Duration, error) {

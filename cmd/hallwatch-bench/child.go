@@ -78,6 +78,24 @@ func freePort(network string) (int, error) {
 // startChild writes cfg, creates the bench's admin API token in its
 // database, runs `binary serve` and waits until every camera is live.
 func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
+	c, err := launchChild(ctx, binary, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, ref := range cfg.Cameras() {
+		ids = append(ids, ref.Camera.ID)
+	}
+	if err := c.waitLive(ctx, ids, 60*time.Second); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// launchChild writes cfg, creates the bench's admin API token in its
+// database and runs `binary serve`, without waiting for it.
+func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -107,21 +125,21 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 		http: &http.Client{Timeout: 10 * time.Second},
 	}
 	go func() { c.exited <- cmd.Wait() }()
-	ids := []string{}
-	for _, ref := range cfg.Cameras() {
-		ids = append(ids, ref.Camera.ID)
-	}
-	if err := c.waitLive(ctx, ids, 60*time.Second); err != nil {
-		c.Stop()
-		return nil, err
-	}
 	return c, nil
 }
 
 // createToken adds an admin "bench" to the database (as `hallwatch user
 // add` would) and makes an API token for it.
 func createToken(ctx context.Context, cfg *config.Config) (string, error) {
-	st, err := store.Open(ctx, cfg.Storage.Path)
+	var (
+		st  *store.Store
+		err error
+	)
+	if cfg.Storage.Driver == store.DriverPostgres {
+		st, err = store.OpenPostgres(ctx, cfg.Storage.DSN)
+	} else {
+		st, err = store.Open(ctx, cfg.Storage.Path)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -131,8 +149,19 @@ func createToken(ctx context.Context, cfg *config.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench")
+	// One token per child: the nodes of a cluster share the database.
+	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench "+cfg.HTTP.Listen)
 	return secret, err
+}
+
+// Kill ends the process as kill -9 does.
+func (c *child) Kill() {
+	select {
+	case <-c.exited:
+	default:
+		c.cmd.Process.Kill()
+		c.exited <- <-c.exited
+	}
 }
 
 // Stop ends the process (SIGTERM, then SIGKILL after 10 s).

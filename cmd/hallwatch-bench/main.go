@@ -40,6 +40,8 @@ type bench struct {
 	models           models
 	modelErr         error
 	pprofDir         string
+	clusterCameras   int
+	clusterProfile   profile
 	compare          string
 	progress         io.Writer
 	started          time.Time
@@ -81,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	b := &bench{progress: stderr, started: time.Now()}
 	fs.StringVar(&b.binary, "hallwatch", "bin/hallwatch", "the hallwatch binary to measure")
-	scenarios := fs.String("scenarios", "relay,analytics,district", "comma-separated: relay, analytics, district (includes the reconnect storm)")
+	scenarios := fs.String("scenarios", "relay,analytics,district", "comma-separated: relay, analytics, district (includes the reconnect storm), cluster (needs PostgreSQL and nats-server)")
 	fs.DurationVar(&b.window, "window", 20*time.Second, "CPU measurement window of each step")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "settling time before each relay measurement")
 	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 20*time.Second, "settling time before analytics and district measurements (longer than analytics.idle_after, so that quiet cameras have gone idle)")
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	modelDir := fs.String("models", "", "model directory (default $HALLWATCH_MODELS or ../shared/models)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
+	fs.IntVar(&b.clusterCameras, "cluster-cameras", 60, "cameras of the cluster scenario")
+	clusterSize := fs.String("cluster-size", "320x180", "camera picture size of the cluster scenario")
 	keep := fs.Bool("keep", false, "keep the children's configs, databases and logs")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -110,6 +114,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	if b.profile.Width, b.profile.Height, err = parseSize(*size); err != nil {
 		fmt.Fprintf(stderr, "hallwatch-bench: --size: %v\n", err)
+		return 2
+	}
+	b.clusterProfile = profile{FPS: 10, GOP: 2 * time.Second, BitrateKbps: 300, Noise: 2, Loop: 20 * time.Second}
+	if b.clusterProfile.Width, b.clusterProfile.Height, err = parseSize(*clusterSize); err != nil {
+		fmt.Fprintf(stderr, "hallwatch-bench: --cluster-size: %v\n", err)
 		return 2
 	}
 	if b.relayViewers, err = parseInts(*viewers); err != nil {
@@ -146,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	runs := map[string]func(context.Context) ([]row, error){
-		"relay": b.runRelay, "analytics": b.runAnalytics, "district": b.runDistrict,
+		"relay": b.runRelay, "analytics": b.runAnalytics, "district": b.runDistrict, "cluster": b.runCluster,
 	}
 	var rows []row
 	failed := false
@@ -154,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		name = strings.TrimSpace(name)
 		fn, ok := runs[name]
 		if !ok {
-			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, district)\n", name)
+			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, district, cluster)\n", name)
 			return 2
 		}
 		got, err := fn(ctx)
