@@ -51,6 +51,7 @@ type clusterRig struct {
 	token    string         // an admin's API token
 	stopCams context.CancelFunc
 	camsDone chan error
+	camsFrom time.Time // the halls' scenes began
 }
 
 // clusterNode is one hallwatch node process.
@@ -114,7 +115,7 @@ func newClusterRig(t *testing.T, n int, scene func(i int) demo.SceneOptions, ana
 	}
 
 	camCtx, stop := context.WithCancel(context.Background())
-	r.stopCams, r.camsDone = stop, make(chan error, 1)
+	r.stopCams, r.camsDone, r.camsFrom = stop, make(chan error, 1), time.Now()
 	go func() { r.camsDone <- r.cams.Run(camCtx) }()
 	t.Cleanup(r.stopCameras)
 	return r

@@ -32,6 +32,10 @@ func failoverHall(i int) demo.SceneOptions {
 // failoverTarget is the issue's bound on a failover.
 const failoverTarget = 30 * time.Second
 
+// analysisWarmUp: a motion detector starting on a hall learns its
+// background for a few seconds, and misses some of who walks meanwhile.
+const analysisWarmUp = 8 * time.Second
+
 type alertJSON struct {
 	ID         int64      `json:"id"`
 	Kind       string     `json:"kind"`
@@ -57,6 +61,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	r := newClusterRig(t, 6, failoverHall, true)
 	nodes := []*clusterNode{r.start("n1", r.nats.URL()), r.start("n2", r.nats.URL()), r.start("n3", r.nats.URL())}
+	pulled := samplePulls(r)
 	began := time.Now()
 	var held map[string][]string
 	waitFor(t, "six cameras spread two per node", 60*time.Second, func() bool {
@@ -74,17 +79,20 @@ func TestClusterFailover(t *testing.T) {
 		}
 		return true
 	})
-	watchFrom := time.Now().Add(3 * time.Second) // analysis is warming up before this
+	watchFrom := time.Now().Add(analysisWarmUp)
 
-	// The first unstaffed alert decides whose node dies.
+	// The first unstaffed alert of a clerk who left (not one who has yet
+	// to arrive) decides whose node dies: the absence lasts long enough
+	// for the alert to outlive the failover.
+	arrived := r.camsFrom.Add(failoverHall(0).ClerksArrive.Max + 5*time.Second)
 	var alert alertJSON
-	waitFor(t, "an unstaffed alert", 120*time.Second, func() bool {
+	waitFor(t, "an unstaffed alert", 150*time.Second, func() bool {
 		var list struct{ Alerts []alertJSON }
 		if !r.get(nodes[0], "/api/alerts?open=true", &list) {
 			return false
 		}
 		for _, a := range list.Alerts {
-			if a.Kind == events.KindUnstaffed {
+			if a.Kind == events.KindUnstaffed && a.RaisedAt.After(arrived) {
 				alert = a
 				return true
 			}
@@ -203,9 +211,33 @@ func TestClusterFailover(t *testing.T) {
 	}
 	gaps := map[string][2]time.Time{}
 	for _, id := range moving {
-		gaps[id] = [2]time.Time{killed.Add(-time.Second), resumed[id].Add(3 * time.Second)}
+		gaps[id] = [2]time.Time{killed.Add(-time.Second), resumed[id].Add(analysisWarmUp)}
 	}
 	r.checkCrossings(watchFrom, watchTo, gaps)
+	longest, which := pulled.end()
+	t.Logf("longest time a camera was pulled by two nodes: %v (%s)", longest, which)
+	if longest > 0 {
+		t.Errorf("camera %s was pulled by two nodes at once for %v", which, longest)
+	}
+}
+
+// crossingTimes lists a camera's crossings, truth and stored, for a
+// failure's message.
+func (r *clusterRig) crossingTimes(camera string, stored []store.StoredEvent) string {
+	var b strings.Builder
+	b.WriteString("truth:")
+	for _, e := range r.truth.all() {
+		if e.Camera == camera && e.Type == demo.TruthCrossing {
+			fmt.Fprintf(&b, " %s %s", e.Direction, clock(e.Wall))
+		}
+	}
+	b.WriteString("\nstored:")
+	for _, e := range stored {
+		if e.Camera == camera {
+			fmt.Fprintf(&b, " %s %s", e.Direction, clock(e.Time))
+		}
+	}
+	return b.String()
 }
 
 func centerOf(camera string) string { return "center-" + strings.TrimPrefix(camera, "hall-") }
@@ -229,9 +261,10 @@ func (r *clusterRig) clerkBack(camera, window string, raised time.Time) time.Tim
 
 // checkCrossings compares the stored door crossings of each camera with
 // the truth's, between from and to and outside each camera's gap (from
-// its node's death to a few seconds after another node took it): within
-// the analysis's tolerance, no pair of stored crossings that are one
-// counted twice, and hourly counts equal to the stored crossings.
+// its node's death until the new node's analysis has warmed up): within
+// the analysis's tolerance, and hourly counts equal to the stored
+// crossings. (That no camera was analysed twice at once, which would
+// count crossings twice, the pull sampler checks at the cameras.)
 func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.Time) {
 	t := r.t
 	ctx := context.Background()
@@ -244,7 +277,11 @@ func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.
 	for _, id := range r.ids {
 		truth[id], stored[id] = &tally{}, &tally{}
 	}
+	unseen := 0
 	for _, e := range r.truth.all() {
+		if g, moved := gaps[e.Camera]; moved && e.Type == demo.TruthCrossing && e.Wall.After(g[0]) && e.Wall.Before(g[1]) {
+			unseen++
+		}
 		if e.Type == demo.TruthCrossing && watched(e.Camera, e.Wall) {
 			if e.Direction == "in" {
 				truth[e.Camera].in++
@@ -258,14 +295,8 @@ func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.
 		t.Fatal(err)
 	}
 	perCenter := map[string]int{}
-	last := map[string]time.Time{} // camera/line/direction → last crossing
 	for _, e := range evs {
 		perCenter[e.Center]++
-		key := e.Camera + "/" + e.Line + "/" + e.Direction
-		if prev, ok := last[key]; ok && e.Time.Sub(prev) < 500*time.Millisecond {
-			t.Errorf("camera %s: crossings %s at %s and %s: one crossing counted twice", e.Camera, e.Direction, clock(prev), clock(e.Time))
-		}
-		last[key] = e.Time
 		if !watched(e.Camera, e.Time) {
 			continue
 		}
@@ -275,6 +306,7 @@ func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.
 			stored[e.Camera].out++
 		}
 	}
+	t.Logf("%d crossings of the truth happened while their camera moved or its analysis warmed up on the new node", unseen)
 	var sumTruth, sumStored int
 	for _, id := range r.ids {
 		w, g := truth[id], stored[id]
@@ -286,7 +318,8 @@ func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.
 			got, want int
 		}{{"in", g.in, w.in}, {"out", g.out, w.out}} {
 			if tol := max(2, int(math.Ceil(0.15*float64(c.want)))); absInt(c.got-c.want) > tol {
-				t.Errorf("camera %s: %d crossings %s stored, truth %d (tolerance %d)", id, c.got, c.dir, c.want, tol)
+				t.Errorf("camera %s: %d crossings %s stored, truth %d (tolerance %d); watched %s to %s, gap %v\n%s",
+					id, c.got, c.dir, c.want, tol, clock(from), clock(to), gaps[id], r.crossingTimes(id, evs))
 			}
 		}
 	}
