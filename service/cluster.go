@@ -16,11 +16,13 @@ import (
 	"github.com/hallwatch/hallwatch/web"
 )
 
-// In a cluster, the resources shared by lease are the cameras and the
-// notifiers (see cluster.Place for how they spread).
+// In a cluster, the resources shared by lease are the cameras, the
+// notifiers and the daily retention purge (see cluster.Place for how
+// they spread).
 const (
-	cameraKey   = "camera/"
-	notifierKey = "notifier/"
+	cameraKey    = "camera/"
+	notifierKey  = "notifier/"
+	retentionKey = "job/retention"
 )
 
 const (
@@ -48,6 +50,7 @@ func (s *Service) joinCluster(ctx context.Context) error {
 	for _, n := range s.cfg.Notifiers {
 		keys = append(keys, notifierKey+n.ID)
 	}
+	keys = append(keys, retentionKey)
 	node, err := cluster.New(ctx, cluster.Options{
 		NATSURL: c.NATSURL, SafeURL: c.SafeNATSURL(), NodeID: c.NodeID,
 		PublicURL: strings.TrimSuffix(c.PublicURL, "/"), PeerURL: strings.TrimSuffix(c.PeerAddress(), "/"),
@@ -72,6 +75,8 @@ func (s *Service) serveKey(ctx context.Context, key string) error {
 		return s.serveCamera(ctx, strings.TrimPrefix(key, cameraKey))
 	case strings.HasPrefix(key, notifierKey):
 		return s.notifier.Deliver(ctx, strings.TrimPrefix(key, notifierKey), notifyPoll)
+	case key == retentionKey:
+		return s.retention.Run(ctx)
 	}
 	return fmt.Errorf("unknown resource %q", key)
 }

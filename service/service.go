@@ -193,9 +193,9 @@ func (s *Service) Run(ctx context.Context) error {
 			g.Go(func() error { return s.runCamera(ctx, cam) })
 		}
 		g.Go(func() error { return s.notifier.Run(ctx) })
+		g.Go(func() error { return s.retention.Run(ctx) })
 	}
 	g.Go(func() error { return s.writer.Run(ctx) })
-	g.Go(func() error { return s.retention.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
