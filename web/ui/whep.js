@@ -39,9 +39,7 @@ class WhepPlayer {
       throw new Error(msg);
     }
     this.timing.answer = performance.now();
-    // In a cluster the POST may have been redirected (307, body and all)
-    // to the node running the camera; the session lives there.
-    this.location = new URL(resp.headers.get("Location"), resp.url).href;
+    this.location = resp.headers.get("Location");
     await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
   }
 
