@@ -201,4 +201,3 @@ func (r *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
-
