@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/internal/natstest"
+	"github.com/hallwatch/hallwatch/internal/tcpproxy"
 )
 
 // testTTL is the lease TTL of these tests: the shortest allowed.
@@ -253,7 +254,7 @@ func TestSpreadFailoverJoin(t *testing.T) {
 // Back, it takes its share again once settled.
 func TestPartitionedNodeStops(t *testing.T) {
 	srv := natstest.Start(t)
-	proxy, err := natstest.NewProxy(srv.Addr())
+	proxy, err := tcpproxy.New(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestPartitionedNodeStops(t *testing.T) {
 	r := newRig(t, srv.URL(), 9)
 	r.start("a")
 	r.start("b")
-	c := r.start("c", proxy.URL())
+	c := r.start("c", "nats://"+proxy.Addr())
 	waitFor(t, "9 cameras spread on 3 nodes", 30*time.Second, r.balanced("a", "b", "c"))
 
 	proxy.Cut()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/internal/natstest"
+	"github.com/hallwatch/hallwatch/internal/tcpproxy"
 )
 
 func connect(t *testing.T, url string) *nats.Conn {
@@ -127,13 +128,13 @@ func TestBridgeCarriesMessages(t *testing.T) {
 // rest are dropped and counted) and are sent, in order, once it is back.
 func TestBridgeBuffersWhileNATSIsDown(t *testing.T) {
 	srv := natstest.Start(t)
-	proxy, err := natstest.NewProxy(srv.Addr())
+	proxy, err := tcpproxy.New(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
 	const buffer = 10
-	a := startNode(t, proxy.URL(), "a", buffer)
+	a := startNode(t, "nats://"+proxy.Addr(), "a", buffer)
 	b := startNode(t, srv.URL(), "b", buffer)
 	onB := b.bus.Subscribe(100, nil)
 	time.Sleep(200 * time.Millisecond)

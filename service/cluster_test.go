@@ -12,7 +12,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/events"
-	"github.com/hallwatch/hallwatch/internal/natstest"
+	"github.com/hallwatch/hallwatch/internal/tcpproxy"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -398,12 +398,12 @@ func TestClusterPartitionAndNATSOutage(t *testing.T) {
 		t.Skip("runs three hallwatch nodes for about a minute")
 	}
 	r := newClusterRig(t, 6, failoverHall, true)
-	proxy, err := natstest.NewProxy(r.nats.Addr())
+	proxy, err := tcpproxy.New(r.nats.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	n1, n2, n3 := r.start("n1", r.nats.URL()), r.start("n2", r.nats.URL()), r.start("n3", proxy.URL())
+	n1, n2, n3 := r.start("n1", r.nats.URL()), r.start("n2", r.nats.URL()), r.start("n3", "nats://"+proxy.Addr())
 	nodes := []*clusterNode{n1, n2, n3}
 	pulled := samplePulls(r)
 	var held map[string][]string

@@ -1,8 +1,8 @@
 // Package natstest runs throwaway NATS servers for tests: Debian's
 // nats-server with JetStream, its store in a temporary directory, on a
 // free loopback port. Stop and Start take it down and bring it back on the
-// same port with the same store, as an outage does; Proxy cuts one
-// client off while the others keep the server.
+// same port with the same store, as an outage does (internal/tcpproxy
+// cuts one client off while the others keep the server).
 //
 // Tests skip with a message where nats-server is not installed, unless
 // HALLWATCH_REQUIRE_NATS is set (CI sets it): there, a missing server
@@ -16,12 +16,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hallwatch/hallwatch/internal/orphan"
 )
 
 // ErrAbsent means nats-server is not installed here.
@@ -113,22 +114,8 @@ func (s *Server) Start() error {
 		args = append(args, "-js", "-sd", filepath.Join(s.dir, "jetstream"))
 	}
 	cmd := exec.Command(s.bin, args...)
-	// The server must not outlive the test binary. The parent-death signal
-	// belongs to the thread that started the child, so that thread stays
-	// locked (and alive) until the server exits.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	started, exited := make(chan error, 1), make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		exited <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	exited, err := orphan.Start(cmd, syscall.SIGKILL)
+	if err != nil {
 		return fmt.Errorf("start nats-server: %w", err)
 	}
 	s.proc, s.exited = cmd.Process, exited
