@@ -34,7 +34,7 @@ func (s *Service) Login(ctx context.Context, name, password, remote string) (Log
 		return Login{}, &ThrottledError{RetryAfter: retry}
 	}
 	key := foldName(name)
-	if retry := s.throttle.lockedFor(key); retry > 0 {
+	if retry := s.lockedFor(ctx, key); retry > 0 {
 		s.audit(ctx, Actor{Remote: remote}, "login_failed", s.knownName(ctx, name), "account locked")
 		return Login{}, &ThrottledError{RetryAfter: retry, Account: true}
 	}
@@ -114,31 +114,40 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 		return nil, ErrUnauthenticated
 	}
 	hash := hashSecret(token)
-	se, err := s.st.SessionByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrUnauthenticated
-	} else if err != nil {
-		return nil, err
-	}
-	now := s.opts.Now()
-	if !now.Before(se.ExpiresAt) {
-		s.st.DeleteSession(ctx, hash)
-		return nil, ErrUnauthenticated
-	}
-	u, err := s.activeUser(ctx, se.UserID)
+	p, se, err := s.sessionPrincipal(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
 	// Touch at most once a minute: a write per request would queue every
 	// page load behind the database's single writer.
+	now := s.opts.Now()
 	if now.Sub(se.LastSeenAt) >= min(time.Minute, s.opts.SessionTTL/10) {
 		if err := s.st.TouchSession(ctx, hash, now, now.Add(s.opts.SessionTTL)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.opts.Log.Warn("extending a session failed", "user", u.Name, "err", err)
+			s.opts.Log.Warn("extending a session failed", "user", p.Name, "err", err)
 		}
+	}
+	return p, nil
+}
+
+// sessionPrincipal loads the session with this hash and its user.
+func (s *Service) sessionPrincipal(ctx context.Context, hash string) (*Principal, store.Session, error) {
+	se, err := s.st.SessionByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, store.Session{}, ErrUnauthenticated
+	} else if err != nil {
+		return nil, store.Session{}, err
+	}
+	if !s.opts.Now().Before(se.ExpiresAt) {
+		s.st.DeleteSession(ctx, hash)
+		return nil, store.Session{}, ErrUnauthenticated
+	}
+	u, err := s.activeUser(ctx, se.UserID)
+	if err != nil {
+		return nil, store.Session{}, err
 	}
 	p := principalOf(u)
 	p.sessionHash, p.csrfToken = hash, se.CSRFToken
-	return p, nil
+	return p, se, nil
 }
 
 // TokenPrefix starts every API token, so a leaked one is recognisable
@@ -151,16 +160,7 @@ func (s *Service) Token(ctx context.Context, bearer string) (*Principal, error) 
 	if !strings.HasPrefix(bearer, TokenPrefix) || len(bearer) > maxSecretLen {
 		return nil, ErrUnauthenticated
 	}
-	t, err := s.st.TokenByHash(ctx, hashSecret(bearer))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrUnauthenticated
-	} else if err != nil {
-		return nil, err
-	}
-	if t.Revoked() {
-		return nil, ErrUnauthenticated
-	}
-	u, err := s.activeUser(ctx, t.UserID)
+	p, t, err := s.tokenPrincipal(ctx, hashSecret(bearer))
 	if err != nil {
 		return nil, err
 	}
@@ -170,26 +170,28 @@ func (s *Service) Token(ctx context.Context, bearer string) (*Principal, error) 
 			s.opts.Log.Warn("recording token use failed", "token", t.Name, "err", err)
 		}
 	}
-	p := principalOf(u)
-	p.MustChangePassword = false
-	p.TokenID = t.ID
 	return p, nil
 }
 
-// Current reloads a user's principal by name, as a new request would see
-// it; a disabled or deleted user is ErrUnauthenticated. Long-lived
-// streams use it to end sessions whose user lost access.
-func (s *Service) Current(ctx context.Context, name string) (*Principal, error) {
-	u, err := s.st.UserByName(ctx, name)
+// tokenPrincipal loads the API token with this hash and its user.
+func (s *Service) tokenPrincipal(ctx context.Context, hash string) (*Principal, store.APIToken, error) {
+	t, err := s.st.TokenByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrUnauthenticated
+		return nil, store.APIToken{}, ErrUnauthenticated
 	} else if err != nil {
-		return nil, err
+		return nil, store.APIToken{}, err
 	}
-	if u.Disabled {
-		return nil, ErrUnauthenticated
+	if t.Revoked() {
+		return nil, store.APIToken{}, ErrUnauthenticated
 	}
-	return principalOf(u), nil
+	u, err := s.activeUser(ctx, t.UserID)
+	if err != nil {
+		return nil, store.APIToken{}, err
+	}
+	p := principalOf(u)
+	p.MustChangePassword = false
+	p.TokenID, p.tokenHash = t.ID, hash
+	return p, t, nil
 }
 
 func (s *Service) activeUser(ctx context.Context, id int64) (store.User, error) {
@@ -234,7 +236,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, p *Principal, current, 
 		return Login{}, fmt.Errorf("new password: %v: %w", err, store.ErrInvalid)
 	}
 	key := foldName(p.Name)
-	if retry := s.throttle.lockedFor(key); retry > 0 {
+	if retry := s.lockedFor(ctx, key); retry > 0 {
 		return Login{}, &ThrottledError{RetryAfter: retry, Account: true}
 	}
 	u, err := s.activeUser(ctx, p.UserID)

@@ -92,6 +92,7 @@ type Principal struct {
 	TokenID int64
 
 	sessionHash string // the browser session, for logout
+	tokenHash   string // the API token
 	csrfToken   string
 }
 

@@ -23,6 +23,7 @@ type Users interface {
 	UpdateUser(ctx context.Context, id int64, u store.UserUpdate) error
 	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
 	SetDisabled(ctx context.Context, id int64, disabled bool) error
+	AuthStamp(ctx context.Context) (string, error)
 }
 
 // Sessions is the part of the store that keeps browser logins.
@@ -44,9 +45,10 @@ type Tokens interface {
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 }
 
-// AuditLog records who did what.
+// AuditLog records who did what; lifted lockouts are read back from it.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
 }
 
 // Store is everything the auth service keeps; *store.Store is one.

@@ -309,6 +309,153 @@ func TestResetPasswordEndsSessions(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// TestLockoutLifted: an admin lifts a lockout with Unlock or a password
+// reset, in this process or in another one (the CLI on the same
+// database), which the locked service learns from the audit log.
+func TestLockoutLifted(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	u := r.add(t, "eve", RoleCenterManager, UserScope{Centers: []string{"c1"}}, "eve-password-1")
+	cli := New(r.st, Options{Hash: testHash, Now: r.clock.now, Log: slog.New(slog.NewTextHandler(r.log, nil))})
+	lock := func() {
+		t.Helper()
+		r.clock.advance(time.Minute)
+		for range 3 {
+			r.svc.Login(ctx, "eve", "wrong-password", "10.0.0.9")
+		}
+		var th *ThrottledError
+		if _, err := r.svc.Login(ctx, "EVE", "eve-password-1", "10.0.0.9"); !errors.As(err, &th) || !th.Account {
+			t.Fatalf("login after 3 failures = %v, want locked", err)
+		}
+		if r.svc.LockedUntil("eve").IsZero() {
+			t.Fatal("LockedUntil is zero while locked")
+		}
+	}
+	login := func(pw string) error {
+		_, err := r.svc.Login(ctx, "eve", pw, "10.0.0.9")
+		return err
+	}
+
+	lock()
+	if _, err := r.svc.Unlock(ctx, Actor{Name: "admin"}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("eve-password-1"); err != nil || !r.svc.LockedUntil("eve").IsZero() {
+		t.Fatalf("login after Unlock: %v", err)
+	}
+
+	lock()
+	if _, err := cli.Unlock(ctx, Actor{Name: "cli"}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.advance(liftCheckEvery)
+	if err := login("eve-password-1"); err != nil {
+		t.Fatalf("login after the CLI's unlock: %v", err)
+	}
+
+	lock()
+	pw, err := cli.ResetPassword(ctx, Actor{Name: "cli"}, u.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clock.advance(liftCheckEvery)
+	if err := login(pw); err != nil {
+		t.Fatalf("login after the CLI's password reset: %v", err)
+	}
+
+	// An older unlock does not lift a newer lock.
+	lock()
+	r.clock.advance(liftCheckEvery)
+	var th *ThrottledError
+	if err := login(pw); !errors.As(err, &th) {
+		t.Fatalf("login with only older unlocks on record = %v, want locked", err)
+	}
+	if got := r.audit(t, actionUnlock); len(got) != 2 || got[0].Target != "eve" || got[0].User != "cli" {
+		t.Errorf("unlock audit entries %+v", got)
+	}
+}
+
+// TestRecheckAndStamp: a credential is loaded again without extending it;
+// the stamp moves with every change that can end one or change a user's
+// access, and not with a session's use.
+func TestRecheckAndStamp(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	u := r.add(t, "fay", RoleDistrictSupervisor, UserScope{Districts: []string{"d1"}}, "fay-password-1")
+	stamp := func() string {
+		t.Helper()
+		s, err := r.svc.Stamp(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	moved := func(what string, before string) string {
+		t.Helper()
+		after := stamp()
+		if after == before {
+			t.Errorf("the stamp did not move after %s", what)
+		}
+		return after
+	}
+	s0 := stamp()
+	l, _ := r.svc.Login(ctx, "fay", "fay-password-1", "")
+	s1 := moved("a login", s0)
+	p, _ := r.svc.Session(ctx, l.SessionToken)
+	cred := p.Credential()
+	again, expires, err := r.svc.Recheck(ctx, cred)
+	if err != nil || again.Name != "fay" || !expires.Equal(l.Expires) || again.Credential() != cred {
+		t.Fatalf("Recheck = %+v, %v, %v", again, expires, err)
+	}
+	r.clock.advance(10 * time.Minute)
+	r.svc.Session(ctx, l.SessionToken) // use extends the session…
+	if stamp() != s1 {
+		t.Error("using a session moved the stamp")
+	}
+	if _, later, _ := r.svc.Recheck(ctx, cred); !later.After(expires) {
+		t.Error("Recheck does not see the extended expiry")
+	}
+	if _, _, err := r.svc.Recheck(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	s2 := stamp()
+	if _, err := r.svc.ChangeUser(ctx, Actor{}, u.ID, UserChange{Districts: &[]string{"d2"}}); err != nil {
+		t.Fatal(err)
+	}
+	s3 := moved("a scope change", s2)
+	if p, _, _ := r.svc.Recheck(ctx, cred); len(p.Districts) != 1 || p.Districts[0] != "d2" {
+		t.Errorf("Recheck after a scope change: %+v", p)
+	}
+	secret, info, err := r.svc.CreateToken(ctx, Actor{}, u.ID, "wall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, _ := r.svc.Token(ctx, secret)
+	if tp.Credential() == cred || tp.Credential() == "" {
+		t.Fatal("token and session credentials are not told apart")
+	}
+	s4 := stamp()
+	if s4 != s3 {
+		t.Error("creating a token moved the stamp (nothing ended)")
+	}
+	r.svc.RevokeToken(ctx, Actor{}, info.ID)
+	moved("a token revocation", s4)
+	if _, _, err := r.svc.Recheck(ctx, tp.Credential()); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("revoked token rechecked: %v", err)
+	}
+	s5 := stamp()
+	r.clock.advance(2 * time.Hour) // past the session's TTL
+	if _, _, err := r.svc.Recheck(ctx, cred); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("expired session rechecked: %v", err)
+	}
+	moved("an expired session's removal", s5)
+	for _, bad := range []Credential{"", "session:nope", "token:nope", "other:x"} {
+		if _, _, err := r.svc.Recheck(ctx, bad); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("Recheck(%q) = %v", bad, err)
+		}
+	}
+}
+
 // Nodes of a cluster starting together each find no user: exactly one
 // creates the first admin, the others start without an error.
 func TestBootstrapConcurrently(t *testing.T) {

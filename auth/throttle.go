@@ -33,7 +33,11 @@ type bucket struct {
 type account struct {
 	failures    int
 	lastFailure time.Time
+	lockedAt    time.Time
 	lockedUntil time.Time
+	// checkedAt is when the store was last asked whether an admin lifted
+	// the lock (see Service.lockedFor).
+	checkedAt time.Time
 }
 
 func newThrottle(now func() time.Time, burst int, perMinute int, attempts int, lockFor time.Duration) *throttle {
@@ -79,15 +83,38 @@ func (t *throttle) sweepIPs(now time.Time) {
 	}
 }
 
-// lockedFor returns how long the account stays locked (0: not locked).
-func (t *throttle) lockedFor(name string) time.Duration {
+// liftCheckEvery bounds how often a locked account's store record is
+// read to see whether an admin lifted the lock: a locked account's login
+// attempts cost no password hash, so they must not cost a query each.
+const liftCheckEvery = time.Second
+
+// lock returns how long the account stays locked (0: not locked), when
+// the lock began, and whether it is time to ask the store whether an
+// admin lifted it.
+func (t *throttle) lock(name string) (left time.Duration, since time.Time, check bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a, ok := t.accounts[name]
 	if !ok {
-		return 0
+		return 0, time.Time{}, false
 	}
-	return max(0, a.lockedUntil.Sub(t.now()))
+	now := t.now()
+	left = max(0, a.lockedUntil.Sub(now))
+	if left > 0 && now.Sub(a.checkedAt) >= liftCheckEvery {
+		a.checkedAt = now
+		check = true
+	}
+	return left, a.lockedAt, check
+}
+
+// lockedUntil returns when the account's lock ends (zero: not locked).
+func (t *throttle) lockedUntil(name string) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a, ok := t.accounts[name]; ok && t.now().Before(a.lockedUntil) {
+		return a.lockedUntil
+	}
+	return time.Time{}
 }
 
 // failed counts a failed attempt and reports whether it locked the
@@ -114,13 +141,13 @@ func (t *throttle) failed(name string) bool {
 	a.lastFailure = now
 	if a.failures >= t.attempts {
 		a.failures = 0
-		a.lockedUntil = now.Add(t.lockFor)
+		a.lockedAt, a.lockedUntil = now, now.Add(t.lockFor)
 		return true
 	}
 	return false
 }
 
-// succeeded clears the account's failures.
+// succeeded clears the account's failures and lifts its lock.
 func (t *throttle) succeeded(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

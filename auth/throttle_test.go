@@ -46,20 +46,20 @@ func TestThrottleLockout(t *testing.T) {
 			t.Fatalf("locked after %d failures, want 3", i+1)
 		}
 	}
-	if d := th.lockedFor("amy"); d != 0 {
+	if d := lockedFor(th, "amy"); d != 0 {
 		t.Fatalf("locked for %v before the 3rd failure", d)
 	}
 	if !th.failed("amy") {
 		t.Fatal("3rd failure did not lock")
 	}
-	if d := th.lockedFor("amy"); d != 15*time.Minute {
+	if d := lockedFor(th, "amy"); d != 15*time.Minute {
 		t.Fatalf("locked for %v, want 15m", d)
 	}
-	if th.lockedFor("bob") != 0 {
+	if lockedFor(th, "bob") != 0 {
 		t.Fatal("another account is locked")
 	}
 	c.advance(15 * time.Minute)
-	if d := th.lockedFor("amy"); d != 0 {
+	if d := lockedFor(th, "amy"); d != 0 {
 		t.Fatalf("still locked for %v after the lockout", d)
 	}
 	// Failures spread wider than the lockout duration do not add up.
@@ -98,4 +98,9 @@ func TestThrottleBounded(t *testing.T) {
 	if _, ok := th.accounts["newuser"]; !ok {
 		t.Error("stale accounts were not swept to make room")
 	}
+}
+
+func lockedFor(th *throttle, name string) time.Duration {
+	left, _, _ := th.lock(name)
+	return left
 }

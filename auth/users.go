@@ -168,7 +168,7 @@ func (s *Service) ResetPassword(ctx context.Context, by Actor, id int64, pw stri
 		return "", err
 	}
 	s.throttle.succeeded(foldName(u.Name)) // a reset also lifts a lockout
-	s.audit(ctx, by, "password_reset", u.Name, "")
+	s.audit(ctx, by, actionPasswordReset, u.Name, "")
 	return generated, nil
 }
 

@@ -14,15 +14,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// nodeBudget bounds the nodes visited while decoding, alias expansions
-// included, so that a "billion laughs" file fails instead of eating memory.
+// nodeBudget bounds the values and keys visited while decoding, alias
+// expansions included, so that a "billion laughs" file fails instead of
+// eating memory.
 const nodeBudget = 1 << 18
 
-// decodeYAML parses data into cfg, which already holds the defaults, and
-// records in o where each key was written. It walks the yaml.v3 node tree
-// against the Go types itself rather than using yaml.v3's decoder, whose
-// KnownFields check is lost inside custom unmarshalers and whose type
-// errors know the line but not the key.
 func decodeYAML(data []byte, cfg *Config, o *origins) Errors {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -51,18 +47,38 @@ type decoder struct {
 	o      *origins
 	errs   Errors
 	budget int
-	fields map[reflect.Type]map[string]int // YAML key → field index, per struct type
+	// stopped: the budget or the problem limit was reached; nothing more
+	// is decoded or reported.
+	stopped bool
+	fields  map[reflect.Type]map[string]int // YAML key → field index, per struct type
 }
 
 func (d *decoder) fail(key, format string, args ...any) {
-	d.errs = append(d.errs, d.o.locate(key, fmt.Sprintf(format, args...)))
+	d.report(d.o.locate(key, fmt.Sprintf(format, args...)))
+}
+
+func (d *decoder) report(e *FieldError) {
+	if !d.stopped && !d.errs.add(d.o.file, e) {
+		d.stopped = true
+	}
+}
+
+// spend charges one value or key to the budget and reports whether
+// decoding goes on.
+func (d *decoder) spend(key string) bool {
+	if d.stopped {
+		return false
+	}
+	if d.budget--; d.budget < 0 {
+		d.fail(key, "document too large (more than %d values and keys after expanding aliases)", nodeBudget)
+		d.stopped = true
+		return false
+	}
+	return true
 }
 
 func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
-	if d.budget--; d.budget < 0 {
-		if d.budget == -1 {
-			d.fail(key, "document too large (more than %d values after expanding aliases)", nodeBudget)
-		}
+	if !d.spend(key) {
 		return
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -110,15 +126,15 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
 		d.fields[v.Type()] = fields
 	}
 	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && d.spend(key); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.errs = append(d.errs, &FieldError{File: d.o.file, Line: k.Line, Key: key, Msg: "keys must be plain names"})
+			d.report(&FieldError{File: d.o.file, Line: k.Line, Key: key, Msg: "keys must be plain names"})
 			continue
 		}
 		sub := joinKey(key, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			d.errs = append(d.errs, &FieldError{File: d.o.file, Line: k.Line, Key: sub, Msg: fmt.Sprintf("duplicate key, first at line %d", first)})
+			d.report(&FieldError{File: d.o.file, Line: k.Line, Key: sub, Msg: fmt.Sprintf("duplicate key, first at line %d", first)})
 			continue
 		}
 		seen[k.Value] = k.Line

@@ -7,8 +7,10 @@ import "time"
 func Default() *Config {
 	const day = 24 * time.Hour
 	return &Config{
-		HTTP:    HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
-		WebRTC:  WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20,
+			MaxConnections: 4096, MaxConnectionsPerAddress: 256, MaxStreams: 1000, MaxStreamsPerUser: 16},
+		WebRTC: WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true,
+			MaxSessions: 500, MaxSessionsPerUser: 32, ConnectTimeout: Duration(10 * time.Second)},
 		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
 		Cluster: Cluster{LeaseTTL: Duration(5 * time.Second), Replicas: 1},
 		Retention: Retention{

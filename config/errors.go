@@ -41,28 +41,45 @@ func (e *FieldError) Error() string {
 // followed by environment problems.
 type Errors []*FieldError
 
-// maxShown bounds the text of Errors: past a hundred problems, the file
-// is more likely the wrong file than a hundred mistakes.
-const maxShown = 100
+// maxProblems bounds the problems collected: past a hundred, the file is
+// more likely the wrong file (or a hostile one) than a hundred mistakes,
+// and loading stops.
+const maxProblems = 100
 
-// Error joins the problems, one a line, up to maxShown of them.
+// add appends e unless maxProblems are already listed; the one that
+// reaches the limit is followed by a note (in file) saying the rest was
+// not checked. It reports whether there is room for more.
+func (es *Errors) add(file string, e *FieldError) bool {
+	if len(*es) >= maxProblems {
+		return false
+	}
+	*es = append(*es, e)
+	if len(*es) < maxProblems {
+		return true
+	}
+	*es = append(*es, &FieldError{File: file, Msg: fmt.Sprintf("stopped after %d problems; is this the right file?", maxProblems)})
+	return false
+}
+
+// Error joins the problems, one a line.
 func (es Errors) Error() string {
-	var lines []string
+	lines := make([]string, len(es))
 	for i, e := range es {
-		if i == maxShown {
-			lines = append(lines, fmt.Sprintf("(and %d more problems)", len(es)-maxShown))
-			break
-		}
-		lines = append(lines, e.Error())
+		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
 }
 
+// sort orders the problems by line, those without a line (such as the
+// note that loading stopped) after them, environment problems last.
 func (es Errors) sort() {
 	sort.SliceStable(es, func(i, j int) bool {
 		a, b := es[i], es[j]
 		if (a.Env == "") != (b.Env == "") {
 			return a.Env == ""
+		}
+		if (a.Line == 0) != (b.Line == 0) {
+			return a.Line != 0
 		}
 		return a.Line < b.Line
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"districts: [{id: d, name: n, centers: [{id: c, name: n, timezone: ../../etc/passwd}]}]\n",
 		base + "---\n", "\xef\xbb\xbfhttp: {}\n", "\x00", "{", "- - - -", "? a\n: b\n",
 		"schedule: [mon-fri 09:00-12:00]\n",
+		unknownKeysBomb(2000, 5000),
 	} {
 		f.Add([]byte(seed))
 	}
@@ -79,9 +81,66 @@ func TestAliasBomb(t *testing.T) {
 		fmt.Fprintf(&b, "          - {id: k%d, name: n, url: rtsp://h/x, privacy_masks: [%s]}\n", i, masks)
 	}
 	errs := parseErrors(t, b.String())
-	if len(errs) != 1 || !strings.HasSuffix(errs[0].Msg, "document too large (more than 262144 values after expanding aliases)") {
+	if len(errs) != 1 || !strings.HasSuffix(errs[0].Msg, "document too large (more than 262144 values and keys after expanding aliases)") {
 		t.Errorf("got %v", errs)
 	}
+}
+
+// unknownKeysBomb is a file that aliases one mapping of keys unknown keys
+// times as districts: every key is an error, keys × times of them.
+func unknownKeysBomb(keys, times int) string {
+	var b strings.Builder
+	b.WriteString("storage: {path: x.db}\nx: &m {")
+	for i := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "k%d: 1", i)
+	}
+	b.WriteString("}\ndistricts: [")
+	b.WriteString(strings.Repeat("*m, ", times-1) + "*m]\n")
+	return b.String()
+}
+
+// TestUnknownKeysBomb: a 39 KB file aliasing a mapping of 2,000 unknown
+// keys 5,000 times (ten million problems) once took `config check` to
+// 3.6 GB. Every key counts against the budget and loading stops after
+// maxProblems problems, so it is refused with little memory.
+func TestUnknownKeysBomb(t *testing.T) {
+	bomb := unknownKeysBomb(2000, 5000)
+	if len(bomb) > 40<<10 {
+		t.Fatalf("the bomb is %d bytes", len(bomb))
+	}
+	var errs Errors
+	allocated := bytesAllocated(func() {
+		_, err := Parse("bomb.yaml", []byte(bomb), nil)
+		if !errors.As(err, &errs) {
+			t.Fatalf("got %v, want located problems", err)
+		}
+	})
+	if len(errs) != maxProblems+1 || errs[len(errs)-1].Error() != "bomb.yaml: stopped after 100 problems; is this the right file?" {
+		t.Errorf("%d problems, last %v", len(errs), errs[len(errs)-1])
+	}
+	for _, e := range errs[1 : len(errs)-1] {
+		if e.Line != 2 || !strings.HasPrefix(e.Key, "districts[0].k") || !strings.HasPrefix(e.Msg, "unknown key") {
+			t.Errorf("problem %v", e)
+		}
+	}
+	// Parsing 39 KB of YAML into nodes takes a few MB; ten million
+	// problems took gigabytes.
+	t.Logf("a %d-byte bomb refused with %d problems, %.1f MB allocated", len(bomb), len(errs), float64(allocated)/(1<<20))
+	if allocated > 32<<20 {
+		t.Errorf("parsing the bomb allocated %d MB", allocated>>20)
+	}
+}
+
+// bytesAllocated is how many bytes fn allocates on the heap.
+func bytesAllocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
 
 func BenchmarkParseExample(b *testing.B) {

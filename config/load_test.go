@@ -296,10 +296,12 @@ func TestReference(t *testing.T) {
 	}
 }
 
-func TestManyErrorsShortened(t *testing.T) {
+// TestManyErrorsStop: loading stops at a hundred problems and says so.
+func TestManyErrorsStop(t *testing.T) {
 	errs := parseErrors(t, strings.Repeat("http: {}\n", 150))
 	lines := strings.Split(errs.Error(), "\n")
-	if len(errs) != 149 || len(lines) != 101 || lines[100] != "(and 49 more problems)" {
-		t.Errorf("%d problems, %d lines, last %q", len(errs), len(lines), lines[len(lines)-1])
+	if len(errs) != 101 || len(lines) != 101 || lines[99] != "t.yaml:101: http: duplicate key, first at line 1" ||
+		lines[100] != "t.yaml: stopped after 100 problems; is this the right file?" {
+		t.Errorf("%d problems, %d lines, last %q", len(errs), len(lines), lines[len(lines)-2:])
 	}
 }

@@ -34,6 +34,13 @@ type HTTP struct {
 	PublicURL string `yaml:"public_url,omitempty"`
 	// MaxBodyBytes bounds every request body (SDP offers, JSON).
 	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// MaxConnections caps open client connections, in all and per client
+	// address; one over is answered 503 and closed at once.
+	MaxConnections           int `yaml:"max_connections"`
+	MaxConnectionsPerAddress int `yaml:"max_connections_per_address"`
+	// MaxStreams caps live event streams (/api/events), in all and per user.
+	MaxStreams        int `yaml:"max_streams"`
+	MaxStreamsPerUser int `yaml:"max_streams_per_user"`
 }
 
 // WebRTC configures ICE the way MediaMTX does: one UDP port shared by all
@@ -50,6 +57,11 @@ type WebRTC struct {
 	// IncludeLoopback announces 127.0.0.1 too, so a viewer on the same host connects.
 	IncludeLoopback bool        `yaml:"include_loopback"`
 	ICEServers      []ICEServer `yaml:"ice_servers,omitempty"`
+	// MaxSessions caps live video sessions (WHEP), in all and per user.
+	MaxSessions        int `yaml:"max_sessions"`
+	MaxSessionsPerUser int `yaml:"max_sessions_per_user"`
+	// ConnectTimeout ends a session whose viewer has not connected by then.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
 }
 
 // ICEServer is a STUN or TURN server handed to pion.

@@ -32,7 +32,7 @@ func validate(cfg *Config, o *origins) Errors {
 }
 
 func (c *checker) fail(key, format string, args ...any) {
-	c.errs = append(c.errs, c.o.locate(key, fmt.Sprintf(format, args...)))
+	c.errs.add(c.o.file, c.o.locate(key, fmt.Sprintf(format, args...)))
 }
 
 func (c *checker) required(key, s string) bool {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pion/stun/v4"
 )
@@ -32,6 +33,17 @@ func (c *checker) http(h *HTTP) {
 		}
 	}
 	c.atLeast("http.max_body_bytes", h.MaxBodyBytes, 1024)
+	c.share("http.max_connections", h.MaxConnections, "http.max_connections_per_address", h.MaxConnectionsPerAddress)
+	c.share("http.max_streams", h.MaxStreams, "http.max_streams_per_user", h.MaxStreamsPerUser)
+}
+
+// share checks a cap and the share of it one client or user may take.
+func (c *checker) share(totalKey string, total int, shareKey string, share int) {
+	c.atLeast(totalKey, total, 1)
+	c.atLeast(shareKey, share, 1)
+	if share > total && total >= 1 {
+		c.fail(shareKey, "is %d, more than %s (%d)", share, totalKey, total)
+	}
 }
 
 func (c *checker) listenAddr(key, addr string) {
@@ -108,6 +120,10 @@ func (c *checker) webrtc(w *WebRTC) {
 	}
 	for i, s := range w.ICEServers {
 		c.iceServer(indexKey("webrtc.ice_servers", i), s)
+	}
+	c.share("webrtc.max_sessions", w.MaxSessions, "webrtc.max_sessions_per_user", w.MaxSessionsPerUser)
+	if d := w.ConnectTimeout.D(); d < time.Second || d > 2*time.Minute {
+		c.fail("webrtc.connect_timeout", "must be from 1s to 2m, got %v", d)
 	}
 }
 

@@ -274,6 +274,12 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.yaml:3: http.public_url: want an http:// or https:// address without credentials, such as https://hallwatch.example.gov.cn`}},
 		{"max body too small", edit(t, "127.0.0.1:8080\n", "127.0.0.1:8080\n  max_body_bytes: 100\n"),
 			[]string{`t.yaml:3: http.max_body_bytes: must be at least 1024, got 100`}},
+		{"connection share over the cap", edit(t, "127.0.0.1:8080\n", "127.0.0.1:8080\n  max_connections: 100\n  max_connections_per_address: 200\n  max_streams: 0\n"),
+			[]string{`t.yaml:4: http.max_connections_per_address: is 200, more than http.max_connections (100)`,
+				`t.yaml:5: http.max_streams: must be at least 1, got 0`}},
+		{"session limits", base + "webrtc:\n  max_sessions_per_user: 0\n  connect_timeout: 500ms\n",
+			[]string{`t.yaml:25: webrtc.max_sessions_per_user: must be at least 1, got 0`,
+				`t.yaml:26: webrtc.connect_timeout: must be from 1s to 2m, got 500ms`}},
 
 		// WebRTC.
 		{"udp port out of range", base + "webrtc:\n  udp_port: 70000\n",

@@ -143,7 +143,7 @@ func (t *target) send(ctx context.Context, client *http.Client, now time.Time, b
 	}
 	if t.kind == kindWebhook {
 		if resp.StatusCode/100 != 2 {
-			return t.scrubbed("HTTP %s: %s", resp.Status, snippet(answer))
+			return t.scrubbed("HTTP %s: %s", resp.Status, t.snippet(answer))
 		}
 		return nil
 	}
@@ -153,17 +153,17 @@ func (t *target) send(ctx context.Context, client *http.Client, now time.Time, b
 // robotAnswer checks a WeCom or DingTalk reply: HTTP 200 with errcode 0.
 func (t *target) robotAnswer(resp *http.Response, answer []byte) error {
 	if resp.StatusCode != http.StatusOK {
-		return t.scrubbed("HTTP %s: %s", resp.Status, snippet(answer))
+		return t.scrubbed("HTTP %s: %s", resp.Status, t.snippet(answer))
 	}
 	var reply struct {
 		ErrCode *int   `json:"errcode"`
 		ErrMsg  string `json:"errmsg"`
 	}
 	if err := json.Unmarshal(answer, &reply); err != nil || reply.ErrCode == nil {
-		return t.scrubbed("answer is not a robot reply: %s", snippet(answer))
+		return t.scrubbed("answer is not a robot reply: %s", t.snippet(answer))
 	}
 	if *reply.ErrCode != 0 {
-		return t.scrubbed("errcode %d: %s", *reply.ErrCode, snippet([]byte(reply.ErrMsg)))
+		return t.scrubbed("errcode %d: %s", *reply.ErrCode, t.snippet([]byte(reply.ErrMsg)))
 	}
 	return nil
 }

@@ -227,3 +227,35 @@ func statusJSON(t *testing.T, d *notify.Dispatcher) string {
 	}
 	return string(b)
 }
+
+// TestEchoedCredentialsRedacted: a receiver that echoes the request's
+// headers in its error answer shows the Authorization: Basic header Go
+// builds from the URL's user:password; neither the password nor that
+// header's base64 may reach the status (/api/notifiers) or the log.
+func TestEchoedCredentialsRedacted(t *testing.T) {
+	shanghai(t)
+	const user, pass = "alerts", "hook-pass-7f3e9a1c"
+	outbox, _ := openOutbox(t)
+	echo := newEndpoint(t, func(r *http.Request, _ []byte) (int, string) {
+		headers, _ := json.Marshal(r.Header)
+		escaped := strings.ReplaceAll(string(headers), "/", `\/`) // as PHP's json_encode writes it
+		return http.StatusBadGateway, "Authorization: " + r.Header.Get("Authorization") + " " + escaped + " " + escaped
+	})
+	logs := &syncbuf.Buffer{}
+	hookURL := strings.Replace(echo.URL, "http://", "http://"+user+":"+pass+"@", 1) + "/hook"
+	d := newDispatcher(t, []config.Notifier{{ID: "echo", Kind: "webhook", URL: hookURL}},
+		outbox, notify.Options{Clock: newFakeClock(), Log: logTo(logs)})
+	start(t, d)
+	notifyAll(t, d, unstaffed(7))
+	st := waitStatus(t, d, "echo", "a failure", func(st notify.TargetStatus) bool { return st.Failed == 1 })
+	if !strings.Contains(st.LastError, "HTTP 502") || !strings.Contains(st.LastError, "Basic ***") {
+		t.Errorf("last error %q", st.LastError)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	all := logs.String() + statusJSON(t, d)
+	for _, secret := range []string{pass, basic, basic[:12], strings.TrimRight(basic, "=")} {
+		if strings.Contains(all, secret) {
+			t.Errorf("secret %q shown in logs or status:\n%s", secret, all)
+		}
+	}
+}

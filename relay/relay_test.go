@@ -54,7 +54,7 @@ func newRelayRig(t *testing.T, ice ICEOptions) *relayRig {
 		}
 		return relay, nil
 	}
-	v := NewSessions(engine, lookup, 50, nil)
+	v := NewSessions(engine, lookup, Limits{Max: 50, PerUser: 50, ConnectTimeout: 30 * time.Second}, nil)
 	t.Cleanup(func() {
 		v.Close()
 		engine.Close()

@@ -21,25 +21,34 @@ var (
 	ErrUnknownCamera  = errors.New("unknown camera")
 	ErrNotPlayable    = errors.New("camera stream cannot be played in a browser")
 	ErrTooManyViewers = errors.New("too many viewers")
+	ErrTooManyForUser = errors.New("too many live videos open for this user")
 	ErrNoSession      = errors.New("no such WHEP session")
 	// ErrNotHere: the camera is configured, but this process does not run
 	// it now (another node of the cluster does, or it is moving).
 	ErrNotHere = errors.New("camera is not run by this node now")
 )
 
-const (
-	// gatherTimeout bounds ICE gathering; host and mux candidates take milliseconds.
-	gatherTimeout = 5 * time.Second
-	// connectTimeout drops a session whose viewer never completes ICE/DTLS.
-	connectTimeout = 30 * time.Second
-)
+// gatherTimeout bounds ICE gathering; host and mux candidates take milliseconds.
+const gatherTimeout = 5 * time.Second
+
+// Limits bound the WHEP sessions.
+type Limits struct {
+	// Max sessions in all, PerUser of them for one user, so that one user
+	// (or a stolen login) cannot take every slot.
+	Max, PerUser int
+	// ConnectTimeout ends a session whose viewer has not completed ICE and
+	// DTLS by then, freeing its slot.
+	ConnectTimeout time.Duration
+}
 
 // Viewer is who asks to watch, as the session keeps it for the audit log
 // and for ending the session when the login that opened it ends.
 type Viewer struct {
-	User    string
-	Remote  string // client address
-	TokenID int64  // API token that opened it, 0 for a browser login
+	User   string
+	Remote string // client address
+	// Login names the browser session or token that opened it (opaque
+	// here): the web ends the session when that login ends.
+	Login string
 }
 
 // Session describes one WHEP viewer, for audit and status.
@@ -57,11 +66,15 @@ type Session struct {
 type Sessions struct {
 	engine *Engine
 	relay  func(camera string) (*Relay, error)
-	max    int
+	limits Limits
 	onEnd  func(Session)
 
 	mu    sync.Mutex
 	peers map[string]*peer
+	// Slots are taken before any ICE work and given back when a session
+	// ends or fails to start, so parallel offers cannot pass the limits.
+	slots   int
+	perUser map[string]int
 }
 
 // peer is one session's WebRTC side.
@@ -69,6 +82,7 @@ type peer struct {
 	info      Session
 	pc        *webrtc.PeerConnection
 	closeOnce sync.Once
+	slotFreed sync.Once
 	done      chan struct{}
 	ended     chan struct{} // closed after the peer closed and onEnd returned
 }
@@ -76,13 +90,41 @@ type peer struct {
 // NewSessions makes the WHEP session manager. relay resolves a camera id to
 // its relay (ErrUnknownCamera, ErrNotPlayable); onEnd, if set, is called
 // once per session when it ends.
-func NewSessions(engine *Engine, relay func(camera string) (*Relay, error), max int, onEnd func(Session)) *Sessions {
-	return &Sessions{engine: engine, relay: relay, max: max, onEnd: onEnd, peers: map[string]*peer{}}
+func NewSessions(engine *Engine, relay func(camera string) (*Relay, error), limits Limits, onEnd func(Session)) *Sessions {
+	return &Sessions{engine: engine, relay: relay, limits: limits, onEnd: onEnd, peers: map[string]*peer{}, perUser: map[string]int{}}
+}
+
+// reserve takes a slot for one of user's sessions.
+func (v *Sessions) reserve(user string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.perUser[user] >= v.limits.PerUser {
+		return fmt.Errorf("%w (%d at most)", ErrTooManyForUser, v.limits.PerUser)
+	}
+	if v.slots >= v.limits.Max {
+		return ErrTooManyViewers
+	}
+	v.slots++
+	v.perUser[user]++
+	return nil
+}
+
+// freeSlot gives p's slot back, once, whoever notices first that p is
+// over (a failed offer, end).
+func (v *Sessions) freeSlot(p *peer) {
+	p.slotFreed.Do(func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		v.slots--
+		if v.perUser[p.info.User]--; v.perUser[p.info.User] <= 0 {
+			delete(v.perUser, p.info.User)
+		}
+	})
 }
 
 // Offer answers a viewer's SDP offer for a camera; the answer carries all
 // candidates (no trickle).
-func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer string) (Session, string, error) {
+func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer string) (_ Session, _ string, err error) {
 	if err := checkOffer(offer); err != nil {
 		return Session{}, "", err
 	}
@@ -90,21 +132,23 @@ func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer s
 	if err != nil {
 		return Session{}, "", err
 	}
-	v.mu.Lock()
-	full := len(v.peers) >= v.max
-	v.mu.Unlock()
-	if full {
-		return Session{}, "", ErrTooManyViewers
+	if err := v.reserve(who.User); err != nil {
+		return Session{}, "", err
 	}
-
+	p := &peer{
+		info: Session{ID: ids.New(), Camera: camera, Viewer: who, Started: time.Now()},
+		done: make(chan struct{}), ended: make(chan struct{}),
+	}
+	defer func() {
+		if err != nil {
+			v.freeSlot(p) // a started session gives it back when it ends
+		}
+	}()
 	pc, err := v.engine.NewPeerConnection()
 	if err != nil {
 		return Session{}, "", fmt.Errorf("new peer connection: %w", err)
 	}
-	p := &peer{
-		info: Session{ID: ids.New(), Camera: camera, Viewer: who, Started: time.Now()},
-		pc:   pc, done: make(chan struct{}), ended: make(chan struct{}),
-	}
+	p.pc = pc
 	tr, err := pc.AddTransceiverFromTrack(relay.Track(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		pc.Close()
@@ -150,6 +194,12 @@ func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer s
 	}
 
 	v.mu.Lock()
+	select {
+	case <-p.done: // ICE failed or the peer closed while negotiating
+		v.mu.Unlock()
+		return Session{}, "", errors.New("the WebRTC session failed while it was negotiated")
+	default:
+	}
 	v.peers[p.info.ID] = p
 	v.mu.Unlock()
 	go drainRTCP(tr.Sender(), relay, ssrc)
@@ -221,7 +271,7 @@ func drainRTCP(sender *webrtc.RTPSender, relay *Relay, ssrc webrtc.SSRC) {
 }
 
 func (v *Sessions) expireUnconnected(p *peer) {
-	t := time.NewTimer(connectTimeout)
+	t := time.NewTimer(v.limits.ConnectTimeout)
 	defer t.Stop()
 	select {
 	case <-p.done:
@@ -319,6 +369,7 @@ func (v *Sessions) end(p *peer) {
 		v.mu.Lock()
 		delete(v.peers, p.info.ID)
 		v.mu.Unlock()
+		v.freeSlot(p)
 		// Close from a fresh goroutine: end may run inside a pion callback.
 		go func() {
 			defer close(p.ended)

@@ -45,6 +45,9 @@ type analysis struct {
 
 	mu  sync.Mutex
 	lag time.Duration // receive → analysed, last frame
+	// since is the camera time of the first analysed frame: what the
+	// analysis can know of the hall starts there.
+	since time.Time
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -88,6 +91,9 @@ func (a *analysis) Run(ctx context.Context) error {
 		offline = false
 		a.mu.Lock()
 		a.lag = time.Since(wall)
+		if a.since.IsZero() {
+			a.since = wall
+		}
 		a.mu.Unlock()
 		a.windows(a.ref.Camera.ID, a.analyzer.Windows())
 		a.emit(ctx, evs, frame)
@@ -209,6 +215,8 @@ type AnalysisStatus struct {
 	DecodeErrors  uint64  `json:"decode_errors"`
 	ProcessErrors uint64  `json:"process_errors"`
 	LagMillis     float64 `json:"lag_ms"`
+	// Since is when the first frame was analysed (zero before).
+	Since time.Time `json:"since,omitzero"`
 	// Idle: the scene is quiet and only key frames are decoded.
 	Idle  bool   `json:"idle"`
 	Wakes uint64 `json:"wakes"`
@@ -216,13 +224,13 @@ type AnalysisStatus struct {
 
 func (a *analysis) Status() AnalysisStatus {
 	a.mu.Lock()
-	lag := a.lag
+	lag, since := a.lag, a.since
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
 	return AnalysisStatus{
 		Detector: a.choice.Kind, Reason: a.choice.Reason, FPS: a.ref.Camera.Analytics.FPS,
 		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
-		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond),
+		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
 		Idle: st.Idle, Wakes: st.Wakes,
 	}
 }

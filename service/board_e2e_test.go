@@ -212,7 +212,9 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 	waitFor(t, "the first analysed frame", 20*time.Second, func() bool { return r.svc.cameras["hall"].analysis.Status().Analysed > 0 })
-	watchFrom := time.Now() // the service sees nothing of the hall before this
+	// The service sees nothing of the hall before its first analysed frame
+	// (a loaded machine may notice it seconds later).
+	watchFrom := r.svc.cameras["hall"].analysis.Status().Since
 
 	ctx := browser.New(t)
 	ctx, cancel := context.WithTimeout(ctx, boardRun+90*time.Second)

@@ -29,7 +29,8 @@ func testConfig(t *testing.T, dbPath string) *config.Config {
 	t.Helper()
 	cfg := config.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.WebRTC = config.WebRTC{UDPPort: freeUDPPort(t), IncludeLoopback: true, Interfaces: []string{"lo"}}
+	cfg.WebRTC.UDPPort, cfg.WebRTC.TCPPort = freeUDPPort(t), 0
+	cfg.WebRTC.Interfaces = []string{"lo"}
 	cfg.Storage.Path = dbPath
 	return cfg
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/natsbus"
 	"github.com/hallwatch/hallwatch/notify"
@@ -33,9 +34,6 @@ import (
 	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/web"
 )
-
-// maxViewers caps concurrent WHEP sessions per process.
-const maxViewers = 500
 
 // Service is a running hallwatch.
 type Service struct {
@@ -92,6 +90,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Service, e
 
 func (s *Service) open(ctx context.Context) (err error) {
 	cfg, log := s.cfg, s.log
+	// Every connection, camera and viewer socket takes a descriptor.
+	if limit, err := fdlimit.Raise(); err != nil {
+		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
+	} else {
+		log.Debug("open-file limit", "limit", limit)
+	}
 	if s.store, err = OpenStore(ctx, cfg.Storage); err != nil {
 		return err
 	}
@@ -131,7 +135,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
 	// The server exists before any session can end.
-	s.viewers = relay.NewSessions(s.engine, s.relayFor, maxViewers, func(v relay.Session) { s.server.ViewerEnded(v) })
+	s.viewers = relay.NewSessions(s.engine, s.relayFor, sessionLimits(cfg.WebRTC), func(v relay.Session) { s.server.ViewerEnded(v) })
 	s.server = web.New(web.Deps{
 		Log:          log,
 		Config:       cfg,
@@ -312,6 +316,10 @@ func iceOptions(c config.WebRTC) relay.ICEOptions {
 		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: []string{srv.URL}, Username: srv.Username, Credential: srv.Password})
 	}
 	return o
+}
+
+func sessionLimits(c config.WebRTC) relay.Limits {
+	return relay.Limits{Max: c.MaxSessions, PerUser: c.MaxSessionsPerUser, ConnectTimeout: c.ConnectTimeout.D()}
 }
 
 // storageMetrics is the event writer's and the retention's state for a

@@ -45,6 +45,13 @@ func freeUDPPort(t *testing.T) int {
 // for a center's "cameras:" key) and returns once HTTP answers.
 func startService(t *testing.T, extra, cameras string) *rig {
 	t.Helper()
+	return runService(t, serviceConfig(t, extra, cameras, nil))
+}
+
+// serviceConfig is startService's configuration, with HALLWATCH_*
+// overrides in env.
+func serviceConfig(t *testing.T, extra, cameras string, env []string) *config.Config {
+	t.Helper()
 	yaml := fmt.Sprintf(`
 http:
   listen: 127.0.0.1:0
@@ -64,11 +71,11 @@ districts:
         name: 景山街道市民服务中心
         cameras:
 %s`, freeUDPPort(t), t.TempDir(), extra, cameras)
-	cfg, err := config.Parse("test.yaml", []byte(yaml), nil)
+	cfg, err := config.Parse("test.yaml", []byte(yaml), env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	return runService(t, cfg)
+	return cfg
 }
 
 // runService runs the service on a parsed config until the test ends and

@@ -46,3 +46,34 @@ func BenchmarkAppendEvents(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAuthStamp is what a server pays four times a second while
+// live streams are open (web's access re-check), with a city's accounts
+// and a busy day's sessions.
+func BenchmarkAuthStamp(b *testing.B) {
+	for _, driver := range drivers {
+		b.Run(driver, func(b *testing.B) {
+			s := newTestDB(b, driver).open(b)
+			ctx := context.Background()
+			now := time.Now()
+			for u := range 200 {
+				id, err := s.CreateUser(ctx, User{Name: fmt.Sprintf("user%d", u), Role: RolePlanner, PasswordHash: "x", CreatedAt: now})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range 10 {
+					if err := s.CreateSession(ctx, Session{TokenHash: fmt.Sprintf("%d-%d", u, i), UserID: id, CSRFToken: "c",
+						CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.AuthStamp(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -134,6 +134,23 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// AuthStamp summarises the accounts, sessions and token revocations in one
+// cheap read: it changes whenever a user is changed, added or removed, a
+// session is opened or ended, or a token is revoked, by this process or
+// another (the CLI). Servers poll it to end live streams at once when a
+// login loses its access. Sessions being used (TouchSession) leave it alone.
+func (s *Store) AuthStamp(ctx context.Context) (string, error) {
+	var stamp string
+	err := s.reader().queryRow(ctx, `SELECT
+		(SELECT CAST(COUNT(*) AS TEXT) || '.' || CAST(COALESCE(MAX(updated_us), 0) AS TEXT) FROM users) || '/' ||
+		(SELECT CAST(COUNT(*) AS TEXT) || '.' || CAST(COALESCE(MAX(created_us), 0) AS TEXT) FROM sessions) || '/' ||
+		(SELECT CAST(COUNT(revoked_us) AS TEXT) FROM api_tokens)`).Scan(&stamp)
+	if err != nil {
+		return "", fmt.Errorf("auth stamp: %w", err)
+	}
+	return stamp, nil
+}
+
 // UpdateUser replaces user id's display name, role and scope.
 func (s *Store) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 	if err := checkRole(u.Role); err != nil {
@@ -163,8 +180,13 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error 
 }
 
 func (s *Store) updateUser(ctx context.Context, id int64, set string, args ...any) error {
-	args = append(args, us(time.Now()), id)
-	if err := s.writer().one(ctx, "UPDATE users SET "+set+", updated_us = ? WHERE id = ?", args...); err != nil {
+	now := us(time.Now())
+	args = append(args, now, now, id)
+	// updated_us only grows, so that AuthStamp sees every change even when
+	// two land in one microsecond or a clock steps back.
+	if err := s.writer().one(ctx, "UPDATE users SET "+set+
+		", updated_us = CASE WHEN ? > (SELECT MAX(updated_us) FROM users) THEN ? ELSE (SELECT MAX(updated_us) FROM users) + 1 END WHERE id = ?",
+		args...); err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,56 @@ func TestAPITokens(t *testing.T) {
 			list[1].Name != "backup" || list[1].Revoked() {
 			t.Errorf("tokens = %+v", list)
 		}
+	})
+}
+
+// TestAuthStamp: the stamp moves with every change to users, with every
+// session opened or ended and every token revoked — several updates of
+// one user within a microsecond included — and not with a session's use.
+func TestAuthStamp(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s := db.open(t)
+		stamp := func() string {
+			t.Helper()
+			v, err := s.AuthStamp(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		last := stamp()
+		step := func(what string, moves bool, change func() error) {
+			t.Helper()
+			if err := change(); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			now := stamp()
+			if (now != last) != moves {
+				t.Errorf("%s: stamp %q → %q, want moved=%v", what, last, now, moves)
+			}
+			last = now
+		}
+		var id int64
+		now := time.Now()
+		step("a new user", true, func() (err error) {
+			id, err = s.CreateUser(ctx, User{Name: "amy", Role: RolePlanner, PasswordHash: "h", CreatedAt: now})
+			return err
+		})
+		for i := range 3 {
+			step(fmt.Sprintf("update %d of the user", i), true, func() error { return s.SetDisabled(ctx, id, i%2 == 0) })
+		}
+		step("a new session", true, func() error {
+			return s.CreateSession(ctx, Session{TokenHash: "s1", UserID: id, CSRFToken: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		})
+		step("a session's use", false, func() error { return s.TouchSession(ctx, "s1", now.Add(time.Minute), now.Add(2*time.Hour)) })
+		var tok int64
+		step("a new token", false, func() (err error) {
+			tok, err = s.CreateToken(ctx, APIToken{TokenHash: "t1", UserID: id, Name: "wall", CreatedAt: now})
+			return err
+		})
+		step("a token's use", false, func() error { return s.TouchToken(ctx, tok, now.Add(time.Minute)) })
+		step("a token revoked", true, func() error { return s.RevokeToken(ctx, tok, now.Add(time.Minute)) })
+		step("a session ended", true, func() error { return s.DeleteSession(ctx, "s1") })
 	})
 }

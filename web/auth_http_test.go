@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -89,6 +91,29 @@ func TestLoginLockoutOverHTTP(t *testing.T) {
 	resp, body = r.do(t, admin, "POST", fmt.Sprintf("/api/users/%d/password", u.ID), `{"password":"fresh-mgr-password"}`, nil)
 	wantJSON(t, resp, body, http.StatusOK, nil)
 	r.login(t, "mgr", "fresh-mgr-password")
+
+	// The admin page shows a lockout and lifts it.
+	for range 3 {
+		r.do(t, anonymous, "POST", "/api/login", `{"username":"mgr","password":"wrong-password"}`, nil)
+	}
+	var users struct{ Users []userView }
+	resp, body = r.do(t, admin, "GET", "/api/users", "", nil)
+	wantJSON(t, resp, body, http.StatusOK, &users)
+	for _, v := range users.Users {
+		if locked := v.LockedUntil != nil; locked != (v.Name == "mgr") {
+			t.Errorf("user %s: locked_until %v", v.Name, v.LockedUntil)
+		}
+	}
+	var unlocked userView
+	resp, body = r.do(t, admin, "POST", fmt.Sprintf("/api/users/%d/unlock", u.ID), "", nil)
+	wantJSON(t, resp, body, http.StatusOK, &unlocked)
+	if unlocked.Name != "mgr" || unlocked.LockedUntil != nil {
+		t.Errorf("unlock answered %s", body)
+	}
+	r.login(t, "mgr", "fresh-mgr-password")
+	if es, _ := r.st.Audit(t.Context(), store.AuditQuery{Action: "user_unlock"}); len(es) != 1 || es[0].User != "root" || es[0].Target != "mgr" {
+		t.Errorf("unlock audit %+v", es)
+	}
 }
 
 func TestCSRFAndOrigin(t *testing.T) {
@@ -103,6 +128,8 @@ func TestCSRFAndOrigin(t *testing.T) {
 		{"wrong CSRF header", map[string]string{headerCSRF: "0123456789"}},
 		{"another session's token", map[string]string{headerCSRF: r.login(t, "mgr", passwordMgr).csrf}},
 		{"cross-site origin", map[string]string{"Origin": "https://evil.example"}},
+		{"https origin of a plain-http server", map[string]string{"Origin": strings.Replace(r.base, "http://", "https://", 1)}},
+		{"origin with a path", map[string]string{"Origin": r.base + "/x"}},
 	} {
 		resp, body := r.do(t, mgr, "POST", ack, `{"comment":"on my way"}`, c.hdr)
 		wantJSON(t, resp, body, http.StatusForbidden, nil)
@@ -120,6 +147,32 @@ func TestCSRFAndOrigin(t *testing.T) {
 	// GET needs no CSRF token.
 	resp, body = r.do(t, mgr, "GET", "/api/me", "", map[string]string{headerCSRF: ""})
 	wantJSON(t, resp, body, http.StatusOK, nil)
+
+	// Behind a proxy that terminates TLS, http.public_url names the origin.
+	proxied := newAuthRig(t, rigOptions{httpYAML: "  public_url: https://Hallwatch.example:8443/"})
+	mgr = proxied.login(t, "mgr", passwordMgr)
+	for origin, status := range map[string]int{"https://hallwatch.example:8443": 200, "http://hallwatch.example:8443": 403, "https://hallwatch.example": 403} {
+		resp, body = proxied.do(t, mgr, "POST", ack, `{"comment":"x"}`, map[string]string{"Origin": origin})
+		if resp.StatusCode != status && !(status == 200 && resp.StatusCode == http.StatusConflict) {
+			t.Errorf("Origin %s behind a proxy: %s %s, want %d", origin, resp.Status, body, status)
+		}
+	}
+}
+
+// TestJSONMediaTypeExact: a JSON body needs exactly application/json
+// (parameters such as charset allowed), not a type that starts with it.
+func TestJSONMediaTypeExact(t *testing.T) {
+	r := newAuthRig(t, rigOptions{})
+	login := fmt.Sprintf(`{"username":"mgr","password":%q}`, passwordMgr)
+	for ctype, status := range map[string]int{
+		"application/json": 200, "application/json; charset=utf-8": 200, "Application/JSON": 200,
+		"application/jsonx": 415, "application/json-patch+json": 415, "text/plain": 415, "application/json;;": 415,
+	} {
+		resp, body := r.do(t, anonymous, "POST", "/api/login", login, map[string]string{"Content-Type": ctype})
+		if resp.StatusCode != status {
+			t.Errorf("Content-Type %q: %s %s, want %d", ctype, resp.Status, body, status)
+		}
+	}
 }
 
 func TestAPITokens(t *testing.T) {
@@ -323,9 +376,54 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: HSTS without TLS", path)
 		}
 	}
-	resp, _ := r.do(t, anonymous, "GET", "/api/me", "", nil)
-	if resp.Header.Get("Cache-Control") != "no-store" {
-		t.Errorf("API Cache-Control %q, want no-store", resp.Header.Get("Cache-Control"))
+	for _, path := range []string{"/api/me", "/API/ME", "/Api/Cameras", "/WHEP/cam1", "/metrics"} {
+		resp, _ := r.do(t, anonymous, "GET", path, "", nil)
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", path, resp.Header.Get("Cache-Control"))
+		}
+		if path != "/api/me" && path != "/metrics" && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %s, want 404 (paths are case-sensitive)", path, resp.Status)
+		}
+	}
+	// Answers fasthttp gives before any handler runs carry them too.
+	host := strings.TrimPrefix(r.base, "http://")
+	resp := rawRequest(t, host, fmt.Sprintf("POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		host, r.cfg.HTTP.MaxBodyBytes+1))
+	checkSecurityHeaders(t, "413", resp, http.StatusRequestEntityTooLarge)
+	resp = rawRequest(t, host, "GET /api/me HTTP/1.1\r\nHost: "+host+"\r\nX-Filler: "+strings.Repeat("y", 8<<10)+"\r\n\r\n")
+	checkSecurityHeaders(t, "431", resp, http.StatusRequestHeaderFieldsTooLarge)
+}
+
+// rawRequest writes a request as is (without a body it may announce) and
+// reads the answer.
+func rawRequest(t *testing.T, addr, req string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return resp
+}
+
+func checkSecurityHeaders(t *testing.T, what string, resp *http.Response, status int) {
+	t.Helper()
+	h := resp.Header
+	if resp.StatusCode != status {
+		t.Errorf("%s: %s, want %d", what, resp.Status, status)
+	}
+	if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Content-Type-Options") != "nosniff" ||
+		h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
+		t.Errorf("%s: headers %v", what, h)
 	}
 }
 

@@ -49,6 +49,7 @@ var wantMatrix = map[string]string{
 	"POST /api/users":                  "- + - - -",
 	"PATCH /api/users/:id":             "- + - - -",
 	"POST /api/users/:id/password":     "- + - - -",
+	"POST /api/users/:id/unlock":       "- + - - -",
 	"GET /api/tokens":                  "- + - - -",
 	"POST /api/tokens":                 "- + - - -",
 	"DELETE /api/tokens/:id":           "- + - - -",
@@ -116,7 +117,7 @@ func TestRouteMatrix(t *testing.T) {
 		}
 	}
 
-	stub := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: jsonErrorHandler(r.srv.deps.Log)})
+	stub := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: r.srv.errorHandler})
 	for _, rt := range r.srv.routes {
 		stub.Add(rt.method, rt.path, r.srv.guard(rt), func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 	}

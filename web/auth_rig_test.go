@@ -43,6 +43,7 @@ const rigConfig = `
 http:
   listen: 127.0.0.1:0
 %s
+%s
 storage:
   path: %s
 auth:
@@ -102,7 +103,9 @@ type authRig struct {
 const rigMetricsToken = "rig-metrics-token-0123456789"
 
 type rigOptions struct {
-	httpYAML string // more keys of the http section, indented
+	httpYAML string   // more keys of the http section, indented
+	yaml     string   // more top-level sections
+	env      []string // HALLWATCH_* overrides
 
 	tls *tls.Config
 }
@@ -111,7 +114,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, dir+"/hw.db")), nil)
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db")), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -139,7 +142,8 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 			return rel, nil
 		}
 		return nil, relay.ErrUnknownCamera
-	}, 50, func(v relay.Session) { r.srv.ViewerEnded(v) })
+	}, relay.Limits{Max: cfg.WebRTC.MaxSessions, PerUser: cfg.WebRTC.MaxSessionsPerUser, ConnectTimeout: cfg.WebRTC.ConnectTimeout.D()},
+		func(v relay.Session) { r.srv.ViewerEnded(v) })
 	bus := eventbus.New()
 	r.srv = New(Deps{
 		Log: log, Config: cfg, Viewers: r.viewers,

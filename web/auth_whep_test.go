@@ -11,7 +11,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/internal/testclip"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
 	"github.com/hallwatch/hallwatch/relay"
@@ -231,59 +230,96 @@ func TestWHEPHostileOffers(t *testing.T) {
 	}
 }
 
-// TestRecheckEndsAccessChangedElsewhere: a change made outside this server
-// (the CLI on the same database) ends live video and streams at the next
-// sweep.
-func TestRecheckEndsAccessChangedElsewhere(t *testing.T) {
-	ctx := context.Background()
-	r := newAuthRig(t, rigOptions{})
-	offer := browserOffer(t)
-	mgr := r.login(t, "mgr", passwordMgr)
-	sup := r.login(t, "sup", passwordSup)
-	for _, c := range []*caller{mgr, sup} {
-		resp, body := r.do(t, c, "POST", "/whep/cam1", offer, sdpHeaders(c))
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("offer as %s: %s %s", c.name, resp.Status, body)
-		}
-	}
-	streams := func(name string) <-chan struct{} {
-		p, err := r.auth.Current(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.srv.ends.ended(p)
-	}
-	mgrStreams, supStreams, planStreams := streams("mgr"), streams("sup"), streams("plan")
+func ptr[T any](v T) *T { return &v }
 
-	r.srv.recheckAccess(ctx, "")
-	if users := sessionUsers(r.viewers); !strings.Contains(users, "mgr") || !strings.Contains(users, "sup") {
-		t.Fatalf("a sweep without changes ended sessions: %q left", users)
+// TestWHEPSessionLimits: many parallel offers from one user get no more
+// than the user's share of live video (429 beyond), and the total cap
+// holds (503 beyond), so another user still gets in while the first one
+// floods.
+func TestWHEPSessionLimits(t *testing.T) {
+	r := newAuthRig(t, rigOptions{yaml: "webrtc:\n  max_sessions: 6\n  max_sessions_per_user: 4\n  connect_timeout: 2m\n"})
+	offer := browserOffer(t)
+	offers := func(c *caller, n int) map[int]int {
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, _ := r.do(t, c, "POST", "/whep/cam1", offer, sdpHeaders(c))
+				statuses <- resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for s := range statuses {
+			got[s]++
+		}
+		return got
 	}
-	// As `hallwatch user …` would: mgr moves to c2, sup is disabled.
-	u, _ := r.auth.UserByName(ctx, "mgr")
-	if _, err := r.auth.ChangeUser(ctx, auth.Actor{Name: "cli"}, u.ID, auth.UserChange{Centers: &[]string{"c2"}}); err != nil {
-		t.Fatal(err)
+	sup := r.login(t, "sup", passwordSup)
+	if got := offers(sup, 24); got[http.StatusCreated] != 4 || got[http.StatusTooManyRequests] != 20 {
+		t.Errorf("24 parallel offers of one user: %v, want 4 × 201 and 20 × 429", got)
 	}
-	u, _ = r.auth.UserByName(ctx, "sup")
-	if _, err := r.auth.ChangeUser(ctx, auth.Actor{Name: "cli"}, u.ID, auth.UserChange{Disabled: ptr(true)}); err != nil {
-		t.Fatal(err)
+	mgr := r.login(t, "mgr", passwordMgr)
+	if got := offers(mgr, 3); got[http.StatusCreated] != 2 || got[http.StatusServiceUnavailable] != 1 {
+		t.Errorf("another user's offers: %v, want 2 × 201 (the total cap is 6) and 1 × 503", got)
 	}
-	r.srv.recheckAccess(ctx, "")
-	if users := sessionUsers(r.viewers); users != "" {
-		t.Errorf("sessions left after the sweep: %q", users)
+	if n := r.viewers.Count(); n != 6 {
+		t.Errorf("%d sessions, want 6", n)
 	}
-	for name, ch := range map[string]<-chan struct{}{"sup (disabled)": supStreams, "mgr (moved)": mgrStreams} {
-		select {
-		case <-ch:
-		default:
-			t.Errorf("streams of %s were not ended", name)
+	// Hanging up gives the slot back.
+	for _, v := range r.viewers.Sessions() {
+		if v.User == "sup" {
+			resp, body := r.do(t, sup, "DELETE", "/whep/cam1/"+v.ID, "", nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("DELETE: %s %s", resp.Status, body)
+			}
+			break
 		}
 	}
-	select {
-	case <-planStreams:
-		t.Error("streams of an unchanged user were ended by the sweep")
-	default:
+	if got := offers(sup, 3); got[http.StatusCreated] != 1 {
+		t.Errorf("offers after a hang-up: %v, want one 201", got)
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+// TestUnconnectedSessionsExpire: a session whose viewer never connects
+// ends after webrtc.connect_timeout and frees its slot.
+func TestUnconnectedSessionsExpire(t *testing.T) {
+	r := newAuthRig(t, rigOptions{yaml: "webrtc:\n  max_sessions_per_user: 2\n  connect_timeout: 1s\n"})
+	sup := r.login(t, "sup", passwordSup)
+	offer := browserOffer(t) // its peer is gone: it never connects
+	for range 2 {
+		resp, body := r.do(t, sup, "POST", "/whep/cam1", offer, sdpHeaders(sup))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("offer: %s %s", resp.Status, body)
+		}
+	}
+	waitUntil(t, "unconnected sessions to end", func() bool { return r.viewers.Count() == 0 })
+	resp, body := r.do(t, sup, "POST", "/whep/cam1", offer, sdpHeaders(sup))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("offer after the expiry: %s %s", resp.Status, body)
+	}
+	var watches []store.AuditEntry
+	waitUntil(t, "the audit of both", func() bool {
+		watches, _ = r.st.Audit(t.Context(), store.AuditQuery{Action: "watch"})
+		return len(watches) >= 2
+	})
+	if len(watches) != 2 || !strings.Contains(watches[0].Detail, "never connected") {
+		t.Errorf("watch entries %+v", watches)
+	}
+}
+
+// waitUntil polls cond until it holds; the bound is generous, reaching it
+// means the thing never happens.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 15 s for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,7 +32,7 @@ const localPrincipal = "principal"
 func (s *Server) guard(r route) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		write := !safeMethod(c.Method())
-		if write && !sameOrigin(c) {
+		if write && !s.sameOrigin(c) {
 			return jsonError(c, fiber.StatusForbidden, "cross-site request refused: Origin does not match this server")
 		}
 		if r.access == AccessPublic || r.access == AccessMetrics && s.metricsTokenOK(c) {
@@ -114,14 +115,41 @@ func safeMethod(m string) bool {
 
 // sameOrigin refuses browser writes sent from another site (defence in
 // depth besides SameSite cookies and the CSRF token; it also covers the
-// login form). Clients that send no Origin (scripts) pass.
-func sameOrigin(c *fiber.Ctx) bool {
+// login form). Scheme and host must be this server's: https://host is
+// another origin than a plain-http server at host, unless http.public_url
+// (a TLS proxy in front) names it. Clients that send no Origin (scripts)
+// pass.
+func (s *Server) sameOrigin(c *fiber.Ctx) bool {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(c.Request().Host()))
+	if err != nil || u.Host == "" || u.Path != "" || u.User != nil {
+		return false
+	}
+	got := strings.ToLower(u.Scheme + "://" + u.Host)
+	return got == s.ownOrigin(c) || slices.Contains(s.origins, got)
+}
+
+// ownOrigin is the origin of a page this server itself served for the
+// request's Host.
+func (s *Server) ownOrigin(c *fiber.Ctx) string {
+	scheme := "http"
+	if s.secure {
+		scheme = "https"
+	}
+	return strings.ToLower(scheme + "://" + string(c.Request().Host()))
+}
+
+// allowedOrigins lists the origin of http.public_url, through which
+// browsers may reach the server (a proxy terminating TLS).
+func allowedOrigins(publicURL string) []string {
+	u, err := url.Parse(publicURL)
+	if publicURL == "" || err != nil || u.Host == "" {
+		return nil
+	}
+	return []string{strings.ToLower(u.Scheme + "://" + u.Host)}
 }
 
 // metricsTokenOK reports whether the request carries the configured

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -12,7 +13,7 @@ import (
 // decodeJSON reads a request body strictly: JSON content type, one object,
 // no unknown fields. Errors are 4xx with a message naming the problem.
 func decodeJSON(c *fiber.Ctx, v any) error {
-	if !bytes.HasPrefix([]byte(c.Get(fiber.HeaderContentType)), []byte(fiber.MIMEApplicationJSON)) {
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "request body must be sent as Content-Type: application/json")
 	}
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))

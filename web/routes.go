@@ -67,6 +67,7 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodPost, "/api/users", AccessAdmin, nil, s.createUser},
 		{fiber.MethodPatch, "/api/users/:id", AccessAdmin, nil, s.updateUser},
 		{fiber.MethodPost, "/api/users/:id/password", AccessAdmin, nil, s.resetPassword},
+		{fiber.MethodPost, "/api/users/:id/unlock", AccessAdmin, nil, s.unlockUser},
 		{fiber.MethodGet, "/api/tokens", AccessAdmin, nil, s.listTokens},
 		{fiber.MethodPost, "/api/tokens", AccessAdmin, nil, s.createToken},
 		{fiber.MethodDelete, "/api/tokens/:id", AccessAdmin, nil, s.revokeToken},

@@ -105,7 +105,7 @@ func (s *Server) clearSession(c *fiber.Ctx) {
 	}
 }
 
-// logout ends the browser session and the user's live video and streams.
+// logout ends the browser session and the live video and streams it opened.
 func (s *Server) logout(c *fiber.Ctx) error {
 	p := principal(c)
 	if p.ViaToken() {
@@ -114,7 +114,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err := s.deps.Auth.Logout(c.UserContext(), p, c.IP()); err != nil {
 		return storeError(err)
 	}
-	s.endUser(p.Name)
+	s.recheckAccess(c.UserContext(), true)
 	s.clearSession(c)
 	return c.JSON(fiber.Map{"status": "logged out"})
 }
@@ -128,8 +128,9 @@ type passwordChange struct {
 	New     string `json:"new_password"`
 }
 
-// changeOwnPassword replaces the caller's password; every other session of
-// the user ends, this browser gets a new one.
+// changeOwnPassword replaces the caller's password; every session of the
+// user ends, with its live video and streams, and this browser gets a new
+// one.
 func (s *Server) changeOwnPassword(c *fiber.Ctx) error {
 	p := principal(c)
 	if p.ViaToken() {
@@ -146,6 +147,7 @@ func (s *Server) changeOwnPassword(c *fiber.Ctx) error {
 	} else if err != nil {
 		return s.authError(c, err)
 	}
+	s.recheckAccess(c.UserContext(), true)
 	s.setSession(c, l)
 	return c.JSON(newMeView(l.Principal))
 }

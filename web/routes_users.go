@@ -22,14 +22,20 @@ type userView struct {
 	MustChangePassword bool      `json:"must_change_password"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
+	// LockedUntil is set while failed logins lock the account.
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
 }
 
-func newUserView(u store.User) userView {
-	return userView{
+func (s *Server) newUserView(u store.User) userView {
+	v := userView{
 		ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, Role: u.Role,
 		Districts: nonNil(u.Districts), Centers: nonNil(u.Centers), Disabled: u.Disabled,
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
+	if until := s.deps.Auth.LockedUntil(u.Name); !until.IsZero() {
+		v.LockedUntil = &until
+	}
+	return v
 }
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
@@ -39,7 +45,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	}
 	out := make([]userView, len(users))
 	for i, u := range users {
-		out[i] = newUserView(u)
+		out[i] = s.newUserView(u)
 	}
 	return c.JSON(fiber.Map{"users": out})
 }
@@ -76,7 +82,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return storeError(err)
 	}
-	return c.Status(fiber.StatusCreated).JSON(createdUser{User: newUserView(u), Password: pw})
+	return c.Status(fiber.StatusCreated).JSON(createdUser{User: s.newUserView(u), Password: pw})
 }
 
 type userPatch struct {
@@ -114,12 +120,8 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if u.Disabled {
-		s.endUser(u.Name)
-	} else {
-		s.recheckAccess(c.UserContext(), u.Name)
-	}
-	return c.JSON(newUserView(u))
+	s.recheckAccess(c.UserContext(), true)
+	return c.JSON(s.newUserView(u))
 }
 
 type passwordReset struct {
@@ -142,13 +144,24 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if u, err := s.deps.Auth.User(c.UserContext(), id); err == nil {
-		s.endUser(u.Name)
-	}
+	s.recheckAccess(c.UserContext(), true)
 	if pw == "" {
 		return c.JSON(fiber.Map{"status": "password set"})
 	}
 	return c.JSON(fiber.Map{"status": "password set", "password": pw})
+}
+
+// unlockUser lifts the lockout that failed logins put on an account.
+func (s *Server) unlockUser(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "user")
+	if err != nil {
+		return err
+	}
+	u, err := s.deps.Auth.Unlock(c.UserContext(), s.actor(c), id)
+	if err != nil {
+		return storeError(err)
+	}
+	return c.JSON(s.newUserView(u))
 }
 
 // tokenView is an API token without its secret or hash.
@@ -212,17 +225,10 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.deps.Auth.RevokeToken(c.UserContext(), s.actor(c), id)
-	if err != nil {
+	if _, err := s.deps.Auth.RevokeToken(c.UserContext(), s.actor(c), id); err != nil {
 		return storeError(err)
 	}
-	for _, v := range s.deps.Viewers.Sessions() {
-		if v.TokenID == id {
-			s.deps.Viewers.Hangup(v.Camera, v.ID)
-		}
-	}
-	// Streams are not tied to a token: end the user's, browsers reconnect.
-	s.ends.end(t.User)
+	s.recheckAccess(c.UserContext(), true)
 	return c.JSON(fiber.Map{"status": "revoked"})
 }
 

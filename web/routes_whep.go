@@ -27,7 +27,8 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 			return redirectToOwner(c, url)
 		}
 	}
-	who := relay.Viewer{User: userName(c), Remote: c.IP(), TokenID: principal(c).TokenID}
+	p := principal(c)
+	who := relay.Viewer{User: p.Name, Remote: c.IP(), Login: string(p.Credential())}
 	session, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, who, string(c.Body()))
 	switch {
 	case errors.Is(err, relay.ErrBadOffer):
@@ -40,7 +41,10 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, "2")
 		return jsonError(c, fiber.StatusServiceUnavailable, "camera "+quote(camera)+" is moving to another node; try again in a few seconds")
 	case errors.Is(err, relay.ErrTooManyViewers):
+		c.Set(fiber.HeaderRetryAfter, "5")
 		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, relay.ErrTooManyForUser):
+		return jsonError(c, fiber.StatusTooManyRequests, err.Error()+"; close another live video first")
 	case err != nil:
 		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
 		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,21 +19,41 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	h := &c.Response().Header
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	h.Set(fiber.HeaderXFrameOptions, "DENY")
-	h.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-	if s.secure {
-		h.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+	s.setSecurityHeaders(c)
+	return c.Next()
+}
+
+// noStorePrefixes are the paths whose answers no cache may keep: video
+// stills, audit rows, answers and profiles carry personal data or secrets.
+var noStorePrefixes = []string{"/api/", "/whep/", "/metrics", "/debug/"}
+
+// baseHeaders are the headers every answer carries, in order.
+func (s *Server) baseHeaders() [][2]string {
+	h := [][2]string{
+		{"Content-Security-Policy", contentSecurityPolicy},
+		{fiber.HeaderXContentTypeOptions, "nosniff"},
+		{fiber.HeaderXFrameOptions, "DENY"},
+		{fiber.HeaderReferrerPolicy, "no-referrer"},
+		{"Cross-Origin-Opener-Policy", "same-origin"},
+		{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
 	}
-	if p := c.Path(); strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/whep/") {
-		// Video stills, audit rows and answers carry personal data: no caches.
+	if s.secure {
+		h = append(h, [2]string{fiber.HeaderStrictTransportSecurity, "max-age=31536000"})
+	}
+	return h
+}
+
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
+	h := &c.Response().Header
+	for _, kv := range s.baseHeaders() {
+		h.Set(kv[0], kv[1])
+	}
+	// Routing is case-sensitive, but whatever answers /API/… must not be
+	// cached either.
+	path := strings.ToLower(c.Path())
+	if slices.ContainsFunc(noStorePrefixes, func(p string) bool { return strings.HasPrefix(path, p) }) {
 		h.Set(fiber.HeaderCacheControl, "no-store")
 	}
-	return c.Next()
 }
 
 // tlsListener wraps ln with the configured certificate (http.tls_cert,
@@ -60,4 +81,17 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 		}
 	}()
 	return c.Next()
+}
+
+// busyAnswer is the whole answer to a connection over the caps: written
+// as is, without reading the request, so a flood costs next to nothing.
+func (s *Server) busyAnswer() []byte {
+	const body = `{"error":"too many connections; try again shortly"}`
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 503 Service Unavailable\r\n")
+	for _, kv := range s.baseHeaders() {
+		b.WriteString(kv[0] + ": " + kv[1] + "\r\n")
+	}
+	fmt.Fprintf(&b, "Cache-Control: no-store\r\nRetry-After: 5\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	return []byte(b.String())
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/ingest"
+	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
@@ -40,8 +41,12 @@ type Server struct {
 	metricsHandler fiber.Handler
 	// secure: TLS is configured; cookies get the Secure flag.
 	secure bool
-	// ends is closed per user on logout or loss of access: ends streams.
-	ends userEnds
+	// origins are the Origin values a write may come from.
+	origins []string
+	// streams are the open event streams; access ends them and WHEP
+	// sessions when their login ends or loses access.
+	streams *eventStreams
+	access  accessWatch
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -114,19 +119,24 @@ func New(deps Deps) *Server {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
+	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != "",
+		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser)}
+	s.origins = allowedOrigins(deps.Config.HTTP.PublicURL)
 	app := fiber.New(fiber.Config{
 		BodyLimit:             deps.MaxBodyBytes,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
-		ErrorHandler:          jsonErrorHandler(deps.Log),
+		ErrorHandler:          s.errorHandler,
+		// /API/ME must not reach /api/me past checks written in lower case.
+		CaseSensitive: true,
 		// Values from Params, Query, Get… stay valid after the handler:
 		// fasthttp reuses its buffers otherwise, and a WHEP session keeps
 		// its camera id for its lifetime.
 		Immutable: true,
 	})
-	s := &Server{app: app, deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != ""}
+	s.app = app
 	app.Use(s.recoverPanics, s.securityHeaders)
 	if deps.Metrics != nil {
 		s.metricsHandler = newMetricsHandler(deps.Metrics)
@@ -143,8 +153,17 @@ func New(deps Deps) *Server {
 	return s
 }
 
-// Run serves on ln until ctx ends, then shuts down gracefully.
+// Run serves on ln until ctx ends, then shuts down gracefully. It fails
+// only when it cannot start (a bad TLS key pair): once serving, errors of
+// the HTTP server are logged and serving starts again, since nothing
+// that happens to the web side may stop cameras, relay or analysis.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	max, perAddr := s.connectionCaps()
+	var busy []byte
+	if !s.secure {
+		busy = s.busyAnswer()
+	}
+	ln = newLimitListener(ln, max, perAddr, busy, s.deps.Log)
 	if s.secure {
 		tlsLn, err := s.tlsListener(ln)
 		if err != nil {
@@ -152,25 +171,56 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		}
 		ln = tlsLn
 	}
-	go s.sweepAccess(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
+	go s.watchAccess(ctx)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s.serve(ctx, ln)
+	}()
+	<-ctx.Done()
 	close(s.done)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.app.ShutdownWithContext(shutCtx); err != nil {
-		return err
+		s.deps.Log.Warn("web server shutdown", "err", err)
 	}
 	// Shutdown closes only the listeners Serve has registered; if ctx ended
 	// before Serve got that far, Accept would wait forever.
 	ln.Close()
-	<-errc
+	<-served
 	return nil
+}
+
+// serve runs the HTTP server on ln until ln is closed or ctx ends; if the
+// server fails meanwhile, it is started again after a pause.
+func (s *Server) serve(ctx context.Context, ln net.Listener) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.app.Listener(ln)
+		if ctx.Err() != nil || err == nil || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		s.deps.Log.Error("web server failed; serving again", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// connectionCaps are http.max_connections and its share per address,
+// bounded by half the open-file limit: cameras, viewers' ICE-TCP and the
+// database need descriptors too.
+func (s *Server) connectionCaps() (max, perAddr int) {
+	h := s.deps.Config.HTTP
+	max, perAddr = h.MaxConnections, h.MaxConnectionsPerAddress
+	if soft := fdlimit.Soft(); soft > 0 && uint64(max) > soft/2 {
+		s.deps.Log.Warn("http.max_connections is more than half the open-file limit; lowered", "max_connections", max, "open_file_limit", soft, "now", soft/2)
+		max = int(soft / 2)
+	}
+	return max, min(perAddr, max)
 }
 
 // Handler exposes the app for in-process tests (fiber's app.Test).
@@ -181,16 +231,18 @@ func jsonError(c *fiber.Ctx, status int, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"error": msg})
 }
 
-// jsonErrorHandler answers handler errors: a *fiber.Error's message is
-// meant for the client; anything else is logged and answered vaguely, so
-// internal details (paths, SQL) stay in the log.
-func jsonErrorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			return jsonError(c, fe.Code, fe.Message)
-		}
-		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
+// errorHandler answers handler errors: a *fiber.Error's message is meant
+// for the client; anything else is logged and answered vaguely, so
+// internal details (paths, SQL) stay in the log. Errors fasthttp meets
+// while reading a request (413, 431) come here without passing the
+// middleware, so the security headers are set here too.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	s.setSecurityHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return jsonError(c, fe.Code, fe.Message)
 	}
+	s.deps.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,15 +42,24 @@ func (s *Server) events(c *fiber.Ctx) error {
 		}
 		allowed[ref.center.ID] = kinds
 	}
-	ended := s.accessEnded(c) // logout, disabled, role change: the stream stops
+	// Its login ending or its rights changing end the stream.
+	stream, err := s.streams.add(principal(c))
+	switch {
+	case errors.Is(err, errTooManyStreamsForUser):
+		return jsonError(c, fiber.StatusTooManyRequests, err.Error())
+	case err != nil:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+	}
 	sub := s.deps.Bus.Subscribe(256, func(m eventbus.Message) bool { return allowed[m.Center][m.Type] })
 	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no")
 	// The server's write timeout is one deadline for a whole response: a
 	// stream moves it on before every write instead.
 	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(fasthttp.StreamWriter(func(w *bufio.Writer) {
+		defer s.streams.remove(stream)
 		defer sub.Close()
 		beat := time.NewTicker(sseHeartbeat)
 		defer beat.Stop()
@@ -62,7 +72,7 @@ func (s *Server) events(c *fiber.Ctx) error {
 			select {
 			case <-s.done:
 				return
-			case <-ended:
+			case <-stream.ended:
 				return
 			case <-beat.C:
 				w.WriteString(": keep-alive\n\n")

@@ -54,7 +54,10 @@ func newConfig(dir string) (*config.Config, error) {
 	cfg := config.Default()
 	cfg.HTTP.Listen = fmt.Sprintf("127.0.0.1:%d", httpPort)
 	cfg.Storage.Path = filepath.Join(dir, "hallwatch.db")
-	cfg.WebRTC = config.WebRTC{UDPPort: udpPort, IncludeLoopback: true, Interfaces: []string{"lo"}}
+	cfg.WebRTC.UDPPort, cfg.WebRTC.TCPPort = udpPort, 0
+	cfg.WebRTC.Interfaces = []string{"lo"}
+	// Every benchmark viewer is the same user: no per-user share.
+	cfg.WebRTC.MaxSessions, cfg.WebRTC.MaxSessionsPerUser = 1000, 1000
 	return cfg, nil
 }
 

@@ -19,14 +19,15 @@ import (
 const userUsage = `usage: hallwatch user COMMAND --config FILE [flags] [NAME]
 
 Manage the accounts of the web UI in the database at the configuration's
-storage.path. A running server applies changes at the next request (live
-video of a disabled user ends within 30 s).
+storage.path. A running server applies changes at the next request; live
+video and event streams that lose their access end within a second.
 
 commands:
   add      create an account: add --role ROLE [--districts A,B] [--centers C] [--display TEXT] [--password-stdin] NAME
   list     list the accounts
   passwd   set a new password (generated unless --password-stdin); it must be changed at next login
   disable  disable an account (--enable re-enables it); its sessions end
+  unlock   lift the lockout that failed logins put on an account
 
 roles: admin, district_supervisor (districts), center_manager (centers), planner (districts and/or centers)
 `
@@ -57,7 +58,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
 	case "disable":
 		enable = fs.Bool("enable", false, "re-enable the account instead")
-	case "list":
+	case "list", "unlock":
 	default:
 		fmt.Fprintf(stderr, "hallwatch user: unknown command %q\n\n%s", sub, userUsage)
 		return errUsage
@@ -133,6 +134,15 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			state = "enabled"
 		}
 		fmt.Fprintf(stdout, "%s %s\n", u.Name, state)
+	case "unlock":
+		u, err := svc.UserByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := svc.Unlock(ctx, by, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s may log in again\n", u.Name)
 	}
 	return nil
 }

@@ -118,6 +118,36 @@ func TestUserCommand(t *testing.T) {
 	if _, err := login("wang", "a-chosen-password"); err != nil {
 		t.Fatalf("login after --enable: %v", err)
 	}
+
+	// A running server (here: an auth service with its own memory) locks
+	// wang; `user unlock` in this other "process" lifts it.
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	server := auth.New(st, auth.Options{LockoutAttempts: 2})
+	for range 2 {
+		server.Login(ctx, "wang", "wrong-password", "test")
+	}
+	if _, err := server.Login(ctx, "wang", "a-chosen-password", "test"); err == nil {
+		t.Fatal("not locked after two failures")
+	}
+	hw(1, "unlock", "--config", cfg, "nobody")
+	if out := hw(0, "unlock", "--config", cfg, "wang"); !strings.Contains(out, "wang may log in again") {
+		t.Errorf("unlock: %s", out)
+	}
+	deadline := time.Now().Add(20 * time.Second) // the server reads the store at most once a second
+	for {
+		_, err := server.Login(ctx, "wang", "a-chosen-password", "test")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("login after `user unlock`: %v", err)
+		}
+		time.Sleep(300 * time.Millisecond) // well within the per-address login limit
+	}
 }
 
 // TestServeCreatesFirstAdminOnce starts `hallwatch serve` twice on one
