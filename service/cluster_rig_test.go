@@ -147,7 +147,8 @@ func (r *clusterRig) start(id, natsURL string) *clusterNode {
 	cfg := *r.cfg
 	port := freeTCPPort(t)
 	cfg.HTTP.Listen = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.WebRTC = config.WebRTC{UDPPort: freeUDPPort(t), IncludeLoopback: true, Interfaces: []string{"lo"}}
+	cfg.WebRTC.UDPPort, cfg.WebRTC.TCPPort = freeUDPPort(t), 0
+	cfg.WebRTC.IncludeLoopback, cfg.WebRTC.Interfaces = true, []string{"lo"}
 	cfg.Cluster = config.Cluster{NATSURL: natsURL, NodeID: id, PublicURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 		LeaseTTL: config.Duration(clusterTTL), Replicas: 1}
 	data, err := yaml.Marshal(&cfg)
