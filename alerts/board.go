@@ -39,8 +39,9 @@ func (m *Manager) Board(center string) []WindowView {
 	return out
 }
 
-// pollInterval is how often camera states are checked for offline alerts.
-const pollInterval = 2 * time.Second
+// pollInterval is how often camera states are checked: offline alerts, and
+// the camera messages that live pages show a camera going down by.
+const pollInterval = time.Second
 
 // Run raises a camera_offline alert for a camera that has not been live for
 // alerts.camera_offline_after, resolves it when the camera is back, and

@@ -252,7 +252,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, p *Principal, current, 
 		return Login{}, ErrBadCredentials
 	}
 	if current == next {
-		return Login{}, fmt.Errorf("the new password must differ from the current one: %w", store.ErrInvalid)
+		return Login{}, ErrPasswordUnchanged
 	}
 	hash, err := s.hash(ctx, next)
 	if err != nil {

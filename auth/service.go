@@ -68,6 +68,10 @@ var (
 	ErrBadCredentials = errors.New("wrong user name or password")
 	// ErrUnauthenticated: missing, expired, revoked or unknown session or token.
 	ErrUnauthenticated = errors.New("login required")
+	// ErrLastAdmin: the change would leave no enabled admin; matches store.ErrConflict.
+	ErrLastAdmin = fmt.Errorf("this is the last enabled admin; make another admin first: %w", store.ErrConflict)
+	// ErrPasswordUnchanged: a new password equal to the current one; matches store.ErrInvalid.
+	ErrPasswordUnchanged = fmt.Errorf("the new password must differ from the current one: %w", store.ErrInvalid)
 )
 
 // ThrottledError refuses a login attempt without checking the password.

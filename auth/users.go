@@ -139,7 +139,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, id int64) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("this is the last enabled admin; make another admin first: %w", store.ErrConflict)
+	return ErrLastAdmin
 }
 
 // ResetPassword sets user id's password (pw empty: a random one, returned),

@@ -28,6 +28,11 @@ const (
 	catchUpFrameStep = 90
 	// keyFrameRequestGap rate-limits GOP replays triggered by viewers' PLI/FIR.
 	keyFrameRequestGap = 2 * time.Second
+	// silentAfter: a camera that has sent nothing for this long gets no
+	// replays for viewers' key frame requests (a browser asks again and
+	// again when its video stops): the cached pictures are old, and
+	// replaying them would show a stalled camera as live, looping.
+	silentAfter = time.Second
 )
 
 // Relay sends one camera's H.264 to every WebRTC viewer of that camera.
@@ -48,6 +53,7 @@ type Relay struct {
 	bindings map[webrtc.SSRC]*binding
 	live     []*binding // bindings that receive live packets, rebuilt on change
 	packets  uint64     // packets produced (not per viewer)
+	lastPush time.Time  // when the camera's last access unit came
 
 	packetizeErrors atomic.Uint64
 }
@@ -96,6 +102,7 @@ func (r *Relay) Push(au *ingest.AccessUnit) error {
 
 	r.mu.Lock()
 	r.packets += uint64(len(pkts))
+	r.lastPush = time.Now()
 	if au.Key {
 		seg := &segment{}
 		if r.gop != nil {
@@ -197,7 +204,8 @@ func (r *Relay) Activate(ssrc webrtc.SSRC) error {
 }
 
 // RequestKeyFrame answers a viewer's PLI/FIR from the GOP cache: the viewer
-// gets the current GOP again. Requests closer than keyFrameRequestGap are ignored.
+// gets the current GOP again. Requests closer than keyFrameRequestGap are
+// ignored, and so are those while the camera is silent (silentAfter).
 func (r *Relay) RequestKeyFrame(ssrc webrtc.SSRC) error {
 	return r.replay(ssrc, true)
 }
@@ -215,7 +223,7 @@ func (r *Relay) replay(ssrc webrtc.SSRC, onlyIfLive bool) error {
 	defer b.mu.Unlock()
 	now := time.Now()
 	switch {
-	case onlyIfLive && (b.state != stateLive || now.Sub(b.lastReplay) < keyFrameRequestGap):
+	case onlyIfLive && (b.state != stateLive || now.Sub(b.lastReplay) < keyFrameRequestGap || now.Sub(r.lastPush) > silentAfter):
 		return nil
 	case !onlyIfLive && b.state != stateBound:
 		return nil // already active

@@ -150,6 +150,43 @@ func TestRelayCatchUpIsContinuous(t *testing.T) {
 	t.Fatal("no key frame within 30 units after PLI")
 }
 
+// TestRelayNoReplayWhileCameraSilent: when the camera stops sending, a
+// viewer's key frame requests get nothing (the cached pictures are old):
+// the viewer sees the video stop, not the last GOP again and again.
+func TestRelayNoReplayWhileCameraSilent(t *testing.T) {
+	units := testclip.H264(t, testclip.Options{Width: 320, Height: 240, FPS: 25, GOP: 25, Frames: 50})
+	rig := newRelayRig(t, loopbackICE(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	camCtx, stopCam := context.WithCancel(ctx)
+	played := make(chan struct{})
+	go func() {
+		defer close(played)
+		testclip.Play(camCtx, t, rig.relay.Push, units[:25], 25)
+	}()
+	c, err := whepclient.Connect(ctx, rig.exchange("hall1"), whepclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Wait(t, 5, 20*time.Second)
+	stopCam() // the camera stalls
+	<-played
+	time.Sleep(silentAfter + keyFrameRequestGap)
+	drain(c)
+	if err := c.SendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case u := <-c.Units():
+		t.Fatalf("a silent camera's viewer got a unit (key %v) after asking for a key frame", u.Key)
+	case <-time.After(time.Second):
+	}
+	// The camera is back: video flows again.
+	go testclip.Play(ctx, t, rig.relay.Push, units[25:], 25)
+	c.Wait(t, 5, 20*time.Second)
+}
+
 func TestRelayNoGoroutineLeak(t *testing.T) {
 	units := testclip.H264(t, testclip.Options{Width: 160, Height: 120, FPS: 25, GOP: 25, Frames: 50})
 	base := leakcheck.Count()

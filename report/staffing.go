@@ -37,28 +37,40 @@ type StaffingInput struct {
 	Alerts         []store.Alert
 	// Now clips today's opening hours: the future is not yet unstaffed.
 	Now time.Time
+	// Since is when each camera's analysis began (store.Coverage). The
+	// report of a window starts there: earlier days have no row and the
+	// first day's earlier hours count as nothing, not as unknown. Cameras
+	// missing from it were never analysed and have no rows.
+	Since map[string]time.Time
 }
 
-// Staffing computes the report, one row per window and day, in
-// configuration order then by day.
+// Staffing computes the report, one row per window and analysed day up to
+// today, in configuration order then by day.
 func Staffing(in StaffingInput) []WindowDay {
 	loc := in.Center.Location()
 	from := midnight(in.From.In(loc))
 	to := midnight(in.To.In(loc)).AddDate(0, 0, 1)
 	var out []WindowDay
 	for _, cam := range in.Center.Cameras {
-		if cam.Analytics == nil {
+		since, analysed := in.Since[cam.ID]
+		if cam.Analytics == nil || !analysed {
 			continue
 		}
 		for i := range cam.Analytics.Windows {
 			w := &cam.Analytics.Windows[i]
 			tl := newTimeline(cam.ID, w.ID, in.Before, in.Events)
-			for day := from; day.Before(to); day = day.AddDate(0, 0, 1) {
+			for day := from; day.Before(to) && !day.After(in.Now); day = day.AddDate(0, 0, 1) {
+				if !day.AddDate(0, 0, 1).After(since) {
+					continue // before the camera was analysed
+				}
 				row := WindowDay{Center: in.Center.ID, Camera: cam.ID, Window: w.ID, WindowName: w.Name, Day: day.Format("2006-01-02")}
 				for _, iv := range w.OpenIntervals(day, in.Center) {
 					start, end := iv[0], iv[1]
 					if end.After(in.Now) {
 						end = in.Now
+					}
+					if start.Before(since) {
+						start = since
 					}
 					if !end.After(start) {
 						continue
@@ -131,4 +143,50 @@ func (tl *timeline) time(state string, start, end time.Time) time.Duration {
 		total += end.Sub(curFrom)
 	}
 	return total
+}
+
+// WindowTotal is one window's staffing added up over the days reported,
+// with the averages per day a planner compares windows by.
+type WindowTotal struct {
+	Center           string  `json:"center"`
+	Camera           string  `json:"camera"`
+	Window           string  `json:"window"`
+	WindowName       string  `json:"window_name"`
+	FirstDay         string  `json:"first_day"` // first day reported
+	Days             int     `json:"days"`
+	OpenMinutes      float64 `json:"open_minutes"`
+	UnstaffedMinutes float64 `json:"unstaffed_minutes"`
+	UnknownMinutes   float64 `json:"unknown_minutes"`
+	Alerts           int     `json:"alerts"`
+	// Per day: the totals divided by Days.
+	OpenPerDay      float64 `json:"open_minutes_per_day"`
+	UnstaffedPerDay float64 `json:"unstaffed_minutes_per_day"`
+	AlertsPerDay    float64 `json:"alerts_per_day"`
+}
+
+// Totals adds up Staffing's rows per window, in the rows' order.
+func Totals(rows []WindowDay) []WindowTotal {
+	var out []WindowTotal
+	at := map[[3]string]int{}
+	for _, r := range rows {
+		key := [3]string{r.Center, r.Camera, r.Window}
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, WindowTotal{Center: r.Center, Camera: r.Camera, Window: r.Window, WindowName: r.WindowName, FirstDay: r.Day})
+		}
+		t := &out[i]
+		t.Days++
+		t.OpenMinutes += r.OpenMinutes
+		t.UnstaffedMinutes += r.UnstaffedMinutes
+		t.UnknownMinutes += r.UnknownMinutes
+		t.Alerts += r.Alerts
+	}
+	for i := range out {
+		t := &out[i]
+		n := float64(t.Days)
+		t.OpenPerDay, t.UnstaffedPerDay, t.AlertsPerDay = t.OpenMinutes/n, t.UnstaffedMinutes/n, float64(t.Alerts)/n
+	}
+	return out
 }

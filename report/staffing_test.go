@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func TestStaffingMinutes(t *testing.T) {
 	}
 	in := StaffingInput{
 		Center: center, From: at(26, 10, 0), To: at(28, 10, 0), Now: at(30, 0, 0),
+		Since: map[string]time.Time{"hall": at(20, 9, 0)},
 		// Staffed since the day before; on the 26th absent 10:00-10:30
 		// and 11:50-14:00 (over the lunch break), unknown 16:00-16:15.
 		Before: []store.StoredEvent{win(at(25, 17, 0), events.StateStaffed)},
@@ -86,8 +88,44 @@ func TestStaffingUnknownBeforeAnyEvent(t *testing.T) {
 	cfg, _ := config.Parse("t.yaml", []byte(cfgYAML), nil)
 	_, center, _ := cfg.Center("c1")
 	at := time.Date(2026, 11, 26, 0, 0, 0, 0, center.Location())
-	rows := Staffing(StaffingInput{Center: center, From: at, To: at, Now: at.AddDate(0, 0, 2)})
+	rows := Staffing(StaffingInput{Center: center, From: at, To: at, Now: at.AddDate(0, 0, 2), Since: map[string]time.Time{"hall": at.AddDate(0, 0, -1)}})
 	if len(rows) != 1 || rows[0].UnknownMinutes != 420 || rows[0].UnstaffedMinutes != 0 {
-		t.Fatalf("a window never analysed: %+v", rows)
+		t.Fatalf("a window analysed without results: %+v", rows)
+	}
+}
+
+// TestStaffingStartsWhenAnalysisBegan: days before a camera was analysed
+// have no rows, the hours of its first day before it count as nothing, a
+// camera never analysed has no rows, and days after today none either.
+func TestStaffingStartsWhenAnalysisBegan(t *testing.T) {
+	cfg, _ := config.Parse("t.yaml", []byte(cfgYAML), nil)
+	_, center, _ := cfg.Center("c1")
+	loc := center.Location()
+	at := func(d, hh, mm int) time.Time { return time.Date(2026, 11, d, hh, mm, 0, 0, loc) }
+	since := at(24, 10, 0) // a Tuesday, mid-morning
+	in := StaffingInput{Center: center, From: at(20, 0, 0), To: at(30, 0, 0), Now: at(26, 23, 0),
+		Since:  map[string]time.Time{"hall": since},
+		Events: []store.StoredEvent{{Event: events.Event{Type: events.TypeWindow, Camera: "hall", Window: "w1", State: events.StateStaffed, Time: since.Add(30 * time.Minute).UTC()}}},
+		Alerts: []store.Alert{{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(25, 10, 0).UTC()}}}
+	rows := Staffing(in)
+	var days []string
+	for _, r := range rows {
+		days = append(days, r.Day)
+	}
+	if fmt.Sprint(days) != "[2026-11-24 2026-11-25 2026-11-26]" {
+		t.Fatalf("days %v, want from the first analysed day to today", days)
+	}
+	// 24th: open 10:00-12:00 and 13:30-17:30 = 360 min, of which 30 unknown.
+	if r := rows[0]; r.OpenMinutes != 360 || r.UnknownMinutes != 30 {
+		t.Errorf("first day %+v, want 360 open minutes from 10:00, 30 unknown", r)
+	}
+	tot := Totals(rows)
+	if len(tot) != 1 || tot[0].Days != 3 || tot[0].OpenMinutes != 360+420+420 || tot[0].Alerts != 1 ||
+		tot[0].FirstDay != "2026-11-24" || tot[0].AlertsPerDay != 1.0/3 || tot[0].OpenPerDay != 400 {
+		t.Errorf("totals %+v", tot)
+	}
+	in.Since = map[string]time.Time{}
+	if rows := Staffing(in); len(rows) != 0 {
+		t.Errorf("a camera never analysed has %d rows", len(rows))
 	}
 }

@@ -210,21 +210,17 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	go func() { camDone <- cam.Run(camCtx) }()
 	defer func() { stopCam(); <-camDone }()
 	r := startServiceConfig(t, cfg)
-	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 	waitFor(t, "the first analysed frame", 20*time.Second, func() bool { return r.svc.cameras["hall"].analysis.Status().Analysed > 0 })
 	// The service sees nothing of the hall before its first analysed frame
 	// (a loaded machine may notice it seconds later).
 	watchFrom := r.svc.cameras["hall"].analysis.Status().Since
+	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, boardRun+90*time.Second)
+	p := openPage(t, r.base)
+	ctx, cancel := context.WithTimeout(p.ctx, boardRun+90*time.Second)
 	defer cancel()
-	pageErrs := watchPageErrors(ctx)
-	browserLogin(ctx, t, r.base, user, pw)
-	evalJS[bool](ctx, t, `localStorage.setItem("lang", "zh") || true`)
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/board.html?center=jingshan")); err != nil {
-		t.Fatal(err)
-	}
+	p.login(user, pw)
+	p.open("/board.html?center=jingshan")
 	waitJS(ctx, t, "a tile per window", 20*time.Second, fmt.Sprintf(`document.querySelectorAll("#windows .win").length === %d`, len(an.Windows)))
 
 	var (
@@ -444,7 +440,7 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 			t.Errorf("crossings %s: stored %d, truth %d (tolerance %d)", c.what, c.got, c.want, tol)
 		}
 	}
-	pageErrs.check(t)
+	p.check()
 }
 
 // ackThroughPage opens alert id's snapshot, then acknowledges the alert with

@@ -19,7 +19,6 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
-	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/internal/natstest"
 	"github.com/hallwatch/hallwatch/internal/pgtest"
 	"github.com/hallwatch/hallwatch/store"
@@ -122,10 +121,10 @@ func TestBrowserWatchesThroughAnyNode(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	tab := openPage(t, front.URL)
+	tab.login("viewer", "viewer-password-1")
+	ctx, cancel := context.WithTimeout(tab.ctx, 90*time.Second)
 	defer cancel()
-	browserLogin(ctx, t, front.URL, "viewer", "viewer-password-1")
 	if err := chromedp.Do(ctx, chromedp.Navigate(front.URL+"/")); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
-	"net"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,16 +24,11 @@ import (
 // nothing answers at (the pages read stored data only) and two windows.
 func twoCenters(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "rtsp://" + ln.Addr().String() + "/none"
-	ln.Close()
 	scene, err := demo.NewScene(demo.SceneOptions{Windows: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	dead := deadURL(t)
 	cam := func(id, name string) []config.Camera {
 		return []config.Camera{{ID: id, Name: name, URL: dead, Analytics: scene.Analytics()}}
 	}
@@ -43,22 +38,50 @@ func twoCenters(t *testing.T, cfg *config.Config) {
 	}}}
 }
 
-// seededVisits is the ground truth the planner test stores: visitors in per
-// center, local day and hour.
-type seededVisits map[string]map[string]map[int]int // center → YYYY-MM-DD → hour → in
+// visits is the ground truth a planner test stores: per center, the
+// instants people came in, and the first event stored (when its camera's
+// analysis began: its data starts there, visitors or not).
+type visits struct {
+	at    map[string][]time.Time
+	first map[string]time.Time
+}
 
-func (v seededVisits) day(center, day string) int {
+// day and hour add up a center's visitors of a local day (YYYY-MM-DD), or
+// of the hour starting at start.
+func (v visits) day(center, day string, loc *time.Location) int {
 	n := 0
-	for _, c := range v[center][day] {
-		n += c
+	for _, at := range v.at[center] {
+		if at.In(loc).Format(time.DateOnly) == day {
+			n++
+		}
 	}
 	return n
 }
 
-// seedVisits stores crossings for the 7 days up to today (Asia/Shanghai)
-// through the store, before the service opens the database. One day of
-// jingshan has none, to check that the chart shows empty days.
-func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Time) seededVisits {
+func (v visits) hour(center string, start time.Time) int {
+	n := 0
+	for _, at := range v.at[center] {
+		if !at.Before(start) && at.Before(start.Add(time.Hour)) {
+			n++
+		}
+	}
+	return n
+}
+
+// zoneNotOnUTCDay is a time zone whose calendar day differs from UTC's
+// right now, so a day taken from the browser's (UTC) clock shows.
+func zoneNotOnUTCDay() string {
+	if time.Now().UTC().Hour() < 12 {
+		return "Etc/GMT+12" // UTC−12: still yesterday
+	}
+	return "Pacific/Kiritimati" // UTC+14: already tomorrow
+}
+
+// seedVisits stores, before the service opens the database, crossings of
+// both centers from their installation (jingshan 4 days ago, donghuamen 6)
+// up to now, window states for the staffing report and one alert. Today
+// always has visitors, whatever the hour.
+func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time) visits {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbPath)
@@ -66,25 +89,31 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 		t.Fatal(err)
 	}
 	defer st.Close()
-	truth := seededVisits{}
+	now := time.Now()
+	truth := visits{at: map[string][]time.Time{}, first: map[string]time.Time{}}
 	var recs []store.EventRecord
+	stored := func(center string, at time.Time) {
+		if f, ok := truth.first[center]; !ok || at.Before(f) {
+			truth.first[center] = at
+		}
+	}
 	cameras := map[string]string{"jingshan": "js-hall", "donghuamen": "dhm-hall"}
+	installed := map[string]int{"jingshan": 4, "donghuamen": 6}
+	cross := func(center string, at time.Time) {
+		truth.at[center] = append(truth.at[center], at)
+		stored(center, at)
+		for _, dir := range []string{events.DirectionIn, events.DirectionOut} {
+			recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
+				Event: events.Event{Type: events.TypeCrossing, Camera: cameras[center], Line: "door", Direction: dir, Time: at.Add(time.Duration(len(dir)) * time.Second)}})
+		}
+	}
 	for ci, center := range []string{"jingshan", "donghuamen"} {
-		truth[center] = map[string]map[int]int{}
-		for di, day := range days {
-			key := day.Format(time.DateOnly)
-			truth[center][key] = map[int]int{}
-			if center == "jingshan" && di == 2 {
-				continue
-			}
+		for di := installed[center]; di >= 0; di-- {
+			day := today.AddDate(0, 0, -di)
 			for h := 8; h < 18; h++ {
-				n := (di*7 + ci*3 + h*5) % 5
-				truth[center][key][h] = n
-				for k := range n {
-					at := time.Date(day.Year(), day.Month(), day.Day(), h, 5+10*k, 0, 0, loc)
-					for _, dir := range []string{events.DirectionIn, events.DirectionOut} {
-						recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
-							Event: events.Event{Type: events.TypeCrossing, Camera: cameras[center], Line: "door", Direction: dir, Time: at.Add(time.Duration(len(dir)) * time.Minute)}})
+				for k := range (di*7 + ci*3 + h*5) % 5 {
+					if at := day.Add(time.Duration(h)*time.Hour + time.Duration(5+10*k)*time.Minute); at.Before(now.Add(-time.Minute)) {
+						cross(center, at)
 					}
 				}
 			}
@@ -94,168 +123,212 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, days []time.Tim
 					hour, min int
 					state     string
 				}{{9, 0, events.StateStaffed}, {12, 0, events.StateAbsent}, {12, 40, events.StateStaffed}} {
+					at := day.Add(time.Duration(ch.hour)*time.Hour + time.Duration(ch.min)*time.Minute)
+					if at.After(now) {
+						continue
+					}
 					one := 1
 					if ch.state == events.StateAbsent {
 						one = 0
 					}
+					stored(center, at)
 					recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
-						Event: events.Event{Type: events.TypeWindow, Camera: cameras[center], Window: w, State: ch.state, Count: &one,
-							Time: time.Date(day.Year(), day.Month(), day.Day(), ch.hour, ch.min, 0, 0, loc)}})
+						Event: events.Event{Type: events.TypeWindow, Camera: cameras[center], Window: w, State: ch.state, Count: &one, Time: at}})
 				}
 			}
 		}
+		cross(center, today.Add(now.Sub(today)/2)) // today is never empty, whatever the hour
 	}
 	if err := st.AppendEvents(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	// One alert at jingshan w1 on the day before yesterday.
-	d := days[len(days)-3]
+	// One alert at jingshan w1 the day before yesterday.
+	d := today.AddDate(0, 0, -2)
 	a, _, err := st.RaiseAlert(ctx, store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan",
-		Camera: "js-hall", Window: "w1", RaisedAt: time.Date(d.Year(), d.Month(), d.Day(), 12, 1, 0, 0, loc)}, nil)
+		Camera: "js-hall", Window: "w1", RaisedAt: d.Add(12*time.Hour + time.Minute)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.ResolveAlert(ctx, a.ID, time.Date(d.Year(), d.Month(), d.Day(), 12, 40, 0, 0, loc), nil); err != nil {
+	if _, _, err := st.ResolveAlert(ctx, a.ID, d.Add(12*time.Hour+40*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	return truth
 }
 
-// TestBrowserPlannerShowsStoredCounts stores a week of crossings for two
-// centers, opens the planner as a planner and checks the chart's bars, the
-// comparison table and the staffing table against what was stored and
-// against the API.
-func TestBrowserPlannerShowsStoredCounts(t *testing.T) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+// TestBrowserPlannerInTheCentersDay opens the planner as a planner in a
+// browser whose clock runs in UTC, for centers in a zone whose day is
+// another: the page shows the centers' last 7 days (today's visitors
+// included), each center from the day it was installed (no zeros before);
+// the daily, hour-of-day and weekday views overlay both centers with the
+// stored numbers; the comparison and the staffing report (totals per
+// window) agree with what was stored; the CSV has the chart's rows.
+func TestBrowserPlannerInTheCentersDay(t *testing.T) {
+	zone := zoneNotOnUTCDay()
+	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skipf("no time zone data: %v", err)
 	}
 	now := time.Now().In(loc)
-	var days []time.Time
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	var days []string
 	for i := 6; i >= 0; i-- {
-		days = append(days, time.Date(now.Year(), now.Month(), now.Day()-i, 0, 0, 0, 0, loc))
+		days = append(days, today.AddDate(0, 0, -i).Format(time.DateOnly))
 	}
-	from, to := days[0].Format(time.DateOnly), days[6].Format(time.DateOnly)
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
-	truth := seedVisits(t, dbPath, loc, days)
+	truth := seedVisits(t, dbPath, loc, today)
 	cfg := testConfig(t, dbPath)
 	twoCenters(t, cfg)
+	for i := range cfg.Districts[0].Centers {
+		cfg.Districts[0].Centers[i].Timezone = zone
+	}
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "li", auth.RolePlanner, auth.UserScope{Districts: []string{"dongcheng"}})
+	names := placeNames(cfg, user)
 
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	pageErrs := watchPageErrors(ctx)
-	browserLogin(ctx, t, r.base, user, pw)
-	url := fmt.Sprintf("%s/planner.html?scope=d:dongcheng&from=%s&to=%s&bucket=day&center=jingshan", r.base, from, to)
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatal(err)
+	p := openPage(t, r.base)
+	p.do("a browser in UTC", browser.Timezone("UTC"))
+	p.login(user, pw)
+	if got := evalJS[string](p.ctx, t, `new Date().toLocaleDateString("en-CA")`); got == days[6] {
+		t.Fatalf("the browser's day %s is the center's: the test shows nothing", got)
 	}
-	waitJS(ctx, t, "planner chart and table", 20*time.Second,
-		`document.querySelectorAll("#chart rect.bar").length > 0 && document.querySelectorAll("#compare tbody tr[data-center]").length === 2`)
-
-	// The chart: one bar per day of the range, each the day's stored visitors.
-	bars := evalJS[[]int](ctx, t, `[...document.querySelectorAll("#chart rect.bar")].map((r) => +r.dataset.value)`)
-	var want []int
-	for _, d := range days {
-		want = append(want, truth.day("jingshan", d.Format(time.DateOnly)))
-	}
-	if !slices.Equal(bars, want) {
-		t.Errorf("chart bars %v, want the stored visitors per day %v", bars, want)
-	}
-	tips := evalJS[[]string](ctx, t, `[...document.querySelectorAll("#chart g.slot > title")].map((e) => e.textContent)`)
-	if len(tips) != 7 || !strings.HasPrefix(tips[0], from) {
-		t.Errorf("bar tooltips %q: want 7, the first for %s", tips, from)
+	p.open("/planner.html")
+	p.waitJS("the chart and the tables", 20*time.Second,
+		`document.querySelectorAll("#chart circle.pt").length > 0 && document.querySelectorAll("#compare tbody tr[data-center]").length === 2`)
+	if to := evalJS[string](p.ctx, t, `document.getElementById("to").value`); to != days[6] {
+		t.Errorf("the page ends its range at %s, want the center's today %s", to, days[6])
 	}
 
-	// The comparison table against the API and the stored truth.
-	type countsAnswer struct {
-		Rows []struct {
-			Center string `json:"center"`
-			Start  string `json:"start"`
-			In     int    `json:"in"`
-		} `json:"rows"`
+	// Daily: both centers overlaid, each from its installation.
+	type point struct {
+		Series string  `json:"series"`
+		Index  int     `json:"index"`
+		Label  string  `json:"label"`
+		Value  float64 `json:"value"`
 	}
-	api := evalJS[countsAnswer](ctx, t, fmt.Sprintf(`fetch("/api/counts?district=dongcheng&from=%s&to=%s&bucket=day").then((r) => r.json())`, from, to))
-	apiTotal := map[string]int{}
-	for _, row := range api.Rows {
-		apiTotal[row.Center] += row.In
+	points := func() []point {
+		return evalJS[[]point](p.ctx, t, `[...document.querySelectorAll("#chart .series")].flatMap((g) =>
+			[...g.querySelectorAll("circle.pt")].map((c) => ({series: g.dataset.series, index: +c.dataset.index, label: c.dataset.label, value: +c.dataset.value})))`)
 	}
-	table := evalJS[map[string]int](ctx, t, `Object.fromEntries([...document.querySelectorAll("#compare tbody tr[data-center]")].map((tr) =>
-		[tr.dataset.center, +tr.querySelector("td.total").dataset.value]))`)
-	sum := 0
-	for _, c := range []string{"jingshan", "donghuamen"} {
-		stored := 0
+	first := map[string]int{"jingshan": 2, "donghuamen": 0} // index of the installation day
+	perCenter := map[string][]float64{}
+	for _, pt := range points() {
+		perCenter[pt.Series] = append(perCenter[pt.Series], pt.Value)
+		if pt.Index < first[pt.Series] {
+			t.Errorf("%s has a point on %s, before it was installed", pt.Series, days[pt.Index])
+		} else if want := truth.day(pt.Series, days[pt.Index], loc); pt.Value != float64(want) {
+			t.Errorf("%s %s: chart %v, stored %d", pt.Series, days[pt.Index], pt.Value, want)
+		}
+	}
+	for c, idx := range first {
+		if len(perCenter[c]) != 7-idx {
+			t.Errorf("%s: %d daily points, want %d (from its installation)", c, len(perCenter[c]), 7-idx)
+		}
+		if today := perCenter[c][len(perCenter[c])-1]; today == 0 {
+			t.Errorf("%s: no visitors today on the chart", c)
+		}
+	}
+
+	// The comparison table: totals, days with data, average.
+	type row struct {
+		Total int     `json:"total"`
+		Days  int     `json:"days"`
+		Avg   float64 `json:"avg"`
+	}
+	table := evalJS[map[string]row](p.ctx, t, `Object.fromEntries([...document.querySelectorAll("#compare tbody tr[data-center]")].map((tr) =>
+		[tr.dataset.center, {total: +tr.querySelector("td.total").dataset.value, days: +tr.querySelector("td.days").dataset.value, avg: +tr.querySelector("td.avg").textContent}]))`)
+	for c, idx := range first {
+		total := len(truth.at[c])
+		if got := table[c]; got.Total != total || got.Days != 7-idx || math.Abs(got.Avg-float64(total)/float64(7-idx)) > 0.051 {
+			t.Errorf("%s: table %+v, want %d visitors in %d days", c, got, total, 7-idx)
+		}
+	}
+
+	// The CSV has the chart's rows, days without visitors included.
+	csv := evalJS[string](p.ctx, t, `fetch(document.querySelector('#downloads a[data-csv="day"]').href).then((r) => r.text())`)
+	if lines := strings.Count(strings.TrimSpace(csv), "\n") + 1; lines != len(points())+1 {
+		t.Errorf("day CSV has %d lines, want a header and the chart's %d points", lines, len(points()))
+	}
+	p.checkLayout("planner", names)
+	p.shot("planner-day")
+
+	// Hour of day: each hour's average over the days it has data.
+	p.do("hour of day", chromedp.Click(`#views button[data-view="hour"]`))
+	p.waitJS("the hour profile", 5*time.Second, `document.getElementById("chart-title").textContent.includes("时段")`)
+	firstHour := map[string]time.Time{}
+	for c, at := range truth.first {
+		firstHour[c] = at.In(loc).Truncate(time.Hour)
+	}
+	hourNow := time.Date(now.Year(), now.Month(), now.Day(), now.Hour(), 0, 0, 0, loc)
+	checked := 0
+	for _, pt := range points() {
+		h := 0
+		fmt.Sscanf(pt.Label, "%d", &h)
+		sum, n := 0, 0
 		for _, d := range days {
-			stored += truth.day(c, d.Format(time.DateOnly))
+			dd, _ := time.ParseInLocation(time.DateOnly, d, loc)
+			start := time.Date(dd.Year(), dd.Month(), dd.Day(), h, 0, 0, 0, loc)
+			if start.Before(firstHour[pt.Series]) || start.After(hourNow) {
+				continue
+			}
+			sum += truth.hour(pt.Series, start)
+			n++
 		}
-		if table[c] != apiTotal[c] || table[c] != stored {
-			t.Errorf("%s: table total %d, API %d, stored %d", c, table[c], apiTotal[c], stored)
+		if want := math.Round(10*float64(sum)/float64(n)) / 10; n == 0 || pt.Value != want {
+			t.Errorf("%s %s:00: chart %v, stored average %v over %d days", pt.Series, pt.Label, pt.Value, want, n)
 		}
-		sum += stored
+		checked++
 	}
-	if foot := evalJS[int](ctx, t, `+document.querySelector("#compare tfoot td.total").dataset.value`); foot != sum {
-		t.Errorf("table sum %d, want %d", foot, sum)
+	if checked < 2*10 {
+		t.Errorf("the hour profile has %d points, want the opening hours of both centers", checked)
 	}
-	busiest, most := "", -1
-	for _, d := range days {
-		if n := truth.day("jingshan", d.Format(time.DateOnly)); n > most {
-			busiest, most = d.Format(time.DateOnly), n
-		}
-	}
-	if cell := evalJS[string](ctx, t, `document.querySelector('#compare tr[data-center="jingshan"] td.busy-day').textContent`); !strings.HasPrefix(cell, busiest) {
-		t.Errorf("busiest day of jingshan %q, want %s (%d visitors)", cell, busiest, most)
-	}
+	p.shot("planner-hour")
 
-	// The staffing table of the chosen center against the API.
-	type staffingAnswer struct {
-		Rows []struct {
-			Center string `json:"center"`
-			Alerts int    `json:"alerts"`
-		} `json:"rows"`
-	}
-	staff := evalJS[staffingAnswer](ctx, t, fmt.Sprintf(`fetch("/api/reports/staffing?center=jingshan&from=%s&to=%s").then((r) => r.json())`, from, to))
-	staffAlerts := 0
-	for _, row := range staff.Rows {
-		staffAlerts += row.Alerts
-	}
-	shown := evalJS[[]int](ctx, t, `[...document.querySelectorAll("#staffing tbody tr[data-window] td.alerts")].map((td) => +td.dataset.value)`)
-	shownAlerts := 0
-	for _, n := range shown {
-		shownAlerts += n
-	}
-	if len(shown) != len(staff.Rows) || len(shown) != 2*7 || shownAlerts != staffAlerts || shownAlerts != 1 {
-		t.Errorf("staffing table: %d rows with %d alerts; API %d rows with %d alerts; stored 2 windows × 7 days, 1 alert",
-			len(shown), shownAlerts, len(staff.Rows), staffAlerts)
-	}
-
-	// The CSV download link answers a CSV with a row per API row.
-	csv := evalJS[string](ctx, t, `fetch(document.querySelector('#downloads a[href^="/api/counts.csv"]').href).then((r) => r.text())`)
-	if lines := strings.Count(strings.TrimSpace(csv), "\n") + 1; lines != len(api.Rows)+1 {
-		t.Errorf("counts CSV has %d lines, want a header and %d rows", lines, len(api.Rows))
-	}
-	t.Logf("screenshot: %s", browser.Screenshot(ctx, t, "planner-day"))
-
-	// Per hour: a point per hour of the range, adding up to the week's visitors.
-	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("bucket"); s.value = "hour"; s.dispatchEvent(new Event("change")); return true; })()`)
-	points := evalJS[[]int](ctx, t, `[...document.querySelectorAll("#chart circle.pt")].map((c) => +c.dataset.value)`)
-	total := 0
-	for _, n := range points {
-		total += n
-	}
-	if len(points) != 7*24 || total != table["jingshan"] {
-		t.Errorf("hourly chart: %d points adding up to %d, want %d points adding up to %d", len(points), total, 7*24, table["jingshan"])
-	}
-	for _, d := range days {
-		for h, n := range truth["jingshan"][d.Format(time.DateOnly)] {
-			if i := 24*int(d.Sub(days[0]).Round(24*time.Hour).Hours()/24) + h; i < len(points) && points[i] != n {
-				t.Errorf("hourly chart %s %02d:00: %d, stored %d", d.Format(time.DateOnly), h, points[i], n)
+	// Weekday: each weekday's average over the days of that weekday.
+	p.do("weekday", chromedp.Click(`#views button[data-view="weekday"]`))
+	p.waitJS("the weekday profile", 5*time.Second, `document.getElementById("chart-title").textContent.includes("星期")`)
+	for _, pt := range points() {
+		wd := time.Weekday((pt.Index + 1) % 7) // Monday first
+		sum, n := 0, 0
+		for i, d := range days[first[pt.Series]:] {
+			dd, _ := time.ParseInLocation(time.DateOnly, d, loc)
+			if dd.Weekday() == wd {
+				sum += truth.day(pt.Series, days[first[pt.Series]+i], loc)
+				n++
 			}
 		}
+		if want := math.Round(10*float64(sum)/float64(n)) / 10; n == 0 || pt.Value != want {
+			t.Errorf("%s %v: chart %v, stored average %v over %d days", pt.Series, wd, pt.Value, want, n)
+		}
 	}
-	t.Logf("screenshot: %s", browser.Screenshot(ctx, t, "planner-hour"))
-	pageErrs.check(t)
+	p.shot("planner-weekday")
+
+	// Staffing: a row per window with totals over the days since installation.
+	type window struct {
+		Days   int `json:"days"`
+		Alerts int `json:"alerts"`
+	}
+	windows := evalJS[map[string]window](p.ctx, t, `Object.fromEntries([...document.querySelectorAll("#staffing tbody tr[data-window]")].map((tr) =>
+		[tr.dataset.window, {days: +tr.querySelector("td.days").dataset.value, alerts: +tr.querySelector("td.alerts").dataset.value}]))`)
+	if len(windows) != 2 || windows["w1"].Days != 5 || windows["w2"].Days != 5 || windows["w1"].Alerts+windows["w2"].Alerts != 1 {
+		t.Errorf("staffing totals of jingshan %+v: want 2 windows of 5 days, 1 alert", windows)
+	}
+	if n := evalJS[int](p.ctx, t, `document.querySelectorAll("#staffing-daily tbody tr[data-day]").length`); n != 2*5 {
+		t.Errorf("%d staffing rows per day, want 2 windows × 5 days", n)
+	}
+	p.do("per day", chromedp.Click(`#staffing-days summary`))
+	p.shot("planner-staffing")
+
+	for _, lang := range []string{"en", "zh"} {
+		for _, size := range []browser.Size{browser.Phone, browser.Desktop} {
+			p.resize(size)
+			p.setLang(lang)
+			p.open("/planner.html")
+			p.waitJS("the planner", 20*time.Second, `document.querySelectorAll("#compare tbody tr[data-center]").length === 2`)
+			p.checkLayout("planner", names)
+			p.shot("planner")
+		}
+	}
+	p.check()
 }
 
 // TestBrowserDistrictAlertsLive opens the district's open alerts as its
@@ -287,49 +360,47 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "wang", auth.RoleDistrictSupervisor, auth.UserScope{Districts: []string{"dongcheng"}})
 
-	ctx := browser.New(t)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	pageErrs := watchPageErrors(ctx)
-	browserLogin(ctx, t, r.base, user, pw)
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/alerts.html?district=dongcheng")); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(ctx, t, "two alert cards, the stream live", 20*time.Second,
+	p := openPage(t, r.base)
+	p.login(user, pw)
+	p.open("/alerts.html?district=dongcheng")
+	p.waitJS("two alert cards, the stream live", 20*time.Second,
 		`document.querySelectorAll("#list .alert").length === 2 && document.getElementById("live").dataset.state === "live"`)
-	order := evalJS[[]int64](ctx, t, `[...document.querySelectorAll("#list .alert")].map((e) => +e.dataset.alert)`)
+	order := evalJS[[]int64](p.ctx, t, `[...document.querySelectorAll("#list .alert")].map((e) => +e.dataset.alert)`)
 	if !slices.Equal(order, []int64{ids[1], ids[0]}) {
 		t.Errorf("alert cards %v, want the newest first %v", order, []int64{ids[1], ids[0]})
 	}
-	links := evalJS[[]string](ctx, t, `[...document.querySelectorAll("#list .alert .where a")].map((a) => a.getAttribute("href"))`)
+	links := evalJS[[]string](p.ctx, t, `[...document.querySelectorAll("#list .alert .where a")].map((a) => a.getAttribute("href"))`)
 	if !slices.Equal(links, []string{"/board.html?center=donghuamen", "/board.html?center=jingshan"}) {
 		t.Errorf("links to the boards %q", links)
 	}
-	if n := evalJS[int](ctx, t, `document.querySelectorAll("#list .alert form.ack").length`); n != 0 {
+	live := evalJS[[]string](p.ctx, t, `[...document.querySelectorAll("#list .alert a.live-link")].map((a) => a.getAttribute("href"))`)
+	record := evalJS[[]string](p.ctx, t, `[...document.querySelectorAll("#list .alert a.record-link")].map((a) => a.getAttribute("href"))`)
+	if !slices.Equal(live, []string{"/?camera=dhm-hall", "/?camera=js-hall"}) || !slices.Equal(record, []string{fmt.Sprintf("/alert.html?id=%d", ids[1]), fmt.Sprintf("/alert.html?id=%d", ids[0])}) {
+		t.Errorf("links to the cameras %q and records %q", live, record)
+	}
+	if n := evalJS[int](p.ctx, t, `document.querySelectorAll("#list .alert form.ack, #list input.pick").length`); n != 0 {
 		t.Errorf("a district supervisor may not acknowledge, yet %d cards offer it", n)
 	}
-	waitJS(ctx, t, "snapshots loaded", 10*time.Second, `[...document.querySelectorAll("#list .alert .thumb img")].every((i) => i.complete && i.naturalWidth > 0)`)
+	p.waitJS("snapshots loaded", 10*time.Second, `[...document.querySelectorAll("#list .alert .thumb img")].every((i) => i.complete && i.naturalWidth > 0)`)
 
 	// The center manager acknowledges (here through the alert desk); the
 	// supervisor's page shows it without a reload.
 	if _, err := r.svc.alerts.Ack(ctx0, ids[0], "zhang", "已联系窗口"); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(ctx, t, "the acknowledgement on the page", 10*time.Second,
+	p.waitJS("the acknowledgement on the page", 10*time.Second,
 		fmt.Sprintf(`(document.querySelector('#list .alert[data-alert="%d"] .acked-by') || {}).textContent`, ids[0]))
-	if txt := evalJS[string](ctx, t, fmt.Sprintf(`document.querySelector('#list .alert[data-alert="%d"]').innerText`, ids[0])); !strings.Contains(txt, "zhang") || !strings.Contains(txt, "已联系窗口") {
+	if txt := evalJS[string](p.ctx, t, fmt.Sprintf(`document.querySelector('#list .alert[data-alert="%d"]').innerText`, ids[0])); !strings.Contains(txt, "zhang") || !strings.Contains(txt, "已联系窗口") {
 		t.Errorf("acknowledged card says %q, want who and the comment", txt)
 	}
-	summary := evalJS[map[string]string](ctx, t, `Object.fromEntries([...document.querySelectorAll("#summary li")].map((li) => [li.dataset.center, li.className]))`)
+	summary := evalJS[map[string]string](p.ctx, t, `Object.fromEntries([...document.querySelectorAll("#summary li")].map((li) => [li.dataset.center, li.className]))`)
 	if summary["jingshan"] != "bad" || summary["donghuamen"] != "bad" {
 		t.Errorf("center summary %v: both centers have an open alert", summary)
 	}
-	t.Logf("screenshot: %s", browser.Screenshot(ctx, t, "district-alerts"))
+	p.shot("district-alerts")
 
 	// Without a center, the board offers the user's centers.
-	if err := chromedp.Do(ctx, chromedp.Navigate(r.base+"/board.html")); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(ctx, t, "the center picker", 10*time.Second, `document.querySelectorAll("#centers a[data-center]").length === 2`)
-	pageErrs.check(t)
+	p.open("/board.html")
+	p.waitJS("the center picker", 10*time.Second, `document.querySelectorAll("#centers a[data-center]").length === 2`)
+	p.check()
 }

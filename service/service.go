@@ -147,6 +147,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,

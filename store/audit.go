@@ -32,18 +32,38 @@ type AuditQuery struct {
 
 // AppendAudit stores e (its ID is ignored).
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	_, err := s.StartAudit(ctx, e)
+	return err
+}
+
+// StartAudit stores e (its ID is ignored) and returns its id, for an action
+// that lasts (a live viewing) and is completed by CompleteAudit.
+func (s *Store) StartAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	switch {
 	case e.Time.IsZero() || e.Action == "":
-		return fmt.Errorf("append audit: time and action are required: %w", ErrInvalid)
+		return 0, fmt.Errorf("append audit: time and action are required: %w", ErrInvalid)
 	case len(e.Detail) > maxAuditDetailBytes:
-		return fmt.Errorf("append audit %q: detail is %d bytes, limit %d: %w", e.Action, len(e.Detail), maxAuditDetailBytes, ErrInvalid)
+		return 0, fmt.Errorf("append audit %q: detail is %d bytes, limit %d: %w", e.Action, len(e.Detail), maxAuditDetailBytes, ErrInvalid)
 	}
 	// An audit entry quotes the outside world (names typed at a login
 	// form): it is kept, made storable, rather than refused.
 	clean := func(s string) string { return cleanText(s, maxAuditDetailBytes) }
-	if _, err := s.writer().exec(ctx, `INSERT INTO audit (time_us, user_name, action, target, detail, remote_addr)
-		VALUES (?, ?, ?, ?, ?, ?)`, us(e.Time), clean(e.User), clean(e.Action), clean(e.Target), clean(e.Detail), clean(e.RemoteAddr)); err != nil {
-		return fmt.Errorf("append audit %q: %w", e.Action, err)
+	id, err := s.writer().insert(ctx, `INSERT INTO audit (time_us, user_name, action, target, detail, remote_addr)
+		VALUES (?, ?, ?, ?, ?, ?)`, us(e.Time), clean(e.User), clean(e.Action), clean(e.Target), clean(e.Detail), clean(e.RemoteAddr))
+	if err != nil {
+		return 0, fmt.Errorf("append audit %q: %w", e.Action, err)
+	}
+	return id, nil
+}
+
+// CompleteAudit replaces the detail of entry id, started by StartAudit,
+// once the action has ended ("until 10:42, 2m5s of video").
+func (s *Store) CompleteAudit(ctx context.Context, id int64, detail string) error {
+	if len(detail) > maxAuditDetailBytes {
+		return fmt.Errorf("complete audit %d: detail is %d bytes, limit %d: %w", id, len(detail), maxAuditDetailBytes, ErrInvalid)
+	}
+	if err := s.writer().one(ctx, "UPDATE audit SET detail = ? WHERE id = ?", cleanText(detail, maxAuditDetailBytes), id); err != nil {
+		return fmt.Errorf("complete audit %d: %w", id, err)
 	}
 	return nil
 }

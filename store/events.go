@@ -46,9 +46,9 @@ type EventQuery struct {
 	NewestFirst bool
 }
 
-// AppendEvents stores evs and updates the hourly crossing counts in one
-// transaction: when it returns nil every event is on disk, and on error none
-// is, so the caller may retry the whole batch. It is not idempotent: a batch
+// AppendEvents stores evs and updates the hourly crossing counts and each
+// camera's coverage (Coverage) in one transaction: when it returns nil
+// every event is on disk, and on error none is, so the caller may retry the whole batch. It is not idempotent: a batch
 // appended twice is counted twice.
 func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 	if len(evs) == 0 {
@@ -63,7 +63,10 @@ func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 		if err := insertEvents(ctx, tx, evs); err != nil {
 			return err
 		}
-		return countCrossings(ctx, tx, evs)
+		if err := countCrossings(ctx, tx, evs); err != nil {
+			return err
+		}
+		return cover(ctx, tx, evs)
 	})
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
@@ -181,6 +184,25 @@ func countCrossings(ctx context.Context, tx conn, evs []EventRecord) error {
 			r := &rows[i]
 			return []any{r.center, r.camera, r.line, r.hour, r.local, r.day, r.zone, r.district, r.in, r.out}
 		})
+}
+
+// cover moves each camera's coverage back to its earliest event of the
+// batch, if that is earlier than what is kept (Coverage).
+func cover(ctx context.Context, tx conn, evs []EventRecord) error {
+	first := map[string]int64{}
+	var cams []string
+	for i := range evs {
+		t := us(evs[i].Time)
+		if f, ok := first[evs[i].Camera]; !ok {
+			cams = append(cams, evs[i].Camera)
+			first[evs[i].Camera] = t
+		} else if t < f {
+			first[evs[i].Camera] = t
+		}
+	}
+	return inRows(ctx, tx, `INSERT INTO camera_coverage (camera, first_us) VALUES `,
+		` ON CONFLICT (camera) DO UPDATE SET first_us = excluded.first_us WHERE excluded.first_us < camera_coverage.first_us`,
+		"(?, ?)", len(cams), func(i int) []any { return []any{cams[i], first[cams[i]]} })
 }
 
 // inRows runs head + n row placeholders + tail in statements of at most

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -18,6 +19,8 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrSchemaTooNew: the database was written by a newer hallwatch.
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+	// ErrNameTaken: a user or token name already in use; matches ErrConflict.
+	ErrNameTaken = fmt.Errorf("name taken: %w", ErrConflict)
 )
 
 // Drivers: the databases the store runs on.

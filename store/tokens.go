@@ -43,7 +43,7 @@ func (s *Store) CreateToken(ctx context.Context, t APIToken) (int64, error) {
 		id, err = tx.insert(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_us)
 			VALUES (?, ?, ?, ?)`, t.TokenHash, t.UserID, t.Name, us(t.CreatedAt))
 		if isUnique(err) {
-			return fmt.Errorf("token name already used by this user, or token hash exists: %w", ErrConflict)
+			return fmt.Errorf("token name already used by this user, or token hash exists: %w", ErrNameTaken)
 		}
 		return err
 	})

@@ -91,7 +91,7 @@ func (s *Store) CreateUser(ctx context.Context, u User) (int64, error) {
 		u.Name, u.DisplayName, u.Role, jsonList(u.Districts), jsonList(u.Centers), u.PasswordHash,
 		u.Disabled, u.MustChangePassword, us(u.CreatedAt), us(u.CreatedAt))
 	if isUnique(err) {
-		return 0, fmt.Errorf("create user: name %q is already taken (names ignore case): %w", u.Name, ErrConflict)
+		return 0, fmt.Errorf("create user: name %q is already taken (names ignore case): %w", u.Name, ErrNameTaken)
 	} else if err != nil {
 		return 0, fmt.Errorf("create user %q: %w", u.Name, err)
 	}

@@ -96,7 +96,11 @@ func TestBrowserLoginAndAdmin(t *testing.T) {
 		t.Fatalf("one-time password %q", pw)
 	}
 	run("audit shows the creation", chromedp.Click(`#auditform button[type=submit]`))
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(text("#audit tbody"), "user_create"); {
+	created := func() bool {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#audit tr[data-action="user_create"]').length`))
+		return err == nil && n > 0 && strings.Contains(text("#audit tbody"), "bw")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !created(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("audit table: %q", text("#audit tbody"))
 		}
@@ -119,7 +123,7 @@ func TestBrowserLoginAndAdmin(t *testing.T) {
 	waitPath("/planner.html")
 	run("top bar", chromedp.WaitVisible(`#topbar a[href="/planner.html"]`))
 	visible, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("#topbar a")].filter((a) => !a.hidden).map((a) => a.getAttribute("href"))`))
+		`[...document.querySelectorAll("#topbar nav.links a")].filter((a) => !a.hidden).map((a) => a.getAttribute("href"))`))
 	if err != nil {
 		t.Fatal(err)
 	}

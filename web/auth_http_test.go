@@ -344,8 +344,8 @@ func TestAuditLogAndCSV(t *testing.T) {
 		t.Fatalf("audit.csv: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	csv := string(body)
-	if !strings.HasPrefix(csv, "time,user,action,target,detail,remote_addr\n") || !strings.Contains(csv, ",login,root,") ||
-		!strings.Contains(csv, "login_failed,plan,wrong password,127.0.0.1") {
+	if !strings.HasPrefix(csv, "time,user,action,target,target_name,detail,remote_addr\n") || !strings.Contains(csv, ",login,root,") ||
+		!strings.Contains(csv, "login_failed,plan,,wrong password,127.0.0.1") {
 		t.Errorf("audit.csv:\n%s", csv)
 	}
 	for _, bad := range []string{"?from=yesterday", "?limit=0", "?limit=999999999", "?from=2025-02-01&to=2025-01-01"} {

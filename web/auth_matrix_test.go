@@ -42,6 +42,10 @@ var wantMatrix = map[string]string{
 	"GET /api/alerts/:id":              "--- +++ ++- +-- ---",
 	"GET /api/alerts/:id/snapshot.jpg": "--- +++ ++- +-- ---",
 	"POST /api/alerts/:id/ack":         "--- +++ --- +-- ---",
+	"POST /api/alerts/ack":             "--- +++ --- +-- ---",
+	"GET /api/views":                   "- + + + -",
+	"POST /api/views":                  "--- +++ ++- +-- ---",
+	"DELETE /api/views/:id":            "- + + + -",
 	"POST /whep/:camera":               "--- +++ ++- +-- ---",
 	"PATCH /whep/:camera/:session":     "--- +++ ++- +-- ---",
 	"DELETE /whep/:camera/:session":    "--- +++ ++- +-- ---",
@@ -67,6 +71,7 @@ type target struct {
 	label  string            // for the docs
 	params map[string]string // path parameters
 	query  string
+	body   string // JSON, for routes scoped by their body
 }
 
 // scopeTargets gives each scope function's variants: in c1 (d1), in c1b
@@ -75,18 +80,30 @@ func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 	switch reflect.ValueOf(f).Pointer() {
 	case reflect.ValueOf(scopeFunc(cameraScope)).Pointer():
 		return []target{
-			{"cam in c1", map[string]string{"camera": "cam1"}, ""},
-			{"cam in c1b", map[string]string{"camera": "cam1b"}, ""},
-			{"cam in d2", map[string]string{"camera": "cam2"}, ""},
+			{"cam in c1", map[string]string{"camera": "cam1"}, "", ""},
+			{"cam in c1b", map[string]string{"camera": "cam1b"}, "", ""},
+			{"cam in d2", map[string]string{"camera": "cam2"}, "", ""},
 		}
 	case reflect.ValueOf(scopeFunc(alertScope)).Pointer():
 		var ts []target
 		for i, where := range []string{"c1", "c1b", "d2"} {
-			ts = append(ts, target{"alert in " + where, map[string]string{"id": fmt.Sprint(r.alerts[i])}, ""})
+			ts = append(ts, target{"alert in " + where, map[string]string{"id": fmt.Sprint(r.alerts[i])}, "", ""})
 		}
 		return ts
+	case reflect.ValueOf(scopeFunc(bulkAckScope)).Pointer():
+		var ts []target
+		for i, where := range []string{"c1", "c1b", "d2"} {
+			ts = append(ts, target{"alert in " + where, nil, "", fmt.Sprintf(`{"ids":[%d]}`, r.alerts[i])})
+		}
+		return ts
+	case reflect.ValueOf(scopeFunc(viewScope)).Pointer():
+		return []target{
+			{"cam in c1", nil, "", `{"layout":4,"cameras":["cam1"]}`},
+			{"cam in c1b", nil, "", `{"layout":4,"cameras":["cam1b"]}`},
+			{"cam in d2", nil, "", `{"layout":4,"cameras":["cam2"]}`},
+		}
 	case reflect.ValueOf(scopeFunc(centersScope)).Pointer():
-		return []target{{"all visible", nil, ""}, {"?center=c1", nil, "center=c1"}, {"?center=c1b", nil, "center=c1b"}, {"?district=d2", nil, "district=d2"}}
+		return []target{{"all visible", nil, "", ""}, {"?center=c1", nil, "center=c1", ""}, {"?center=c1b", nil, "center=c1b", ""}, {"?district=d2", nil, "district=d2", ""}}
 	}
 	t.Fatalf("no test targets for this scope function: add it to scopeTargets")
 	return nil
@@ -132,7 +149,7 @@ func TestRouteMatrix(t *testing.T) {
 	got := map[string]string{}
 	targets := map[string][]target{}
 	for key, rt := range table {
-		ts := []target{{"", nil, ""}}
+		ts := []target{{"", nil, "", ""}}
 		if rt.scope != nil {
 			ts = r.scopeTargets(t, rt.scope)
 		}
@@ -145,13 +162,16 @@ func TestRouteMatrix(t *testing.T) {
 				if tg.query != "" {
 					path += "?" + tg.query
 				}
-				resp, body := doAt(t, r.client, stubBase, callers[name], rt.method, path, "", nil)
+				resp, body := doAt(t, r.client, stubBase, callers[name], rt.method, path, tg.body, nil)
 				switch {
 				case resp.StatusCode == http.StatusNoContent:
 					g.WriteByte('+')
 				case name == "anonymous" && resp.StatusCode == http.StatusUnauthorized,
 					name != "anonymous" && resp.StatusCode == http.StatusForbidden:
 					g.WriteByte('-')
+					if !strings.Contains(string(body), `"code":"`) {
+						t.Errorf("%s %s as %s: refusal without a code: %s", rt.method, path, name, body)
+					}
 				default:
 					t.Errorf("%s %s as %s: %s %s (want 204, or a refusal)", rt.method, path, name, resp.Status, body)
 					g.WriteByte('?')

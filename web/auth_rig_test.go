@@ -37,8 +37,8 @@ const (
 	passwordPlanner      = "plan-pass-Wd45n"
 )
 
-// rigConfig: district d1 with centers c1 (camera cam1) and c1b (cam1b),
-// district d2 with center c2 (cam2).
+// rigConfig: district d1 with centers c1 (camera cam1, in the time zone
+// of rigOptions.zone) and c1b (cam1b), district d2 with center c2 (cam2).
 const rigConfig = `
 http:
   listen: 127.0.0.1:0
@@ -60,6 +60,7 @@ districts:
     centers:
       - id: c1
         name: Center One
+        timezone: %s
         cameras:
           - id: cam1
             name: Hall One
@@ -106,6 +107,7 @@ type rigOptions struct {
 	httpYAML string   // more keys of the http section, indented
 	yaml     string   // more top-level sections
 	env      []string // HALLWATCH_* overrides
+	zone     string   // center c1's time zone (default Asia/Shanghai)
 
 	tls *tls.Config
 }
@@ -114,7 +116,11 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db")), o.env)
+	zone := o.zone
+	if zone == "" {
+		zone = config.DefaultTimezone
+	}
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db", zone)), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -149,7 +155,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 		Log: log, Config: cfg, Viewers: r.viewers,
 		Status: func(string) (ingest.Status, bool) { return ingest.Status{}, true },
 		Store:  st, Alerts: alerts.New(alerts.Options{Config: cfg, Store: st, Bus: bus, Log: log}), Bus: bus,
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Auth: r.auth, Audit: st,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Auth: r.auth, Audit: st, Views: st,
 		Metrics: metrics.New(metrics.Sources{}).Registry, MetricsToken: rigMetricsToken,
 	})
 	for _, u := range []struct {

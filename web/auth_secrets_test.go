@@ -79,7 +79,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 	}
 	// The reading above did reach the data (a test that reads nothing finds nothing).
-	for _, want := range []string{"time,user,action,target,detail,remote_addr", `"name":"newbie"`, `"name":"scraper"`, "login_failed"} {
+	for _, want := range []string{"time,user,action,target,target_name,detail,remote_addr", `"name":"newbie"`, `"name":"scraper"`, "login_failed"} {
 		if !strings.Contains(seen.String(), want) {
 			t.Errorf("the walk did not see %q", want)
 		}

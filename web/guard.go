@@ -33,7 +33,7 @@ func (s *Server) guard(r route) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		write := !safeMethod(c.Method())
 		if write && !s.sameOrigin(c) {
-			return jsonError(c, fiber.StatusForbidden, "cross-site request refused: Origin does not match this server")
+			return jsonError(c, apiErr(fiber.StatusForbidden, codeCrossSite, "cross-site request refused: Origin does not match this server"))
 		}
 		if r.access == AccessPublic || r.access == AccessMetrics && s.metricsTokenOK(c) {
 			return c.Next()
@@ -41,18 +41,18 @@ func (s *Server) guard(r route) fiber.Handler {
 		p, err := s.authenticate(c)
 		if errors.Is(err, auth.ErrUnauthenticated) {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hallwatch"`)
-			return jsonError(c, fiber.StatusUnauthorized, "login required")
+			return jsonError(c, apiErr(fiber.StatusUnauthorized, "login_required", "login required"))
 		} else if err != nil {
 			return err
 		}
 		if write && !s.deps.Auth.CheckCSRF(p, c.Get(headerCSRF)) {
-			return s.deny(c, p, r, "missing or wrong "+headerCSRF+" header (send the hw_csrf cookie's value)")
+			return s.deny(c, p, r, codeCSRF, "missing or wrong "+headerCSRF+" header (send the hw_csrf cookie's value)")
 		}
 		if p.MustChangePassword && r.access != AccessAccount {
-			return s.deny(c, p, r, "change your password first (POST /api/me/password)")
+			return s.deny(c, p, r, codePasswordChange, "change your password first (POST /api/me/password)")
 		}
 		if !p.Holds(r.access) {
-			return s.deny(c, p, r, "role "+p.Role+" may not use this ("+r.access.String()+" access)")
+			return s.deny(c, p, r, codeRole, "role "+p.Role+" may not use this ("+r.access.String()+" access)")
 		}
 		c.Locals(localPrincipal, p)
 		c.Locals(localUser, p.Name)
@@ -63,7 +63,7 @@ func (s *Server) guard(r route) fiber.Handler {
 			}
 			for _, sc := range scopes {
 				if !p.InScope(s.completeScope(sc)) {
-					return s.deny(c, p, r, "outside your assigned districts and centers")
+					return s.deny(c, p, r, codeOutOfScope, "outside your assigned districts and centers")
 				}
 			}
 		}
@@ -71,9 +71,9 @@ func (s *Server) guard(r route) fiber.Handler {
 	}
 }
 
-func (s *Server) deny(c *fiber.Ctx, p *auth.Principal, r route, why string) error {
+func (s *Server) deny(c *fiber.Ctx, p *auth.Principal, r route, code, why string) error {
 	s.deps.Log.Info("request denied", "user", p.Name, "role", p.Role, "method", r.method, "route", r.path, "reason", why)
-	return jsonError(c, fiber.StatusForbidden, why)
+	return jsonError(c, apiErr(fiber.StatusForbidden, code, why))
 }
 
 // authenticate finds the caller: an Authorization header (API token) wins

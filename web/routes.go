@@ -55,7 +55,11 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/alerts/:id", AccessAlerts, alertScope, s.getAlert},
 		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},
 		{fiber.MethodPost, "/api/alerts/:id/ack", AccessAck, alertScope, s.ackAlert},
+		{fiber.MethodPost, "/api/alerts/ack", AccessAck, bulkAckScope, s.bulkAck},
 		{fiber.MethodGet, "/api/board", AccessAlerts, centersScope, s.board},
+		{fiber.MethodGet, "/api/views", AccessLive, nil, s.listViews},
+		{fiber.MethodPost, "/api/views", AccessLive, viewScope, s.saveView},
+		{fiber.MethodDelete, "/api/views/:id", AccessLive, nil, s.deleteView},
 		{fiber.MethodPost, "/whep/:camera", AccessLive, cameraScope, s.whepOffer},
 		{fiber.MethodPatch, "/whep/:camera/:session", AccessLive, cameraScope, s.whepPatch},
 		{fiber.MethodDelete, "/whep/:camera/:session", AccessLive, cameraScope, s.whepHangup},
@@ -107,7 +111,7 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // alive and what each holds, the cameras no node runs right now.
 func (s *Server) cluster(c *fiber.Ctx) error {
 	if s.deps.Cluster == nil {
-		return jsonError(c, fiber.StatusNotFound, "this hallwatch is a single node: its configuration has no cluster section")
+		return apiErr(fiber.StatusNotFound, "not_found", "this hallwatch is a single node: its configuration has no cluster section")
 	}
 	return c.JSON(s.deps.Cluster.View())
 }

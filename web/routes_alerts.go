@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) alertSnapshot(c *fiber.Ctx) error {
 	a := c.Locals(localAlert).(store.Alert)
 	jpeg, err := s.deps.Store.Snapshot(c.UserContext(), a.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && len(jpeg) == 0) {
-		return fiber.NewError(fiber.StatusNotFound, "alert "+strconv.FormatInt(a.ID, 10)+" has no snapshot")
+		return apiErr(fiber.StatusNotFound, codeNoSnapshot, "alert "+strconv.FormatInt(a.ID, 10)+" has no snapshot")
 	}
 	if err != nil {
 		return err
@@ -106,26 +107,124 @@ func (s *Server) alertSnapshot(c *fiber.Ctx) error {
 // maxCommentRunes bounds an acknowledgement comment.
 const maxCommentRunes = 500
 
-func (s *Server) ackAlert(c *fiber.Ctx) error {
-	var body struct {
-		Comment string `json:"comment"`
+// maxBulkAck bounds the alerts one bulk acknowledgement names.
+const maxBulkAck = 200
+
+// ackRequest is an acknowledgement's body: POST /api/alerts/:id/ack takes
+// the comment alone, POST /api/alerts/ack the ids too.
+type ackRequest struct {
+	IDs     []int64 `json:"ids,omitempty"`
+	Comment string  `json:"comment"`
+}
+
+func (r ackRequest) check() error {
+	if utf8.RuneCountInString(r.Comment) > maxCommentRunes {
+		return apiErr(fiber.StatusBadRequest, "comment_too_long", "comment: at most "+strconv.Itoa(maxCommentRunes)+" characters").
+			with("max", maxCommentRunes)
 	}
+	return nil
+}
+
+func (s *Server) ackAlert(c *fiber.Ctx) error {
+	var body ackRequest
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(body.Comment) > maxCommentRunes {
-		return fiber.NewError(fiber.StatusBadRequest, "comment: at most "+strconv.Itoa(maxCommentRunes)+" characters")
+	if len(body.IDs) > 0 {
+		return fiber.NewError(fiber.StatusBadRequest, "ids: this alert is named in the path; use POST /api/alerts/ack for several")
 	}
-	a := c.Locals(localAlert).(store.Alert)
-	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, userName(c), body.Comment)
-	if errors.Is(err, store.ErrConflict) {
-		return fiber.NewError(fiber.StatusConflict, err.Error())
-	}
-	if err != nil {
+	if err := body.check(); err != nil {
 		return err
 	}
-	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window)
+	acked, err := s.ack(c, c.Locals(localAlert).(store.Alert), body)
+	if err != nil {
+		return storeError(err)
+	}
 	return c.JSON(s.alertJSON(acked))
+}
+
+// ack acknowledges one alert for the request's user and audits it.
+func (s *Server) ack(c *fiber.Ctx, a store.Alert, body ackRequest) (store.Alert, error) {
+	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, userName(c), body.Comment)
+	if err != nil {
+		return store.Alert{}, err
+	}
+	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window)
+	return acked, nil
+}
+
+// bulkAckScope scopes POST /api/alerts/ack by every alert its body names,
+// and keeps the body and the alerts for the handler.
+func bulkAckScope(s *Server, c *fiber.Ctx) ([]Scope, error) {
+	var body ackRequest
+	if err := decodeJSON(c, &body); err != nil {
+		return nil, err
+	}
+	if len(body.IDs) == 0 || len(body.IDs) > maxBulkAck {
+		return nil, fiber.NewError(fiber.StatusBadRequest, "ids: name 1 to "+strconv.Itoa(maxBulkAck)+" alerts")
+	}
+	if err := body.check(); err != nil {
+		return nil, err
+	}
+	list := make([]store.Alert, 0, len(body.IDs))
+	scopes := make([]Scope, 0, len(body.IDs))
+	seen := map[int64]bool{}
+	for _, id := range body.IDs {
+		if id <= 0 || seen[id] {
+			return nil, fiber.NewError(fiber.StatusBadRequest, "ids: "+strconv.FormatInt(id, 10)+" is not a positive number or is named twice")
+		}
+		seen[id] = true
+		a, err := s.deps.Store.Alert(c.UserContext(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fiber.NewError(fiber.StatusNotFound, "no alert "+strconv.FormatInt(id, 10))
+		} else if err != nil {
+			return nil, err
+		}
+		list = append(list, a)
+		scopes = append(scopes, Scope{District: a.District, Center: a.Center})
+	}
+	c.Locals(localAckBody, body)
+	c.Locals(localAlerts, list)
+	return scopes, nil
+}
+
+const (
+	localAckBody = "ack_body"
+	localAlerts  = "alerts"
+)
+
+// ackSkipped is an alert a bulk acknowledgement left alone, with why.
+type ackSkipped struct {
+	ID   int64  `json:"id"`
+	Code string `json:"code"` // already_acknowledged
+}
+
+// bulkAck acknowledges several alerts with one comment. Alerts already
+// acknowledged (by someone quicker) are reported in "skipped", not failed.
+func (s *Server) bulkAck(c *fiber.Ctx) error {
+	body := c.Locals(localAckBody).(ackRequest)
+	acked := []alertJSON{}
+	skipped := []ackSkipped{}
+	for _, a := range c.Locals(localAlerts).([]store.Alert) {
+		done, err := s.ack(c, a, body)
+		switch {
+		case errors.Is(err, store.ErrAlreadyAcknowledged):
+			skipped = append(skipped, ackSkipped{a.ID, codeAcked})
+		case err != nil:
+			return err
+		default:
+			acked = append(acked, s.alertJSON(done))
+		}
+	}
+	return c.JSON(fiber.Map{"acknowledged": acked, "skipped": skipped})
+}
+
+// boardCamera is a camera of a board's center and its ingest state.
+type boardCamera struct {
+	ID    string       `json:"id"`
+	Name  string       `json:"name"`
+	State ingest.State `json:"state"`
+	Since *time.Time   `json:"since,omitempty"`
 }
 
 // board answers /api/board?center=ID: the center's windows live, its open
@@ -164,8 +263,20 @@ func (s *Server) board(c *fiber.Ctx) error {
 	if windows == nil {
 		windows = []alerts.WindowView{}
 	}
+	// The cameras' states: a window of an offline camera is shown grey,
+	// whatever it was last seen as.
+	cams := make([]boardCamera, 0, len(ref.center.Cameras))
+	for _, cam := range ref.center.Cameras {
+		st, _ := s.deps.Status(cam.ID)
+		bc := boardCamera{ID: cam.ID, Name: cam.Name, State: st.State}
+		if !st.Since.IsZero() {
+			bc.Since = &st.Since
+		}
+		cams = append(cams, bc)
+	}
 	return c.JSON(fiber.Map{
 		"center":      fiber.Map{"id": ref.center.ID, "name": ref.center.Name, "district": ref.district.ID, "district_name": ref.district.Name},
+		"cameras":     cams,
 		"windows":     windows,
 		"open_alerts": conv(openList),
 		"today":       conv(today),

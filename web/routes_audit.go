@@ -20,13 +20,26 @@ const (
 )
 
 type auditView struct {
-	ID         int64     `json:"id"`
-	Time       time.Time `json:"time"`
-	User       string    `json:"user"`
-	Action     string    `json:"action"`
-	Target     string    `json:"target"`
-	Detail     string    `json:"detail"`
-	RemoteAddr string    `json:"remote_addr"`
+	ID     int64     `json:"id"`
+	Time   time.Time `json:"time"`
+	User   string    `json:"user"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	// TargetName names the target for people: a watched camera's name.
+	TargetName string `json:"target_name,omitempty"`
+	Detail     string `json:"detail"`
+	RemoteAddr string `json:"remote_addr"`
+}
+
+// targetName is what the audit shows for an entry's target: the name of
+// the camera a viewing watched, else nothing more than the target itself.
+func (s *Server) targetName(e store.AuditEntry) string {
+	if e.Action == actionWatch {
+		if ref, ok := s.deps.Config.Camera(e.Target); ok {
+			return ref.Camera.Name
+		}
+	}
+	return ""
 }
 
 func (s *Server) auditList(c *fiber.Ctx) error {
@@ -40,7 +53,8 @@ func (s *Server) auditList(c *fiber.Ctx) error {
 	}
 	out := make([]auditView, len(es))
 	for i, e := range es {
-		out[i] = auditView{ID: e.ID, Time: e.Time, User: e.User, Action: e.Action, Target: e.Target, Detail: e.Detail, RemoteAddr: e.RemoteAddr}
+		out[i] = auditView{ID: e.ID, Time: e.Time, User: e.User, Action: e.Action, Target: e.Target, TargetName: s.targetName(e),
+			Detail: e.Detail, RemoteAddr: e.RemoteAddr}
 	}
 	return c.JSON(fiber.Map{"entries": out})
 }
@@ -58,10 +72,10 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hallwatch-audit.csv"`)
 	w := csv.NewWriter(c)
-	w.Write([]string{"time", "user", "action", "target", "detail", "remote_addr"})
+	w.Write([]string{"time", "user", "action", "target", "target_name", "detail", "remote_addr"})
 	for _, e := range es {
 		w.Write([]string{e.Time.UTC().Format(time.RFC3339Nano), csvCell(e.User), csvCell(e.Action),
-			csvCell(e.Target), csvCell(e.Detail), csvCell(e.RemoteAddr)})
+			csvCell(e.Target), csvCell(s.targetName(e)), csvCell(e.Detail), csvCell(e.RemoteAddr)})
 	}
 	w.Flush()
 	return w.Error()

@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,17 +71,32 @@ func (s *Server) authError(c *fiber.Ctx, err error) error {
 	var th *auth.ThrottledError
 	switch {
 	case errors.As(err, &th):
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(th.RetryAfter.Round(time.Second)/time.Second)))
-		return jsonError(c, fiber.StatusTooManyRequests, th.Error())
+		secs := int(th.RetryAfter.Round(time.Second) / time.Second)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		code := codeLoginThrottled
+		if th.Account {
+			code = codeLoginLocked
+		}
+		return apiErr(fiber.StatusTooManyRequests, code, th.Error()).with("retry_after", secs)
 	case errors.Is(err, auth.ErrBadCredentials):
-		return jsonError(c, fiber.StatusUnauthorized, err.Error())
+		return apiErr(fiber.StatusUnauthorized, codeLoginFailed, err.Error())
 	}
 	return storeError(err)
 }
 
-// storeError maps the store's and auth's error kinds to HTTP statuses.
+// storeError maps the store's and auth's error kinds to API failures.
 func storeError(err error) error {
 	switch {
+	case errors.Is(err, store.ErrNameTaken):
+		return apiErr(fiber.StatusConflict, codeNameTaken, err.Error())
+	case errors.Is(err, auth.ErrLastAdmin):
+		return apiErr(fiber.StatusConflict, codeLastAdmin, err.Error())
+	case errors.Is(err, auth.ErrPasswordUnchanged):
+		return apiErr(fiber.StatusBadRequest, codePasswordUnchanged, err.Error())
+	case errors.Is(err, store.ErrAlreadyAcknowledged):
+		return apiErr(fiber.StatusConflict, codeAcked, err.Error())
+	case errors.Is(err, store.ErrAlreadyResolved):
+		return apiErr(fiber.StatusConflict, codeResolved, err.Error())
 	case errors.Is(err, store.ErrInvalid):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	case errors.Is(err, store.ErrNotFound):
@@ -88,6 +105,20 @@ func storeError(err error) error {
 		return fiber.NewError(fiber.StatusConflict, err.Error())
 	}
 	return err
+}
+
+// checkNewPassword applies the password policy with codes the pages
+// translate (auth applies it again).
+func checkNewPassword(pw string) error {
+	switch n := utf8.RuneCountInString(pw); {
+	case n < auth.MinPasswordLen:
+		return apiErr(fiber.StatusBadRequest, codePasswordTooShort, fmt.Sprintf("the password has %d characters, at least %d are required", n, auth.MinPasswordLen)).
+			with("min", auth.MinPasswordLen)
+	case n > auth.MaxPasswordLen:
+		return apiErr(fiber.StatusBadRequest, codePasswordTooLong, fmt.Sprintf("the password has %d characters, at most %d are allowed", n, auth.MaxPasswordLen)).
+			with("max", auth.MaxPasswordLen)
+	}
+	return nil
 }
 
 // setSession sets the session cookie (HttpOnly) and the CSRF cookie the
@@ -109,7 +140,7 @@ func (s *Server) clearSession(c *fiber.Ctx) {
 func (s *Server) logout(c *fiber.Ctx) error {
 	p := principal(c)
 	if p.ViaToken() {
-		return jsonError(c, fiber.StatusBadRequest, "an API token has no session to end; an admin revokes tokens")
+		return apiErr(fiber.StatusBadRequest, codeTokenNoSession, "an API token has no session to end; an admin revokes tokens")
 	}
 	if err := s.deps.Auth.Logout(c.UserContext(), p, c.IP()); err != nil {
 		return storeError(err)
@@ -134,16 +165,19 @@ type passwordChange struct {
 func (s *Server) changeOwnPassword(c *fiber.Ctx) error {
 	p := principal(c)
 	if p.ViaToken() {
-		return jsonError(c, fiber.StatusBadRequest, "log in with a password to change it; API tokens cannot")
+		return apiErr(fiber.StatusBadRequest, codeTokenNoSession, "log in with a password to change it; API tokens cannot")
 	}
 	var req passwordChange
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := checkNewPassword(req.New); err != nil {
+		return err
+	}
 	l, err := s.deps.Auth.ChangeOwnPassword(c.UserContext(), p, req.Current, req.New, c.IP())
 	if errors.Is(err, auth.ErrBadCredentials) {
 		// 403, not 401: the session is fine, and pages send 401s to the login page.
-		return jsonError(c, fiber.StatusForbidden, "the current password is wrong")
+		return apiErr(fiber.StatusForbidden, codeWrongPassword, "the current password is wrong")
 	} else if err != nil {
 		return s.authError(c, err)
 	}

@@ -16,10 +16,10 @@ import (
 func (s *Server) whepOffer(c *fiber.Ctx) error {
 	ct, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || ct != "application/sdp" {
-		return jsonError(c, fiber.StatusUnsupportedMediaType, "WHEP offer must be sent as Content-Type: application/sdp")
+		return apiErr(fiber.StatusUnsupportedMediaType, "unsupported_media_type", "WHEP offer must be sent as Content-Type: application/sdp")
 	}
 	if n := len(c.Body()); n > relay.MaxOfferBytes {
-		return jsonError(c, fiber.StatusRequestEntityTooLarge, fmt.Sprintf("SDP offer is %d bytes, limit %d", n, relay.MaxOfferBytes))
+		return apiErr(fiber.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("SDP offer is %d bytes, limit %d", n, relay.MaxOfferBytes))
 	}
 	camera := c.Params("camera")
 	if s.deps.Cluster != nil {
@@ -32,23 +32,24 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 	session, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, who, string(c.Body()))
 	switch {
 	case errors.Is(err, relay.ErrBadOffer):
-		return jsonError(c, fiber.StatusBadRequest, err.Error())
+		return apiErr(fiber.StatusBadRequest, codeBadOffer, err.Error())
 	case errors.Is(err, relay.ErrUnknownCamera):
-		return jsonError(c, fiber.StatusNotFound, "unknown camera "+quote(camera))
+		return apiErr(fiber.StatusNotFound, "not_found", "unknown camera "+quote(camera))
 	case errors.Is(err, relay.ErrNotPlayable):
-		return jsonError(c, fiber.StatusUnsupportedMediaType, err.Error())
+		return apiErr(fiber.StatusUnsupportedMediaType, codeNotPlayable, err.Error())
 	case errors.Is(err, relay.ErrNotHere):
 		c.Set(fiber.HeaderRetryAfter, "2")
-		return jsonError(c, fiber.StatusServiceUnavailable, "camera "+quote(camera)+" is moving to another node; try again in a few seconds")
+		return apiErr(fiber.StatusServiceUnavailable, codeCameraMoving, "camera "+quote(camera)+" is moving to another node; try again in a few seconds").with("retry_after", 2)
 	case errors.Is(err, relay.ErrTooManyViewers):
 		c.Set(fiber.HeaderRetryAfter, "5")
-		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+		return apiErr(fiber.StatusServiceUnavailable, codeTooManyViewers, err.Error())
 	case errors.Is(err, relay.ErrTooManyForUser):
-		return jsonError(c, fiber.StatusTooManyRequests, err.Error()+"; close another live video first")
+		return apiErr(fiber.StatusTooManyRequests, codeTooManyLive, err.Error()+"; close another live video first")
 	case err != nil:
 		s.deps.Log.Error("whep offer failed", "camera", camera, "err", err)
-		return jsonError(c, fiber.StatusInternalServerError, "could not start the WebRTC session")
+		return apiErr(fiber.StatusInternalServerError, codeWebRTC, "could not start the WebRTC session")
 	}
+	s.viewerStarted(session)
 	base := ""
 	if s.deps.Cluster != nil {
 		base = s.deps.Cluster.Base() // the DELETE must come back to this node
@@ -78,7 +79,7 @@ func redirectToOwner(c *fiber.Ctx, ownerURL string) error {
 // whepPatch refuses trickle ICE: answers already carry every candidate.
 func (s *Server) whepPatch(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderAllow, "DELETE")
-	return jsonError(c, fiber.StatusMethodNotAllowed, "trickle ICE is not supported; the answer holds all candidates")
+	return apiErr(fiber.StatusMethodNotAllowed, "method_not_allowed", "trickle ICE is not supported; the answer holds all candidates")
 }
 
 // whepHangup is WHEP's DELETE; only the session's user (or an admin) may
@@ -86,10 +87,10 @@ func (s *Server) whepPatch(c *fiber.Ctx) error {
 func (s *Server) whepHangup(c *fiber.Ctx) error {
 	p := principal(c)
 	if v, ok := s.deps.Viewers.Session(c.Params("session")); ok && v.User != p.Name && p.Role != auth.RoleAdmin {
-		return jsonError(c, fiber.StatusNotFound, relay.ErrNoSession.Error())
+		return apiErr(fiber.StatusNotFound, codeNoSession, relay.ErrNoSession.Error())
 	}
 	if err := s.deps.Viewers.Hangup(c.Params("camera"), c.Params("session")); err != nil {
-		return jsonError(c, fiber.StatusNotFound, err.Error())
+		return apiErr(fiber.StatusNotFound, codeNoSession, err.Error())
 	}
 	return c.SendStatus(fiber.StatusOK)
 }

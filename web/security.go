@@ -77,7 +77,7 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.deps.Log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			err = jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
+			err = jsonError(c, internalError())
 		}
 	}()
 	return c.Next()

@@ -47,6 +47,8 @@ type Server struct {
 	// sessions when their login ends or loses access.
 	streams *eventStreams
 	access  accessWatch
+	// watching pairs live viewings with their audit entries.
+	watching watchLog
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -65,6 +67,8 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Views keeps the users' live-wall layouts.
+	Views ViewStore
 	// Notifiers reports the notification targets' delivery state.
 	Notifiers func() []notify.TargetStatus
 	// Metrics is served at /metrics; MetricsToken, when set, lets a
@@ -106,6 +110,7 @@ type Store interface {
 	Snapshot(ctx context.Context, id int64) ([]byte, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.
@@ -148,7 +153,7 @@ func New(deps Deps) *Server {
 	ui, _ := fs.Sub(uiFiles, "ui")
 	app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(ui), Index: "index.html"}))
 	app.Use(func(c *fiber.Ctx) error {
-		return jsonError(c, fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+		return jsonError(c, apiErr(fiber.StatusNotFound, "no_route", "no route for "+c.Method()+" "+c.Path()))
 	})
 	return s
 }
@@ -226,23 +231,11 @@ func (s *Server) connectionCaps() (max, perAddr int) {
 // Handler exposes the app for in-process tests (fiber's app.Test).
 func (s *Server) Handler() *fiber.App { return s.app }
 
-// jsonError answers with {"error": msg}: every API failure has this shape.
-func jsonError(c *fiber.Ctx, status int, msg string) error {
-	return c.Status(status).JSON(fiber.Map{"error": msg})
-}
-
-// errorHandler answers handler errors: a *fiber.Error's message is meant
-// for the client; anything else is logged and answered vaguely, so
-// internal details (paths, SQL) stay in the log. Errors fasthttp meets
-// while reading a request (413, 431) come here without passing the
+// errorHandler answers handler errors (see errors.go). Errors fasthttp
+// meets while reading a request (413, 431) come here without passing the
 // middleware, so the security headers are set here too.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	s.setSecurityHeaders(c)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return jsonError(c, fe.Code, fe.Message)
-	}
-	s.deps.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-	return jsonError(c, fiber.StatusInternalServerError, "internal error; see the server log")
+	return answerError(c, s.deps.Log, err)
 }

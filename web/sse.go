@@ -46,10 +46,10 @@ func (s *Server) events(c *fiber.Ctx) error {
 	stream, err := s.streams.add(principal(c))
 	switch {
 	case errors.Is(err, errTooManyStreamsForUser):
-		return jsonError(c, fiber.StatusTooManyRequests, err.Error())
+		return apiErr(fiber.StatusTooManyRequests, codeTooManyStreams, err.Error())
 	case err != nil:
 		c.Set(fiber.HeaderRetryAfter, "5")
-		return jsonError(c, fiber.StatusServiceUnavailable, err.Error())
+		return apiErr(fiber.StatusServiceUnavailable, "unavailable", err.Error())
 	}
 	sub := s.deps.Bus.Subscribe(256, func(m eventbus.Message) bool { return allowed[m.Center][m.Type] })
 	c.Set(fiber.HeaderContentType, "text/event-stream")

@@ -1,18 +1,36 @@
 // Package browser starts headless Debian Chromium for end-to-end tests of
-// the web UI (live wall, boards), driven through chromedp.
+// the web UI (live wall, boards), driven through chromedp, and keeps the
+// screenshots of a test run in one directory for a person to look at.
 package browser
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
 // Path is Debian's Chromium.
 const Path = "/usr/bin/chromium"
+
+// Size is a browser window: the desktop and the phone the pages are made for.
+type Size struct {
+	Name          string
+	Width, Height int64
+	Mobile        bool
+}
+
+var (
+	Desktop = Size{Name: "1366x768", Width: 1366, Height: 768}
+	Phone   = Size{Name: "390x844", Width: 390, Height: 844, Mobile: true}
+)
 
 // New starts Chromium and returns a tab context, closed with the test. The
 // test is skipped when Chromium is not installed.
@@ -33,7 +51,7 @@ func New(t *testing.T) context.Context {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(1366, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
@@ -50,21 +68,72 @@ func New(t *testing.T) context.Context {
 	return ctx
 }
 
-// Screenshot saves a full-page PNG and returns its path: into
-// $HALLWATCH_SCREENSHOTS when set (to look at it), else a temp dir.
-func Screenshot(ctx context.Context, t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("HALLWATCH_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+// Resize makes the page's viewport s (a phone also gets mobile emulation).
+func Resize(s Size) chromedp.Action[chromedp.Void] {
+	if s.Mobile {
+		return chromedp.EmulateViewport(s.Width, s.Height, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	}
+	return chromedp.EmulateViewport(s.Width, s.Height)
+}
+
+// Timezone makes the page's clock run in zone (an IANA name), as a
+// browser in another place would.
+func Timezone(zone string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return err
+	})
+}
+
+// GrantNotifications lets origin show desktop notifications, as a user
+// who allowed them would.
+func GrantNotifications(origin string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"},
+			Setting:    cdpbrowser.PermissionSettingGranted,
+			Origin:     origin,
+		})
+		return err
+	})
+}
+
+var (
+	shotsOnce sync.Once
+	shotsDir  string
+	shotsErr  error
+)
+
+// ScreenshotDir is where this test run keeps its screenshots:
+// $HALLWATCH_SCREENSHOTS when set, else a new directory under the system's
+// temp dir that stays after the run (an artifact, never in the repository).
+func ScreenshotDir(t testing.TB) string {
+	t.Helper()
+	shotsOnce.Do(func() {
+		if shotsDir = os.Getenv("HALLWATCH_SCREENSHOTS"); shotsDir != "" {
+			shotsErr = os.MkdirAll(shotsDir, 0o755)
+			return
+		}
+		shotsDir, shotsErr = os.MkdirTemp("", "hallwatch-screenshots-")
+		if shotsErr == nil {
+			fmt.Fprintf(os.Stderr, "browser: screenshots of this run in %s\n", shotsDir)
+		}
+	})
+	if shotsErr != nil {
+		t.Fatalf("screenshot directory: %v", shotsErr)
+	}
+	return shotsDir
+}
+
+// Screenshot saves a full-page PNG into ScreenshotDir and returns its path.
+func Screenshot(ctx context.Context, t testing.TB, name string) string {
+	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	path := filepath.Join(dir, name+".png")
+	name = strings.NewReplacer("/", "-", " ", "_").Replace(name)
+	path := filepath.Join(ScreenshotDir(t), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}

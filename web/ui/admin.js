@@ -1,5 +1,6 @@
 // Admin page: accounts (add, edit role and scope, disable, reset the
-// password), API tokens, and the audit log with its CSV export.
+// password, unlock after failed logins), API tokens, and the audit log with
+// its CSV export. Every change reloads the lists it touches.
 "use strict";
 
 addMessages({
@@ -19,6 +20,16 @@ addMessages({
   "admin.audit": "审计日志", "admin.auditUser": "用户", "admin.auditAction": "操作", "admin.allActions": "全部操作",
   "admin.from": "从", "admin.to": "到", "admin.show": "查询", "admin.csv": "导出 CSV",
   "admin.time": "时间", "admin.target": "对象", "admin.detail": "详情", "admin.remote": "来源地址",
+  "admin.locked": "已锁定至 {t}", "admin.unlock": "解锁", "admin.unlocked": "{name} 已解锁",
+  "act.login": "登录", "act.login_failed": "登录失败", "act.logout": "退出", "act.watch": "观看实时画面",
+  "act.alert_ack": "确认告警", "act.user_create": "新增用户", "act.user_update": "修改用户", "act.user_disable": "停用用户",
+  "act.user_enable": "启用用户", "act.user_unlock": "解锁用户", "act.password_reset": "重置密码", "act.password_change": "修改密码",
+  "act.token_create": "创建令牌", "act.token_revoke": "吊销令牌",
+  "detail.watching": "正在观看", "detail.until": "至 {t}，观看 {d}", "detail.never": "未能连接；{t} 放弃",
+  "detail.too many attempts from this address": "此地址尝试过多", "detail.account locked": "账号已锁定",
+  "detail.oversized user name or password": "用户名或密码过长", "detail.unknown user": "用户不存在",
+  "detail.wrong password": "密码错误", "detail.account disabled": "账号已停用",
+  "detail.wrong current password when changing it": "修改密码时当前密码错误",
 }, {
   "admin.title": "Administration", "admin.users": "Users", "admin.name": "User name", "admin.display": "Display name",
   "admin.role": "Role", "admin.scope": "Scope", "admin.state": "State", "admin.addUser": "Add a user",
@@ -36,6 +47,16 @@ addMessages({
   "admin.audit": "Audit log", "admin.auditUser": "User", "admin.auditAction": "Action", "admin.allActions": "all actions",
   "admin.from": "From", "admin.to": "To", "admin.show": "Show", "admin.csv": "Export CSV",
   "admin.time": "Time", "admin.target": "Target", "admin.detail": "Detail", "admin.remote": "Address",
+  "admin.locked": "locked until {t}", "admin.unlock": "Unlock", "admin.unlocked": "{name} unlocked",
+  "act.login": "login", "act.login_failed": "failed login", "act.logout": "logout", "act.watch": "live viewing",
+  "act.alert_ack": "alert acknowledged", "act.user_create": "user added", "act.user_update": "user changed", "act.user_disable": "user disabled",
+  "act.user_enable": "user enabled", "act.user_unlock": "user unlocked", "act.password_reset": "password reset", "act.password_change": "password changed",
+  "act.token_create": "token created", "act.token_revoke": "token revoked",
+  "detail.watching": "watching now", "detail.until": "until {t}, {d} of video", "detail.never": "never connected; gave up {t}",
+  "detail.too many attempts from this address": "too many attempts from this address", "detail.account locked": "account locked",
+  "detail.oversized user name or password": "oversized user name or password", "detail.unknown user": "unknown user",
+  "detail.wrong password": "wrong password", "detail.account disabled": "account disabled",
+  "detail.wrong current password when changing it": "wrong current password when changing it",
 });
 
 let places = []; // districts with their centers
@@ -51,11 +72,7 @@ const placeName = (id) => {
 };
 
 function fail(e) {
-  document.getElementById("error").textContent = e.message;
-}
-
-function tf(key, vars) {
-  return t(key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+  document.getElementById("error").textContent = errorText(e);
 }
 
 async function loadPlaces() {
@@ -71,7 +88,12 @@ async function loadPlaces() {
 
 function stateText(u) {
   if (u.disabled) return t("admin.disabled");
+  if (lockedUntil(u)) return tf("admin.locked", { t: fmtTime(u.locked_until) });
   return u.must_change_password ? t("admin.mustChange") : t("admin.active");
+}
+
+function lockedUntil(u) {
+  return u.locked_until && new Date(u.locked_until) > Date.now() ? u.locked_until : "";
 }
 
 function scopeText(u) {
@@ -83,18 +105,35 @@ function scopeText(u) {
 async function loadUsers() {
   users = (await api("/api/users")).users;
   document.querySelector("#users tbody").replaceChildren(...users.map((u) =>
-    el("tr", { class: u.disabled ? "disabled" : "" },
+    el("tr", { class: u.disabled ? "disabled" : "", "data-user": u.name },
       el("td", {}, u.display_name ? `${u.display_name} (${u.name})` : u.name),
       el("td", {}, t("role." + u.role)),
-      el("td", {}, scopeText(u)),
-      el("td", {}, stateText(u)),
+      el("td", { class: "scope" }, scopeText(u)),
+      el("td", { class: lockedUntil(u) ? "locked" : "" }, stateText(u)),
       el("td", {}, el("span", { class: "actions" },
         el("button", { type: "button", onclick: () => editUser(u) }, t("admin.edit")),
         el("button", { type: "button", onclick: () => resetPassword(u) }, t("admin.reset")),
+        lockedUntil(u) ? el("button", { type: "button", class: "unlock", onclick: () => unlock(u) }, t("admin.unlock")) : "",
         el("button", { type: "button", class: u.disabled ? "" : "danger", onclick: () => setDisabled(u, !u.disabled) },
           t(u.disabled ? "admin.enable" : "admin.disable")))))));
   const sel = document.querySelector("#tokenform select[name=user]");
+  const keep = sel.value;
   sel.replaceChildren(...users.filter((u) => !u.disabled).map((u) => el("option", { value: u.name }, u.name)));
+  if (keep) sel.value = keep;
+}
+
+// reload refreshes every list after a change: a user change shows in the
+// audit log, a disabled user's tokens stop working.
+async function reload() {
+  await Promise.all([loadUsers(), loadTokens(), loadAudit()]);
+}
+
+async function unlock(u) {
+  try {
+    await api(`/api/users/${u.id}/unlock`, { method: "POST" });
+    toast(tf("admin.unlocked", { name: u.name }));
+    await reload();
+  } catch (e) { fail(e); }
 }
 
 function checked(id) {
@@ -146,9 +185,9 @@ async function saveUser(ev) {
     }
     editing = null;
     fillForm(null);
-    await loadUsers();
+    await reload();
   } catch (e) {
-    f.querySelector(".error").textContent = e.message;
+    f.querySelector(".error").textContent = errorText(e);
   }
 }
 
@@ -157,7 +196,7 @@ async function resetPassword(u) {
   try {
     const r = await api(`/api/users/${u.id}/password`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     showPassword(u.name, r.password);
-    await loadUsers();
+    await reload();
   } catch (e) { fail(e); }
 }
 
@@ -165,7 +204,7 @@ async function setDisabled(u, disabled) {
   if (disabled && !confirm(tf("admin.confirmDisable", { name: u.name }))) return;
   try {
     await api("/api/users/" + u.id, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ disabled }) });
-    await loadUsers();
+    await reload();
   } catch (e) { fail(e); }
 }
 
@@ -173,8 +212,8 @@ async function loadTokens() {
   const tokens = (await api("/api/tokens")).tokens;
   document.querySelector("#tokens tbody").replaceChildren(...tokens.map((tk) =>
     el("tr", { class: tk.revoked_at ? "disabled" : "" },
-      el("td", {}, tk.user), el("td", {}, tk.name), el("td", {}, fmtTime(tk.created_at)),
-      el("td", {}, fmtTime(tk.last_used_at)),
+      el("td", {}, tk.user), el("td", {}, tk.name), el("td", { class: "time" }, fmtTime(tk.created_at)),
+      el("td", { class: "time" }, fmtTime(tk.last_used_at)),
       el("td", {}, t(tk.revoked_at ? "admin.revoked" : "admin.valid")),
       el("td", {}, tk.revoked_at ? "" : el("button", { type: "button", class: "danger", onclick: () => revoke(tk) }, t("admin.revoke"))))));
 }
@@ -192,9 +231,9 @@ async function createToken(ev) {
     box.querySelector("code").textContent = r.token;
     box.hidden = false;
     f.elements.name.value = "";
-    await loadTokens();
+    await reload();
   } catch (e) {
-    f.querySelector(".error").textContent = e.message;
+    f.querySelector(".error").textContent = errorText(e);
   }
 }
 
@@ -202,7 +241,7 @@ async function revoke(tk) {
   if (!confirm(tf("admin.confirmRevoke", { name: tk.name }))) return;
   try {
     await api("/api/tokens/" + tk.id, { method: "DELETE" });
-    await loadTokens();
+    await reload();
   } catch (e) { fail(e); }
 }
 
@@ -213,6 +252,28 @@ function auditParams() {
   return q;
 }
 
+// auditDetail renders an entry's detail in the user's language and zone:
+// the fixed phrases are translated, a viewing's times shown locally.
+function auditDetail(e) {
+  const d = e.detail || "";
+  if (e.action === "watch") {
+    let m = /^until (\S+), (\S+) of video$/.exec(d);
+    if (m) return tf("detail.until", { t: fmtTime(m[1]), d: goDuration(m[2]) });
+    m = /^never connected; gave up (\S+)$/.exec(d);
+    if (m) return tf("detail.never", { t: fmtTime(m[1]) });
+    if (d === "watching") return t("detail.watching");
+  }
+  return I18N.en["detail." + d] ? t("detail." + d) : d;
+}
+
+// goDuration turns Go's "1h2m5s" into a readable length in the user's language.
+function goDuration(s) {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(s);
+  if (!m) return s;
+  const sec = (Number(m[1]) || 0) * 3600 + (Number(m[2]) || 0) * 60 + (Number(m[3]) || 0);
+  return fmtElapsed(sec);
+}
+
 async function loadAudit(ev) {
   if (ev) ev.preventDefault();
   const q = auditParams();
@@ -220,8 +281,11 @@ async function loadAudit(ev) {
   q.set("limit", "300");
   const entries = (await api("/api/audit?" + q)).entries;
   document.querySelector("#audit tbody").replaceChildren(...entries.map((e) =>
-    el("tr", {}, el("td", {}, fmtTime(e.time)), el("td", {}, e.user), el("td", {}, e.action),
-      el("td", {}, e.target), el("td", { class: "audit-detail" }, e.detail), el("td", {}, e.remote_addr))));
+    el("tr", { "data-action": e.action },
+      el("td", { class: "time" }, fmtTime(e.time)), el("td", {}, e.user),
+      el("td", { title: e.action }, I18N.en["act." + e.action] ? t("act." + e.action) : e.action),
+      el("td", { title: e.target }, e.target_name || e.target),
+      el("td", { class: "audit-detail" }, auditDetail(e)), el("td", {}, e.remote_addr))));
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -231,7 +295,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("usercancel").addEventListener("click", () => { editing = null; fillForm(null); });
   document.getElementById("tokenform").addEventListener("submit", createToken);
   document.getElementById("auditform").addEventListener("submit", (ev) => loadAudit(ev).catch(fail));
-  document.addEventListener("langchange", () => { loadUsers().catch(fail); loadTokens().catch(fail); });
+  document.addEventListener("langchange", () => { document.title = t("admin.title") + " · " + t("app.title"); reload().catch(fail); });
+  document.title = t("admin.title") + " · " + t("app.title");
   try {
     await loadPlaces();
     await Promise.all([loadUsers(), loadTokens(), loadAudit()]);

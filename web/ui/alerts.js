@@ -1,5 +1,6 @@
 // Open alerts of every center of a district (/alerts.html?district=ID, or
-// of all the user's centers), newest first, live over Server-Sent Events.
+// of all the user's centers), newest first, live over Server-Sent Events,
+// with acknowledgement of several at once.
 "use strict";
 
 addMessages({
@@ -16,8 +17,9 @@ markNav("/alerts.html");
 const districtID = new URLSearchParams(location.search).get("district") || "";
 let places = null; // /api/centers districts
 let open = []; // open alerts, newest first
-let canAck = false;
+let me = null;
 let feed = null;
+let bulk = null;
 
 function scopeQuery() {
   return districtID ? "district=" + encodeURIComponent(districtID) : "";
@@ -55,10 +57,12 @@ function render() {
   const box = document.getElementById("list");
   if (open.length === 0) {
     box.replaceChildren(el("p", { class: "hint empty" }, t("alerts.none")));
-    return;
+  } else {
+    if (box.querySelector(".empty")) box.replaceChildren();
+    syncList(box, open, (a) => a.id, alertSignature,
+      (a) => alertCard(a, { showCenter: true, canAck: me.access.ack, canLive: me.access.live, selectable: true, onChanged: () => feed.refreshNow() }));
   }
-  syncList(box, open, (a) => a.id, alertSignature,
-    (a) => alertCard(a, { showCenter: true, canAck, onChanged: () => feed.refreshNow() }));
+  bulk.update();
 }
 
 function renderDistricts() {
@@ -72,7 +76,10 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("district").addEventListener("change", (ev) => {
     location.search = ev.target.value ? "?district=" + encodeURIComponent(ev.target.value) : "";
   });
-  canAck = await canAcknowledge();
+  me = await whoamiOrSay();
+  if (!me) return;
+  bulk = bulkAckBar(document.getElementById("list"), () => feed.refreshNow());
+  document.getElementById("list").before(bulk.form);
   const q = scopeQuery();
   feed = new LiveFeed({
     url: "/api/events" + (q ? "?" + q : ""), refresh, onMessage,
@@ -81,3 +88,4 @@ document.addEventListener("DOMContentLoaded", async () => {
   feed.start();
 });
 document.addEventListener("langchange", () => { if (places) render(); });
+document.addEventListener("acksent", () => { if (feed) feed.refreshNow(); });

@@ -1,6 +1,7 @@
-// Window board of one center (/board.html?center=ID): a tile per service
-// window, the open alerts with acknowledgement, and today's alerts; live
-// over Server-Sent Events.
+// Window board of one center (/board.html?center=ID): its cameras, a tile
+// per service window (grey while its camera is offline), the open alerts
+// with acknowledgement (one or several), and today's alerts with their
+// snapshots and records; live over Server-Sent Events.
 "use strict";
 
 addMessages({
@@ -13,7 +14,7 @@ addMessages({
   "win.staff": "在岗 {n} 人 · 至少 {min} 人", "win.since": "自 {t}", "win.grace": "超过 {s} 告警",
   "win.waiting": "等待分析结果",
   "board.col.raised": "发生时间", "board.col.place": "窗口 / 摄像机", "board.col.kind": "类型",
-  "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认",
+  "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认", "board.col.more": "截图与记录",
   "board.ongoing": "进行中",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
   "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放或摄像机离线",
@@ -27,7 +28,7 @@ addMessages({
   "win.staff": "{n} staff seen · needs {min}", "win.since": "since {t}", "win.grace": "alert after {s}",
   "win.waiting": "waiting for analysis",
   "board.col.raised": "Raised", "board.col.place": "Window / camera", "board.col.kind": "Kind",
-  "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged",
+  "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged", "board.col.more": "Snapshot and record",
   "board.ongoing": "ongoing",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
   "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed or camera offline",
@@ -35,27 +36,19 @@ addMessages({
 markNav("/board.html");
 
 const centerID = new URLSearchParams(location.search).get("center") || "";
-let board = null; // the last /api/board answer, patched by live window messages
-let cameras = new Map(); // id → camera of /api/cameras (with status), when the user may see them
-let canAck = false;
+let board = null; // the last /api/board answer, patched by live messages
+let me = null;
 let feed = null;
+let bulk = null;
 
 async function refresh() {
-  const [b, tree] = await Promise.all([
-    api("/api/board?center=" + encodeURIComponent(centerID)).catch((e) => {
-      if (!board) document.getElementById("error").textContent = e.message; // nothing to show instead
-      throw e;
-    }),
-    api("/api/cameras").catch(() => null),
-  ]);
-  board = b;
-  document.getElementById("error").textContent = "";
-  if (tree) {
-    cameras = new Map();
-    for (const d of tree.districts || []) for (const c of d.centers) {
-      if (c.id === centerID) for (const cam of c.cameras) cameras.set(cam.id, cam);
-    }
+  try {
+    board = await api("/api/board?center=" + encodeURIComponent(centerID));
+  } catch (e) {
+    if (!board) document.getElementById("error").textContent = errorText(e); // nothing to show instead
+    throw e;
   }
+  document.getElementById("error").textContent = "";
   render();
 }
 
@@ -69,21 +62,31 @@ function onMessage(type, m) {
       w.since = m.time;
       renderWindows();
     }
-  } else if (type === "alert" || type === "camera") {
+  } else if (type === "camera" && m.data) {
+    const cam = board.cameras.find((c) => c.id === m.camera);
+    if (cam) {
+      cam.state = m.data.state;
+      cam.since = m.data.since;
+      renderCameras();
+      renderWindows();
+    }
+    feed.soon();
+  } else if (type === "alert") {
     feed.soon();
   }
 }
 
-function cameraState(id) {
-  const cam = cameras.get(id);
-  return cam && cam.status ? cam.status.state : "";
+function camera(id) {
+  return board.cameras.find((c) => c.id === id) || { id, state: "" };
 }
 
-// tileState is what a window tile shows: alerting wins, and an unknown
-// window of an offline camera says so.
+// tileState is what a window tile shows: a window of a camera that is not
+// live is grey "camera offline" (what it was last seen as is stale, an
+// alert included); otherwise alerting wins.
 function tileState(w) {
+  const st = camera(w.camera).state;
+  if (st === "offline" || (st === "connecting" && w.state === "unknown")) return "offline";
   if (w.alerting) return "alerted";
-  if (w.state === "unknown" && cameraState(w.camera) === "offline") return "offline";
   return w.state;
 }
 
@@ -99,11 +102,13 @@ function render() {
 }
 
 function renderCameras() {
-  const ids = [...new Set(board.windows.map((w) => w.camera))];
-  document.getElementById("cameras").replaceChildren(...ids.filter((id) => cameras.has(id)).map((id) => {
-    const cam = cameras.get(id), st = (cam.status && cam.status.state) || "connecting";
-    return el("span", { class: "chip", "data-camera": id, title: (cam.status && cam.status.last_error) || "" },
-      cam.name + " ", el("span", { class: "badge " + st }, t("cam." + st)));
+  document.getElementById("cameras").replaceChildren(...board.cameras.map((cam) => {
+    const st = cam.state || "connecting";
+    const chip = el("span", { class: "chip", "data-camera": cam.id, "data-state": st },
+      el("span", { class: "name" }, cam.name), " ", el("span", { class: "badge " + st }, t("cam." + st)));
+    if (st !== "live" && validTime(cam.since)) chip.append(" ", ticking(cam.since, "span", "since"));
+    if (me.access.live) chip.append(" ", el("a", { href: "/?camera=" + encodeURIComponent(cam.id), class: "live-link" }, t("alert.live")));
+    return chip;
   }));
 }
 
@@ -114,7 +119,7 @@ function renderWindows() {
     return;
   }
   syncList(box, board.windows, (w) => w.camera + "/" + w.window,
-    (w) => [tileState(w), w.count, w.since, w.min_staff, lang].join("|"), windowTile);
+    (w) => [tileState(w), w.count, w.since, w.min_staff, camera(w.camera).since, lang].join("|"), windowTile);
 }
 
 function windowTile(w) {
@@ -122,13 +127,13 @@ function windowTile(w) {
   const tile = el("article", { class: "win s-" + state, "data-window": w.window, "data-camera": w.camera, "data-state": state },
     el("div", { class: "win-name" }, w.name || w.window),
     el("div", { class: "win-state" }, t("win." + state)));
-  const since = validTime(w.since) ? w.since : null;
-  if ((state === "absent" || state === "alerted") && since) {
+  const since = state === "offline" ? camera(w.camera).since : (validTime(w.since) ? w.since : null);
+  if ((state === "absent" || state === "alerted" || state === "offline") && validTime(since)) {
     tile.append(ticking(since, "div", "win-timer"));
   } else {
     tile.append(el("div", { class: "win-timer quiet" }, since ? tf("win.since", { t: fmtClockTime(new Date(since)) }) : t("win.waiting")));
   }
-  const meta = [tf("win.staff", { n: w.count, min: w.min_staff })];
+  const meta = state === "offline" ? [] : [tf("win.staff", { n: w.count, min: w.min_staff })];
   if (state === "absent") meta.push(tf("win.grace", { s: fmtElapsed(w.absent_after_seconds) }));
   tile.append(el("div", { class: "win-meta" }, meta.join(" · ")));
   return tile;
@@ -140,15 +145,18 @@ function renderOpen() {
   const box = document.getElementById("open-alerts");
   if (list.length === 0) {
     box.replaceChildren(el("p", { class: "hint empty" }, t("board.none")));
-    return;
+  } else {
+    if (box.querySelector(".empty")) box.replaceChildren();
+    syncList(box, list, (a) => a.id, alertSignature,
+      (a) => alertCard(a, { canAck: me.access.ack, canLive: me.access.live, selectable: true, onChanged: () => feed.refreshNow() }));
   }
-  syncList(box, list, (a) => a.id, alertSignature, (a) => alertCard(a, { canAck, onChanged: () => feed.refreshNow() }));
+  bulk.update();
 }
 
 function renderToday() {
   const body = document.querySelector("#today tbody");
   if (board.today.length === 0) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "6", class: "hint" }, t("board.noneToday"))));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "hint" }, t("board.noneToday"))));
     return;
   }
   body.replaceChildren(...board.today.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
@@ -158,7 +166,10 @@ function renderToday() {
     el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
     el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
     el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
-      (a.ack_comment ? "：" + a.ack_comment : "") : ""))));
+      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
+    el("td", { class: "more" },
+      a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
+      " ", el("a", { href: recordURL(a) }, t("alert.record"))))));
 }
 
 // showPicker lists the user's centers; with only one it opens that board.
@@ -169,7 +180,7 @@ async function showPicker() {
   try {
     places = (await api("/api/centers")).districts;
   } catch (e) {
-    document.getElementById("error").textContent = e.message;
+    document.getElementById("error").textContent = errorText(e);
     return;
   }
   const all = places.flatMap((d) => d.centers);
@@ -189,12 +200,16 @@ async function showPicker() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
+  document.title = t("board.title") + " · " + t("app.title");
   if (!centerID) {
     showPicker();
     return;
   }
+  me = await whoamiOrSay();
+  if (!me) return;
   document.getElementById("content").hidden = false;
-  canAck = await canAcknowledge();
+  bulk = bulkAckBar(document.getElementById("open-alerts"), () => feed.refreshNow());
+  document.getElementById("open-alerts").before(bulk.form);
   feed = new LiveFeed({
     url: "/api/events?center=" + encodeURIComponent(centerID), refresh, onMessage,
     indicator: document.getElementById("live"), updated: document.getElementById("updated"),
@@ -202,3 +217,4 @@ document.addEventListener("DOMContentLoaded", async () => {
   feed.start();
 });
 document.addEventListener("langchange", () => { if (board) render(); });
+document.addEventListener("acksent", () => { if (feed) feed.refreshNow(); });

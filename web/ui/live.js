@@ -1,5 +1,6 @@
-// Shared by the pages (board, alerts, planner): the live connection with
-// its indicator, running clocks, keyed list updates, formatting.
+// Shared by the live pages (wall, board, alerts, alert record): the live
+// connection with its indicator, reminders of new alerts, running clocks,
+// keyed list updates, formatting.
 "use strict";
 
 addMessages({
@@ -51,6 +52,7 @@ class LiveFeed {
       es.addEventListener(type, (ev) => {
         let m;
         try { m = JSON.parse(ev.data); } catch (_) { return; }
+        if (type === "alert") remindOfAlert(m);
         this.onMessage(type, m);
       });
     }
@@ -70,7 +72,7 @@ class LiveFeed {
       this.lastOK = new Date();
       this.lastError = "";
     } catch (e) {
-      this.lastError = e.message;
+      this.lastError = errorText(e);
     } finally {
       this.busy = false;
       this.show();
@@ -94,23 +96,6 @@ class LiveFeed {
       this.updated.classList.toggle("error", !!this.lastError);
     }
   }
-}
-
-// tf is t with {name} placeholders filled from vars.
-function tf(key, vars) {
-  return t(key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
-}
-
-function fmtClockTime(d) {
-  return d.toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-}
-
-// fmtElapsed renders seconds as m:ss, or h:mm:ss from an hour on.
-function fmtElapsed(sec) {
-  sec = Math.max(0, Math.floor(sec));
-  const h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = sec % 60;
-  const pad = (n) => String(n).padStart(2, "0");
-  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
 }
 
 // validTime is an API time worth showing (Go writes zero times as year 1).
@@ -153,20 +138,32 @@ function syncList(container, items, key, signature, render) {
   while (container.children.length > next.length) container.lastElementChild.remove();
 }
 
-// canAcknowledge reports whether the user may acknowledge alerts (whoami
-// is common.js's /api/me); if that cannot be told, the server decides.
-async function canAcknowledge() {
-  try {
-    return !!(await whoami()).access.ack;
-  } catch (_) {
-    return true;
-  }
-}
+// Reminders: a new alert in the user's scope (the stream carries only
+// those) plays a sound and shows a desktop notification, as the user set
+// them in the top bar. hwReminded records them (tests, console).
+const reminded = new Set();
+window.hwReminded = [];
 
-// markNav underlines the top bar link of the page being shown.
-function markNav(href) {
-  document.addEventListener("DOMContentLoaded", () => {
-    const a = document.querySelector(`#topbar a[href="${href}"]`);
-    if (a) a.setAttribute("aria-current", "page");
-  });
+async function remindOfAlert(m) {
+  const a = m.data || {};
+  if (a.event !== "raised" || reminded.has(a.id)) return;
+  reminded.add(a.id);
+  let me;
+  try { me = await whoami(); } catch (_) { return; }
+  if (!me.access.alerts) return;
+  const s = notifySettings(me);
+  let full = a;
+  try { full = await api("/api/alerts/" + a.id); } catch (_) { /* names missing: say what is known */ }
+  const title = t("alert." + full.kind) + " · " + (full.center_name || full.center);
+  const body = [alertPlace(full), fmtTime(full.raised_at)].join(" · ");
+  const r = { id: a.id, title, body, sound: false, desktop: false };
+  if (s.sound) r.sound = beep();
+  if (s.desktop && "Notification" in window && Notification.permission === "granted") {
+    try {
+      const n = new Notification(title, { body, tag: "hallwatch-alert-" + a.id, lang: document.documentElement.lang });
+      n.onclick = () => { window.focus(); location.href = "/alert.html?id=" + a.id; };
+      r.desktop = true;
+    } catch (_) { /* some browsers allow notifications from service workers only */ }
+  }
+  window.hwReminded.push(r);
 }
