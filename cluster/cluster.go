@@ -139,6 +139,9 @@ type lease struct {
 	// releasing: handed over, delete the lease once Serve returned; gone:
 	// lost, forget it once Serve returned.
 	releasing, gone bool
+	// blind: kept past its deadline while NATS was down for every node
+	// (holdBlind); cleared by the next successful write.
+	blind bool
 	// watchdog stops Serve at the lease's deadline, whatever the run loop
 	// is doing (a slow NATS request, a starved process).
 	watchdog *time.Timer

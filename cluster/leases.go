@@ -106,6 +106,12 @@ func isConflict(err error) bool {
 // free; written by this process (a late renewal got through) and kept; or
 // taken by another node, and dropped.
 func (n *Node) reclaim(ctx context.Context, l *lease) {
+	n.mu.Lock()
+	gone := l.gone
+	n.mu.Unlock()
+	if gone {
+		return // stopped meanwhile: claiming it would hold it for nobody
+	}
 	ctx, cancel := context.WithTimeout(ctx, n.t.opTimeout)
 	defer cancel()
 	e, err := n.leases.Get(ctx, l.key)
@@ -141,7 +147,7 @@ func (n *Node) reclaim(ctx context.Context, l *lease) {
 func (n *Node) renewed(l *lease, rev uint64, sent time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	l.rev, l.renewed = rev, sent
+	l.rev, l.renewed, l.blind = rev, sent, false
 	if !l.gone {
 		l.watchdog.Reset(time.Until(n.deadline(l)))
 	}
@@ -165,7 +171,13 @@ func (n *Node) expire(l *lease) {
 	case l.releasing:
 		l.gone = true // still stopping: the lease will not wait for it
 	case n.holdBlind(now):
+		l.blind = true
 		l.watchdog.Reset(probeEvery)
+	case l.blind && n.natsOK(now) && now.Sub(n.okSince) < n.t.settle/4:
+		// NATS is back after an outage for every node, and this lease's
+		// claim again is on its way (reclaim); nobody takes a lease
+		// before settle after reaching NATS again.
+		l.watchdog.Reset(n.t.margin / 10)
 	case n.awaitingVerdict(now) && now.Before(l.renewed.Add(n.t.ttl-n.t.margin/4)):
 		// The peers are being asked: wait for them within the margin.
 		l.watchdog.Reset(n.t.margin / 10)
