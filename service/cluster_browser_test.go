@@ -88,7 +88,9 @@ func TestBrowserWatchesThroughAnyNode(t *testing.T) {
 		log = append(log, proxied{r.Method, r.URL.Path, rec.status})
 		mu.Unlock()
 	}))
-	defer front.Close()
+	// The page's event stream stays open through the proxy until the
+	// browser closes, which is after this function: cut it, or Close waits.
+	defer func() { front.CloseClientConnections(); front.Close() }()
 
 	for _, id := range []string{"a", "b"} {
 		cfg := *base
