@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/hallwatch/hallwatch/cluster"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/internal/natstest"
 	"github.com/hallwatch/hallwatch/internal/pgtest"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
@@ -362,4 +364,79 @@ func (r *clusterRig) metric(n *clusterNode, name, labels string) float64 {
 		}
 	}
 	return -1
+}
+
+// liveLog is what a node's event stream (SSE) delivered to one user.
+type liveLog struct {
+	mu     sync.Mutex
+	msgs   []eventbus.Message
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// listen opens node n's event stream with an API token and records its
+// messages until close (or the node's end).
+func (r *clusterRig) listen(n *clusterNode, token string) *liveLog {
+	r.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &liveLog{cancel: cancel, done: make(chan struct{})}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.base+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		r.t.Fatalf("event stream of %s: %v", n.id, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		r.t.Fatalf("event stream of %s: %s", n.id, resp.Status)
+	}
+	go func() {
+		defer close(l.done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var m eventbus.Message
+			if json.Unmarshal([]byte(data), &m) == nil {
+				l.mu.Lock()
+				l.msgs = append(l.msgs, m)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	r.t.Cleanup(l.close)
+	return l
+}
+
+func (l *liveLog) close() {
+	l.cancel()
+	<-l.done
+}
+
+func (l *liveLog) all() []eventbus.Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
+// scopedToken creates a center manager of one center and its API token.
+func (r *clusterRig) scopedToken(center string) string {
+	r.t.Helper()
+	ctx := context.Background()
+	accounts := auth.New(r.db, auth.OptionsFrom(r.cfg.Auth))
+	u, err := accounts.EnsureUser(ctx, "manager-"+center, auth.RoleCenterManager, auth.UserScope{Centers: []string{center}}, "manager-password-"+center)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	token, _, err := accounts.CreateToken(ctx, auth.Actor{Name: "test"}, u.ID, "cluster test")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return token
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/tcpproxy"
 	"github.com/hallwatch/hallwatch/store"
@@ -70,6 +72,14 @@ func TestClusterFailover(t *testing.T) {
 		return ok
 	})
 	t.Logf("spread in %v: %v", time.Since(began).Round(time.Millisecond), held)
+	// Every node's event stream as the admin sees it, and a center
+	// manager's on n1 for a camera another node runs.
+	streams := map[string]*liveLog{}
+	for _, n := range nodes {
+		streams[n.id] = r.listen(n, r.token)
+	}
+	managed := centerOf(held["n2"][0])
+	managerStream := r.listen(nodes[0], r.scopedToken(managed))
 	waitFor(t, "every camera live, as node n1 shows them", 30*time.Second, func() bool {
 		st := r.states(nodes[0])
 		for _, id := range r.ids {
@@ -81,9 +91,10 @@ func TestClusterFailover(t *testing.T) {
 	})
 	watchFrom := time.Now().Add(analysisWarmUp)
 
-	// The first unstaffed alert of a clerk who left (not one who has yet
-	// to arrive) decides whose node dies: the absence lasts long enough
-	// for the alert to outlive the failover.
+	// The first unstaffed alert of a clerk who left, as the truth says (not
+	// one who has yet to arrive, nor one seated still since before the
+	// spread moved the camera), decides whose node dies: the absence lasts
+	// long enough for the alert to outlive the failover.
 	arrived := r.camsFrom.Add(failoverHall(0).ClerksArrive.Max + 5*time.Second)
 	var alert alertJSON
 	waitFor(t, "an unstaffed alert", 150*time.Second, func() bool {
@@ -92,7 +103,7 @@ func TestClusterFailover(t *testing.T) {
 			return false
 		}
 		for _, a := range list.Alerts {
-			if a.Kind == events.KindUnstaffed && a.RaisedAt.After(arrived) {
+			if a.Kind == events.KindUnstaffed && a.RaisedAt.After(arrived) && r.clerkAway(a.Camera, a.Window, a.RaisedAt) {
 				alert = a
 				return true
 			}
@@ -206,9 +217,16 @@ func TestClusterFailover(t *testing.T) {
 	time.Sleep(time.Until(killed.Add(time.Minute)))
 	r.stopCameras()
 	watchTo := time.Now()
+	time.Sleep(time.Second) // the last live messages on their way
+	for _, l := range streams {
+		l.close()
+	}
+	managerStream.close()
 	for _, n := range survivors {
 		n.stop(t)
 	}
+	r.checkLive(streams, victim.id, killed, watchFrom, watchTo.Add(-2*time.Second))
+	r.checkScoped(managerStream, managed)
 	gaps := map[string][2]time.Time{}
 	for _, id := range moving {
 		gaps[id] = [2]time.Time{killed.Add(-time.Second), resumed[id].Add(analysisWarmUp)}
@@ -242,16 +260,31 @@ func (r *clusterRig) crossingTimes(camera string, stored []store.StoredEvent) st
 
 func centerOf(camera string) string { return "center-" + strings.TrimPrefix(camera, "hall-") }
 
-// clerkBack returns when the truth's clerk of a window sat down again
-// after the absence that raised an alert at raised; zero if not yet.
-func (r *clusterRig) clerkBack(camera, window string, raised time.Time) time.Time {
+// runs are the truth's stretches of a window occupied or not.
+func (r *clusterRig) runs(camera, window string) []occupancy {
 	var cam []demo.TruthEvent
 	for _, e := range r.truth.all() {
 		if e.Camera == camera {
 			cam = append(cam, e)
 		}
 	}
-	for _, run := range windowRuns(cam)[window] {
+	return windowRuns(cam)[window]
+}
+
+// clerkAway reports whether the truth's clerk of a window, having
+// arrived, was away at when: an alert then is for a real absence, not
+// for a clerk sitting still since before a new node's motion detector
+// began watching (it cannot see them, as after any restart).
+func (r *clusterRig) clerkAway(camera, window string, when time.Time) bool {
+	runs := r.runs(camera, window)
+	run, ok := at(runs, when)
+	return ok && !run.occupied && slices.ContainsFunc(runs, func(o occupancy) bool { return o.occupied && o.start.Before(when) })
+}
+
+// clerkBack returns when the truth's clerk of a window sat down again
+// after the absence that raised an alert at raised; zero if not yet.
+func (r *clusterRig) clerkBack(camera, window string, raised time.Time) time.Time {
+	for _, run := range r.runs(camera, window) {
 		if run.occupied && run.start.After(raised) {
 			return run.start
 		}
@@ -338,6 +371,77 @@ func (r *clusterRig) checkCrossings(from, to time.Time, gaps map[string][2]time.
 		t.Errorf("hourly counts %v differ from the stored crossings %v", hourly, perCenter)
 	}
 	t.Logf("hourly counts per center: %v", hourly)
+}
+
+// checkLive compares each node's admin event stream with the stored
+// crossings between from and to: every crossing, whichever node analysed
+// it, reached every node's stream once (the killed node's until its
+// death, but for its last second, which it may not have sent).
+func (r *clusterRig) checkLive(streams map[string]*liveLog, victim string, killed, from, to time.Time) {
+	t := r.t
+	evs, err := r.db.Events(context.Background(), store.EventQuery{Types: []string{events.TypeCrossing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for node, l := range streams {
+		end := to
+		if node == victim {
+			end = killed.Add(-time.Second)
+		}
+		var got []eventbus.Message
+		for _, m := range l.all() {
+			if m.Type == events.TypeCrossing {
+				got = append(got, m)
+			}
+		}
+		matched, missing := 0, 0
+		for _, e := range evs {
+			if e.Time.Before(from) || e.Time.After(end) {
+				continue
+			}
+			found := 0
+			for _, m := range got {
+				var data events.Event
+				json.Unmarshal(m.Data, &data)
+				if m.Camera == e.Camera && data.Direction == e.Direction && m.Time.Sub(e.Time).Abs() < time.Millisecond {
+					found++
+				}
+			}
+			switch {
+			case found == 0:
+				missing++
+				t.Errorf("node %s: the crossing %s of %s at %s never came on its event stream", node, e.Direction, e.Camera, clock(e.Time))
+			case found > 1:
+				t.Errorf("node %s: the crossing %s of %s at %s came %d times on its event stream", node, e.Direction, e.Camera, clock(e.Time), found)
+			default:
+				matched++
+			}
+		}
+		cameras := map[string]bool{}
+		for _, m := range got {
+			cameras[m.Camera] = true
+		}
+		t.Logf("node %s's event stream: %d stored crossings came, %d missing; crossings of %d cameras", node, matched, missing, len(cameras))
+		if matched == 0 {
+			t.Errorf("node %s's event stream carried no stored crossing", node)
+		}
+	}
+}
+
+// checkScoped: a center manager's stream carries its center's messages
+// and nothing else.
+func (r *clusterRig) checkScoped(l *liveLog, center string) {
+	types := map[string]int{}
+	for _, m := range l.all() {
+		types[m.Type]++
+		if m.Center != center {
+			r.t.Errorf("the manager of %s received a %s message of %s", center, m.Type, m.Center)
+		}
+	}
+	r.t.Logf("the manager of %s received %v", center, types)
+	if types[events.TypeCrossing] == 0 {
+		r.t.Errorf("the manager of %s received no crossing of its center run by another node", center)
+	}
 }
 
 // pulls samples how many RTSP clients play each camera, to find the
