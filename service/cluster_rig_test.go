@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/internal/natstest"
 	"github.com/hallwatch/hallwatch/internal/pgtest"
+	"github.com/hallwatch/hallwatch/internal/sseclient"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
 	"github.com/hallwatch/hallwatch/store"
@@ -372,51 +374,37 @@ type liveLog struct {
 	msgs   []eventbus.Message
 	cancel context.CancelFunc
 	done   chan struct{}
+	err    error // why the stream ended, once done
 }
 
 // listen opens node n's event stream with an API token and records its
 // messages until close (or the node's end).
 func (r *clusterRig) listen(n *clusterNode, token string) *liveLog {
-	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &liveLog{cancel: cancel, done: make(chan struct{})}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.base+"/api/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		r.t.Fatalf("event stream of %s: %v", n.id, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		cancel()
-		r.t.Fatalf("event stream of %s: %s", n.id, resp.Status)
-	}
 	go func() {
 		defer close(l.done)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
-			}
+		l.err = sseclient.Follow(ctx, n.base+"/api/events", http.Header{"Authorization": {"Bearer " + token}}, func(data []byte) {
 			var m eventbus.Message
-			if json.Unmarshal([]byte(data), &m) == nil {
+			if json.Unmarshal(data, &m) == nil {
 				l.mu.Lock()
 				l.msgs = append(l.msgs, m)
 				l.mu.Unlock()
 			}
-		}
+		})
 	}()
-	r.t.Cleanup(l.close)
+	r.t.Cleanup(func() { l.close() })
 	return l
 }
 
-func (l *liveLog) close() {
+// close ends the stream; an error is why it ended before (a refusal).
+func (l *liveLog) close() error {
 	l.cancel()
 	<-l.done
+	if errors.Is(l.err, context.Canceled) {
+		return nil
+	}
+	return l.err
 }
 
 func (l *liveLog) all() []eventbus.Message {

@@ -218,10 +218,14 @@ func TestClusterFailover(t *testing.T) {
 	r.stopCameras()
 	watchTo := time.Now()
 	time.Sleep(time.Second) // the last live messages on their way
-	for _, l := range streams {
-		l.close()
+	for id, l := range streams {
+		if err := l.close(); err != nil && id != victim.id {
+			t.Errorf("node %s's event stream: %v", id, err)
+		}
 	}
-	managerStream.close()
+	if err := managerStream.close(); err != nil && nodes[0] != victim {
+		t.Errorf("the manager's event stream: %v", err)
+	}
 	for _, n := range survivors {
 		n.stop(t)
 	}

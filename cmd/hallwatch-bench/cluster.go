@@ -17,8 +17,10 @@ import (
 
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/internal/natstest"
 	"github.com/hallwatch/hallwatch/internal/pgtest"
+	"github.com/hallwatch/hallwatch/internal/sseclient"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -291,15 +293,6 @@ func (r *clusterRun) balanceRow(sc string, nodes []*clusterChild, when string) r
 		note: strings.Join(counts, ", ") + fmt.Sprintf(" of %d cameras", len(r.ids))}
 }
 
-// sseMessage is a live message as a page receives it.
-type sseMessage struct {
-	Type   string          `json:"type"`
-	Camera string          `json:"camera"`
-	Time   time.Time       `json:"time"`
-	Data   json.RawMessage `json:"data"`
-	Node   string          `json:"node"`
-}
-
 // arrival is a message seen on a node's event stream.
 type arrival struct {
 	stream string // the node whose stream delivered it
@@ -324,7 +317,7 @@ func (r *clusterRun) fanOut(ctx context.Context, window time.Duration) ([]row, e
 	for i, n := range r.nodes {
 		cpu0[i], _ = n.sample()
 		wg.Go(func() {
-			errs[i] = n.follow(ctx, func(m sseMessage, at time.Time) {
+			errs[i] = n.follow(ctx, func(m eventbus.Message, at time.Time) {
 				origin := m.Node
 				if origin == "" {
 					origin = n.id
@@ -383,37 +376,14 @@ func fanDelays(as []arrival) []time.Duration {
 }
 
 // follow reads the node's event stream until ctx ends.
-func (n *clusterChild) follow(ctx context.Context, got func(sseMessage, time.Time)) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.base+"/api/events", nil)
-	if err != nil {
-		return err
-	}
-	req.Header = n.auth.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/api/events: %s", n.base, resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
+func (n *clusterChild) follow(ctx context.Context, got func(eventbus.Message, time.Time)) error {
+	return sseclient.Follow(ctx, n.base+"/api/events", n.auth, func(data []byte) {
 		at := time.Now()
-		var m sseMessage
-		if json.Unmarshal([]byte(data), &m) == nil {
+		var m eventbus.Message
+		if json.Unmarshal(data, &m) == nil {
 			got(m, at)
 		}
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return sc.Err()
+	})
 }
 
 // clusterLatencies are the histograms latencyRows reports.
