@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -427,4 +428,91 @@ func (r *clusterRig) scopedToken(center string) string {
 		r.t.Fatal(err)
 	}
 	return token
+}
+
+// hookLog is a webhook notifier's endpoint: it counts the messages it
+// receives per alert and state.
+type hookLog struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen map[string]int // "alert_id state" → deliveries
+}
+
+func newHookLog(t *testing.T) *hookLog {
+	h := &hookLog{seen: map[string]int{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			AlertID int64  `json:"alert_id"`
+			State   string `json:"state"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		h.seen[fmt.Sprintf("%d %s", m.AlertID, m.State)]++
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// deliveries returns how often each alert's states were delivered.
+func (h *hookLog) deliveries() map[int64]map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[int64]map[string]int{}
+	for k, n := range h.seen {
+		var id int64
+		var state string
+		fmt.Sscan(k, &id, &state)
+		if out[id] == nil {
+			out[id] = map[string]int{}
+		}
+		out[id][state] = n
+	}
+	return out
+}
+
+// checkNotified: every stored alert was announced, each change once,
+// whichever node raised or resolved it; it waits (bounded) for the
+// deliveries still on their way.
+func (r *clusterRig) checkNotified(h *hookLog) {
+	t := r.t
+	list, err := r.db.Alerts(context.Background(), store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := func(got map[int64]map[string]int) bool {
+		for _, a := range list {
+			if want := 1 + btoi(!a.ResolvedAt.IsZero()); len(got[a.ID]) < want {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	got := h.deliveries()
+	for !complete(got) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		got = h.deliveries()
+	}
+	for _, a := range list {
+		if want := 1 + btoi(!a.ResolvedAt.IsZero()); len(got[a.ID]) != want {
+			t.Errorf("alert %d (%s, resolved %v): notified %v, want %d changes", a.ID, a.Camera, !a.ResolvedAt.IsZero(), got[a.ID], want)
+		}
+		for state, n := range got[a.ID] {
+			if n != 1 {
+				t.Errorf("alert %d: %s notified %d times", a.ID, state, n)
+			}
+		}
+	}
+	t.Logf("notifications: %d alerts, %v", len(list), got)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

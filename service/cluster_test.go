@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
@@ -62,6 +63,8 @@ func TestClusterFailover(t *testing.T) {
 		t.Skip("runs three hallwatch nodes for about two minutes")
 	}
 	r := newClusterRig(t, 6, failoverHall, true)
+	hook := newHookLog(t)
+	r.cfg.Notifiers = []config.Notifier{{ID: "hook", Kind: "webhook", URL: hook.srv.URL, Timeout: config.Duration(5 * time.Second)}}
 	nodes := []*clusterNode{r.start("n1", r.nats.URL()), r.start("n2", r.nats.URL()), r.start("n3", r.nats.URL())}
 	pulled := samplePulls(r)
 	began := time.Now()
@@ -226,6 +229,7 @@ func TestClusterFailover(t *testing.T) {
 	if err := managerStream.close(); err != nil && nodes[0] != victim {
 		t.Errorf("the manager's event stream: %v", err)
 	}
+	r.checkNotified(hook)
 	for _, n := range survivors {
 		n.stop(t)
 	}
@@ -426,7 +430,7 @@ func (r *clusterRig) checkLive(streams map[string]*liveLog, victim string, kille
 			cameras[m.Camera] = true
 		}
 		t.Logf("node %s's event stream: %d stored crossings came, %d missing; crossings of %d cameras", node, matched, missing, len(cameras))
-		if matched == 0 {
+		if matched == 0 && node != victim { // the victim may die before any crossing
 			t.Errorf("node %s's event stream carried no stored crossing", node)
 		}
 	}
