@@ -47,6 +47,7 @@ type Analyzer struct {
 	mu      sync.Mutex // guards everything below detection
 	camera  string
 	minBoxH float64
+	adds    addOptions // what lines and windows added by Reconfigure take
 	det     Detector
 	looks   *appearanceOf
 	tracker *Tracker
@@ -68,6 +69,7 @@ type lineCount struct {
 type zoneWatch struct {
 	zone     geom.Polygon
 	presence *presence
+	service  *serviceWatch // nil: the window has no service zone
 }
 
 // stillHinter is implemented by detectors that must not fade people who
@@ -93,6 +95,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	a := &Analyzer{
 		camera:  o.Camera,
 		minBoxH: o.MinBoxHeight,
+		adds:    addOptions{lineBand: o.LineBand, resolveConfirm: o.ResolveConfirm},
 		det:     o.Detector,
 		looks:   newAppearanceOf(),
 		tracker: NewTracker(o.Tracker),
@@ -103,7 +106,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
 	}
 	for _, w := range o.Analytics.Windows {
-		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID])})
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), service: newServiceWatch(w)})
 	}
 	return a, nil
 }
@@ -174,10 +177,12 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 }
 
 // updateWindows feeds each window's head count to its presence state
-// machine: window events first, then alerts.
+// machine and the tracks to its service watch: window events first, then
+// services, then alerts.
 func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
-	var evs, alerts []events.Event
+	var evs, services, alerts []events.Event
 	for _, w := range a.windows {
+		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
 		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
 			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
@@ -186,7 +191,7 @@ func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 			}
 		}
 	}
-	return append(evs, alerts...)
+	return append(append(evs, services...), alerts...)
 }
 
 // Advance moves the windows' clocks to t without a detection, keeping the
@@ -261,6 +266,9 @@ func regionsOf(an *config.Analytics) []geom.Rect {
 	}
 	for _, w := range an.Windows {
 		out = append(out, geom.Bounds(w.Zone).Grow(regionMargin))
+		if len(w.ServiceZone) > 0 {
+			out = append(out, geom.Bounds(w.ServiceZone).Grow(regionMargin))
+		}
 	}
 	if len(out) == 0 {
 		out = append(out, geom.Rect{Max: geom.Point{1, 1}})
@@ -303,7 +311,7 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 func (a *Analyzer) countIn(zone geom.Polygon) int {
 	n := 0
 	for _, tr := range a.tracks {
-		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet) {
+		if countable(tr) && zone.Contains(tr.Feet) {
 			n++
 		}
 	}
@@ -314,7 +322,7 @@ func (a *Analyzer) countIn(zone geom.Polygon) int {
 // longer than a detector's usual dropouts, shorter than MaxAge.
 const zoneGrace = 0.7
 
-// hold picks the tracks whose feet are in a window zone and that stand or
+// hold picks the tracks whose feet are in a window's staff or service zone and that stand or
 // move slowly, tentative or confirmed: the background model must not learn
 // them (selective update), or a clerk who sits down fades within seconds
 // (within a few frames while MOG2 is young), before the tracker could
@@ -329,7 +337,7 @@ func (a *Analyzer) hold() []Hold {
 			continue
 		}
 		for _, w := range a.windows {
-			if w.zone.Contains(tr.Feet) {
+			if w.zone.Contains(tr.Feet) || w.service != nil && w.service.zone.Contains(tr.Feet) {
 				a.held = append(a.held, tr.ID)
 				holds = append(holds, Hold{Box: tr.Box, MayBeGhost: !tr.Moved})
 				break
@@ -341,7 +349,11 @@ func (a *Analyzer) hold() []Hold {
 
 func (a *Analyzer) stamp(evs []events.Event, frameIndex int, t float64, wall time.Time) []events.Event {
 	for i := range evs {
-		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, wall
+		at := wall
+		if evs[i].Type == events.TypeService {
+			at = evs[i].Time // the departure, a moment before this frame
+		}
+		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, at
 	}
 	return evs
 }
@@ -363,6 +375,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 	a.forgetDead(nil)
 	var evs []events.Event
 	for _, w := range a.windows {
+		evs = append(evs, w.service.flush(w.presence.id, t, wall)...)
 		evs = append(evs, w.presence.setOffline(wall)...)
 	}
 	return a.stamp(evs, frameIndex, t, wall)

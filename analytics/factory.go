@@ -104,33 +104,40 @@ func newYOLOFromConfig(d config.Detector) (*YOLO, float32, error) {
 // zone. It fails when the camera has no analytics section.
 func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.Alerts) (*Analyzer, DetectorChoice, error) {
 	cam := ref.Camera
-	if cam == nil || cam.Analytics == nil {
+	if cam == nil || cam.Effective() == nil {
 		id := ""
 		if cam != nil {
 			id = cam.ID
 		}
 		return nil, DetectorChoice{}, fmt.Errorf("camera %q has no analytics section (lines/windows): nothing to analyse", id)
 	}
-	d, choice, err := NewDetector(det, cam.Analytics.Detector)
+	an := cam.Effective()
+	d, choice, err := NewDetector(det, an.Detector)
 	if err != nil {
 		return nil, DetectorChoice{}, fmt.Errorf("camera %q: %w", cam.ID, err)
 	}
-	open := map[string]func(time.Time) bool{}
-	for i := range cam.Analytics.Windows {
-		w := &cam.Analytics.Windows[i]
-		open[w.ID] = func(t time.Time) bool { return w.OpenAt(t, ref.Center) }
-	}
 	a, err := NewAnalyzer(AnalyzerOptions{
 		Camera:         cam.ID,
-		Analytics:      cam.Analytics,
+		Analytics:      an,
 		Detector:       d,
 		Tracker:        choice.TrackerOptions(),
 		ResolveConfirm: alerts.ResolveConfirm.D(),
-		Open:           open,
+		Open:           OpeningHours(ref.Center, an),
 	})
 	if err != nil {
 		d.Close()
 		return nil, DetectorChoice{}, err
 	}
 	return a, choice, nil
+}
+
+// OpeningHours returns, by window id, whether each window of an is open at
+// a wall-clock time (its schedule and holidays in the center's zone).
+func OpeningHours(center *config.Center, an *config.Analytics) map[string]func(time.Time) bool {
+	open := map[string]func(time.Time) bool{}
+	for i := range an.Windows {
+		w := &an.Windows[i]
+		open[w.ID] = func(t time.Time) bool { return w.OpenAt(t, center) }
+	}
+	return open
 }

@@ -8,7 +8,8 @@
 //	role                 access levels                     scope
 //	admin                everything                        everything
 //	district_supervisor  live, alerts (no ack), counts     its districts
-//	center_manager       live, alerts, ack, counts         its centers (not their districts)
+//	center_manager       live, alerts, ack, counts,        its centers (not their districts)
+//	                     geometry (when an admin allows it)
 //	planner              counts                            its districts and centers
 //
 // Every role may use its own account (AccessAccount) and list what its
@@ -40,20 +41,22 @@ type Access int
 
 // Access levels.
 const (
-	AccessPublic  Access = iota // health, login: no credentials needed
-	AccessUser                  // any user; results are filtered to their scope
-	AccessLive                  // live video of a camera
-	AccessAlerts                // read alerts and their snapshots
-	AccessAck                   // acknowledge alerts
-	AccessCounts                // visitor counts and staffing reports
-	AccessAdmin                 // users, tokens, audit log, profiles
-	AccessAccount               // one's own account; allowed while a password change is pending
-	AccessMetrics               // Prometheus metrics: admins, or a scraper with the metrics token
+	AccessPublic   Access = iota // health, login: no credentials needed
+	AccessUser                   // any user; results are filtered to their scope
+	AccessLive                   // live video of a camera
+	AccessAlerts                 // read alerts and their snapshots
+	AccessAck                    // acknowledge alerts
+	AccessCounts                 // visitor counts and staffing reports
+	AccessAdmin                  // users, tokens, audit log, profiles
+	AccessAccount                // one's own account; allowed while a password change is pending
+	AccessMetrics                // Prometheus metrics: admins, or a scraper with the metrics token
+	AccessGeometry               // draw a camera's lines and zones (center managers only when an admin allows it)
 )
 
 var accessNames = map[Access]string{
 	AccessPublic: "public", AccessUser: "user", AccessLive: "live", AccessAlerts: "alerts",
 	AccessAck: "ack", AccessCounts: "counts", AccessAdmin: "admin", AccessAccount: "account", AccessMetrics: "metrics",
+	AccessGeometry: "geometry",
 }
 
 func (a Access) String() string {
@@ -65,9 +68,9 @@ func (a Access) String() string {
 
 // grants is which access levels each role holds (AccessPublic is everyone's).
 var grants = map[string][]Access{
-	RoleAdmin:              {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin, AccessMetrics},
+	RoleAdmin:              {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin, AccessMetrics, AccessGeometry},
 	RoleDistrictSupervisor: {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessCounts},
-	RoleCenterManager:      {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts},
+	RoleCenterManager:      {AccessUser, AccessAccount, AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessGeometry},
 	RolePlanner:            {AccessUser, AccessAccount, AccessCounts},
 }
 

@@ -54,3 +54,21 @@ func BenchmarkEncode720p(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTranscode720pH265 is the live fallback for browsers without
+// H.265: a 720p H.265 access unit decoded and re-encoded as H.264
+// (x264 ultrafast), cycling through the GOP.
+func BenchmarkTranscode720pH265(b *testing.B) {
+	aus, _ := encodeSeq(b, EncoderOptions{Codec: CodecH265, Width: 1280, Height: 720, FPS: 15, GOP: 30, BitrateKbps: 2000, Preset: "ultrafast"}, 30)
+	tr, err := NewTranscoder(TranscoderOptions{Codec: CodecH265, FPS: 15})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := tr.Transcode(aus[i%len(aus)], i%len(aus) == 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,24 +3,29 @@ package avcodec
 // #include "ffmpeg.h"
 import "C"
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
-// EncoderOptions configures an H.264 encoder (libx264 through libavcodec).
+// EncoderOptions configures an encoder: H.264 through libx264 (default)
+// or H.265 through libx265, both inside libavcodec.
 type EncoderOptions struct {
-	Width, Height int // even, required
-	FPS           int // default 15
-	GOP           int // frames from one IDR to the next, default 2*FPS
-	BitrateKbps   int // default 1500
-	// Profile is "baseline" (default: Constrained Baseline, which every
-	// browser decodes), "main" or "high".
+	Codec         string // CodecH264 (default) or CodecH265
+	Width, Height int    // even, required
+	FPS           int    // default 15
+	GOP           int    // frames from one IDR to the next, default 2*FPS
+	BitrateKbps   int    // default 1500
+	// Profile is, for H.264, "baseline" (default: Constrained Baseline,
+	// which every browser decodes), "main" or "high"; H.265 is Main.
 	Profile string
-	// Preset is the x264 speed preset, default "veryfast".
+	// Preset is the x264/x265 speed preset, default "veryfast".
 	Preset  string
 	Threads int // default 1
 }
 
-// Encoder turns BGR pictures into H.264 access units: no B-frames, zero
-// latency, SPS and PPS repeated before every IDR.
+// Encoder turns BGR pictures into H.264 or H.265 access units: no
+// B-frames, zero latency, parameter sets repeated before every IDR.
 type Encoder struct {
 	opts EncoderOptions
 	ctx  *C.AVCodecContext
@@ -31,6 +36,13 @@ type Encoder struct {
 }
 
 func (o *EncoderOptions) setDefaults() error {
+	switch o.Codec {
+	case "", CodecH264:
+		o.Codec = CodecH264
+	case CodecH265:
+	default:
+		return errorf("encoder codec %q: want %s or %s", o.Codec, CodecH264, CodecH265)
+	}
 	if o.Width < 16 || o.Height < 16 || o.Width%2 != 0 || o.Height%2 != 0 || o.Width > 8192 || o.Height > 8192 {
 		return errorf("encoder size %dx%d: width and height must be even, 16..8192", o.Width, o.Height)
 	}
@@ -52,10 +64,15 @@ func (o *EncoderOptions) setDefaults() error {
 	if o.BitrateKbps < 16 || o.BitrateKbps > 200_000 {
 		return errorf("encoder bitrate %d kbit/s out of range 16..200000", o.BitrateKbps)
 	}
-	switch o.Profile {
-	case "", "baseline", "constrained_baseline":
+	switch {
+	case o.Codec == CodecH265:
+		if o.Profile != "" && o.Profile != "main" {
+			return errorf("H.265 encoder profile %q: only main", o.Profile)
+		}
+		o.Profile = "main"
+	case o.Profile == "" || o.Profile == "baseline" || o.Profile == "constrained_baseline":
 		o.Profile = "baseline" // x264's baseline sets constraint_set1: Constrained Baseline
-	case "main", "high":
+	case o.Profile == "main" || o.Profile == "high":
 	default:
 		return errorf("encoder profile %q: want baseline, main or high", o.Profile)
 	}
@@ -71,17 +88,18 @@ func (o *EncoderOptions) setDefaults() error {
 	return nil
 }
 
-// NewEncoder opens an H.264 encoder.
+// NewEncoder opens an encoder.
 func NewEncoder(opts EncoderOptions) (*Encoder, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
 	quietFFmpeg()
-	name := C.CString("libx264")
+	lib := map[string]string{CodecH264: "libx264", CodecH265: "libx265"}[opts.Codec]
+	name := C.CString(lib)
 	c := C.avcodec_find_encoder_by_name(name)
 	C.free(unsafe.Pointer(name))
 	if c == nil {
-		return nil, errorf("FFmpeg was built without libx264")
+		return nil, errorf("FFmpeg was built without %s", lib)
 	}
 	e := &Encoder{opts: opts}
 	e.ctx = C.avcodec_alloc_context3(c)
@@ -90,7 +108,7 @@ func NewEncoder(opts EncoderOptions) (*Encoder, error) {
 	e.pkt = C.av_packet_alloc()
 	if e.ctx == nil || e.bgr == nil || e.yuv == nil || e.pkt == nil {
 		e.Close()
-		return nil, errorf("out of memory opening H.264 encoder")
+		return nil, errorf("out of memory opening %s encoder", opts.Codec)
 	}
 	w, h := C.int(opts.Width), C.int(opts.Height)
 	e.ctx.width, e.ctx.height = w, h
@@ -104,14 +122,20 @@ func NewEncoder(opts EncoderOptions) (*Encoder, error) {
 	e.ctx.bit_rate = bitrate
 	e.ctx.rc_max_rate = bitrate
 	e.ctx.rc_buffer_size = C.int(bitrate) // one second of VBV keeps the rate steady for RTP
-	for _, kv := range [][2]string{
+	// A fixed GOP (no scene-cut IDRs), in-band parameter sets at every
+	// IDR (a viewer or analyser can join at any key frame), and a forced
+	// key frame (Transcoder) is an IDR.
+	params := [][2]string{
 		{"preset", opts.Preset},
 		{"tune", "zerolatency"},
 		{"profile", opts.Profile},
-		// A fixed GOP (no scene-cut IDRs) and in-band parameter sets at every IDR,
-		// so a viewer or analyser can join at any key frame.
+		{"forced-idr", "1"},
 		{"x264-params", "scenecut=0:repeat-headers=1"},
-	} {
+	}
+	if opts.Codec == CodecH265 {
+		params[4] = [2]string{"x265-params", fmt.Sprintf("scenecut=0:repeat-headers=1:bframes=0:keyint=%d:min-keyint=%d:log-level=none", opts.GOP, opts.GOP)}
+	}
+	for _, kv := range params {
 		if err := e.setOpt(kv[0], kv[1]); err != nil {
 			e.Close()
 			return nil, err
@@ -119,8 +143,8 @@ func NewEncoder(opts EncoderOptions) (*Encoder, error) {
 	}
 	if res := C.avcodec_open2(e.ctx, c, nil); res < 0 {
 		e.Close()
-		return nil, errorf("opening libx264 (%dx%d, preset %s, profile %s): %s",
-			opts.Width, opts.Height, opts.Preset, opts.Profile, averror(res))
+		return nil, errorf("opening %s (%dx%d, preset %s, profile %s): %s",
+			lib, opts.Width, opts.Height, opts.Preset, opts.Profile, averror(res))
 	}
 	if res := C.hw_alloc_frame(e.bgr, C.AV_PIX_FMT_BGR24, w, h); res < 0 {
 		e.Close()
@@ -143,7 +167,7 @@ func (e *Encoder) setOpt(key, val string) error {
 	defer C.free(unsafe.Pointer(k))
 	defer C.free(unsafe.Pointer(v))
 	if res := C.hw_set_opt(e.ctx, k, v); res < 0 {
-		return errorf("libx264 option %s=%q: %s", key, val, averror(res))
+		return errorf("%s encoder option %s=%q: %s", e.opts.Codec, key, val, averror(res))
 	}
 	return nil
 }
@@ -171,22 +195,32 @@ func (e *Encoder) Encode(img *Image, pts int64) ([][]byte, bool, error) {
 	if res := C.hw_scale(e.sws, e.bgr, e.yuv); res < 0 {
 		return nil, false, errorf("converting BGR to YUV420P: %s", averror(res))
 	}
-	e.yuv.pts = C.int64_t(pts)
-	if res := C.avcodec_send_frame(e.ctx, e.yuv); res < 0 {
+	return e.encodeFrame(e.yuv, pts, false)
+}
+
+// encodeFrame compresses a YUV 4:2:0 frame of the configured size; with
+// key it is coded as an IDR.
+func (e *Encoder) encodeFrame(f *C.AVFrame, pts int64, key bool) ([][]byte, bool, error) {
+	f.pts = C.int64_t(pts)
+	f.pict_type = C.AV_PICTURE_TYPE_NONE
+	if key {
+		f.pict_type = C.AV_PICTURE_TYPE_I
+	}
+	if res := C.avcodec_send_frame(e.ctx, f); res < 0 {
 		return nil, false, errorf("encoding frame pts %d: %s", pts, averror(res))
 	}
 	var nalus [][]byte
-	key := false
+	isKey := false
 	for {
 		res := C.avcodec_receive_packet(e.ctx, e.pkt)
 		if res == C.HW_EAGAIN {
-			return nalus, key, nil
+			return nalus, isKey, nil
 		}
 		if res < 0 {
 			return nil, false, errorf("encoding frame pts %d: %s", pts, averror(res))
 		}
 		data := C.GoBytes(unsafe.Pointer(e.pkt.data), e.pkt.size)
-		key = key || e.pkt.flags&C.AV_PKT_FLAG_KEY != 0
+		isKey = isKey || e.pkt.flags&C.AV_PKT_FLAG_KEY != 0
 		C.av_packet_unref(e.pkt)
 		nalus = append(nalus, splitAnnexB(data)...)
 	}

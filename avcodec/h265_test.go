@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -52,15 +53,18 @@ func hevcAccessUnits(stream []byte) [][][]byte {
 	return aus
 }
 
-func TestDecodeH265(t *testing.T) {
-	const w, h, frames = 320, 240, 20
+// h265Reference has ffmpeg make frames of its 320x240 test source, as raw
+// BGR and as an H.265 stream (libx265, a key frame every 10 frames), and
+// returns the pictures and the stream's access units.
+func h265Reference(t *testing.T, frames int) (bgr []byte, aus [][][]byte) {
+	t.Helper()
 	dir := t.TempDir()
-	src := []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-frames:v", "20"}
+	src := []string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-frames:v", strconv.Itoa(frames)}
 	raw, stream := filepath.Join(dir, "src.bgr"), filepath.Join(dir, "out.hevc")
 	ffmpegOutput(t, append(src, "-pix_fmt", "bgr24", "-f", "rawvideo", raw)...)
-	ffmpegOutput(t, append(src, "-c:v", "libx265", "-x265-params", "keyint=10:bframes=0:log-level=error",
+	ffmpegOutput(t, append(src, "-c:v", "libx265", "-x265-params", "keyint=10:min-keyint=10:scenecut=0:bframes=0:log-level=error",
 		"-b:v", "1000k", "-f", "hevc", stream)...)
-	want, err := os.ReadFile(raw)
+	bgr, err := os.ReadFile(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +72,15 @@ func TestDecodeH265(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aus := hevcAccessUnits(data)
-	if len(aus) != frames {
+	if aus = hevcAccessUnits(data); len(aus) != frames {
 		t.Fatalf("split the H.265 stream into %d access units, want %d", len(aus), frames)
 	}
+	return bgr, aus
+}
+
+func TestDecodeH265(t *testing.T) {
+	const w, h, frames = 320, 240, 20
+	want, aus := h265Reference(t, frames)
 
 	dec, err := NewDecoder("H265")
 	if err != nil {

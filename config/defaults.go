@@ -10,7 +10,8 @@ func Default() *Config {
 		HTTP: HTTP{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20,
 			MaxConnections: 4096, MaxConnectionsPerAddress: 256, MaxStreams: 1000, MaxStreamsPerUser: 16},
 		WebRTC: WebRTC{UDPPort: 8189, TCPPort: 8189, IncludeLoopback: true,
-			MaxSessions: 500, MaxSessionsPerUser: 32, ConnectTimeout: Duration(10 * time.Second)},
+			MaxSessions: 500, MaxSessionsPerUser: 32, ConnectTimeout: Duration(10 * time.Second),
+			MaxTranscodes: 2, TranscodeMaxWidth: 1280},
 		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
 		Cluster: Cluster{LeaseTTL: Duration(5 * time.Second), Replicas: 1},
 		Retention: Retention{
@@ -44,6 +45,8 @@ const (
 	defaultFPS             = 5
 	defaultAbsentAfter     = Duration(60 * time.Second)
 	defaultMinStaff        = 1
+	defaultServiceMin      = Duration(20 * time.Second)
+	defaultQueueAlertFor   = Duration(2 * time.Minute)
 	defaultNotifierTimeout = Duration(5 * time.Second)
 )
 
@@ -88,6 +91,12 @@ func fillItemDefaults(cfg *Config, o *origins) {
 					if !o.present(wk + ".min_staff") {
 						w.MinStaff = defaultMinStaff
 					}
+					if !o.present(wk + ".service_min") {
+						w.ServiceMin = defaultServiceMin
+					}
+				}
+				if qa := cam.Analytics.QueueAlert; qa != nil && !o.present(kk+".analytics.queue_alert.for") {
+					qa.For = defaultQueueAlertFor
 				}
 			}
 		}

@@ -35,5 +35,6 @@ func Parse(name string, data []byte, env []string) (*Config, error) {
 		errs.sort()
 		return nil, errs
 	}
+	attachLive(cfg)
 	return cfg, nil
 }

@@ -62,6 +62,12 @@ type WebRTC struct {
 	MaxSessionsPerUser int `yaml:"max_sessions_per_user"`
 	// ConnectTimeout ends a session whose viewer has not connected by then.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MaxTranscodes bounds the cameras transcoded to H.264 at once for
+	// browsers that cannot decode a camera's H.265 (0: never transcode).
+	MaxTranscodes int `yaml:"max_transcodes"`
+	// TranscodeMaxWidth scales wider pictures down before encoding
+	// (0: keep the camera's size).
+	TranscodeMaxWidth int `yaml:"transcode_max_width"`
 }
 
 // ICEServer is a STUN or TURN server handed to pion.
@@ -184,12 +190,18 @@ type Center struct {
 
 // Camera is one RTSP hall camera.
 type Camera struct {
-	ID        string     `yaml:"id,omitempty"`
-	Name      string     `yaml:"name,omitempty"`
-	URL       string     `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
-	Transport string     `yaml:"transport,omitempty"` // auto|tcp|udp
+	ID        string `yaml:"id,omitempty"`
+	Name      string `yaml:"name,omitempty"`
+	URL       string `yaml:"url,omitempty"`       // rtsp:// or rtsps://, may hold user:pass@
+	Transport string `yaml:"transport,omitempty"` // auto|tcp|udp
+	// LiveURL is an H.264 sub-stream of the camera for browsers that
+	// cannot decode its main stream (H.265); pulled only while such
+	// viewers watch.
+	LiveURL   string     `yaml:"live_url,omitempty"`
 	Privacy   []Polygon  `yaml:"privacy_masks,omitempty"`
 	Analytics *Analytics `yaml:"analytics,omitempty"` // nil: relayed only, never decoded
+
+	live *liveAnalytics // see Effective
 }
 
 // Analytics is a camera's analysis: counting lines and service windows.
@@ -202,6 +214,12 @@ type Analytics struct {
 	Detector  string   `yaml:"detector,omitempty"` // overrides detector.kind for this camera
 	Lines     []Line   `yaml:"lines,omitempty"`
 	Windows   []Window `yaml:"windows,omitempty"`
+	// QueueZones are where visitors wait for a window (seats, a line in
+	// front of the counter).
+	QueueZones []QueueZone `yaml:"queue_zones,omitempty"`
+	// QueueAlert, when set, raises a queue alert while the queue is too
+	// long or the wait too long.
+	QueueAlert *QueueAlert `yaml:"queue_alert,omitempty"`
 }
 
 // Point is a normalised image coordinate [x, y], 0..1, x right, y down.
@@ -212,10 +230,11 @@ type Polygon = geom.Polygon
 
 // Line is a counting line: crossing a→b towards Inside is "in".
 type Line struct {
-	ID     string `yaml:"id,omitempty"`
-	A      Point  `yaml:"a"`
-	B      Point  `yaml:"b"`
-	Inside Point  `yaml:"inside"`
+	ID     string `yaml:"id,omitempty" json:"id"`
+	Name   string `yaml:"name,omitempty" json:"name,omitempty"` // display name, e.g. 正门
+	A      Point  `yaml:"a" json:"a"`
+	B      Point  `yaml:"b" json:"b"`
+	Inside Point  `yaml:"inside" json:"inside"`
 }
 
 // Window is one service window's staff zone.
@@ -227,4 +246,30 @@ type Window struct {
 	MinStaff    int      `yaml:"min_staff"`          // default 1
 	Schedule    Schedule `yaml:"schedule,omitempty"` // empty = always open
 	Holidays    []string `yaml:"holidays,omitempty"` // in addition to the center's
+	// ServiceZone is where a visitor stands or sits while served at this
+	// window; empty: services are not counted.
+	ServiceZone Polygon `yaml:"service_zone,omitempty"`
+	// ServiceMin is how long a visitor stays in the service zone to count
+	// as one service (default 20s).
+	ServiceMin Duration `yaml:"service_min,omitempty"` // zero: the default
+	// Backup is the window whose clerk covers this one while its own clerk
+	// is away (the AB-post rule).
+	Backup string `yaml:"backup,omitempty"`
+}
+
+// QueueZone is where visitors wait: waiting seats, a line in front of the
+// counter.
+type QueueZone struct {
+	ID   string  `yaml:"id,omitempty" json:"id"`
+	Name string  `yaml:"name,omitempty" json:"name,omitempty"`
+	Zone Polygon `yaml:"zone" json:"zone"`
+}
+
+// QueueAlert raises a queue alert when, for For, more than People wait in
+// a camera's queue zones or the longest current wait exceeds Wait (a zero
+// value leaves its condition out).
+type QueueAlert struct {
+	People int      `yaml:"people"`
+	Wait   Duration `yaml:"wait"`
+	For    Duration `yaml:"for"` // default 2m
 }

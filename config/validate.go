@@ -166,12 +166,3 @@ func (c *checker) auth(a *Auth) {
 		c.fail("auth.metrics_token", "too short (%d characters); use at least %d random characters", n, minTokenLen)
 	}
 }
-
-// point checks a normalised coordinate.
-func (c *checker) point(key string, p Point) bool {
-	if p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1 {
-		return true
-	}
-	c.fail(key, "point [%g, %g] is outside the image; coordinates must be from 0 to 1", p[0], p[1])
-	return false
-}

@@ -5,22 +5,6 @@ import (
 	"strings"
 	"text/template/parse"
 	"time"
-
-	"github.com/hallwatch/hallwatch/geom"
-)
-
-// Geometry limits, in normalised image units.
-const (
-	minLineLength = 0.01   // a and b of a counting line
-	minInsideDist = 0.01   // inside point from the line, so it picks a side
-	minZoneArea   = 0.0005 // window zones and privacy masks
-)
-
-// Size limits that keep the quadratic checks (crossing edges, overlapping
-// entries) fast; real zones and schedules are far smaller.
-const (
-	maxPolygonPoints   = 100
-	maxScheduleEntries = 100
 )
 
 // districts checks the hall tree. District, center and camera ids are
@@ -69,6 +53,9 @@ func (c *checker) holidays(key string, days []string) {
 func (c *checker) camera(key string, cam *Camera) {
 	c.required(key+".name", cam.Name)
 	c.cameraURL(key+".url", cam.URL)
+	if cam.LiveURL != "" {
+		c.cameraURL(key+".live_url", cam.LiveURL)
+	}
 	switch cam.Transport {
 	case "auto", "tcp", "udp":
 	default:
@@ -91,41 +78,56 @@ func (c *checker) analytics(key string, a *Analytics) {
 	default:
 		c.fail(key+".detector", "invalid detector %q, want auto, yolo or motion (empty: detector.kind)", a.Detector)
 	}
-	lineIDs, windowIDs := newIDs("line"), newIDs("window")
+	lineIDs, windowIDs, queueIDs := newIDs("line"), newIDs("window"), newIDs("queue zone")
 	for i, l := range a.Lines {
 		lk := indexKey(key+".lines", i)
 		c.id(lk, l.ID, lineIDs)
 		c.line(lk, l)
 	}
+	windows := map[string]int{}
 	for i := range a.Windows {
 		wk := indexKey(key+".windows", i)
 		c.id(wk, a.Windows[i].ID, windowIDs)
 		c.window(wk, &a.Windows[i])
+		windows[a.Windows[i].ID] = i
+	}
+	for i, w := range a.Windows {
+		if e := checkBackup(w.ID, w.Backup, windows); e != nil {
+			c.fail(indexKey(key+".windows", i)+".backup", "%s", e.Msg)
+		}
+	}
+	for i, q := range a.QueueZones {
+		qk := indexKey(key+".queue_zones", i)
+		c.id(qk, q.ID, queueIDs)
+		if !c.o.present(qk + ".zone") {
+			c.fail(qk+".zone", "required")
+		} else {
+			c.polygon(qk+".zone", q.Zone)
+		}
+	}
+	if qa := a.QueueAlert; qa != nil {
+		qk := key + ".queue_alert"
+		c.atLeast(qk+".people", qa.People, 0)
+		if qa.People == 0 && qa.Wait == 0 {
+			c.fail(qk, "set people (more than this many waiting) or wait (the longest wait above this), or both")
+		}
+		c.positive(qk+".for", qa.For)
 	}
 }
 
 func (c *checker) line(key string, l Line) {
 	ok := true
-	for _, p := range []struct {
-		name string
-		pt   Point
-	}{{"a", l.A}, {"b", l.B}, {"inside", l.Inside}} {
-		if !c.o.present(key + "." + p.name) {
-			c.fail(key+"."+p.name, "required")
-			ok = false
-		} else if !c.point(key+"."+p.name, p.pt) {
+	for _, name := range []string{"a", "b", "inside"} {
+		if !c.o.present(key + "." + name) {
+			c.fail(key+"."+name, "required")
 			ok = false
 		}
 	}
 	if !ok {
 		return
 	}
-	if n := l.A.Dist(l.B); n < minLineLength {
-		c.fail(key+".b", "a and b are %.4f apart, need at least %g", n, minLineLength)
-		return
-	}
-	if d := geom.DistToLine(l.Inside, l.A, l.B); d < minInsideDist {
-		c.fail(key+".inside", "inside point is %.4f from the line through a and b, need at least %g to tell the sides apart", d, minInsideDist)
+	if e := CheckLine(l); e != nil {
+		c.fail(key+"."+e.Field, "%s", e.Msg)
 	}
 }
 
@@ -138,6 +140,10 @@ func (c *checker) window(key string, w *Window) {
 	}
 	c.positive(key+".absent_after", w.AbsentAfter)
 	c.atLeast(key+".min_staff", w.MinStaff, 1)
+	if len(w.ServiceZone) > 0 {
+		c.polygon(key+".service_zone", w.ServiceZone)
+	}
+	c.positive(key+".service_min", w.ServiceMin)
 	c.holidays(key+".holidays", w.Holidays)
 	if n := len(w.Schedule); n > maxScheduleEntries {
 		c.fail(key+".schedule", "too many entries (%d), at most %d", n, maxScheduleEntries)
@@ -153,47 +159,12 @@ func (c *checker) window(key string, w *Window) {
 	}
 }
 
-// polygon checks a zone or mask: enough points inside the image, no
-// repeated points, no crossing or folding edges, and a usable area.
+// polygon checks a zone or mask (CheckPolygon).
 func (c *checker) polygon(key string, pg Polygon) {
-	if len(pg) < 3 {
-		c.fail(key, "need at least 3 points, got %d", len(pg))
-		return
-	}
-	if len(pg) > maxPolygonPoints {
-		c.fail(key, "too many points (%d), at most %d", len(pg), maxPolygonPoints)
-		return
-	}
-	ok := true
-	for i, p := range pg {
-		ok = c.point(indexKey(key, i), p) && ok
-	}
-	if !ok {
-		return
-	}
-	n := len(pg)
-	for i := range pg {
-		prev, p, next := pg[(i+n-1)%n], pg[i], pg[(i+1)%n]
-		if p == next {
-			c.fail(key, "points %d and %d are the same", i, (i+1)%n)
-			return
-		}
-		// Adjacent edges on one line pointing the same way fold back.
-		if geom.Cross(prev, p, next) == 0 && dot(prev.Sub(p), next.Sub(p)) > 0 {
-			c.fail(key, "edges meeting at point %d fold back on each other", i)
-			return
-		}
-	}
-	if i, j, crossed := pg.SelfIntersection(); crossed {
-		c.fail(key, "edge %d-%d crosses edge %d-%d; the outline must not intersect itself", i, (i+1)%n, j, (j+1)%n)
-		return
-	}
-	if a := pg.Area(); a < minZoneArea {
-		c.fail(key, "area %.5f is below the minimum %g", a, minZoneArea)
+	if e := CheckPolygon(pg); e != nil {
+		c.fail(key+e.Field, "%s", e.Msg)
 	}
 }
-
-func dot(a, b Point) float64 { return a[0]*b[0] + a[1]*b[1] }
 
 // alertKinds are the alert kinds notifiers can filter on (see analytics.Kind*).
 var alertKinds = []string{"unstaffed", "camera_offline"}

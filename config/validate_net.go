@@ -125,6 +125,12 @@ func (c *checker) webrtc(w *WebRTC) {
 	if d := w.ConnectTimeout.D(); d < time.Second || d > 2*time.Minute {
 		c.fail("webrtc.connect_timeout", "must be from 1s to 2m, got %v", d)
 	}
+	if w.MaxTranscodes < 0 || w.MaxTranscodes > 64 {
+		c.fail("webrtc.max_transcodes", "must be from 0 (never transcode) to 64, got %d", w.MaxTranscodes)
+	}
+	if w.TranscodeMaxWidth != 0 && (w.TranscodeMaxWidth < 160 || w.TranscodeMaxWidth > 7680) {
+		c.fail("webrtc.transcode_max_width", "must be 0 (keep the camera's size) or from 160 to 7680 pixels, got %d", w.TranscodeMaxWidth)
+	}
 }
 
 // iceServer checks a STUN/TURN server with pion's own URL parser, so that

@@ -15,7 +15,10 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 
+	"github.com/hallwatch/hallwatch/avcodec"
 	"github.com/hallwatch/hallwatch/config"
 )
 
@@ -37,7 +40,8 @@ type CameraSpec struct {
 	Scene       SceneOptions
 	GOP         time.Duration // time between IDRs, default 2s
 	BitrateKbps int           // default 1500
-	Preset      string        // x264 preset, default "ultrafast"
+	Preset      string        // x264/x265 preset, default "ultrafast"
+	Codec       string        // "H264" (default) or "H265", as cameras that send HEVC
 	// Replay, when positive, encodes this much of the scene once and loops
 	// it with continuous timestamps: no encoding cost while running (for
 	// benchmarks), but the loop seam makes people jump and there is no
@@ -290,12 +294,45 @@ func (c *Camera) Readers(id string) int {
 	return n
 }
 
-// description264 announces H.264 with the encoder's parameter sets, so that a
-// player knows the size before the first frame.
-func description264(sps, pps []byte) (*description.Session, *format.H264) {
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
+// describe announces the stream with the encoder's parameter sets (taken
+// from its first access unit), so that a player knows the size before the
+// first frame.
+func describe(codec string, first [][]byte) (*description.Session, format.Format, error) {
+	var forma format.Format
+	switch codec {
+	case avcodec.CodecH265:
+		f := &format.H265{PayloadTyp: 96}
+		for _, n := range first {
+			switch h265.NALUType((n[0] >> 1) & 0x3f) {
+			case h265.NALUType_VPS_NUT:
+				f.VPS = n
+			case h265.NALUType_SPS_NUT:
+				f.SPS = n
+			case h265.NALUType_PPS_NUT:
+				f.PPS = n
+			}
+		}
+		if f.VPS == nil || f.SPS == nil || f.PPS == nil {
+			return nil, nil, errors.New("the encoder's first access unit lacks VPS, SPS or PPS")
+		}
+		forma = f
+	default:
+		f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+		for _, n := range first {
+			switch h264.NALUType(n[0] & 0x1f) {
+			case h264.NALUTypeSPS:
+				f.SPS = n
+			case h264.NALUTypePPS:
+				f.PPS = n
+			}
+		}
+		if f.SPS == nil || f.PPS == nil {
+			return nil, nil, errors.New("the encoder's first access unit lacks SPS or PPS")
+		}
+		forma = f
+	}
 	return &description.Session{Medias: []*description.Media{{
 		Type:    description.MediaTypeVideo,
 		Formats: []format.Format{forma},
-	}}}, forma
+	}}}, forma, nil
 }

@@ -80,11 +80,13 @@ func TestCameraServesFFprobe(t *testing.T) {
 	cam, stop := runCamera(t, CameraOptions{Addr: "127.0.0.1:0", Cameras: []CameraSpec{
 		{ID: "hall", Scene: SceneOptions{Seed: 1}, GOP: time.Second},
 		{ID: "loop", Scene: SceneOptions{Seed: 2, Width: 640, Height: 360}, Replay: 3 * time.Second, GOP: time.Second},
+		{ID: "hevc", Scene: SceneOptions{Seed: 3, Width: 640, Height: 360}, Replay: 2 * time.Second, GOP: time.Second, Codec: avcodec.CodecH265},
 	}})
 	for _, c := range []struct {
-		id   string
-		w, h int
-	}{{"hall", 960, 540}, {"loop", 640, 360}} {
+		id             string
+		w, h           int
+		codec, profile string
+	}{{"hall", 960, 540, "h264", "Constrained Baseline"}, {"loop", 640, 360, "h264", "Constrained Baseline"}, {"hevc", 640, 360, "hevc", "Main"}} {
 		url := cam.URL(c.id)
 		if !strings.HasPrefix(url, "rtsp://127.0.0.1:") || strings.HasSuffix(url, ":0/"+c.id) {
 			t.Fatalf("URL(%q) = %q", c.id, url)
@@ -102,8 +104,8 @@ func TestCameraServesFFprobe(t *testing.T) {
 			t.Fatalf("ffprobe %s output %s: %v", url, out, err)
 		}
 		s := res.Streams[0]
-		if s.CodecName != "h264" || s.Profile != "Constrained Baseline" || s.Width != c.w || s.Height != c.h {
-			t.Errorf("%s: ffprobe sees %+v, want h264 Constrained Baseline %dx%d", c.id, s, c.w, c.h)
+		if s.CodecName != c.codec || s.Profile != c.profile || s.Width != c.w || s.Height != c.h {
+			t.Errorf("%s: ffprobe sees %+v, want %s %s %dx%d", c.id, s, c.codec, c.profile, c.w, c.h)
 		}
 		t.Logf("%s: ffprobe read %s frames in 2 s", c.id, s.NbReadFrames)
 		if s.NbReadFrames == "" || s.NbReadFrames == "0" {

@@ -12,7 +12,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/pion/rtp"
 
 	"github.com/hallwatch/hallwatch/avcodec"
 )
@@ -27,7 +27,7 @@ type feed struct {
 	first frameAU          // live: frame 1, encoded up front for the SDP
 	loop  []frameAU        // replay mode
 	desc  *description.Session
-	forma *format.H264
+	forma format.Format
 
 	stream *gortsplib.ServerStream // set by Camera.startServer under Camera.mu
 }
@@ -63,7 +63,7 @@ func newFeed(spec CameraSpec) (*feed, error) {
 	}
 	o := scene.Options()
 	enc, err := avcodec.NewEncoder(avcodec.EncoderOptions{
-		Width: o.Width, Height: o.Height, FPS: o.FPS,
+		Codec: spec.Codec, Width: o.Width, Height: o.Height, FPS: o.FPS,
 		GOP:         max(1, int(math.Round(spec.GOP.Seconds()*float64(o.FPS)))),
 		BitrateKbps: spec.BitrateKbps,
 		Preset:      spec.Preset,
@@ -76,20 +76,10 @@ func newFeed(spec CameraSpec) (*feed, error) {
 		f.close()
 		return nil, err
 	}
-	var sps, pps []byte
-	for _, n := range f.first.nalus {
-		switch n[0] & 0x1f {
-		case 7:
-			sps = n
-		case 8:
-			pps = n
-		}
-	}
-	if sps == nil || pps == nil {
+	if f.desc, f.forma, err = describe(spec.Codec, f.first.nalus); err != nil {
 		f.close()
-		return nil, errors.New("the encoder's first access unit lacks SPS or PPS")
+		return nil, err
 	}
-	f.desc, f.forma = description264(sps, pps)
 	if spec.Replay > 0 {
 		n := max(1, int(math.Round(spec.Replay.Seconds()*float64(f.fps))))
 		f.loop = append(f.loop, frameAU{nalus: f.first.nalus})
@@ -176,17 +166,25 @@ func (f *feed) run(ctx context.Context, log *slog.Logger) error {
 
 // sender packetizes a feed's access units onto its stream.
 type sender struct {
-	f      *feed
-	rtp    *rtph264.Encoder
+	f   *feed
+	rtp interface {
+		Encode([][]byte) ([]*rtp.Packet, error)
+	}
 	tsBase uint32
 }
 
 func (f *feed) newSender() (*sender, error) {
-	enc, err := f.forma.CreateEncoder()
-	if err != nil {
-		return nil, err
+	s := &sender{f: f, tsBase: rand.Uint32()}
+	var err error
+	switch forma := f.forma.(type) {
+	case *format.H264:
+		s.rtp, err = forma.CreateEncoder()
+	case *format.H265:
+		s.rtp, err = forma.CreateEncoder()
+	default:
+		err = fmt.Errorf("no RTP encoder for %s", f.forma.Codec())
 	}
-	return &sender{f: f, rtp: enc, tsBase: rand.Uint32()}, nil
+	return s, err
 }
 
 // send writes the k-th frame (k from 0), due at wall time due, and returns

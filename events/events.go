@@ -11,6 +11,10 @@ const (
 	TypeCrossing = "crossing"
 	TypeWindow   = "window"
 	TypeAlert    = "alert"
+	// TypeService is one visitor served at a window: present in its
+	// service zone for at least service_min; Time is the departure,
+	// Duration the seconds from arrival.
+	TypeService = "service"
 
 	DirectionIn  = "in"
 	DirectionOut = "out"
@@ -41,9 +45,10 @@ type Event struct {
 	Track     int     `json:"track,omitempty"`
 	Window    string  `json:"window,omitempty"`
 	State     string  `json:"state,omitempty"`
-	Count     *int    `json:"count,omitempty"` // window events only; 0 is written
-	Frame     int     `json:"frame"`           // 1-based input frame index
-	T         float64 `json:"t"`               // seconds from the start of input
+	Count     *int    `json:"count,omitempty"`    // window events only; 0 is written
+	Duration  float64 `json:"duration,omitempty"` // service events: seconds in the service zone
+	Frame     int     `json:"frame"`              // 1-based input frame index
+	T         float64 `json:"t"`                  // seconds from the start of input
 	// Time is the wall-clock time of the frame (live pipeline; the offline
 	// CLI derives it from --start). Not part of the JSON Lines contract.
 	Time time.Time `json:"-"`

@@ -2,10 +2,28 @@
 // analytics: normalised points, segments and polygons (x right, y down).
 package geom
 
-import "math"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
 
 // Point is [x, y].
 type Point [2]float64
+
+// UnmarshalJSON reads exactly two numbers, [x, y]: a point given with one
+// coordinate or three is an error, not a guess.
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var v []float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("want a point [x, y]: %w", err)
+	}
+	if len(v) != 2 {
+		return fmt.Errorf("want a point [x, y], got %d numbers", len(v))
+	}
+	*p = Point{v[0], v[1]}
+	return nil
+}
 
 // X returns the horizontal coordinate.
 func (p Point) X() float64 { return p[0] }

@@ -18,8 +18,26 @@ type Camera struct {
 	Status      ingest.Status
 	Subscribers []ingest.SubscriberStats
 	Viewers     int
+	Relay       Relay
 	// Analysis is nil for cameras without analytics.
 	Analysis *Analysis
+}
+
+// Relay is a camera's relay totals.
+type Relay struct {
+	Packets uint64 // RTP packets produced (each sent to every viewer)
+	Resent  uint64 // packets sent again on viewers' NACKs
+	Refused uint64 // NACKed packets not sent again (too often, over a viewer's budget, gone)
+	// Fallback is 1 while the camera's H.264 fallback (sub-stream or
+	// transcode) runs for browsers that cannot decode its own codec.
+	Fallback bool
+}
+
+// Sockets are the WebRTC UDP sockets' totals.
+type Sockets struct {
+	Datagrams uint64 // written
+	Messages  uint64 // sent, a GSO message carrying several datagrams
+	Syscalls  uint64 // sendmmsg calls
 }
 
 // Analysis is a camera's analysis totals.
@@ -63,6 +81,7 @@ type Sources struct {
 	Cameras   func() []Camera
 	Notifiers func() []notify.TargetStatus
 	Sessions  func() int // WHEP sessions
+	Sockets   func() Sockets
 	Storage   func() Storage
 	Cluster   func() *Cluster // nil: a single node
 }
@@ -129,6 +148,13 @@ var (
 	descQueued   = prometheus.NewDesc("hallwatch_hub_queued_units", "Access units waiting in a consumer's queue.", []string{"camera", "consumer"}, nil)
 	descViewers  = prometheus.NewDesc("hallwatch_viewers", "WebRTC viewers bound to the camera's relay.", []string{"camera"}, nil)
 	descSessions = prometheus.NewDesc("hallwatch_whep_sessions", "WHEP sessions open.", nil, nil)
+	descPackets  = prometheus.NewDesc("hallwatch_relay_packets_total", "RTP packets produced by the camera's relays (each sent to every viewer).", []string{"camera"}, nil)
+	descResent   = prometheus.NewDesc("hallwatch_relay_resent_total", "RTP packets sent again on viewers' NACKs.", []string{"camera"}, nil)
+	descRefused  = prometheus.NewDesc("hallwatch_relay_resend_refused_total", "NACKed packets not sent again (too often, over the viewer's budget, no longer kept).", []string{"camera"}, nil)
+	descFallback = prometheus.NewDesc("hallwatch_relay_fallback_running", "1 while the camera's H.264 fallback (sub-stream or transcode) runs.", []string{"camera"}, nil)
+	descDgrams   = prometheus.NewDesc("hallwatch_webrtc_udp_datagrams_total", "UDP datagrams written by the WebRTC sockets.", nil, nil)
+	descMessages = prometheus.NewDesc("hallwatch_webrtc_udp_messages_total", "Messages that carried them (fewer than datagrams with UDP GSO).", nil, nil)
+	descSyscalls = prometheus.NewDesc("hallwatch_webrtc_udp_syscalls_total", "System calls that sent them (batched: sendmmsg, GSO).", nil, nil)
 	descDecoded  = prometheus.NewDesc("hallwatch_analysis_decoded_total", "Frames decoded for analysis.", []string{"camera"}, nil)
 	descAnalysed = prometheus.NewDesc("hallwatch_analysis_frames_total", "Frames analysed.", []string{"camera", "detector"}, nil)
 	descDecErrs  = prometheus.NewDesc("hallwatch_analysis_decode_errors_total", "Access units the decoder rejected.", []string{"camera"}, nil)
@@ -161,7 +187,8 @@ type stateCollector struct{ src Sources }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
-		descViewers, descSessions, descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descMessages, descSyscalls,
+		descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
 		descPending, descQueue, descSent, descFailed, descGaveUp,
 		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt,
 		descLeases, descNodes, descNATSUp, descMoves, descLiveMsgs, descLiveQ, descLiveDrop} {
@@ -190,6 +217,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descFPS, cam.Status.FPS, id)
 			counter(descReconnects, float64(cam.Status.Reconnects), id)
 			gauge(descViewers, float64(cam.Viewers), id)
+			counter(descPackets, float64(cam.Relay.Packets), id)
+			counter(descResent, float64(cam.Relay.Resent), id)
+			counter(descRefused, float64(cam.Relay.Refused), id)
+			gauge(descFallback, boolValue(cam.Relay.Fallback), id)
 			for _, s := range cam.Subscribers {
 				counter(descDropped, float64(s.Dropped), id, s.Name)
 				gauge(descQueued, float64(s.Queued), id, s.Name)
@@ -200,17 +231,19 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				counter(descDecErrs, float64(a.DecodeErrors), id)
 				counter(descProcErrs, float64(a.ProcessErrors), id)
 				gauge(descLag, a.Lag.Seconds(), id)
-				idle := 0.0
-				if a.Idle {
-					idle = 1
-				}
-				gauge(descIdle, idle, id)
+				gauge(descIdle, boolValue(a.Idle), id)
 				counter(descWakes, float64(a.Wakes), id)
 			}
 		}
 	}
 	if c.src.Sessions != nil {
 		gauge(descSessions, float64(c.src.Sessions()))
+	}
+	if c.src.Sockets != nil {
+		st := c.src.Sockets()
+		counter(descDgrams, float64(st.Datagrams))
+		counter(descMessages, float64(st.Messages))
+		counter(descSyscalls, float64(st.Syscalls))
 	}
 	if c.src.Notifiers != nil {
 		for _, n := range c.src.Notifiers() {
@@ -226,11 +259,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStoreQ, float64(st.Queued))
 		counter(descStoreDrp, float64(st.Dropped))
 		counter(descStoreErr, float64(st.Failures))
-		up := 0.0
-		if st.Up {
-			up = 1
-		}
-		gauge(descStoreUp, up)
+		gauge(descStoreUp, boolValue(st.Up))
 		for kind, n := range st.Purged {
 			counter(descPurged, float64(n), kind)
 		}
@@ -256,6 +285,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func boolValue(b bool) float64 {
 	if b {
 		return 1
 	}

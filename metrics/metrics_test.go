@@ -18,11 +18,13 @@ func TestScrapeReadsPartsState(t *testing.T) {
 				Status:      ingest.Status{Camera: "hall1", State: ingest.StateLive, BitrateKbps: 1800, FPS: 25, Reconnects: 3},
 				Subscribers: []ingest.SubscriberStats{{Name: "relay", Queued: 2, Dropped: 7}},
 				Viewers:     4,
+				Relay:       Relay{Packets: 1000, Resent: 12, Refused: 3, Fallback: true},
 				Analysis:    &Analysis{Detector: "motion", Decoded: 100, Analysed: 20, Lag: 30 * time.Millisecond},
 			}}
 		},
 		Notifiers: func() []notify.TargetStatus { return []notify.TargetStatus{{ID: "wecom", Pending: 5, Failed: 2}} },
 		Sessions:  func() int { return 4 },
+		Sockets:   func() Sockets { return Sockets{Datagrams: 4000, Syscalls: 90} },
 		Storage: func() Storage {
 			return Storage{Queued: 12, Dropped: 3, Up: false, Purged: map[string]int64{"events": 1200, "audit": 4}}
 		},
@@ -42,6 +44,15 @@ hallwatch_notifier_pending{notifier="wecom"} 5
 # HELP hallwatch_viewers WebRTC viewers bound to the camera's relay.
 # TYPE hallwatch_viewers gauge
 hallwatch_viewers{camera="hall1"} 4
+# HELP hallwatch_relay_resent_total RTP packets sent again on viewers' NACKs.
+# TYPE hallwatch_relay_resent_total counter
+hallwatch_relay_resent_total{camera="hall1"} 12
+# HELP hallwatch_relay_fallback_running 1 while the camera's H.264 fallback (sub-stream or transcode) runs.
+# TYPE hallwatch_relay_fallback_running gauge
+hallwatch_relay_fallback_running{camera="hall1"} 1
+# HELP hallwatch_webrtc_udp_syscalls_total System calls that sent them (batched: sendmmsg, GSO).
+# TYPE hallwatch_webrtc_udp_syscalls_total counter
+hallwatch_webrtc_udp_syscalls_total 90
 # HELP hallwatch_analysis_lag_seconds Arrival of the last analysed frame to the end of its analysis.
 # TYPE hallwatch_analysis_lag_seconds gauge
 hallwatch_analysis_lag_seconds{camera="hall1"} 0.03
@@ -61,6 +72,7 @@ hallwatch_retention_purged_total{kind="events"} 1200
 `
 	err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
 		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds",
+		"hallwatch_relay_resent_total", "hallwatch_relay_fallback_running", "hallwatch_webrtc_udp_syscalls_total",
 		"hallwatch_store_queued_events", "hallwatch_store_dropped_events_total", "hallwatch_store_up", "hallwatch_retention_purged_total")
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,7 @@ func BenchmarkRelayPush(b *testing.B) {
 	gop := benchGOP()
 	for _, viewers := range []int{1, 10, 50, 200} {
 		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
-			r, err := New("bench")
+			r, err := New("bench", Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,7 +1,7 @@
 package relay
 
 import (
-	"strings"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -30,6 +30,7 @@ type binding struct {
 
 	mu         sync.Mutex
 	state      bindingState
+	started    bool // a key frame's first packet was written
 	lastReplay time.Time
 	// Output = input + offset for live packets.
 	seqOff    uint16
@@ -39,30 +40,50 @@ type binding struct {
 	lastInTS  uint32 // input timestamp of the last written packet
 	lastInSeq uint16
 	wroteAny  bool
+	hdr       rtp.Header // scratch: no interceptor keeps it past WriteRTP
+	history   history    // what was written, for NACKs
+	budget    tokenBucket
 	sent      uint64
 	writeErrs uint64
 }
 
-// writeLive sends live packets, if this binding is live.
-func (b *binding) writeLive(pkts []*rtp.Packet) {
+func newBinding(id string, ssrc webrtc.SSRC, pt uint8, ws webrtc.TrackLocalWriter) *binding {
+	return &binding{id: id, ssrc: ssrc, pt: pt, ws: ws, state: stateBound,
+		lastSeq: uint16(rand.Uint32()), lastTS: rand.Uint32()}
+}
+
+// writeLive sends live packets of an access unit (from its first packet
+// when first), if this binding is live. Until it has started, it waits
+// for a key frame from its first packet: a decoder can do nothing with
+// the delta frames before one.
+func (b *binding) writeLive(pkts []*rtp.Packet, key, first bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != stateLive {
+	if b.state != stateLive || !(b.started || key && first) {
 		return
 	}
+	if !b.started && b.wroteAny {
+		// Restarting after skipped units (a new stream): continue the
+		// sequence numbers, or the viewer would wait for packets it was
+		// never meant to get.
+		b.seqOff = b.lastSeq + 1 - pkts[0].SequenceNumber
+	}
+	b.started = true
 	for _, p := range pkts {
 		b.write(p, p.SequenceNumber+b.seqOff, p.Timestamp+b.tsOff)
 	}
 }
 
-// writeCatchUp replays cached packets: consecutive sequence numbers, and
-// frames catchUpFrameStep apart.
-func (b *binding) writeCatchUp(pkts []*rtp.Packet) {
-	for _, p := range pkts {
-		ts := b.lastTS
-		if !b.wroteAny || p.Timestamp != b.lastInTS {
-			ts += catchUpFrameStep
-		}
+// writeCatchUp replays cached packets of one frame (from its first packet
+// when first): consecutive sequence numbers, the frame's timestamp a step
+// after the previous frame's.
+func (b *binding) writeCatchUp(frame []*rtp.Packet, step uint32, first bool) {
+	ts := b.lastTS
+	if b.wroteAny && first {
+		ts += step
+	}
+	b.started = true
+	for _, p := range frame {
 		b.write(p, b.lastSeq+1, ts)
 	}
 }
@@ -78,25 +99,32 @@ func (b *binding) goLive() {
 }
 
 func (b *binding) write(p *rtp.Packet, seq uint16, ts uint32) {
-	// A header of its own (the packet is shared by every viewer), never
-	// reused: the NACK responder keeps it for retransmission.
-	h := &rtp.Header{}
-	*h = p.Header
-	h.SSRC = uint32(b.ssrc)
-	h.PayloadType = b.pt
-	h.SequenceNumber = seq
-	h.Timestamp = ts
-	if _, err := b.ws.WriteRTP(h, p.Payload); err != nil {
-		b.writeErrs++
+	if !b.send(p, seq, ts) {
 		return
 	}
-	b.sent++
+	b.history.put(p, seq, ts)
 	b.wroteAny = true
 	b.lastSeq, b.lastTS = seq, ts
 	b.lastInSeq, b.lastInTS = p.SequenceNumber, p.Timestamp
 }
 
-// sharedTrack is the single TrackLocal of a camera; pion binds it once per
+// send writes one packet with this viewer's header; the payload is the
+// relay's shared one, never modified.
+func (b *binding) send(p *rtp.Packet, seq uint16, ts uint32) bool {
+	b.hdr = p.Header
+	b.hdr.SSRC = uint32(b.ssrc)
+	b.hdr.PayloadType = b.pt
+	b.hdr.SequenceNumber = seq
+	b.hdr.Timestamp = ts
+	if _, err := b.ws.WriteRTP(&b.hdr, p.Payload); err != nil {
+		b.writeErrs++
+		return false
+	}
+	b.sent++
+	return true
+}
+
+// sharedTrack is the single TrackLocal of a relay; pion binds it once per
 // viewer PeerConnection.
 type sharedTrack struct{ relay *Relay }
 
@@ -108,12 +136,3 @@ func (t *sharedTrack) ID() string                                { return "video
 func (t *sharedTrack) RID() string                               { return "" }
 func (t *sharedTrack) StreamID() string                          { return t.relay.camera }
 func (t *sharedTrack) Kind() webrtc.RTPCodecType                 { return webrtc.RTPCodecTypeVideo }
-
-func fmtpHas(fmtp, param string) bool {
-	for _, kv := range strings.Split(fmtp, ";") {
-		if strings.TrimSpace(kv) == param {
-			return true
-		}
-	}
-	return false
-}

@@ -9,8 +9,9 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/hallwatch/hallwatch/relay/internal/udpbatch"
 )
 
 // ICEOptions configures candidate gathering the way MediaMTX does: one UDP
@@ -30,6 +31,73 @@ type Engine struct {
 	api        *webrtc.API
 	iceServers []webrtc.ICEServer
 	closers    []func() error
+	batch      udpbatch.Group
+	conns      []*udpbatch.Conn
+}
+
+// Batcher groups the writes to the engine's UDP sockets; relays open a
+// batch around each fan-out (Options.Batch).
+func (e *Engine) Batcher() Batcher { return &e.batch }
+
+// SocketStats count what the engine's UDP sockets sent.
+type SocketStats = udpbatch.Stats
+
+// SocketStats adds up what the engine's UDP sockets sent.
+func (e *Engine) SocketStats() SocketStats {
+	var s SocketStats
+	for _, c := range e.conns {
+		st := c.Stats()
+		s.Packets += st.Packets
+		s.Syscalls += st.Syscalls
+		s.Messages += st.Messages
+		s.Errors += st.Errors
+		s.GSO = s.GSO || st.GSO
+	}
+	return s
+}
+
+// listenUDP opens the UDP port on every IPv4 address of the chosen
+// interfaces (as pion's NewMultiUDPMuxFromPort does), each socket wrapped
+// so that a fan-out's packets leave in batches.
+func (e *Engine) listenUDP(opts ICEOptions, keepIface func(string) bool) (ice.UDPMux, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var muxes []ice.UDPMux
+	fail := func(err error) (ice.UDPMux, error) {
+		for _, m := range muxes {
+			m.Close()
+		}
+		return nil, err
+	}
+	for _, iface := range ifaces {
+		loopback := iface.Flags&net.FlagLoopback != 0
+		if iface.Flags&net.FlagUp == 0 || (loopback && !opts.IncludeLoopback) || (keepIface != nil && !keepIface(iface.Name)) {
+			continue
+		}
+		addrs, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil {
+				continue
+			}
+			udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ipn.IP, Port: opts.UDPPort})
+			if err != nil {
+				return fail(err)
+			}
+			conn := udpbatch.New(udp, &e.batch)
+			e.conns = append(e.conns, conn)
+			muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn}))
+		}
+	}
+	if len(muxes) == 0 {
+		return nil, errors.New("no IPv4 address on the chosen interfaces")
+	}
+	return ice.NewMultiUDPMuxDefault(muxes...), nil
 }
 
 // NewEngine opens the ICE sockets and prepares the WebRTC API.
@@ -53,14 +121,7 @@ func NewEngine(opts ICEOptions) (*Engine, error) {
 	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
 	var networks []webrtc.NetworkType
 	if opts.UDPPort > 0 {
-		muxOpts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
-		if opts.IncludeLoopback {
-			muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
-		}
-		if ifaceFilter != nil {
-			muxOpts = append(muxOpts, ice.UDPMuxFromPortWithInterfaceFilter(ifaceFilter))
-		}
-		mux, err := ice.NewMultiUDPMuxFromPort(opts.UDPPort, muxOpts...)
+		mux, err := e.listenUDP(opts, ifaceFilter)
 		if err != nil {
 			return nil, fmt.Errorf("webrtc: udp_port %d: %w", opts.UDPPort, err)
 		}
@@ -93,46 +154,20 @@ func NewEngine(opts ICEOptions) (*Engine, error) {
 	}
 
 	me := &webrtc.MediaEngine{}
-	if err := registerH264(me); err != nil {
+	if err := registerCodecs(me); err != nil {
 		e.Close()
 		return nil, err
 	}
+	// Sender reports let the browser map RTP time to wall clock. NACKs
+	// are answered by the relay itself (Relay.Resend): it keeps what it
+	// sent each viewer without a copy, and bounds what it sends again.
 	ir := &interceptor.Registry{}
-	// NACK responder resends packets lost on the viewer's network; sender
-	// reports let the browser map RTP time to wall clock. The responder
-	// keeps the packets it was given instead of copying each one per
-	// viewer: payloads are the relay's shared, never-modified packets and
-	// every write has a header of its own (binding.write).
-	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.DisableCopy()); err != nil {
-		e.Close()
-		return nil, err
-	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		e.Close()
 		return nil, err
 	}
 	e.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
 	return e, nil
-}
-
-// registerH264 offers H.264 only: the relay never transcodes.
-func registerH264(me *webrtc.MediaEngine) error {
-	feedback := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
-	for i, profile := range []string{"42e01f", "42001f", "4d001f", "64001f"} {
-		c := webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{
-				MimeType:     webrtc.MimeTypeH264,
-				ClockRate:    90000,
-				SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile,
-				RTCPFeedback: feedback,
-			},
-			PayloadType: webrtc.PayloadType(102 + 2*i),
-		}
-		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
-			return fmt.Errorf("webrtc: register H.264 %s: %w", profile, err)
-		}
-	}
-	return nil
 }
 
 // NewPeerConnection makes a viewer's PeerConnection.

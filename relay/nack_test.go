@@ -3,10 +3,12 @@ package relay
 import (
 	"bytes"
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/hallwatch/hallwatch/internal/testclip"
@@ -81,4 +83,99 @@ func TestRelayAnswersNACKWithTheSamePacket(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// seqWriter stands in for a viewer's SRTP stream and counts each output
+// sequence number written.
+type seqWriter struct {
+	mu     sync.Mutex
+	counts map[uint16]int
+	bytes  int
+}
+
+func (w *seqWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.counts[h.SequenceNumber]++
+	w.bytes += rtpHeaderSize + len(payload)
+	return rtpHeaderSize + len(payload), nil
+}
+
+func (w *seqWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func (w *seqWriter) total() (bytes int, counts map[uint16]int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes, maps.Clone(w.counts)
+}
+
+// TestRelayResendsWithinBudget is the storm of issue 16.5a in small: a
+// viewer whose socket overflows NACKs a whole GOP again and again (as
+// pion's generator does every 100 ms). It gets each packet at most
+// maxResends times, and no more bytes than its budget (half the stream's
+// rate, after a burst) allows, where pion's own responder answered every
+// NACK, sending far more than the stream.
+func TestRelayResendsWithinBudget(t *testing.T) {
+	r, err := New("hall1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &seqWriter{counts: map[uint16]int{}}
+	ctx := &fakeContext{id: "v", ssrc: 1000, ws: w}
+	if _, err := r.bind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Activate(ctx.ssrc); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	pts := time.Duration(0)
+	for _, au := range benchGOP() {
+		pts += 40 * time.Millisecond
+		u := *au
+		u.PTS, u.Received = pts, start.Add(pts)
+		if err := r.Push(&u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sentBytes, first := w.total()
+	var seqs []uint16
+	for seq := range first {
+		seqs = append(seqs, seq)
+	}
+	if len(seqs) < 300 {
+		t.Fatalf("the GOP went out as %d packets, want hundreds", len(seqs))
+	}
+	r.mu.Lock()
+	rate := resendShare * r.rate.bytesPerSecond(minStreamRate)
+	r.mu.Unlock()
+
+	began := time.Now()
+	nack := &rtcp.TransportLayerNack{MediaSSRC: uint32(ctx.ssrc), Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
+	for range 20 {
+		r.Resend(ctx.ssrc, nack)
+		time.Sleep(minResendGap + 5*time.Millisecond)
+	}
+	elapsed := time.Since(began)
+	allBytes, counts := w.total()
+	resentBytes := allBytes - sentBytes
+	if resentBytes == 0 {
+		t.Fatal("nothing resent: the viewer's losses are never repaired")
+	}
+	// The token bucket's bound, from the time the test took: not a timing
+	// assertion, the longer the machine stalls the more it may send.
+	if limit := resendBurst + rate*elapsed.Seconds() + rtpHeaderSize + rtpPayloadMax; float64(resentBytes) > limit {
+		t.Errorf("resent %d bytes in %v, budget %.0f (stream %.0f bytes/s)", resentBytes, elapsed, limit, rate/resendShare)
+	}
+	for seq, n := range counts {
+		if n > 1+maxResends {
+			t.Errorf("packet %d written %d times, want at most 1 + %d resends", seq, n, maxResends)
+		}
+	}
+	st := r.Stats()
+	if st.Refused == 0 || st.Resent == 0 {
+		t.Errorf("stats: %d resent, %d refused; want both counted", st.Resent, st.Refused)
+	}
+	t.Logf("GOP %d bytes in %d packets; NACKed 20 times in %v: %d bytes resent (%d packets), %d refused",
+		sentBytes, len(seqs), elapsed.Round(time.Millisecond), resentBytes, st.Resent, st.Refused)
 }

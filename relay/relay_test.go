@@ -2,11 +2,13 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/leakcheck"
 	"github.com/hallwatch/hallwatch/internal/testclip"
 	"github.com/hallwatch/hallwatch/internal/whepclient"
@@ -44,11 +46,11 @@ func newRelayRig(t *testing.T, ice ICEOptions) *relayRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := New("hall1")
+	relay, err := New("hall1", Options{Batch: engine.Batcher()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lookup := func(camera string) (*Relay, error) {
+	lookup := func(camera string, _ []ingest.Codec) (*Relay, error) {
 		if camera != "hall1" {
 			return nil, ErrUnknownCamera
 		}
@@ -251,4 +253,79 @@ func drain(c *whepclient.Client) {
 			return
 		}
 	}
+}
+
+// TestRelayHoldsViewersUntilKeyFrame: whatever the camera sends, a
+// viewer's first frame is a key frame of the current stream. One viewer
+// connects before the camera's first key frame and starts at it; after a
+// reconnect whose new stream begins with delta frames, neither it nor a
+// viewer joining then gets those deltas, nor the previous stream's stale
+// GOP: both start at the new stream's first key frame.
+func TestRelayHoldsViewersUntilKeyFrame(t *testing.T) {
+	units := testclip.H264(t, testclip.Options{Width: 160, Height: 120, FPS: 25, GOP: 25, Frames: 100})
+	rig := newRelayRig(t, loopbackICE(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hub := ingest.NewHub("hall1")
+	hub.SetStream(ingest.StreamInfo{Codec: ingest.CodecH264})
+	done := make(chan error)
+	go func() { done <- rig.relay.Run(ctx, hub) }()
+	defer func() { cancel(); <-done }()
+	var pts time.Duration
+	publish := func(from, to int) {
+		for _, au := range units[from:to] {
+			u := *au
+			u.PTS, u.Received = pts, time.Now()
+			pts += 40 * time.Millisecond
+			hub.Publish(&u)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	keyOf := func(nalus [][]byte) string {
+		last := nalus[len(nalus)-1]
+		return fmt.Sprintf("%d:%x", len(last), last[:16])
+	}
+	first := func(c *whepclient.Client, who string, want *ingest.AccessUnit) {
+		t.Helper()
+		got := c.Wait(t, 1, 10*time.Second)[0]
+		if !got.Key || keyOf(got.NALUs) != keyOf(want.NALUs) {
+			t.Fatalf("%s: first frame is key=%v %s, want the key frame %s", who, got.Key, keyOf(got.NALUs), keyOf(want.NALUs))
+		}
+	}
+	connect := func() *whepclient.Client {
+		c, err := whepclient.Connect(ctx, rig.exchange("hall1"), whepclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		waitFor(t, "viewer connected", func() bool { return !c.Connected().IsZero() })
+		return c
+	}
+	nothing := func(what string, cs ...*whepclient.Client) {
+		t.Helper()
+		for _, c := range cs {
+			select {
+			case u := <-c.Units():
+				t.Fatalf("%s (key=%v %s)", what, u.Key, keyOf(u.NALUs))
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+
+	early := connect()
+	publish(10, 25) // the camera's stream starts mid-GOP
+	nothing("a viewer got a frame before the camera's first key frame", early)
+	publish(25, 40)
+	first(early, "viewer joined before the first key frame", units[25])
+
+	hub.SetStream(ingest.StreamInfo{Codec: ingest.CodecH264}) // reconnected; starts mid-GOP
+	drain(early)
+	publish(60, 65)
+	late := connect()
+	drain(early)
+	publish(65, 75)
+	nothing("a viewer got a frame of the new stream before its key frame, or the old stream's GOP", early, late)
+	publish(75, 90)
+	first(early, "watching viewer after the reconnect", units[75])
+	first(late, "viewer joined after the reconnect", units[75])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/ids"
 )
 
@@ -62,10 +64,14 @@ type Session struct {
 	Ended     time.Time
 }
 
+// Lookup finds the relay of a camera for a viewer that decodes the
+// offered codecs (see Camera.Pick).
+type Lookup func(camera string, offered []ingest.Codec) (*Relay, error)
+
 // Sessions negotiates and tracks WHEP sessions.
 type Sessions struct {
 	engine *Engine
-	relay  func(camera string) (*Relay, error)
+	relay  Lookup
 	limits Limits
 	onEnd  func(Session)
 
@@ -90,7 +96,7 @@ type peer struct {
 // NewSessions makes the WHEP session manager. relay resolves a camera id to
 // its relay (ErrUnknownCamera, ErrNotPlayable); onEnd, if set, is called
 // once per session when it ends.
-func NewSessions(engine *Engine, relay func(camera string) (*Relay, error), limits Limits, onEnd func(Session)) *Sessions {
+func NewSessions(engine *Engine, relay Lookup, limits Limits, onEnd func(Session)) *Sessions {
 	return &Sessions{engine: engine, relay: relay, limits: limits, onEnd: onEnd, peers: map[string]*peer{}, perUser: map[string]int{}}
 }
 
@@ -125,10 +131,11 @@ func (v *Sessions) freeSlot(p *peer) {
 // Offer answers a viewer's SDP offer for a camera; the answer carries all
 // candidates (no trickle).
 func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer string) (_ Session, _ string, err error) {
-	if err := checkOffer(offer); err != nil {
+	offered, err := checkOffer(offer)
+	if err != nil {
 		return Session{}, "", err
 	}
-	relay, err := v.relay(camera)
+	relay, err := v.relay(camera, offered)
 	if err != nil {
 		return Session{}, "", err
 	}
@@ -153,6 +160,10 @@ func (v *Sessions) Offer(ctx context.Context, camera string, who Viewer, offer s
 	if err != nil {
 		pc.Close()
 		return Session{}, "", fmt.Errorf("add track: %w", err)
+	}
+	if err := tr.SetCodecPreferences(codecsFor(relay.Codec())); err != nil {
+		pc.Close()
+		return Session{}, "", fmt.Errorf("codec preferences: %w", err)
 	}
 	ssrc := tr.Sender().GetParameters().Encodings[0].SSRC
 
@@ -216,17 +227,18 @@ const (
 
 // checkOffer rejects offers that cannot lead to a video session before any
 // ICE work is done: too big, not SDP, too many sections, no ICE
-// credentials or DTLS fingerprint, no H.264 video.
-func checkOffer(offer string) error {
+// credentials or DTLS fingerprint, neither H.264 nor H.265 video. It
+// returns the codecs the first video section offers.
+func checkOffer(offer string) ([]ingest.Codec, error) {
 	if len(offer) > MaxOfferBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrBadOffer, len(offer), MaxOfferBytes)
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBadOffer, len(offer), MaxOfferBytes)
 	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
 	if n := len(sd.MediaDescriptions); n > maxOfferSections {
-		return fmt.Errorf("%w: %d media sections, limit %d", ErrBadOffer, n, maxOfferSections)
+		return nil, fmt.Errorf("%w: %d media sections, limit %d", ErrBadOffer, n, maxOfferSections)
 	}
 	hasAttr := func(m *sdp.MediaDescription, key string) bool {
 		_, inMedia := m.Attribute(key)
@@ -239,22 +251,31 @@ func checkOffer(offer string) error {
 		}
 		for _, key := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
 			if !hasAttr(m, key) {
-				return fmt.Errorf("%w: video section %d has no a=%s", ErrBadOffer, i, key)
+				return nil, fmt.Errorf("%w: video section %d has no a=%s", ErrBadOffer, i, key)
 			}
 		}
+		var offered []ingest.Codec
 		for _, a := range m.Attributes {
-			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " H264/") {
-				return nil
+			if a.Key != "rtpmap" {
+				continue
+			}
+			for _, c := range []ingest.Codec{ingest.CodecH264, ingest.CodecH265} {
+				if strings.Contains(strings.ToUpper(a.Value), " "+string(c)+"/") && !slices.Contains(offered, c) {
+					offered = append(offered, c)
+				}
 			}
 		}
-		return fmt.Errorf("%w: video section %d offers no H.264, the only codec the relay sends", ErrBadOffer, i)
+		if len(offered) == 0 {
+			return nil, fmt.Errorf("%w: video section %d offers neither H.264 nor H.265, the codecs the relay sends", ErrBadOffer, i)
+		}
+		return offered, nil
 	}
-	return fmt.Errorf("%w: no video media section", ErrBadOffer)
+	return nil, fmt.Errorf("%w: no video media section", ErrBadOffer)
 }
 
-// drainRTCP reads the viewer's RTCP (so interceptors see receiver reports
-// and NACKs) and answers picture-loss requests from the GOP cache. It ends
-// when the sender stops.
+// drainRTCP reads the viewer's RTCP (so interceptors see receiver
+// reports), answers NACKs from what was sent to the viewer and
+// picture-loss requests from the GOP cache. It ends when the sender stops.
 func drainRTCP(sender *webrtc.RTPSender, relay *Relay, ssrc webrtc.SSRC) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
@@ -262,9 +283,11 @@ func drainRTCP(sender *webrtc.RTPSender, relay *Relay, ssrc webrtc.SSRC) {
 			return
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				relay.RequestKeyFrame(ssrc)
+			case *rtcp.TransportLayerNack:
+				relay.Resend(ssrc, p)
 			}
 		}
 	}

@@ -48,6 +48,14 @@ type analysis struct {
 	// since is the camera time of the first analysed frame: what the
 	// analysis can know of the hall starts there.
 	since time.Time
+	// frameAt is the camera time of the last analysed frame.
+	frameAt time.Time
+	// geometry is analytics saved in the editor, waiting for the run loop
+	// to put it in force between frames (woken by regeometry).
+	geometry   *config.Analytics
+	regeometry chan struct{}
+	// pictures are requests for the last analysed picture (the editor's).
+	pictures chan chan picture
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -61,6 +69,7 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
 		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
 		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
+		regeometry: make(chan struct{}, 1), pictures: make(chan chan picture),
 	}
 	a.pipeline = analytics.NewPipeline(analytics.PipelineOptions{
 		Analyzer: an, FPS: ref.Camera.Analytics.FPS, IdleAfter: ref.Camera.Analytics.IdleAfter.D(),
@@ -94,6 +103,7 @@ func (a *analysis) Run(ctx context.Context) error {
 		if a.since.IsZero() {
 			a.since = wall
 		}
+		a.frameAt = wall
 		a.mu.Unlock()
 		a.windows(a.ref.Camera.ID, a.analyzer.Windows())
 		a.emit(ctx, evs, frame)
@@ -104,6 +114,11 @@ func (a *analysis) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-a.regeometry:
+			now := time.Now()
+			a.applyGeometry(ctx, int(a.pipeline.Stats().Units), max(now.Sub(start).Seconds(), last), now)
+		case req := <-a.pictures:
+			req <- a.picture()
 		case <-tick.C:
 			// Windows of a camera that is not live are unknown, not absent.
 			if st := a.status(); st.State != ingest.StateLive && !offline {
@@ -170,7 +185,7 @@ func (a *analysis) emit(ctx context.Context, evs []events.Event, mat gocv.Mat) {
 }
 
 func (a *analysis) zone(window string) geom.Polygon {
-	for _, w := range a.ref.Camera.Analytics.Windows {
+	for _, w := range a.ref.Camera.Effective().Windows {
 		if w.ID == window {
 			return w.Zone
 		}

@@ -42,8 +42,9 @@ func twoCenters(t *testing.T, cfg *config.Config) {
 // instants people came in, and the first event stored (when its camera's
 // analysis began: its data starts there, visitors or not).
 type visits struct {
-	at    map[string][]time.Time
-	first map[string]time.Time
+	at       map[string][]time.Time
+	first    map[string]time.Time
+	services map[string]int // per center: at w1, half 120 s and half 300 s long
 }
 
 // day and hour add up a center's visitors of a local day (YYYY-MM-DD), or
@@ -90,7 +91,7 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 	}
 	defer st.Close()
 	now := time.Now()
-	truth := visits{at: map[string][]time.Time{}, first: map[string]time.Time{}}
+	truth := visits{at: map[string][]time.Time{}, first: map[string]time.Time{}, services: map[string]int{}}
 	var recs []store.EventRecord
 	stored := func(center string, at time.Time) {
 		if f, ok := truth.first[center]; !ok || at.Before(f) {
@@ -115,6 +116,15 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 					if at := day.Add(time.Duration(h)*time.Hour + time.Duration(5+10*k)*time.Minute); at.Before(now.Add(-time.Minute)) {
 						cross(center, at)
 					}
+				}
+			}
+			// Two visitors served at w1 from 09:30, for 2 and 5 minutes.
+			if start := day.Add(9*time.Hour + 30*time.Minute); start.Add(5 * time.Minute).Before(now) {
+				for _, secs := range []float64{120, 300} {
+					truth.services[center]++
+					recs = append(recs, store.EventRecord{District: "dongcheng", Center: center, Loc: loc,
+						Event: events.Event{Type: events.TypeService, Camera: cameras[center], Window: "w1", Duration: secs,
+							Time: start.Add(time.Duration(secs) * time.Second)}})
 				}
 			}
 			// A staffed day with one absence, for the staffing report.
@@ -317,6 +327,19 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	}
 	p.do("per day", chromedp.Click(`#staffing-days summary`))
 	p.shot("planner-staffing")
+
+	// Services at jingshan's w1: as many as stored, median 3:30 (half 2,
+	// half 5 minutes), p90 5:00.
+	type served struct {
+		Count  int    `json:"count"`
+		Median string `json:"median"`
+		P90    string `json:"p90"`
+	}
+	sv := evalJS[served](p.ctx, t, `(() => { const tr = document.querySelector('#services tbody tr[data-window="w1"]');
+		return tr ? {count: +tr.querySelector("td.count").dataset.value, median: tr.querySelector("td.median").textContent, p90: tr.querySelector("td.p90").textContent} : {}; })()`)
+	if sv.Count != truth.services["jingshan"] || sv.Median != "03:30" || sv.P90 != "05:00" {
+		t.Errorf("jingshan's w1 services %+v, want %d, median 03:30, p90 05:00", sv, truth.services["jingshan"])
+	}
 
 	for _, lang := range []string{"en", "zh"} {
 		for _, size := range []browser.Size{browser.Phone, browser.Desktop} {

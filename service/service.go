@@ -25,6 +25,7 @@ import (
 	"github.com/hallwatch/hallwatch/cluster"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -32,6 +33,7 @@ import (
 	"github.com/hallwatch/hallwatch/notify"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
+	"github.com/hallwatch/hallwatch/transcode"
 	"github.com/hallwatch/hallwatch/web"
 )
 
@@ -47,10 +49,13 @@ type Service struct {
 	notifier  *notify.Dispatcher
 	metrics   *metrics.Metrics
 	auth      *auth.Service
-	engine    *relay.Engine
-	viewers   *relay.Sessions
-	server    *web.Server
-	ln        net.Listener
+	geometry  *geometry.Manager
+	// transcodes bound the H.265 cameras transcoded for browsers at once.
+	transcodes *relay.Slots
+	engine     *relay.Engine
+	viewers    *relay.Sessions
+	server     *web.Server
+	ln         net.Listener
 
 	// node, bridge and mirror exist in a cluster only: this node's leases,
 	// the event bus shared with the other nodes, and what they say of the
@@ -72,7 +77,7 @@ type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	source   *ingest.Source
-	relay    *relay.Relay
+	live     *relay.Camera
 	analysis *analysis // nil when the camera has no analytics section
 }
 
@@ -105,7 +110,11 @@ func (s *Service) open(ctx context.Context) (err error) {
 	}
 	s.retention = newRetention(s.store, cfg.Retention, log)
 	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status,
-		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics, Cluster: s.clusterMetrics})
+		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics, Cluster: s.clusterMetrics,
+		Sockets: func() metrics.Sockets {
+			st := s.engine.SocketStats()
+			return metrics.Sockets{Datagrams: st.Packets, Messages: st.Messages, Syscalls: st.Syscalls}
+		}})
 	// Alerts watch the cameras running here; the others' nodes do theirs.
 	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.localStatus,
 		Announcer: announcer{cfg: cfg, notifier: s.notifier, log: log},
@@ -114,6 +123,21 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	s.writer = newWriter(s.store, s.alerts, s.metrics, log)
+	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
+		return err
+	}
+	s.transcodes = relay.NewSlots(cfg.WebRTC.MaxTranscodes)
+	// Saved geometry is in force before analysis starts; later saves reach
+	// the running analysis.
+	s.geometry = geometry.New(geometry.Options{Config: cfg, Store: s.store, Log: log,
+		Apply: func(ref config.CameraRef, an *config.Analytics) {
+			if cam, ok := s.camera(ref.Camera.ID); ok && cam.analysis != nil {
+				cam.analysis.setGeometry(an)
+			}
+		}})
+	if err := s.geometry.Load(ctx); err != nil {
+		return err
+	}
 	if cfg.Cluster.Enabled() {
 		if err := s.joinCluster(ctx); err != nil {
 			return err
@@ -128,9 +152,6 @@ func (s *Service) open(ctx context.Context) (err error) {
 		}
 	}
 
-	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
-		return err
-	}
 	authOpts := auth.OptionsFrom(cfg.Auth)
 	authOpts.Log = log
 	s.auth = auth.New(s.store, authOpts)
@@ -147,6 +168,8 @@ func (s *Service) open(ctx context.Context) (err error) {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Auth:         s.auth,
 		Audit:        s.store,
+		Geometry:     s.geometry,
+		Scenes:       scenes{s},
 		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
@@ -204,6 +227,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.alerts.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
+	g.Go(func() error { return s.geometry.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
 		s.viewers.Close()
@@ -218,16 +242,16 @@ func (s *Service) Run(ctx context.Context) error {
 // newCamera builds a camera's unit; runCamera runs it.
 func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 	hub := ingest.NewHub(ref.Camera.ID)
-	rel, err := relay.New(ref.Camera.ID)
+	live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, s.transcodes))
 	if err != nil {
 		return nil, err
 	}
-	rel.ObserveLatency(s.metrics.RelayLatency)
+	live.ObserveLatency(s.metrics.RelayLatency)
 	cam := &camera{
 		ref:    ref,
 		hub:    hub,
 		source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, s.cfg.Ingest), hub, ingest.WithLogger(s.log)),
-		relay:  rel,
+		live:   live,
 	}
 	if ref.Camera.Analytics != nil {
 		id := ref.Camera.ID
@@ -245,7 +269,7 @@ func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 func (s *Service) runCamera(ctx context.Context, cam *camera) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cam.source.Run(ctx) })
-	g.Go(func() error { return cam.relay.Run(ctx, cam.hub) })
+	g.Go(func() error { return cam.live.Run(ctx) })
 	if cam.analysis != nil {
 		g.Go(func() error { return cam.analysis.Run(ctx) })
 	}
@@ -273,7 +297,7 @@ func (s *Service) running() []*camera {
 	return out
 }
 
-func (s *Service) relayFor(id string) (*relay.Relay, error) {
+func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, error) {
 	cam, ok := s.camera(id)
 	if !ok {
 		if _, configured := s.cfg.Camera(id); configured && s.node != nil {
@@ -281,10 +305,45 @@ func (s *Service) relayFor(id string) (*relay.Relay, error) {
 		}
 		return nil, relay.ErrUnknownCamera
 	}
-	if err := relay.Playable(cam.hub); err != nil {
-		return nil, err
+	return cam.live.Pick(offered)
+}
+
+// Fallback lingers: how long a camera's H.264 fallback keeps running
+// after its last viewer left (a reload or a wall cycling through cameras
+// does not restart it). A sub-stream costs the camera a connection, a
+// transcode costs a core.
+const (
+	subStreamLinger = 30 * time.Second
+	transcodeLinger = 10 * time.Second
+)
+
+// fallback is what a camera serves browsers that cannot decode its main
+// stream: its live_url sub-stream, pulled only while such a browser
+// watches (a camera allows few RTSP sessions, and most of the day nobody
+// watches), or else a transcode of the main stream, within
+// webrtc.max_transcodes.
+func (s *Service) fallback(cam *config.Camera, main *ingest.Hub, transcodes *relay.Slots) *relay.Fallback {
+	onError := func(kind string) func(error) {
+		return func(err error) {
+			s.log.Warn("live fallback failed; retrying while watched", "camera", cam.ID, "kind", kind, "err", err)
+		}
 	}
-	return cam.relay, nil
+	if cam.LiveURL != "" {
+		out := ingest.NewHub(cam.ID + "/live")
+		sub := *cam
+		sub.URL = cam.LiveURL
+		return &relay.Fallback{Kind: "sub-stream", Feed: out, Linger: subStreamLinger, OnError: onError("sub-stream"),
+			Produce: func(ctx context.Context) error {
+				defer out.SetStream(ingest.StreamInfo{}) // no stale GOP for the next viewer
+				return ingest.NewSource(ingest.NewSourceConfig(sub, s.cfg.Ingest), out, ingest.WithLogger(s.log.With("stream", "live_url"))).Run(ctx)
+			}}
+	}
+	if s.cfg.WebRTC.MaxTranscodes == 0 {
+		return nil
+	}
+	out := ingest.NewHub(cam.ID + "/h264")
+	tr := transcode.New(cam.ID, main, out, transcode.Options{MaxWidth: s.cfg.WebRTC.TranscodeMaxWidth, Log: s.log})
+	return &relay.Fallback{Kind: "transcode", Feed: out, Produce: tr.Run, Linger: transcodeLinger, Slots: transcodes, OnError: onError("transcode")}
 }
 
 // localStatus is the ingest state of a camera running here.
@@ -336,7 +395,9 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 	cams := s.running()
 	out := make([]metrics.Camera, 0, len(cams))
 	for _, cam := range cams {
-		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.relay.Viewers()}
+		rs := cam.live.Stats()
+		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
+			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,

@@ -40,6 +40,13 @@
 //   - Staffing reports: the store supplies the window state changes (Events
 //     with Types window, and LastWindowStates for the state at the start of
 //     the day); the arithmetic against opening hours lives with the config.
+//   - Drawn geometry: SaveGeometry keeps every version of a camera's
+//     editor geometry (numbered per camera, the newest in force) and its
+//     audit entry in one transaction; a save from a version that is no
+//     longer the newest is ErrConflict, so two editors cannot overwrite
+//     each other unseen. Versions are never purged (GeometryAt serves
+//     playback of any time). Settings are admins' run-time switches,
+//     audited the same way.
 //   - Scope: an empty Centers list in a query means all centers. Callers that
 //     enforce a user's scope must always pass the user's centers.
 //   - Not-found, conflict and invalid-input errors match ErrNotFound,
@@ -50,10 +57,12 @@
 //
 // Each database has its schema history in migrations/sqlite/ and
 // migrations/postgres/: files NNNN_description.sql, numbered from 0001
-// without gaps. Open applies the pending ones in one transaction (both
+// without duplicates. Numbers are reserved per branch, so gaps are allowed
+// and a migration landing below applied ones is applied on the next start.
+// Open applies the pending ones in one transaction (both
 // databases roll back DDL), so a database is at the old version or the new
 // one, never in between; it refuses a database whose version is newer than
-// the binary (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes
+// the binary or unknown to it (ErrSchemaTooNew). On PostgreSQL an advisory lock keeps nodes
 // starting together from migrating twice. A released file is never edited.
 //
 // To change the schema (a new table, a column), add the same file name to

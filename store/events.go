@@ -59,8 +59,20 @@ func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 			return fmt.Errorf("append events: event %d (camera %q, %s): %w", i, evs[i].Camera, evs[i].Type, err)
 		}
 	}
+	// Services have their own table: they are counted and timed, not replayed.
+	var services, rest []EventRecord
+	for _, e := range evs {
+		if e.Type == events.TypeService {
+			services = append(services, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
 	err := s.tx(ctx, func(tx conn) error {
-		if err := insertEvents(ctx, tx, evs); err != nil {
+		if err := insertServices(ctx, tx, services); err != nil {
+			return err
+		}
+		if err := insertEvents(ctx, tx, rest); err != nil {
 			return err
 		}
 		if err := countCrossings(ctx, tx, evs); err != nil {
@@ -110,6 +122,10 @@ func (s *Store) checkEvent(e *EventRecord) error {
 	case events.TypeAlert:
 		if e.Kind == "" {
 			return fmt.Errorf("alert event without kind: %w", ErrInvalid)
+		}
+	case events.TypeService:
+		if e.Window == "" || !(e.Duration >= 0 && e.Duration < 24*3600) {
+			return fmt.Errorf("service event needs a window and a duration of 0 to 24 h (got %q, %v s): %w", e.Window, e.Duration, ErrInvalid)
 		}
 	default:
 		return fmt.Errorf("unknown event type %q: %w", e.Type, ErrInvalid)

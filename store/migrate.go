@@ -14,9 +14,11 @@ import (
 )
 
 // migrationFiles holds the schema history of each database:
-// migrations/<driver>/NNNN_name.sql, numbered from 1 without gaps, the
-// same numbers and names for both (see the package documentation). A
-// released file is never edited; changes go in a new file.
+// migrations/<driver>/NNNN_name.sql, numbered from 1 without duplicates,
+// the same numbers and names for both (see the package documentation).
+// Numbers are reserved per branch, so a gap is allowed: its migration is
+// applied when it lands, even after higher ones. A released file is never
+// edited; changes go in a new file.
 //
 //go:embed migrations
 var migrationFiles embed.FS
@@ -48,9 +50,9 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: base, sql: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s/%s: expected version %d (versions must run 1, 2, 3… without gaps or duplicates)", dir, m.name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s/%s and %s: the same version %d twice", dir, ms[i-1].name, ms[i].name, ms[i].version)
 		}
 	}
 	if len(ms) == 0 {
@@ -85,15 +87,29 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
 		applied_us BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var current int
-	if err := t.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+	applied := map[int]bool{}
+	versions, err := queryAll(ctx, t, func(r scanner) (int, error) {
+		var v int
+		return v, r.Scan(&v)
+	}, "SELECT version FROM schema_migrations")
+	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if current > latest {
-		return fmt.Errorf("schema version %d, this binary knows up to %d; run a newer hallwatch or restore a backup: %w",
-			current, latest, ErrSchemaTooNew)
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
 	}
-	for _, m := range ms[current:] {
+	for _, v := range versions {
+		applied[v] = true
+		if !known[v] {
+			return fmt.Errorf("schema version %d is unknown to this binary (it knows up to %d); run a newer hallwatch or restore a backup: %w",
+				v, latest, ErrSchemaTooNew)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if _, err := t.exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("apply migration %s/%s: %w", d.name, m.name, err)
 		}

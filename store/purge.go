@@ -19,6 +19,7 @@ type PurgeBefore struct {
 // PurgeResult counts what Purge deleted.
 type PurgeResult struct {
 	Events        int64
+	Services      int64 // purged with the events
 	Snapshots     int64
 	Audit         int64
 	Notifications int64
@@ -39,6 +40,8 @@ func (s *Store) Purge(ctx context.Context, before PurgeBefore) (PurgeResult, err
 	}{
 		{before.Events, &r.Events, "events",
 			"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_us < ? LIMIT ?)"},
+		{before.Events, &r.Services, "services",
+			"DELETE FROM services WHERE id IN (SELECT id FROM services WHERE end_us < ? LIMIT ?)"},
 		{before.Snapshots, &r.Snapshots, "snapshots",
 			`DELETE FROM alert_snapshots WHERE alert_id IN (SELECT s.alert_id FROM alert_snapshots s
 				JOIN alerts a ON a.id = s.alert_id WHERE a.raised_us < ? LIMIT ?)`},

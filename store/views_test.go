@@ -133,7 +133,7 @@ func TestCoverageBackfilledByMigration(t *testing.T) {
 		s := db.open(t)
 		// Back to the schema before 0002, with data of then.
 		w := s.writer()
-		for _, q := range []string{"DROP TABLE wall_views", "DROP TABLE camera_coverage", "DELETE FROM schema_migrations WHERE version >= 2"} {
+		for _, q := range []string{"DROP TABLE wall_views", "DROP TABLE camera_coverage", "DELETE FROM schema_migrations WHERE version = 2"} {
 			if _, err := w.exec(ctx, q); err != nil {
 				t.Fatal(err)
 			}

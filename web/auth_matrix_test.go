@@ -37,6 +37,8 @@ var wantMatrix = map[string]string{
 	"GET /api/counts.csv":              "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/staffing":        "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/staffing.csv":    "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/services":        "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/services.csv":    "---- ++++ +++- ++-- ++--",
 	"GET /api/alerts":                  "---- ++++ +++- ++-- ----",
 	"GET /api/board":                   "---- ++++ +++- ++-- ----",
 	"GET /api/alerts/:id":              "--- +++ ++- +-- ---",
@@ -64,6 +66,19 @@ var wantMatrix = map[string]string{
 	"GET /api/cluster":                 "- + - - -",
 	"GET /debug/pprof/":                "- + - - -",
 	"GET /debug/pprof/:name":           "- + - - -",
+
+	// The editor's geometry and the overlays (center managers edit only
+	// when an admin allowed it: TestGeometryManagersWhenAllowed).
+	"GET /api/cameras/:camera/geometry":                   "--- +++ ++- +-- ---",
+	"PUT /api/cameras/:camera/geometry":                   "--- +++ --- --- ---",
+	"DELETE /api/cameras/:camera/geometry":                "--- +++ --- --- ---",
+	"POST /api/cameras/:camera/geometry/check":            "--- +++ --- --- ---",
+	"GET /api/cameras/:camera/geometry/versions":          "--- +++ --- --- ---",
+	"GET /api/cameras/:camera/geometry/versions/:version": "--- +++ --- --- ---",
+	"GET /api/cameras/:camera/snapshot.jpg":               "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/overlay":                    "--- +++ ++- +-- ---",
+	"GET /api/editing":                                    "- + + + +",
+	"PUT /api/editing":                                    "- + - - -",
 }
 
 // target is one request variant of a scoped route.
@@ -78,7 +93,7 @@ type target struct {
 // (d1, not c1), in c2 (d2), plus "no place named" for query scopes.
 func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 	switch reflect.ValueOf(f).Pointer() {
-	case reflect.ValueOf(scopeFunc(cameraScope)).Pointer():
+	case reflect.ValueOf(scopeFunc(cameraScope)).Pointer(), reflect.ValueOf(scopeFunc(geometryScope)).Pointer():
 		return []target{
 			{"cam in c1", map[string]string{"camera": "cam1"}, "", ""},
 			{"cam in c1b", map[string]string{"camera": "cam1b"}, "", ""},
@@ -110,7 +125,7 @@ func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 }
 
 // pathParamSamples fill the parameters of unscoped routes.
-var pathParamSamples = map[string]string{"id": "1", "session": "0123456789abcdef0123456789abcdef", "name": "heap"}
+var pathParamSamples = map[string]string{"id": "1", "session": "0123456789abcdef0123456789abcdef", "name": "heap", "version": "1"}
 
 // TestRouteMatrix walks every registered route with every role and with no
 // login, through the real guard on a real HTTP listener, and compares what

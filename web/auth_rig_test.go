@@ -18,6 +18,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/syncbuf"
 	"github.com/hallwatch/hallwatch/metrics"
@@ -65,6 +66,7 @@ districts:
           - id: cam1
             name: Hall One
             url: rtsp://viewer:` + secretCameraPassword + `@127.0.0.1:1/one
+%s
       - id: c1b
         name: Center One B
         cameras:
@@ -98,6 +100,10 @@ type authRig struct {
 	log     *syncbuf.Buffer
 	alerts  []int64 // alert ids at cam1, cam1b, cam2
 	client  *http.Client
+
+	// geometry is the drawn geometry; scenes what "analysis" sees.
+	geometry *geometry.Manager
+	scenes   rigScenes
 }
 
 // rigMetricsToken lets a scraper read /metrics in the rig.
@@ -110,6 +116,8 @@ type rigOptions struct {
 	zone     string   // center c1's time zone (default Asia/Shanghai)
 
 	tls *tls.Config
+	// analytics is cam1's analytics section, indented under the camera.
+	analytics string
 }
 
 func newAuthRig(t testing.TB, o rigOptions) *authRig {
@@ -120,7 +128,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	if zone == "" {
 		zone = config.DefaultTimezone
 	}
-	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db", zone)), o.env)
+	cfg, err := config.Parse("rig.yaml", []byte(fmt.Sprintf(rigConfig, o.httpYAML, o.yaml, dir+"/hw.db", zone, o.analytics)), o.env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -135,7 +143,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	opts.LoginBurst, opts.LoginPerMinute = 1000, 1000
 	r := &authRig{cfg: cfg, st: st, auth: auth.New(st, opts), log: logBuf, relays: map[string]*relay.Relay{}}
 	for _, ref := range cfg.Cameras() {
-		if r.relays[ref.Camera.ID], err = relay.New(ref.Camera.ID); err != nil {
+		if r.relays[ref.Camera.ID], err = relay.New(ref.Camera.ID, relay.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +151,7 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.viewers = relay.NewSessions(engine, func(camera string) (*relay.Relay, error) {
+	r.viewers = relay.NewSessions(engine, func(camera string, _ []ingest.Codec) (*relay.Relay, error) {
 		if rel, ok := r.relays[camera]; ok {
 			return rel, nil
 		}
@@ -151,7 +159,9 @@ func newAuthRig(t testing.TB, o rigOptions) *authRig {
 	}, relay.Limits{Max: cfg.WebRTC.MaxSessions, PerUser: cfg.WebRTC.MaxSessionsPerUser, ConnectTimeout: cfg.WebRTC.ConnectTimeout.D()},
 		func(v relay.Session) { r.srv.ViewerEnded(v) })
 	bus := eventbus.New()
+	r.geometry = geometry.New(geometry.Options{Config: cfg, Store: st, Log: log})
 	r.srv = New(Deps{
+		Geometry: r.geometry, Scenes: &r.scenes,
 		Log: log, Config: cfg, Viewers: r.viewers,
 		Status: func(string) (ingest.Status, bool) { return ingest.Status{}, true },
 		Store:  st, Alerts: alerts.New(alerts.Options{Config: cfg, Store: st, Bus: bus, Log: log}), Bus: bus,

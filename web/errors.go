@@ -57,7 +57,7 @@ const (
 	codeRangeTooLong      = "range_too_long"           // 400: max days
 	codeBadDate           = "bad_date"                 // 400: param
 	codeNoSnapshot        = "no_snapshot"              // 404
-	codeNotPlayable       = "camera_not_playable"      // 415: the camera does not send H.264
+	codeNotPlayable       = "camera_not_playable"      // 415: no stream of the camera this browser can play
 	codeTooManyViewers    = "too_many_viewers"         // 503: the server's cap of live videos
 	codeCameraMoving      = "camera_moving"            // 503: the camera is moving between nodes; retry_after
 	codeTooManyLive       = "too_many_live"            // 429: the user's own cap of live videos

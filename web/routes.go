@@ -22,6 +22,8 @@ const (
 	AccessAdmin   = auth.AccessAdmin   // users, tokens, audit log, profiles
 	AccessAccount = auth.AccessAccount // own account; allowed while a password change is pending
 	AccessMetrics = auth.AccessMetrics // Prometheus metrics: admins or the metrics token
+	// AccessGeometry: draw cameras' lines and zones.
+	AccessGeometry = auth.AccessGeometry
 )
 
 // Scope is the district and center a request touches. Empty fields mean
@@ -51,12 +53,24 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/counts.csv", AccessCounts, centersScope, s.countsCSV},
 		{fiber.MethodGet, "/api/reports/staffing", AccessCounts, centersScope, s.staffing},
 		{fiber.MethodGet, "/api/reports/staffing.csv", AccessCounts, centersScope, s.staffingCSV},
+		{fiber.MethodGet, "/api/reports/services", AccessCounts, centersScope, s.services},
+		{fiber.MethodGet, "/api/reports/services.csv", AccessCounts, centersScope, s.servicesCSV},
 		{fiber.MethodGet, "/api/alerts", AccessAlerts, centersScope, s.listAlerts},
 		{fiber.MethodGet, "/api/alerts/:id", AccessAlerts, alertScope, s.getAlert},
 		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},
 		{fiber.MethodPost, "/api/alerts/:id/ack", AccessAck, alertScope, s.ackAlert},
 		{fiber.MethodPost, "/api/alerts/ack", AccessAck, bulkAckScope, s.bulkAck},
 		{fiber.MethodGet, "/api/board", AccessAlerts, centersScope, s.board},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry", AccessLive, cameraScope, s.getGeometry},
+		{fiber.MethodPut, "/api/cameras/:camera/geometry", AccessGeometry, geometryScope, s.putGeometry},
+		{fiber.MethodDelete, "/api/cameras/:camera/geometry", AccessGeometry, geometryScope, s.revertGeometry},
+		{fiber.MethodPost, "/api/cameras/:camera/geometry/check", AccessGeometry, geometryScope, s.checkGeometry},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry/versions", AccessGeometry, geometryScope, s.geometryVersions},
+		{fiber.MethodGet, "/api/cameras/:camera/geometry/versions/:version", AccessGeometry, geometryScope, s.geometryVersion},
+		{fiber.MethodGet, "/api/cameras/:camera/snapshot.jpg", AccessLive, cameraScope, s.cameraSnapshot},
+		{fiber.MethodGet, "/api/cameras/:camera/overlay", AccessLive, cameraScope, s.overlay},
+		{fiber.MethodGet, "/api/editing", AccessUser, nil, s.editing},
+		{fiber.MethodPut, "/api/editing", AccessAdmin, nil, s.setEditing},
 		{fiber.MethodGet, "/api/views", AccessLive, nil, s.listViews},
 		{fiber.MethodPost, "/api/views", AccessLive, viewScope, s.saveView},
 		{fiber.MethodDelete, "/api/views/:id", AccessLive, nil, s.deleteView},

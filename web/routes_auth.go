@@ -34,7 +34,7 @@ func newMeView(p *auth.Principal) meView {
 	if p.ViaToken() {
 		v.Via = "token"
 	}
-	for _, a := range []Access{AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin} {
+	for _, a := range []Access{AccessLive, AccessAlerts, AccessAck, AccessCounts, AccessAdmin, AccessGeometry} {
 		v.Access[a.String()] = p.Holds(a)
 	}
 	return v
@@ -151,7 +151,9 @@ func (s *Server) logout(c *fiber.Ctx) error {
 }
 
 func (s *Server) me(c *fiber.Ctx) error {
-	return c.JSON(newMeView(principal(c)))
+	v := newMeView(principal(c))
+	v.Access[AccessGeometry.String()] = s.mayEditGeometry(principal(c))
+	return c.JSON(v)
 }
 
 type passwordChange struct {

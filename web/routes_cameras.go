@@ -46,7 +46,9 @@ type statusView struct {
 func newStatusView(st ingest.Status) statusView {
 	v := statusView{
 		State: st.State, LastError: st.LastError, Transport: st.Transport, Codec: st.Codec,
-		Playable: st.Codec == "" || st.Codec == ingest.CodecH264,
+		// H.265 plays too: natively where the browser decodes it, else
+		// from the camera's sub-stream or a transcode (relay.Camera.Pick).
+		Playable: st.Codec == "" || st.Codec == ingest.CodecH264 || st.Codec == ingest.CodecH265,
 		Width:    st.Width, Height: st.Height, BitrateKbps: st.BitrateKbps, FPS: st.FPS, Reconnects: st.Reconnects,
 	}
 	if !st.Since.IsZero() {

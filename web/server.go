@@ -47,6 +47,8 @@ type Server struct {
 	// sessions when their login ends or loses access.
 	streams *eventStreams
 	access  accessWatch
+	// lineCounts: today's crossings per line, for the overlays.
+	lineCounts lineCountCache
 	// watching pairs live viewings with their audit entries.
 	watching watchLog
 }
@@ -67,6 +69,11 @@ type Deps struct {
 	Auth *auth.Service
 	// Audit is where actions are recorded and read back by admins.
 	Audit AuditLog
+	// Geometry keeps the lines and zones drawn on cameras; Scenes shows
+	// what analysis sees now (pictures, people, windows) to the editor
+	// and the overlays.
+	Geometry GeometryDesk
+	Scenes   SceneSource
 	// Views keeps the users' live-wall layouts.
 	Views ViewStore
 	// Notifiers reports the notification targets' delivery state.
@@ -111,6 +118,7 @@ type Store interface {
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
 	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
+	Services(ctx context.Context, q store.ServiceQuery) ([]store.Service, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.

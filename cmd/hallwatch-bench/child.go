@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,16 +27,39 @@ import (
 // 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// child is a running `hallwatch serve` process: only its own CPU and
-// memory are measured, through /proc.
+// child is a running server process, `hallwatch serve` or the MediaMTX
+// baseline: only its own CPU and memory are measured, through /proc.
 type child struct {
+	name   string // "hallwatch" or "MediaMTX"
 	cmd    *exec.Cmd
 	dir    string
 	base   string // http://127.0.0.1:port
+	whep   func(camera string) string
 	auth   http.Header
 	logf   *os.File
 	exited chan error
 	http   *http.Client
+}
+
+// start runs binary with args, its output in dir's log file; the process
+// dies with the bench.
+func start(name, binary, dir, base string, args ...string) (*child, error) {
+	logf, err := os.Create(filepath.Join(dir, strings.ToLower(name)+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	c := &child{name: name, cmd: cmd, dir: dir, base: base, logf: logf, exited: make(chan error, 1),
+		auth: http.Header{}, http: &http.Client{Timeout: 10 * time.Second}}
+	go func() { c.exited <- cmd.Wait() }()
+	return c, nil
 }
 
 // newConfig is the base configuration of a benchmarked hallwatch: loopback
@@ -59,6 +81,49 @@ func newConfig(dir string) (*config.Config, error) {
 	// Every benchmark viewer is the same user: no per-user share.
 	cfg.WebRTC.MaxSessions, cfg.WebRTC.MaxSessionsPerUser = 1000, 1000
 	return cfg, nil
+}
+
+// changedYAML writes only the keys of cfg that differ from the defaults,
+// so that an older build (--compare), which rejects keys it does not
+// know, reads the same configuration.
+func changedYAML(cfg *config.Config) ([]byte, error) {
+	var nodes [2]yaml.Node
+	for i, c := range []*config.Config{cfg, config.Default()} {
+		data, err := yaml.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := yaml.Unmarshal(data, &nodes[i]); err != nil {
+			return nil, err
+		}
+	}
+	prune(nodes[0].Content[0], nodes[1].Content[0])
+	return yaml.Marshal(&nodes[0])
+}
+
+// prune removes from mapping n the entries equal to those of d.
+func prune(n, d *yaml.Node) {
+	if n.Kind != yaml.MappingNode || d.Kind != yaml.MappingNode {
+		return
+	}
+	defaults := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		defaults[d.Content[i].Value] = d.Content[i+1]
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		if def, ok := defaults[key.Value]; ok {
+			a, errA := yaml.Marshal(value)
+			b, errB := yaml.Marshal(def)
+			if errA == nil && errB == nil && bytes.Equal(a, b) {
+				continue
+			}
+			prune(value, def)
+		}
+		kept = append(kept, key, value)
+	}
+	n.Content = kept
 }
 
 func freePort(network string) (int, error) {
@@ -99,7 +164,7 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 // launchChild writes cfg, creates the bench's admin API token in its
 // database and runs `binary serve`, without waiting for it.
 func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
-	data, err := yaml.Marshal(cfg)
+	data, err := changedYAML(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,38 +176,19 @@ func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*
 	if err != nil {
 		return nil, fmt.Errorf("bench API token: %w", err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "hallwatch.log"))
+	c, err := start("hallwatch", binary, dir, "http://"+cfg.HTTP.Listen, "serve", "--config", path)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(binary, "serve", "--config", path)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	c := &child{
-		cmd: cmd, dir: dir, base: "http://" + cfg.HTTP.Listen, logf: logf, exited: make(chan error, 1),
-		auth: http.Header{"Authorization": {"Bearer " + token}},
-		http: &http.Client{Timeout: 10 * time.Second},
-	}
-	go func() { c.exited <- cmd.Wait() }()
+	c.auth.Set("Authorization", "Bearer "+token)
+	c.whep = func(camera string) string { return "/whep/" + camera }
 	return c, nil
 }
 
 // createToken adds an admin "bench" to the database (as `hallwatch user
 // add` would) and makes an API token for it.
 func createToken(ctx context.Context, cfg *config.Config) (string, error) {
-	var (
-		st  *store.Store
-		err error
-	)
-	if cfg.Storage.Driver == store.DriverPostgres {
-		st, err = store.OpenPostgres(ctx, cfg.Storage.DSN)
-	} else {
-		st, err = store.Open(ctx, cfg.Storage.Path)
-	}
+	st, err := store.Open(ctx, cfg.Storage.Path)
 	if err != nil {
 		return "", err
 	}
@@ -152,8 +198,7 @@ func createToken(ctx context.Context, cfg *config.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// One token per child: the nodes of a cluster share the database.
-	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench "+cfg.HTTP.Listen)
+	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench")
 	return secret, err
 }
 
@@ -399,33 +444,6 @@ func (c *child) waitLive(ctx context.Context, ids []string, limit time.Duration)
 		last = fmt.Errorf("%d of %d cameras not live", waiting, len(ids))
 	}
 	return fmt.Errorf("hallwatch not ready after %v: %v (log: %s)", limit, last, c.logf.Name())
-}
-
-// errNoMetrics: this hallwatch serves neither /metrics nor /debug/pprof.
-var errNoMetrics = errors.New("no /metrics or /debug/pprof")
-
-// goroutines reads go_goroutines from /metrics, or the total of the
-// goroutine profile.
-func (c *child) goroutines(ctx context.Context) (int, error) {
-	for _, src := range []struct{ path, prefix string }{
-		{"/metrics", "go_goroutines "},
-		{"/debug/pprof/goroutine?debug=1", "goroutine profile: total "},
-	} {
-		body, code, err := c.get(ctx, src.path)
-		if err != nil {
-			return 0, err
-		}
-		if code != http.StatusOK {
-			continue
-		}
-		for line := range strings.Lines(string(body)) {
-			if v, ok := strings.CutPrefix(line, src.prefix); ok {
-				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				return int(f), err
-			}
-		}
-	}
-	return 0, errNoMetrics
 }
 
 // cpuProfile saves a CPU profile of the next d to path (for --pprof).

@@ -416,7 +416,7 @@ func (r *clusterRun) latencyRows(sc string, before, after []map[float64]float64,
 		for b, n := range after[i] {
 			delta[b] = n - before[i][b]
 		}
-		p99, count := quantile(delta, 0.99)
+		p99, count := deltaQuantile(delta, 0.99)
 		out = append(out, row{scenario: sc, measure: l.measure, value: "≤ " + ms(p99), verdict: info,
 			note: fmt.Sprintf("%s over the %v window, all nodes: %.0f observations; the bucket's upper bound", l.note, window, count)})
 	}
@@ -460,9 +460,9 @@ func (n *clusterChild) histogram(ctx context.Context, name string, buckets map[f
 	return sc.Err()
 }
 
-// quantile of a cumulative histogram: the upper bound of the bucket that
+// deltaQuantile of a cumulative histogram: the upper bound of the bucket that
 // holds it (+Inf counts as the largest finite bound), and the total count.
-func quantile(buckets map[float64]float64, q float64) (time.Duration, float64) {
+func deltaQuantile(buckets map[float64]float64, q float64) (time.Duration, float64) {
 	bounds := make([]float64, 0, len(buckets))
 	for b := range buckets {
 		bounds = append(bounds, b)

@@ -43,6 +43,7 @@ type bench struct {
 	clusterCameras   int
 	clusterProfile   profile
 	compare          string
+	mediamtx         string
 	progress         io.Writer
 	started          time.Time
 }
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default: the demo scene's, motion)")
 	modelDir := fs.String("models", "", "model directory (default $HALLWATCH_MODELS or ../shared/models)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
+	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
 	fs.IntVar(&b.clusterCameras, "cluster-cameras", 60, "cameras of the cluster scenario")
 	clusterSize := fs.String("cluster-size", "320x180", "camera picture size of the cluster scenario")
@@ -131,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hallwatch-bench: %v (run make build, or pass --hallwatch)\n", err)
 		return 2
 	}
-	for _, p := range []*string{&b.binary, &b.compare} {
+	for _, p := range []*string{&b.binary, &b.compare, &b.mediamtx} {
 		if *p == "" {
 			continue
 		}

@@ -37,20 +37,23 @@ type received struct {
 	at  time.Time
 }
 
-// connectViewer opens a WHEP session on camera.
-func (c *child) connectViewer(ctx context.Context, camera string) (*viewer, error) {
+// connectViewer opens a WHEP session on camera, as a browser that
+// decodes what pion does (H.264 and H.265, among others), or only codecs.
+func (c *child) connectViewer(ctx context.Context, camera string, codecs ...string) (*viewer, error) {
 	v := &viewer{camera: camera}
-	endpoint := c.base + "/whep/" + camera
-	post := whepclient.HTTP(c.http, endpoint, c.auth, &v.location)
+	endpoint := c.base + c.whep(camera)
+	// A loaded machine answers a WHEP POST slowly while it relays to
+	// hundreds of viewers; the bench measures that elsewhere.
+	post := whepclient.HTTP(&http.Client{Timeout: 30 * time.Second}, endpoint, c.auth, &v.location)
 	exchange := func(ctx context.Context, offer string) (string, error) {
 		v.posted = time.Now()
 		return post(ctx, offer)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	client, err := whepclient.Connect(ctx, exchange, whepclient.Options{OnUnit: v.onUnit, OnPacket: v.onPacket, ReadBuffer: viewerReadBuffer})
+	client, err := whepclient.Connect(ctx, exchange, whepclient.Options{OnUnit: v.onUnit, OnPacket: v.onPacket, ReadBuffer: viewerReadBuffer, Codecs: codecs})
 	if err != nil {
-		return nil, fmt.Errorf("viewer of %s: %w", camera, err)
+		return nil, fmt.Errorf("viewer of %s on %s: %w", camera, c.name, err)
 	}
 	v.client = client
 	return v, nil
@@ -85,6 +88,12 @@ func (v *viewer) record(on bool) []received {
 	got := v.got
 	v.got = nil
 	return got
+}
+
+func (v *viewer) unitCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.units
 }
 
 func (v *viewer) lostPackets() int {

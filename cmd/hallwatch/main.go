@@ -26,7 +26,7 @@ func commands() map[string]command {
 		"serve":   {"run the service with a configuration file", runServe},
 		"analyze": {"analyse a video file offline: events as JSON Lines", runAnalyze},
 		"eval":    {"measure counting and alert accuracy on annotated clips", runEval},
-		"config":  {"check a configuration file: config check FILE", runConfig},
+		"config":  {"check a configuration file (config check FILE), or write the one in force with the editor's lines and zones (config export FILE)", runConfig},
 		"demo":    {"run a simulated service hall and the service on it", runDemo},
 		"health":  {"probe a running service's /healthz (for container health checks)", runHealth},
 		"user":    {"manage web UI accounts: user add|list|passwd|disable", runUser},

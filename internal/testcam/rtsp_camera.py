@@ -32,6 +32,7 @@ def parse_args():
     p.add_argument("--gop", type=int, default=15)
     p.add_argument("--bitrate", type=int, default=500)
     p.add_argument("--pattern", default="ball")
+    p.add_argument("--scroll", type=int, default=0)
     p.add_argument("--file", default="")
     p.add_argument("--loop", action="store_true")
     p.add_argument("--transcode", action="store_true")
@@ -55,9 +56,9 @@ def launch_line(a):
         return "( appsrc name=src format=time block=true max-bytes=4000000 " \
                "! h264parse ! rtph264pay name=pay0 pt=96 )"
     raw = (
-        "videotestsrc is-live=true pattern=%s "
+        "videotestsrc is-live=true pattern=%s horizontal-speed=%d "
         "! video/x-raw,width=%d,height=%d,framerate=%d/1"
-        % (a.pattern, a.width, a.height, a.fps)
+        % (a.pattern, a.scroll, a.width, a.height, a.fps)
     )
     if a.codec == "h265":
         enc = (

@@ -50,6 +50,10 @@ type Options struct {
 	GOP         int    // frames from key frame to key frame (key-int-max) [FPS]
 	BitrateKbps int    // [500]
 	Pattern     string // videotestsrc pattern ["ball", which moves]
+	// Scroll moves the pattern this many pixels a frame to the side, so
+	// that a detailed pattern ("smpte") fills the bitrate as a busy scene
+	// does: large key frames and steady delta frames.
+	Scroll int
 
 	// File streams an MP4's H.264 frames with their own timing instead of
 	// the test pattern. Every viewer gets the file from its start.
@@ -138,6 +142,7 @@ func (c *Camera) args() []string {
 		"--gop", strconv.Itoa(o.GOP),
 		"--bitrate", strconv.Itoa(o.BitrateKbps),
 		"--pattern", o.Pattern,
+		"--scroll", strconv.Itoa(o.Scroll),
 	}
 	if o.File != "" {
 		a = append(a, "--file", o.File)

@@ -1,6 +1,9 @@
 // Package whepclient is a WHEP viewer built on pion: it plays a hallwatch
-// camera the way a browser does and hands back the H.264 access units it
-// receives. Tests and the benchmark use it as a real WebRTC peer.
+// camera the way a browser does (NACKs lost packets and waits for them in
+// a jitter buffer, hands on only what a decoder could decode, asks for a
+// key frame after a loss it could not repair) and hands back the H.264
+// or H.265 access units it receives. Tests and the benchmark use it as a
+// real WebRTC peer.
 package whepclient
 
 import (
@@ -11,12 +14,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -51,6 +57,26 @@ type Options struct {
 	// AcceptRepeats turns SRTP replay protection off, so that a test sees
 	// the packets it asked to be resent (SendNACK) a second time.
 	AcceptRepeats bool
+	// Codecs, if set, limits the offer to these video codecs
+	// (webrtc.MimeTypeH264, webrtc.MimeTypeH265), as a browser that
+	// decodes only those offers; default: pion's (both, among others).
+	Codecs []string
+	// MaxWait is how long a gap in the sequence numbers may wait for a
+	// resent packet before it counts as lost (default 1 s: several NACK
+	// rounds, as a browser keeps asking while the frame can still play).
+	MaxWait time.Duration
+	// KeyFrameOnLoss sends a PLI when a loss leaves the picture broken, as
+	// browsers do.
+	KeyFrameOnLoss bool
+}
+
+// Stats describe what a client received.
+type Stats struct {
+	Packets uint64 // RTP packets arrived (resends included)
+	Lost    uint64 // packets given up after MaxWait
+	Units   uint64 // access units handed on
+	Dropped uint64 // units a decoder could not have decoded (incomplete, or after a loss until the next key frame)
+	PLIs    uint64 // key frame requests sent after losses
 }
 
 // Client is one WHEP viewer.
@@ -64,12 +90,14 @@ type Client struct {
 	mu        sync.Mutex
 	connected time.Time
 	firstKey  time.Time
+	codec     string
+	stats     Stats
 }
 
 // Connect negotiates a session through exchange and starts receiving.
 func Connect(ctx context.Context, exchange Exchange, opts Options) (*Client, error) {
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
+	me, err := mediaEngine(opts.Codecs)
+	if err != nil {
 		return nil, err
 	}
 	var se webrtc.SettingEngine
@@ -152,39 +180,149 @@ func Connect(ctx context.Context, exchange Exchange, opts Options) (*Client, err
 	return c, nil
 }
 
-func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
+// mediaEngine registers pion's default codecs, or only the video codecs
+// named.
+func mediaEngine(codecs []string) (*webrtc.MediaEngine, error) {
+	me := &webrtc.MediaEngine{}
+	if len(codecs) == 0 {
+		return me, me.RegisterDefaultCodecs()
+	}
+	feedback := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+	for i, mime := range codecs {
+		c := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, RTCPFeedback: feedback},
+			PayloadType:        webrtc.PayloadType(96 + i),
+		}
+		switch mime {
+		case webrtc.MimeTypeH264:
+			c.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+		case webrtc.MimeTypeH265:
+			c.SDPFmtpLine = "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST"
+		default:
+			return nil, fmt.Errorf("whepclient: codec %q: want %s or %s", mime, webrtc.MimeTypeH264, webrtc.MimeTypeH265)
+		}
+		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+	}
+	return me, nil
+}
+
+// depacketizer turns ordered RTP packets into access units of one codec.
+type depacketizer struct {
+	decode func(*rtp.Packet) ([][]byte, error)
+	key    func([][]byte) bool
+}
+
+func newDepacketizer(mime string) (*depacketizer, error) {
+	if strings.EqualFold(mime, webrtc.MimeTypeH265) {
+		dec := &rtph265.Decoder{}
+		return &depacketizer{decode: dec.Decode, key: h265.IsRandomAccess}, dec.Init()
+	}
 	dec := &rtph264.Decoder{}
-	if err := dec.Init(); err != nil {
+	return &depacketizer{decode: dec.Decode, key: h264.IsRandomAccess}, dec.Init()
+}
+
+func (c *Client) receive(tr *webrtc.TrackRemote, opts Options) {
+	mime := tr.Codec().MimeType
+	c.mu.Lock()
+	c.codec = mime
+	c.mu.Unlock()
+	dep, err := newDepacketizer(mime)
+	if err != nil {
 		return
 	}
+	maxWait := opts.MaxWait
+	if maxWait <= 0 {
+		maxWait = time.Second
+	}
+	jb := newJitterBuffer(maxWait)
+	broken := false // a loss: nothing decodes until the next key frame
+	var lastPLI time.Time
+	var out []released
 	for {
+		// Wake up now and then to give up gaps even when nothing arrives.
+		_ = tr.SetReadDeadline(time.Now().Add(maxWait / 2))
 		pkt, _, err := tr.ReadRTP()
-		if err != nil {
-			return
-		}
 		now := time.Now()
-		if opts.OnPacket != nil {
-			opts.OnPacket(pkt, now)
-		}
-		nalus, err := dec.Decode(pkt)
-		if err != nil {
-			continue // more packets needed, or a loss: wait for the next unit
-		}
-		u := Unit{NALUs: nalus, Key: h264.IsRandomAccess(nalus), RTPTime: pkt.Timestamp, Received: now}
-		c.mu.Lock()
-		if u.Key && c.firstKey.IsZero() {
-			c.firstKey = now
-		}
-		c.mu.Unlock()
-		if opts.OnUnit != nil {
-			opts.OnUnit(u)
-			continue
-		}
-		select {
-		case c.units <- u:
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			out = jb.expire(now, out[:0])
+		case err != nil:
+			return
 		default:
+			if opts.OnPacket != nil {
+				opts.OnPacket(pkt, now)
+			}
+			c.count(func(s *Stats) { s.Packets++ })
+			out = jb.push(pkt, now, out[:0])
+		}
+		for _, r := range out {
+			if r.lost > 0 {
+				c.count(func(s *Stats) { s.Lost += uint64(r.lost) })
+				if dep, err = newDepacketizer(mime); err != nil { // drop the unit in progress
+					return
+				}
+				broken = true
+				if opts.KeyFrameOnLoss && now.Sub(lastPLI) > 500*time.Millisecond {
+					lastPLI = now
+					if c.SendPLI() == nil {
+						c.count(func(s *Stats) { s.PLIs++ })
+					}
+				}
+				continue
+			}
+			nalus, err := dep.decode(r.pkt)
+			if err != nil {
+				continue // more packets needed
+			}
+			u := Unit{NALUs: nalus, Key: dep.key(nalus), RTPTime: r.pkt.Timestamp, Received: now}
+			if broken && !u.Key {
+				c.count(func(s *Stats) { s.Dropped++ })
+				continue
+			}
+			broken = false
+			c.deliver(u, opts)
 		}
 	}
+}
+
+func (c *Client) deliver(u Unit, opts Options) {
+	c.mu.Lock()
+	if u.Key && c.firstKey.IsZero() {
+		c.firstKey = u.Received
+	}
+	c.stats.Units++
+	c.mu.Unlock()
+	if opts.OnUnit != nil {
+		opts.OnUnit(u)
+		return
+	}
+	select {
+	case c.units <- u:
+	default:
+	}
+}
+
+func (c *Client) count(f func(*Stats)) {
+	c.mu.Lock()
+	f(&c.stats)
+	c.mu.Unlock()
+}
+
+// Stats returns what the client received so far.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// Codec is the negotiated video codec's MIME type ("" before the track).
+func (c *Client) Codec() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.codec
 }
 
 // Units delivers received access units (when Options.OnUnit is nil).

@@ -16,7 +16,9 @@ addMessages({
   "plan.noteAll": "只统计经过入口计数线进入大厅的人；摄像机开始分析之前的日子不计入。",
   "plan.hourTooLong": "时段分布最多按 62 天计算，请缩短日期范围。",
   "plan.staffing": "窗口在岗报告 · {c}", "plan.noStaffing": "所选日期内没有该中心的窗口数据。", "plan.perDay": "按日明细",
-  "plan.csvCounts": "下载每日客流 CSV", "plan.csvHours": "下载每小时客流 CSV", "plan.csvStaffing": "下载在岗报告 CSV",
+  "plan.csvCounts": "下载每日客流 CSV", "plan.csvHours": "下载每小时客流 CSV", "plan.csvStaffing": "下载在岗报告 CSV", "plan.csvServices": "下载窗口办理 CSV",
+  "plan.services": "窗口办理 · {c}", "plan.noServices": "所选日期内没有记录到办理（窗口需画办理区）。",
+  "plan.col.services": "办理人次", "plan.col.perDay": "日均", "plan.col.median": "办理时长中位数", "plan.col.p90": "办理时长 P90", "plan.col.busiest": "最忙时段",
   "plan.updated": "数据更新于 {t}", "plan.people": "{n} 人", "plan.total": "合计",
   "plan.hourSpan": "{h}:00–{h2}:00", "plan.hourNote": "各小时在所选日期内的合计",
   "plan.noCenters": "您的账号没有可查看的服务中心。",
@@ -34,7 +36,9 @@ addMessages({
   "plan.noteAll": "Counted where people cross the entrance line inwards; days before a camera's analysis began are left out.",
   "plan.hourTooLong": "Hour-of-day profiles cover at most 62 days; shorten the range.",
   "plan.staffing": "Window staffing · {c}", "plan.noStaffing": "No window data for this center in the chosen days.", "plan.perDay": "Per day",
-  "plan.csvCounts": "Visitors per day CSV", "plan.csvHours": "Visitors per hour CSV", "plan.csvStaffing": "Staffing report CSV",
+  "plan.csvCounts": "Visitors per day CSV", "plan.csvHours": "Visitors per hour CSV", "plan.csvStaffing": "Staffing report CSV", "plan.csvServices": "Window services CSV",
+  "plan.services": "Window services · {c}", "plan.noServices": "No services recorded in the chosen days (a window needs a service zone).",
+  "plan.col.services": "Services", "plan.col.perDay": "Per day", "plan.col.median": "Median service time", "plan.col.p90": "Service time p90", "plan.col.busiest": "Busiest hour",
   "plan.updated": "data as of {t}", "plan.people": "{n}", "plan.total": "Total",
   "plan.hourSpan": "{h}:00–{h2}:00", "plan.hourNote": "each hour summed over the chosen days",
   "plan.noCenters": "Your account has no service centers to show.",
@@ -151,12 +155,13 @@ async function load() {
   const err = document.getElementById("error");
   err.textContent = "";
   try {
-    const [day, hour, staffing] = await Promise.all([
+    const [day, hour, staffing, services] = await Promise.all([
       api("/api/counts?" + q + "&bucket=day"),
       days.length <= maxHourDays ? api("/api/counts?" + q + "&bucket=hour") : null,
       api("/api/reports/staffing?" + q),
+      api("/api/reports/services?" + q),
     ]);
-    data = { q, days, centers: day.centers, day: day.rows, hour: hour ? hour.rows : null, staffing };
+    data = { q, days, centers: day.centers, day: day.rows, hour: hour ? hour.rows : null, staffing, services };
   } catch (e) {
     err.textContent = errorText(e);
     return;
@@ -184,12 +189,45 @@ function render() {
   renderChart();
   renderCompare();
   renderStaffing();
+  renderServices();
+}
+
+// renderServices shows the chosen center's services per window over the
+// days: how many, per day, median and p90 service time; the busiest hour.
+function renderServices() {
+  const id = document.getElementById("staffing-center").value;
+  const c = data.centers.find((x) => x.id === id) || data.centers[0];
+  document.getElementById("services-title").textContent = tf("plan.services", { c: c ? c.name : "" });
+  const totals = data.services.totals.filter((r) => c && r.center === c.id);
+  const body = document.querySelector("#services tbody");
+  const foot = document.querySelector("#services tfoot");
+  const n = data.days.length || 1;
+  const dur = (s) => fmtElapsed(s);
+  const busiest = data.services.hours.filter((h) => c && h.center === c.id).sort((a, b) => b.services - a.services)[0];
+  const row = (r, head, attrs) => el("tr", attrs,
+    el("th", { scope: "row" }, head),
+    el("td", { class: "count", "data-value": r.services }, String(r.services)),
+    el("td", {}, (r.services / n).toFixed(1)),
+    el("td", { class: "median", "data-value": r.median_seconds }, dur(r.median_seconds)),
+    el("td", { class: "p90", "data-value": r.p90_seconds }, dur(r.p90_seconds)));
+  const windows = totals.filter((r) => r.window);
+  if (!windows.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "5", class: "hint" }, t("plan.noServices"))));
+    foot.replaceChildren();
+  } else {
+    body.replaceChildren(...windows.map((r) => row(r, r.window_name || r.window, { "data-window": r.window })));
+    const all = totals.find((r) => !r.window);
+    foot.replaceChildren(all ? row(all, t("plan.total"), { class: "sum" }) : "");
+  }
+  document.getElementById("services-busiest").textContent = busiest
+    ? t("plan.col.busiest") + t("colon") + fmtTime(busiest.start) + " · " + busiest.services : "";
 }
 
 function renderDownloads() {
   const links = [el("a", { href: "/api/counts.csv?" + data.q + "&bucket=day", download: "", "data-csv": "day" }, t("plan.csvCounts"))];
   if (data.hour) links.push(el("a", { href: "/api/counts.csv?" + data.q + "&bucket=hour", download: "", "data-csv": "hour" }, t("plan.csvHours")));
   links.push(el("a", { href: "/api/reports/staffing.csv?" + data.q, download: "", "data-csv": "staffing" }, t("plan.csvStaffing")));
+  links.push(el("a", { href: "/api/reports/services.csv?" + data.q, download: "", "data-csv": "services" }, t("plan.csvServices")));
   document.getElementById("downloads").replaceChildren(...links);
 }
 
@@ -409,6 +447,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("staffing-center").addEventListener("change", () => {
     if (!data) return;
     renderStaffing();
+    renderServices();
     saveURL();
   });
   load();

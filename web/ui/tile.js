@@ -7,16 +7,29 @@
 addMessages({
   "wall.close": "关闭", "wall.tileFullscreen": "全屏显示此画面", "wall.snapshot": "保存截图", "wall.dblclick": "双击切换单画面",
   "tile.live": "实时", "tile.connecting": "正在连接…", "tile.reconnecting": "正在重连…", "tile.offline": "离线",
-  "tile.nosignal": "无信号", "tile.unsupported": "浏览器无法播放 H.265，请在摄像机上改为 H.264",
-  "tile.since": "自 {t}", "tile.alerts": "另有 {n} 条",
+  "tile.nosignal": "无信号", "tile.unsupported": "浏览器无法播放此摄像机的视频编码",
+  "tile.since": "自 {t}", "tile.alerts": "另有 {n} 条", "tile.shapes": "显示/隐藏计数线和区域",
 }, {
   "wall.close": "Close", "wall.tileFullscreen": "Show this tile full screen", "wall.snapshot": "Save a snapshot", "wall.dblclick": "double-click: one camera / the grid",
   "tile.live": "live", "tile.connecting": "connecting…", "tile.reconnecting": "reconnecting…", "tile.offline": "offline",
-  "tile.nosignal": "no signal", "tile.unsupported": "Browsers cannot play H.265 here; set the camera to H.264",
-  "tile.since": "since {t}", "tile.alerts": "{n} more",
+  "tile.nosignal": "no signal", "tile.unsupported": "Browsers cannot play this camera's video codec",
+  "tile.since": "since {t}", "tile.alerts": "{n} more", "tile.shapes": "Show or hide the lines and zones",
 });
 
 const STALL_MS = 3000; // no new frame this long: "no signal"
+const SHAPES_MS = 2000; // how often a shown overlay of lines and zones asks for its counts
+
+// shapesOn are the cameras whose tiles show their lines and zones, kept in
+// this browser.
+function shapesOn() {
+  try { return new Set(JSON.parse(localStorage.getItem("hw.shapes") || "[]")); } catch (_) { return new Set(); }
+}
+
+function keepShapesOn(id, on) {
+  const s = shapesOn();
+  if (on) s.add(id); else s.delete(id);
+  localStorage.setItem("hw.shapes", JSON.stringify([...s]));
+}
 
 // tileLinks give every tile more ways on, such as the camera's recordings:
 // each is (camera id) → {href, key} (key: the link text's message) or null.
@@ -43,6 +56,10 @@ class Tile {
     this.video.muted = true;
     this.overlay = el("div", { class: "overlay" });
     this.alertbar = el("div", { class: "alertbar", hidden: true });
+    this.shapes = null; // the overlay of lines and zones, when shown
+    this.shapesTimer = null;
+    this.shapesBtn = iconButton("shapes", "tile.shapes", () => this.toggleShapes(), "shapes-toggle");
+    this.shapesBtn.setAttribute("aria-pressed", "false");
     this.name = el("span", { class: "name" });
     this.pstate = el("span", { class: "pstate" });
     this.el = el("figure", { class: "tile", "data-camera": id, tabindex: "0" },
@@ -50,6 +67,7 @@ class Tile {
       el("figcaption", {}, el("span", { class: "dot" }), this.name, this.pstate,
         el("span", { class: "tools" },
           ...tileLinks.map((f) => f(id)).filter(Boolean).map((l) => el("a", { class: "tilelink", href: l.href, "data-i18n": l.key }, t(l.key))),
+          this.shapesBtn,
           iconButton("camera", "wall.snapshot", () => this.snapshot(), "snap"),
           iconButton("fullscreen", "wall.tileFullscreen", () => this.el.requestFullscreen().catch(() => {}), "fs"),
           iconButton("close", "wall.close", () => wall.close(id), "close"))));
@@ -70,13 +88,52 @@ class Tile {
   sync() {
     const cam = this.cam();
     const st = cam ? cam.status || {} : {};
-    if (st.state === "live" && st.playable !== false && st.codec !== "H265") {
+    if (st.state === "live" && st.playable !== false) {
       if (!this.player && !this.retryTimer) this.start();
     } else if (this.player || this.retryTimer) {
       this.halt();
       this.setPhase("idle");
     }
     this.render();
+    if (this.shapes === null && cam && cam.analytics && shapesOn().has(this.id)) this.toggleShapes();
+  }
+
+  // toggleShapes shows or hides the camera's lines and zones over the
+  // video, with live counts and window states.
+  toggleShapes() {
+    const on = !this.shapes;
+    keepShapesOn(this.id, on);
+    this.shapesBtn.setAttribute("aria-pressed", String(on));
+    clearTimeout(this.shapesTimer);
+    if (!on) {
+      this.shapes.remove();
+      this.shapes = false;
+      return;
+    }
+    this.shapes = shapeLayer(pictureSize(0, 0), "tile-shapes");
+    this.video.after(this.shapes);
+    this.pollShapes();
+  }
+
+  async pollShapes() {
+    const layer = this.shapes;
+    if (!layer) return;
+    try {
+      const v = await api("/api/cameras/" + encodeURIComponent(this.id) + "/overlay");
+      if (this.shapes !== layer) return;
+      const size = pictureSize(v.width || this.video.videoWidth, v.height || this.video.videoHeight);
+      layer.setAttribute("viewBox", `0 0 ${size.w} ${size.h}`);
+      drawShapes(layer, v.geometry, size, v);
+      layer.dataset.version = String(v.version);
+      layer.removeAttribute("data-error");
+    } catch (e) {
+      if (this.shapes !== layer) return;
+      layer.dataset.error = e.code || "unknown";
+      layer.replaceChildren();
+      this.shapesBtn.title = t("tile.shapes") + " — " + errorText(e);
+      if (e.code === "camera_not_analysed") return;
+    }
+    this.shapesTimer = setTimeout(() => this.pollShapes(), SHAPES_MS);
   }
 
   start() {
@@ -145,7 +202,7 @@ class Tile {
     const cam = this.cam();
     if (!cam) return { state: "offline" };
     const st = cam.status || {};
-    if (st.codec === "H265" || st.playable === false) return { state: "unsupported" };
+    if (st.playable === false) return { state: "unsupported" };
     if (st.state === "offline") return { state: "offline", since: st.since };
     if (st.state !== "live") return { state: "connecting", since: st.since };
     switch (this.phase) {
@@ -177,6 +234,7 @@ class Tile {
       if (s.state === "reconnecting" && this.error) this.overlay.append(el("small", {}, this.error));
       this.pstate.title = s.state === "offline" ? (cam && cam.status && cam.status.last_error) || "" : "";
     }
+    this.shapesBtn.hidden = !(cam && cam.analytics);
     this.renderAlerts();
   }
 
@@ -217,6 +275,8 @@ class Tile {
 
   destroy() {
     clearInterval(this.timer);
+    clearTimeout(this.shapesTimer);
+    this.shapes = null;
     this.halt();
     this.el.remove();
   }
