@@ -9,6 +9,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# The person model (models/, Yolo-Fastest 1.1 body) is built into the
+# binary: detector.kind auto runs it with no file to mount.
 RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/hallwatch ./cmd/hallwatch
 
 FROM debian:bookworm-slim
@@ -26,8 +28,11 @@ USER hallwatch
 WORKDIR /var/lib/hallwatch
 # Web UI / API / WHEP; WebRTC ICE over UDP and ICE-TCP (one port each).
 EXPOSE 8080/tcp 8189/udp 8189/tcp
+# The database and, beside it, each camera's analysis state
+# (storage.state_dir) live on the volume: nothing is lost on restart.
 ENV HALLWATCH_HTTP_LISTEN=0.0.0.0:8080 \
-    HALLWATCH_STORAGE_PATH=/var/lib/hallwatch/hallwatch.db
+    HALLWATCH_STORAGE_PATH=/var/lib/hallwatch/hallwatch.db \
+    HALLWATCH_STORAGE_STATE_DIR=/var/lib/hallwatch/hallwatch-state
 VOLUME ["/var/lib/hallwatch"]
 HEALTHCHECK --interval=30s --timeout=5s CMD ["hallwatch", "health", "--url", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["hallwatch"]

@@ -28,6 +28,7 @@ require (
 )
 
 require (
+	github.com/abema/go-mp4 v1.5.0 // indirect
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

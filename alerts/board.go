@@ -28,7 +28,7 @@ func (m *Manager) Board(center string) []WindowView {
 			v := WindowView{Camera: cam.ID, Window: w.ID, Name: w.Name, State: events.StateUnknown,
 				MinStaff: w.MinStaff, AbsentFor: w.AbsentAfter.D().Seconds()}
 			if seen {
-				v.State, v.Count, v.Since, v.Alerting = st.State, st.Count, st.Since, st.Alerting
+				v.State, v.Reason, v.Count, v.Since, v.Alerting = st.State, st.Reason, st.Count, st.Since, st.Alerting
 			}
 			if id, open := m.open[alertKey{events.KindUnstaffed, cam.ID, w.ID}]; open {
 				v.Alerting, v.AlertID = true, id

@@ -1,5 +1,6 @@
-// Package alerts runs the alert lifecycle: unstaffed-window alerts from
-// analytics and camera-offline alerts from ingest are stored (with a
+// Package alerts runs the alert lifecycle: unstaffed-window and
+// camera-blocked alerts from analytics and camera-offline alerts from
+// ingest are stored (with a
 // snapshot), announced to notifiers and live pages, acknowledged by people
 // and resolved when the cause ends. It also keeps each window's live state
 // for the center boards.
@@ -25,7 +26,7 @@ import (
 type Store interface {
 	RaiseAlert(ctx context.Context, a store.AlertRecord, announce store.Announce) (store.Alert, []store.Notification, error)
 	ResolveAlert(ctx context.Context, id int64, at time.Time, announce store.Announce) (store.Alert, []store.Notification, error)
-	AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error
+	AckAlert(ctx context.Context, id int64, a store.Ack) error
 	Alert(ctx context.Context, id int64) (store.Alert, error)
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
 }
@@ -37,7 +38,7 @@ type Notice struct {
 	District *config.District
 	Center   *config.Center
 	Camera   *config.Camera
-	Window   *config.Window // nil for camera_offline
+	Window   *config.Window // nil for the camera's alerts (camera_offline, camera_blocked)
 }
 
 // Announcer turns alert changes into notifications through the outbox.
@@ -120,14 +121,32 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 			}
 		case events.TypeWindow:
 			// An alert restored from a previous run is unknown to the
-			// analyzer: resolve it when the window is staffed or closes.
+			// analyzer: resolve it when the window is staffed or closes,
+			// and a camera_blocked one once a window is seen again.
 			if ev.State == events.StateStaffed || ev.State == events.StateClosed {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
+			}
+			if ev.State == events.StateStaffed || ev.State == events.StateAbsent {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
 		}
 		m.publish(ref, ev.Type, ev.Time, ev)
 	}
 	return errors.Join(errs...)
+}
+
+// SetCondition raises (on) or resolves a camera's own alert of kind, such
+// as storage_full; nothing happens when it already is in that state.
+func (m *Manager) SetCondition(ctx context.Context, camera, kind string, on bool) error {
+	ref, ok := m.o.Config.Camera(camera)
+	if !ok {
+		return fmt.Errorf("alerts: %s on unknown camera %q", kind, camera)
+	}
+	key := alertKey{kind, camera, ""}
+	if on {
+		return m.raise(ctx, ref, key, m.o.Now(), func() []byte { return nil })
+	}
+	return m.resolve(ctx, ref, key, m.o.Now())
 }
 
 // UpdateWindows records the analyzer's current window states for boards.
@@ -139,9 +158,11 @@ func (m *Manager) UpdateWindows(camera string, ws []events.WindowStatus) {
 	}
 }
 
-// Ack acknowledges an alert on behalf of user.
-func (m *Manager) Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error) {
-	if err := m.o.Store.AckAlert(ctx, id, user, comment, m.o.Now()); err != nil {
+// Ack records a person's acknowledgement of an alert and their verdict
+// (ack.At is set to now).
+func (m *Manager) Ack(ctx context.Context, id int64, ack store.Ack) (store.Alert, error) {
+	ack.At = m.o.Now()
+	if err := m.o.Store.AckAlert(ctx, id, ack); err != nil {
 		return store.Alert{}, err
 	}
 	a, err := m.o.Store.Alert(ctx, id)

@@ -142,11 +142,11 @@ func TestUnstaffedAlertLifecycle(t *testing.T) {
 		t.Fatalf("board: %+v", v)
 	}
 
-	a, err := m.Ack(ctx, open[0].ID, "manager1", "backup clerk on the way")
+	a, err := m.Ack(ctx, open[0].ID, store.Ack{By: "manager1", Verdict: store.VerdictConfirmed, Comment: "backup clerk on the way"})
 	if err != nil || a.AckedBy != "manager1" {
 		t.Fatalf("ack: %+v, %v", a, err)
 	}
-	if _, err := m.Ack(ctx, open[0].ID, "manager1", "again"); err == nil {
+	if _, err := m.Ack(ctx, open[0].ID, store.Ack{By: "manager1", Verdict: store.VerdictConfirmed, Comment: "again"}); err == nil {
 		t.Fatal("second ack accepted")
 	}
 
@@ -185,6 +185,39 @@ func TestOpenAlertSurvivesRestart(t *testing.T) {
 	m2.Record(ctx, r.ref(), []events.Event{windowEvent("w2", events.StateStaffed, r.now.Add(2*time.Minute))}, noSnapshot)
 	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
 		t.Fatalf("restored alert not resolved when staff returned: %+v", open)
+	}
+}
+
+// TestCameraBlockedAlert: the analyzer's camera_blocked alert is stored
+// for the camera (no window) with its notice, and one left open by a
+// previous run resolves once a window is seen again (staffed or absent),
+// not while windows are unknown or checking.
+func TestCameraBlockedAlert(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	m := r.manager(t)
+	blocked := events.Event{Type: events.TypeAlert, Kind: events.KindCameraBlocked, Camera: "hall1", State: events.AlertRaised,
+		Reason: "view blocked: the picture is black (lens covered, or no light)", Time: r.now}
+	if err := m.Record(ctx, r.ref(), []events.Event{windowEvent("w1", events.StateUnknown, r.now), blocked}, noSnapshot); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := r.db.OpenAlerts(ctx)
+	if len(open) != 1 || open[0].Kind != events.KindCameraBlocked || open[0].Window != "" || len(r.notices) != 1 || r.notices[0].Window != nil {
+		t.Fatalf("open %+v, notices %+v: want one camera_blocked alert of the camera", open, r.notices)
+	}
+	r.db.Close()
+
+	r.open(t) // restart: the new analyzer knows nothing of the alert
+	m2 := r.manager(t)
+	for _, state := range []string{events.StateChecking, events.StateUnknown} {
+		m2.Record(ctx, r.ref(), []events.Event{windowEvent("w1", state, r.now.Add(time.Minute))}, noSnapshot)
+		if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
+			t.Fatalf("a window %s resolved the blocked view: %+v", state, open)
+		}
+	}
+	m2.Record(ctx, r.ref(), []events.Event{windowEvent("w2", events.StateAbsent, r.now.Add(2*time.Minute))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("restored camera_blocked alert not resolved when a window was seen again: %+v", open)
 	}
 }
 

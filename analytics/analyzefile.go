@@ -32,6 +32,10 @@ type AnalyzeOptions struct {
 	// Start is the wall-clock time of the first frame, for opening hours;
 	// zero means now.
 	Start time.Time
+	// Edit, when set, changes each analysed frame (1-based input frame
+	// number) in place before analysis: the evaluation pastes people into
+	// clips with it.
+	Edit func(frame int, img *gocv.Mat)
 }
 
 // AnalyzeSummary describes a finished run.
@@ -95,7 +99,7 @@ func AnalyzeFile(ctx context.Context, o AnalyzeOptions) (AnalyzeSummary, error) 
 	out := bufio.NewWriter(o.Out)
 	enc := json.NewEncoder(out)
 	began := time.Now()
-	next := 0.0 // stream time the next analysed frame is due
+	thin := NewThinner(fps)
 	var runErr error
 	for n := 1; ; n++ {
 		if n > 1 && !src.read() {
@@ -107,12 +111,12 @@ func AnalyzeFile(ctx context.Context, o AnalyzeOptions) (AnalyzeSummary, error) 
 		}
 		sum.Frames = n
 		t := float64(n-1) / src.fps
-		if fps < src.fps && t+1e-9 < next {
+		if !thin.Due(t) {
 			progress.update(n, sum.Processed, time.Since(began))
 			continue
 		}
-		for next <= t+1e-9 {
-			next += 1 / fps
+		if o.Edit != nil {
+			o.Edit(n, &src.frame)
 		}
 		evs, err := an.Process(src.frame, n, t, start.Add(time.Duration(t*float64(time.Second))))
 		if err != nil {

@@ -59,26 +59,18 @@ type Analyzer struct {
 	regions []geom.Rect
 	size    image.Point // of the last frame
 	offline bool
+	view    *viewCheck
+	blocked string // why the view is blocked; "" when clear
+	// blockedAlert is set while a camera_blocked alert is raised.
+	blockedAlert bool
+	// pendingKnown: windows a saved background showed empty, known again
+	// once the detector takes it (see LoadState).
+	pendingKnown []string
 }
 
 type lineCount struct {
 	id      string
 	counter *LineCounter
-}
-
-type zoneWatch struct {
-	zone     geom.Polygon
-	presence *presence
-	service  *serviceWatch // nil: the window has no service zone
-}
-
-// stillHinter is implemented by detectors that must not fade people who
-// stand still into their background (the motion detector): they are told
-// the boxes to hold and report, after the next frame, whether each is
-// still occupied.
-type stillHinter interface {
-	HoldForeground(holds []Hold)
-	HeldPresent() []bool
 }
 
 // NewAnalyzer returns an analyzer for one camera.
@@ -101,12 +93,14 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		tracker: NewTracker(o.Tracker),
 		pending: map[int][]events.Event{},
 		regions: regionsOf(o.Analytics),
+		view:    newViewCheck(),
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
 	}
+	_, hinted := o.Detector.(stillHinter)
 	for _, w := range o.Analytics.Windows {
-		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), service: newServiceWatch(w)})
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted, service: newServiceWatch(w)})
 	}
 	return a, nil
 }
@@ -116,16 +110,39 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 // wall-clock time (for opening hours). Events come out in a fixed order:
 // crossings, then window state changes, then alerts.
 func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.Time) ([]events.Event, error) {
+	if err := checkFrame(frame); err != nil {
+		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
+	}
+	// A blocked view: windows unknown and a camera_blocked alert instead
+	// of looking for people; once clear, the alert resolves after this
+	// frame's own events.
+	var viewEvs []events.Event
+	if blocked, reason := a.view.check(frame, t); blocked || a.blocked != "" {
+		viewEvs = a.setBlocked(reason, frameIndex, t, wall)
+		if blocked {
+			return viewEvs, nil
+		}
+	}
 	dets, err := a.det.Detect(frame)
 	if err != nil {
 		return nil, fmt.Errorf("camera %q frame %d: %w", a.camera, frameIndex, err)
 	}
 	a.looks.fill(frame, dets)
+	a.takeKnown()
 	var present []bool
 	if h, ok := a.det.(stillHinter); ok {
 		present = h.HeldPresent()
+		a.learnZones(h.Ghosts(), image.Pt(frame.Cols(), frame.Rows()))
 	}
-	return a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), nil
+	return append(a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), viewEvs...), nil
+}
+
+// dropTracks forgets everybody: nothing can be followed across a gap.
+func (a *Analyzer) dropTracks() {
+	a.tracker = NewTracker(a.tracker.opts)
+	a.tracks = nil
+	a.held = nil // ids of the old tracker
+	a.forgetDead(nil)
 }
 
 // Observe runs everything after detection: tracking, counting, presence.
@@ -169,29 +186,20 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 		}
 	}
 	a.forgetDead(alive)
+	for _, tr := range a.tracks {
+		if tr.Confirmed && tr.Moved {
+			for _, w := range a.windows {
+				if !w.known && w.zone.Contains(tr.Feet) {
+					w.known = true // they walked in: the background there was learned without them
+				}
+			}
+		}
+	}
 	evs = append(evs, a.updateWindows(t, wall)...)
 	if h, ok := a.det.(stillHinter); ok {
 		h.HoldForeground(a.hold())
 	}
 	return a.stamp(evs, frameIndex, t, wall)
-}
-
-// updateWindows feeds each window's head count to its presence state
-// machine and the tracks to its service watch: window events first, then
-// services, then alerts.
-func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
-	var evs, services, alerts []events.Event
-	for _, w := range a.windows {
-		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
-		for _, e := range w.presence.update(a.countIn(w.zone), t, wall) {
-			if e.Type == events.TypeAlert {
-				alerts = append(alerts, e)
-			} else {
-				evs = append(evs, e)
-			}
-		}
-	}
-	return append(append(evs, services...), alerts...)
 }
 
 // Advance moves the windows' clocks to t without a detection, keeping the
@@ -221,7 +229,7 @@ func (a *Analyzer) Quiet() bool {
 	// clerk in the key frame that shows the change.
 	if _, consecutive := a.det.(stillHinter); consecutive {
 		for _, w := range a.windows {
-			if st := w.presence.state; st == events.StateAbsent || st == events.StateUnknown {
+			if st := w.presence.state; st != events.StateStaffed && st != events.StateClosed {
 				return false
 			}
 		}
@@ -299,54 +307,6 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 	}
 }
 
-// countIn returns the confirmed tracks whose feet lie in zone. Only the
-// feet count, not a box overlapping the zone: at a service counter the
-// visitors' upper bodies overlap the clerks' zone in the image while their
-// feet stay on their own side, and a fading motion blob that lost its legs
-// would count too. A seated clerk's "feet" are the bottom of the visible box
-// (the desk edge), so staff zones are drawn over that area. A moving track
-// neither seen nor vouched for longer than zoneGrace no longer counts: its
-// feet stay where it was last seen, and someone who walked out of view is
-// not there.
-func (a *Analyzer) countIn(zone geom.Polygon) int {
-	n := 0
-	for _, tr := range a.tracks {
-		if countable(tr) && zone.Contains(tr.Feet) {
-			n++
-		}
-	}
-	return n
-}
-
-// zoneGrace is how long a moving track, unseen, still counts in a zone:
-// longer than a detector's usual dropouts, shorter than MaxAge.
-const zoneGrace = 0.7
-
-// hold picks the tracks whose feet are in a window's staff or service zone and that stand or
-// move slowly, tentative or confirmed: the background model must not learn
-// them (selective update), or a clerk who sits down fades within seconds
-// (within a few frames while MOG2 is young), before the tracker could
-// confirm them or call them still. People walking through are left to the
-// background model, which tells them from their shadows. It records the
-// held tracks' ids and returns their boxes.
-func (a *Analyzer) hold() []Hold {
-	a.held = a.held[:0]
-	var holds []Hold
-	for _, tr := range a.tracks {
-		if tr.Confirmed && !tr.Still && !tr.Stopped {
-			continue
-		}
-		for _, w := range a.windows {
-			if w.zone.Contains(tr.Feet) || w.service != nil && w.service.zone.Contains(tr.Feet) {
-				a.held = append(a.held, tr.ID)
-				holds = append(holds, Hold{Box: tr.Box, MayBeGhost: !tr.Moved})
-				break
-			}
-		}
-	}
-	return holds
-}
-
 func (a *Analyzer) stamp(evs []events.Event, frameIndex int, t float64, wall time.Time) []events.Event {
 	for i := range evs {
 		at := wall
@@ -369,10 +329,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 		return nil
 	}
 	a.offline = true
-	a.tracker = NewTracker(a.tracker.opts)
-	a.tracks = nil
-	a.held = nil // ids of the old tracker
-	a.forgetDead(nil)
+	a.dropTracks()
 	var evs []events.Event
 	for _, w := range a.windows {
 		evs = append(evs, w.service.flush(w.presence.id, t, wall)...)
@@ -402,5 +359,6 @@ func (a *Analyzer) Tracks() []Track {
 // Close releases the detector.
 func (a *Analyzer) Close() error {
 	a.looks.close()
+	a.view.Close()
 	return a.det.Close()
 }

@@ -42,16 +42,11 @@ func petsFrames(b *testing.B, n int) []gocv.Mat {
 }
 
 func BenchmarkYOLO(b *testing.B) {
-	dir := filepath.Join(eval.ModelsDir(), "yolo-fastest-1.1-body")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("model absent (set HALLWATCH_MODELS): %v", err)
-	}
 	frames := petsFrames(b, 20)
 	for _, size := range []int{320, 416} {
 		b.Run(fmt.Sprintf("input%d", size), func(b *testing.B) {
 			y, err := analytics.NewYOLO(analytics.YOLOOptions{
-				Cfg: filepath.Join(dir, "yolo-fastest-1.1_body.cfg"), Weights: filepath.Join(dir, "yolo-fastest-1.1_body.weights"),
-				InputSize: size, ScoreThreshold: 0.2, NMSThreshold: 0.45,
+				Model: analytics.ShippedModel(), InputSize: size, ScoreThreshold: 0.2, NMSThreshold: 0.45,
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -2,10 +2,10 @@ package analytics
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/models"
 )
 
 // Detector kinds.
@@ -20,6 +20,9 @@ const (
 type DetectorChoice struct {
 	Kind   string // KindYOLO or KindMotion
 	Reason string
+	// Fallback is set when auto wanted the person model and could not
+	// load it: Reason names the file and the fault.
+	Fallback bool
 	// BirthScore is the detection score that may start a track; weaker
 	// detections down to the detector's threshold only extend tracks.
 	BirthScore float32
@@ -27,7 +30,9 @@ type DetectorChoice struct {
 
 // NewDetector builds the detector for a camera from the global detector
 // config and the camera's override (analytics.detector, may be empty).
-// Kind auto picks yolo when both model files exist and load, else motion.
+// Kind auto runs the person model (the shipped one unless detector.model
+// and detector.weights name another) and falls back to motion when it
+// cannot be loaded; kind yolo fails instead.
 func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, error) {
 	kind, source := d.Kind, "detector.kind"
 	if override != "" {
@@ -38,49 +43,65 @@ func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, 
 	}
 	switch kind {
 	case KindYOLO:
-		y, birth, err := newYOLOFromConfig(d)
+		y, birth, name, err := newYOLOFromConfig(d)
 		if err != nil {
 			return nil, DetectorChoice{}, err
 		}
-		return y, DetectorChoice{Kind: KindYOLO, Reason: source + " is yolo", BirthScore: birth}, nil
+		return y, DetectorChoice{Kind: KindYOLO, Reason: source + " is yolo: " + name, BirthScore: birth}, nil
 	case KindMotion:
 		return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, Reason: source + " is motion", BirthScore: motionBirthScore}, nil
 	case KindAuto:
-		for _, p := range []string{d.Model, d.Weights} {
-			if p == "" {
-				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
-					Reason: "auto: no yolo model configured (detector.model/detector.weights), using motion"}, nil
-			}
-			if _, err := os.Stat(p); err != nil {
-				return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
-					Reason: fmt.Sprintf("auto: yolo model file unavailable (%v), using motion", err)}, nil
-			}
-		}
-		y, birth, err := newYOLOFromConfig(d)
+		y, birth, name, err := newYOLOFromConfig(d)
 		if err != nil {
-			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore,
-				Reason: fmt.Sprintf("auto: yolo model does not load (%v), using motion", err)}, nil
+			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore, Fallback: true,
+				Reason: fmt.Sprintf("auto: the person model failed to load (%v); using the motion detector instead", err)}, nil
 		}
-		return y, DetectorChoice{Kind: KindYOLO, Reason: fmt.Sprintf("auto: model %s found", d.Weights), BirthScore: birth}, nil
+		return y, DetectorChoice{Kind: KindYOLO, Reason: "auto: " + name, BirthScore: birth}, nil
 	}
 	return nil, DetectorChoice{}, fmt.Errorf("%s %q: want auto, yolo or motion", source, kind)
 }
 
 // TrackerOptions returns the tracker settings that suit the detector: its
 // birth score, and for the motion detector weak blobs that extend tentative
-// tracks and the wide recovery of tracks whose blob jumped.
+// tracks, the wide recovery of tracks whose blob jumped, and a long life
+// for still tracks: a background model fades whoever stands still, so it
+// never confirms them; in window zones its findings on the held boxes
+// (Vouch) decide instead, within a second of someone leaving.
 func (c DetectorChoice) TrackerOptions() TrackerOptions {
-	motion := c.Kind == KindMotion
-	return TrackerOptions{BirthScore: c.BirthScore, WeakExtendsTentative: motion, WideRecovery: motion}
+	if c.Kind != KindMotion {
+		return TrackerOptions{BirthScore: c.BirthScore}
+	}
+	return TrackerOptions{BirthScore: c.BirthScore, WeakExtendsTentative: true, WideRecovery: true, StillAge: motionStillAge}
 }
+
+// motionStillAge is how long the motion detector's still tracks outside
+// window zones live: people who pause on their way are the same people
+// when they walk on.
+const motionStillAge = 30 * time.Second
 
 // motionBirthScore lets whole blobs start tracks, weak ones only extend them.
 const motionBirthScore = (1 + WeakBlobScore) / 2
 
-// newYOLOFromConfig loads the model. The detector keeps boxes down to half
-// the configured score threshold (not below 0.2) for the tracker's second
-// matching stage; the configured threshold is the birth score.
-func newYOLOFromConfig(d config.Detector) (*YOLO, float32, error) {
+// newYOLOFromConfig loads the model: the shipped one when detector.model
+// and detector.weights are empty, else those files. The detector keeps
+// boxes down to half the configured score threshold (not below 0.2) for
+// the tracker's second matching stage; the configured threshold is the
+// birth score. It returns the model's name for the status.
+func newYOLOFromConfig(d config.Detector) (*YOLO, float32, string, error) {
+	var m Model
+	var name string
+	switch {
+	case d.Model == "" && d.Weights == "":
+		m, name = ShippedModel(), models.BodyName
+	case d.Model == "" || d.Weights == "":
+		return nil, 0, "", fmt.Errorf("detector.model and detector.weights name the cfg and weights of one model: set both, or neither for the shipped one")
+	default:
+		var err error
+		if m, err = LoadModel(d.Model, d.Weights); err != nil {
+			return nil, 0, "", err
+		}
+		name = "model " + d.Model + " + " + d.Weights
+	}
 	size := d.InputSize
 	if size == 0 {
 		size = 416
@@ -93,9 +114,9 @@ func newYOLOFromConfig(d config.Detector) (*YOLO, float32, error) {
 	if nms <= 0 {
 		nms = 0.45
 	}
-	y, err := NewYOLO(YOLOOptions{Cfg: d.Model, Weights: d.Weights, InputSize: size,
+	y, err := NewYOLO(YOLOOptions{Model: m, InputSize: size,
 		ScoreThreshold: max(min(birth, 0.2), birth/2), NMSThreshold: nms})
-	return y, birth, err
+	return y, birth, fmt.Sprintf("%s at %d px", name, size), err
 }
 
 // NewCameraAnalyzer builds the analyzer of a configured camera: detector

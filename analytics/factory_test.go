@@ -11,22 +11,13 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 )
 
-// sharedModel returns the Yolo-Fastest files or skips.
-func sharedModel(t *testing.T) (cfg, weights string) {
-	t.Helper()
-	dir := os.Getenv("HALLWATCH_MODELS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "models")
-	}
-	dir = filepath.Join(dir, "yolo-fastest-1.1-body")
-	cfg, weights = filepath.Join(dir, "yolo-fastest-1.1_body.cfg"), filepath.Join(dir, "yolo-fastest-1.1_body.weights")
-	if _, err := os.Stat(weights); err != nil {
-		t.Skipf("model absent (set HALLWATCH_MODELS): %v", err)
-	}
-	return cfg, weights
+// modelFiles returns the paths of the model shipped in the repository.
+func modelFiles() (cfg, weights string) {
+	dir := filepath.Join("..", "models", "yolo-fastest-1.1-body")
+	return filepath.Join(dir, "yolo-fastest-1.1_body.cfg"), filepath.Join(dir, "yolo-fastest-1.1_body.weights")
 }
 
-func TestNewDetectorWithoutModel(t *testing.T) {
+func TestNewDetectorChoice(t *testing.T) {
 	dir := t.TempDir()
 	d := config.Default().Detector
 	cases := []struct {
@@ -34,8 +25,9 @@ func TestNewDetectorWithoutModel(t *testing.T) {
 		want                        string // kind chosen, or error text
 		err                         bool
 	}{
-		{"auto without a model configured", "auto", "", "", KindMotion, false},
+		{"auto without a model configured: the shipped one", "auto", "", "", KindYOLO, false},
 		{"auto with missing files", "auto", filepath.Join(dir, "m.cfg"), "", KindMotion, false},
+		{"yolo without a model configured: the shipped one", "yolo", "", "", KindYOLO, false},
 		{"motion", "motion", "", "", KindMotion, false},
 		{"camera override", "yolo", filepath.Join(dir, "m.cfg"), "motion", KindMotion, false},
 		{"yolo with missing files", "yolo", filepath.Join(dir, "m.cfg"), "", "m.cfg", true},
@@ -43,7 +35,7 @@ func TestNewDetectorWithoutModel(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d.Kind, d.Model = c.kind, c.model
+			d.Kind, d.Model, d.Weights = c.kind, c.model, ""
 			if c.model != "" {
 				d.Weights = strings.TrimSuffix(c.model, ".cfg") + ".weights"
 			}
@@ -66,7 +58,7 @@ func TestNewDetectorWithoutModel(t *testing.T) {
 }
 
 func TestNewDetectorAutoPicksYOLO(t *testing.T) {
-	cfg, weights := sharedModel(t)
+	cfg, weights := modelFiles()
 	d := config.Default().Detector
 	d.Model, d.Weights = cfg, weights
 	det, choice, err := NewDetector(d, "")
@@ -88,14 +80,27 @@ func TestNewDetectorAutoPicksYOLO(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer det2.Close()
-	if choice.Kind != KindMotion || !strings.Contains(choice.Reason, "bad.weights") {
-		t.Fatalf("choice %+v, want motion with the reason naming bad.weights", choice)
+	if choice.Kind != KindMotion || !choice.Fallback || !strings.Contains(choice.Reason, "bad.weights") {
+		t.Fatalf("choice %+v, want motion as a fallback with the reason naming bad.weights", choice)
+	}
+	// So does a missing one, naming it; kind yolo fails instead.
+	d.Weights = filepath.Join(t.TempDir(), "gone.weights")
+	det3, choice, err := NewDetector(d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det3.Close()
+	if choice.Kind != KindMotion || !choice.Fallback || !strings.Contains(choice.Reason, "gone.weights") {
+		t.Fatalf("choice %+v, want motion as a fallback with the reason naming gone.weights", choice)
+	}
+	d.Kind = KindYOLO
+	if _, _, err := NewDetector(d, ""); err == nil || !strings.Contains(err.Error(), "gone.weights") {
+		t.Fatalf("kind yolo with a missing weights file: error %v, want one naming it", err)
 	}
 }
 
 func TestDetectorsRejectBadFrames(t *testing.T) {
-	cfg, weights := sharedModel(t)
-	y, err := NewYOLO(YOLOOptions{Cfg: cfg, Weights: weights, InputSize: 320, ScoreThreshold: 0.3, NMSThreshold: 0.45})
+	y, err := NewYOLO(YOLOOptions{Model: ShippedModel(), InputSize: 320, ScoreThreshold: 0.3, NMSThreshold: 0.45})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,7 @@ func TestDetectorsRejectBadFrames(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewYOLO(YOLOOptions{Cfg: cfg, Weights: weights, InputSize: 416, ScoreThreshold: 1.5, NMSThreshold: 0.45}); err == nil {
+	if _, err := NewYOLO(YOLOOptions{Model: ShippedModel(), InputSize: 416, ScoreThreshold: 1.5, NMSThreshold: 0.45}); err == nil {
 		t.Fatal("score threshold 1.5 accepted")
 	}
 }

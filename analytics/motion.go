@@ -80,8 +80,13 @@ type Motion struct {
 	close   gocv.Mat
 	held    []Hold  // full-resolution boxes to keep as foreground
 	present []bool  // per held box: occupied in the last frame
+	ghosts  []Hold  // held boxes judged ghosts in the last frame
 	scale   float64 // full-resolution pixels per small pixel
 	inited  bool
+	// saved is a background saved by an earlier run (Restore), checked
+	// against the first frame; restored says it was taken.
+	saved    gocv.Mat
+	restored bool
 }
 
 // NewMotion returns a motion detector.
@@ -99,6 +104,7 @@ func NewMotion(o MotionOptions) *Motion {
 		opened: gocv.NewMat(),
 		open:   gocv.GetStructuringElement(gocv.MorphRect, image.Pt(3, 3)),
 		close:  gocv.GetStructuringElement(gocv.MorphRect, image.Pt(5, 11)),
+		saved:  gocv.NewMat(),
 	}
 }
 
@@ -124,6 +130,11 @@ func (m *Motion) HoldForeground(holds []Hold) {
 // differ from the reference background.
 func (m *Motion) HeldPresent() []bool { return m.present }
 
+// Ghosts returns the held boxes the last Detect judged ghosts: places
+// someone left who was there when the background was learned. The
+// reference shows them empty from now on.
+func (m *Motion) Ghosts() []Hold { return m.ghosts }
+
 // heldPresentShare is the share of a held box that must differ from the
 // background for the person to count as still there: a seated person fills
 // well over half of their box, the noise of an empty one a few per cent.
@@ -142,10 +153,11 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	if !m.inited || m.ref.Rows() != sh || m.ref.Cols() != sw {
 		m.small.ConvertTo(&m.ref, gocv.MatTypeCV32FC3)
 		m.inited = true
+		m.takeSaved()
 	}
 	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
 	held := m.heldSmall(sw, sh)
-	m.present = m.present[:0]
+	m.present, m.ghosts = m.present[:0], m.ghosts[:0]
 
 	m.small.CopyTo(&m.input)
 	for _, hb := range held {
@@ -162,13 +174,14 @@ func (m *Motion) Detect(frame gocv.Mat) ([]Detection, error) {
 	m.mog.Apply(m.input, &m.mask)
 	gocv.Threshold(m.mask, &m.mask, 200, 255, gocv.ThresholdBinary) // drop shadows (127)
 	ghosts := false
-	for _, hb := range held {
+	for i, hb := range held {
 		present := false
 		if !hb.box.Empty() {
 			present = m.diffInto(hb) >= heldPresentShare
 			if present && hb.mayBeGhost && m.isGhost(hb) {
 				present, ghosts = false, true
 				m.forget(hb)
+				m.ghosts = append(m.ghosts, m.held[i])
 			} else {
 				dst := m.mask.Region(hb.area)
 				gocv.BitwiseOr(dst, m.fg, &dst)
@@ -418,10 +431,65 @@ func (m *Motion) learnReference(held []heldBox) {
 	gocv.AccumulatedWeightedWithMask(m.small, &m.ref, 0.02, bg)
 }
 
+// Background returns a copy of the reference background (small BGR): the
+// empty hall as far as the detector knows it, without the people it held.
+// It is empty before the first frame.
+func (m *Motion) Background() gocv.Mat {
+	out := gocv.NewMat()
+	if m.inited {
+		m.ref.ConvertTo(&out, gocv.MatTypeCV8UC3)
+	}
+	return out
+}
+
+// Restore offers a background saved by an earlier run (Background): if the
+// first frame agrees with it, the detector starts from it instead of from
+// that frame, so that people sitting still now, whom the saved background
+// shows empty, are foreground at once. Restored reports whether it was
+// taken.
+func (m *Motion) Restore(bg gocv.Mat) {
+	m.saved.Close()
+	m.saved = bg.Clone()
+}
+
+// Restored reports whether the first frame took the saved background.
+func (m *Motion) Restored() bool { return m.restored }
+
+// takeSaved starts from the saved background if the first frame (in
+// m.small) agrees with it: at most restoreMismatch of its pixels differ by
+// more than heldDiff. People come and go between runs; a camera moved, or
+// a hall lit differently, changes most of the picture.
+func (m *Motion) takeSaved() {
+	defer func() {
+		m.saved.Close()
+		m.saved = gocv.NewMat()
+	}()
+	if m.saved.Empty() || m.saved.Rows() != m.small.Rows() || m.saved.Cols() != m.small.Cols() || m.saved.Type() != gocv.MatTypeCV8UC3 {
+		return
+	}
+	diff, most := gocv.NewMat(), gocv.NewMat()
+	defer diff.Close()
+	defer most.Close()
+	gocv.AbsDiff(m.small, m.saved, &diff)
+	maxChannel(diff, &most)
+	gocv.Threshold(most, &most, heldDiff, 255, gocv.ThresholdBinary)
+	if float64(gocv.CountNonZero(most)) > restoreMismatch*float64(most.Rows()*most.Cols()) {
+		return
+	}
+	m.saved.ConvertTo(&m.ref, gocv.MatTypeCV32FC3)
+	m.ref.ConvertTo(&m.ref8, gocv.MatTypeCV8UC3)
+	m.restartModel()
+	m.restored = true
+}
+
+// restoreMismatch is the share of the picture that may differ from a saved
+// background for it to be taken: the people in the hall now.
+const restoreMismatch = 0.3
+
 // Close frees the OpenCV objects.
 func (m *Motion) Close() error {
 	m.mog.Close()
-	for _, mat := range []*gocv.Mat{&m.ref, &m.ref8, &m.small, &m.input, &m.mask, &m.fg, &m.opened, &m.open, &m.close} {
+	for _, mat := range []*gocv.Mat{&m.ref, &m.ref8, &m.small, &m.input, &m.mask, &m.fg, &m.opened, &m.open, &m.close, &m.saved} {
 		mat.Close()
 	}
 	return nil

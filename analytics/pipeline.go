@@ -45,8 +45,7 @@ type Pipeline struct {
 	gate     *gate
 	probe    *changeProbe
 	mat      gocv.Mat
-	interval float64
-	next     float64 // stream time the next analysis is due
+	thin     *Thinner
 	verified float64 // stream time of the last detection while idle
 	seq      int
 
@@ -72,7 +71,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	}
 	return &Pipeline{
 		o: o, gate: newGate(o.IdleAfter, o.MaxReplay), probe: newChangeProbe(),
-		mat: gocv.NewMat(), interval: 1 / o.FPS, next: -1,
+		mat: gocv.NewMat(), thin: NewThinner(o.FPS),
 	}
 }
 
@@ -86,7 +85,7 @@ func (p *Pipeline) SetOnFrame(f func(evs []events.Event, frame gocv.Mat, wall ti
 func (p *Pipeline) SetDecoder(d FrameDecoder) {
 	p.dec = d
 	p.gate.reset()
-	p.next = -1
+	p.thin.Reset()
 	p.setIdle(false)
 }
 
@@ -113,7 +112,7 @@ func (p *Pipeline) Push(u Unit) error {
 		p.count(func(s *PipelineStats) { s.Decoded++ })
 		switch s.do {
 		case analyseAtRate:
-			if !p.due(s.u.T) {
+			if !p.thin.Due(s.u.T) {
 				continue
 			}
 			if err := p.picture(); err != nil {
@@ -127,7 +126,8 @@ func (p *Pipeline) Push(u Unit) error {
 			}
 			errs = append(errs, p.process(s.u))
 			p.probe.reset(p.mat, p.o.Analyzer.StillBoxes())
-			p.verified, p.next = s.u.T, s.u.T+p.interval
+			p.verified = s.u.T
+			p.thin.Took(s.u.T)
 		case probe:
 			if err := p.picture(); err != nil {
 				continue
@@ -145,23 +145,11 @@ func (p *Pipeline) Push(u Unit) error {
 			} else {
 				p.advance(s.u)
 			}
-			p.next = s.u.T + p.interval
+			p.thin.Took(s.u.T)
 		}
 	}
 	p.setIdle(p.gate.idle)
 	return errors.Join(errs...)
-}
-
-// due applies the analysis rate to the stream time of a decoded picture.
-func (p *Pipeline) due(t float64) bool {
-	if t < p.next-1e-6 {
-		return false
-	}
-	if p.next < 0 || t-p.next > p.interval {
-		p.next = t
-	}
-	p.next += p.interval
-	return true
 }
 
 func (p *Pipeline) picture() error {

@@ -12,14 +12,19 @@ const DefaultAbsentAfter = 60 * time.Second
 
 // presence is one window's staffing state machine:
 //
+//	checking (analysis (re)started) → staffed, or absent once the detector
+//	has had its look (checkFor) and found nobody;
 //	staffed → absent (count < min_staff) → after absent_after of continuous
 //	absence while open: alert raised; count ≥ min_staff held for
 //	resolve_confirm → staffed (and the alert resolved).
 //
 // A return shorter than resolve_confirm does not end the absence, so a
 // visitor stepping through the zone neither resets the timer nor resolves.
-// Outside opening hours the state is closed and an open alert is resolved;
-// while the camera is offline it is unknown and nothing is raised.
+// Outside opening hours the state is closed and an open alert is resolved.
+// Where nothing can be known it is unknown, with the reason, and nothing
+// is raised: while the camera is offline or its view blocked (checking
+// again when it is back), and where the detector cannot tell an empty zone
+// from someone sitting still since before it started (see zoneView).
 type presence struct {
 	id             string
 	minStaff       int
@@ -28,18 +33,39 @@ type presence struct {
 	open           func(time.Time) bool
 
 	state        string
+	reason       string // why the state is unknown
 	count        int
 	since        time.Time
 	absentSince  float64 // stream time the absence began
 	presentSince float64 // stream time staff came back; <0 when not back
-	startSince   float64 // stream time of the first empty frame after a (re)start; <0 when none
+	checkSince   float64 // stream time checking began; <0 when not checking
 	raised       bool
 }
 
-// startGrace is how long a (re)started window stays unknown while empty:
-// the tracker needs a few frames to confirm a clerk who is already there.
-// The absence is still counted from the first empty frame.
-const startGrace = 1.0
+// checkFor is how long a (re)started window is checking while empty: the
+// tracker confirms a person after a few detections, and a detector may
+// miss someone in a frame or two. The absence is counted from the start
+// of the check all the same.
+const checkFor = 2.0
+
+// edgeWait is how long a raise waits for someone at the zone's edge.
+const edgeWait = 1.0
+
+// zoneView is what the analyzer can tell of a window's zone in a frame.
+type zoneView struct {
+	count int // people in the zone
+	// seen is when the people counted in the zone up to the last frame
+	// were last seen (<0: none): an absence begins there.
+	seen float64
+	// blocked says why nothing can be seen (the camera's view is blocked).
+	blocked string
+	// cannotTell says why an empty-looking zone may not be empty: the
+	// detector cannot see someone who sat still there since before it
+	// started. Someone seen in it still counts.
+	cannotTell string
+	// edge: someone stands just outside the zone (see edgeMargin).
+	edge bool
+}
 
 func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.Time) bool) *presence {
 	p := &presence{
@@ -49,8 +75,9 @@ func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.T
 		resolveConfirm: resolveConfirm.Seconds(),
 		open:           open,
 		state:          events.StateUnknown,
+		reason:         "not analysed yet",
 		presentSince:   -1,
-		startSince:     -1,
+		checkSince:     -1,
 	}
 	if p.minStaff <= 0 {
 		p.minStaff = 1
@@ -64,45 +91,74 @@ func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.T
 	return p
 }
 
-// update feeds the zone's head count at stream time t (seconds) and wall
-// time wall; it returns window and alert events without camera/frame stamps.
-func (p *presence) update(count int, t float64, wall time.Time) []events.Event {
-	p.count = count
+// update feeds what the zone shows at stream time t (seconds) and wall
+// time wall; it returns window and alert events without camera/frame
+// stamps.
+func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event {
+	p.count = v.count
 	var evs []events.Event
 	if p.open != nil && !p.open(wall) {
 		if p.state != events.StateClosed {
-			p.startSince = -1
+			p.checkSince = -1
 			evs = append(evs, p.resolve()...)
-			evs = append(evs, p.enter(events.StateClosed, wall))
+			evs = append(evs, p.enter(events.StateClosed, "", wall))
 		}
 		return evs
 	}
-	staffed := count >= p.minStaff
-	switch p.state {
-	case events.StateUnknown, events.StateClosed:
-		// (Re)start: absence is measured from the first empty frame after
-		// it, never from the offline or closed period.
+	if v.blocked != "" {
+		p.count, p.checkSince, p.presentSince = 0, -1, -1
+		if p.state != events.StateUnknown || p.reason != v.blocked {
+			evs = append(evs, p.enter(events.StateUnknown, v.blocked, wall))
+		}
+		return evs
+	}
+	staffed := v.count >= p.minStaff
+	if p.checkSince < 0 && (p.state == events.StateClosed || (p.state == events.StateUnknown && p.reason != v.cannotTell)) {
+		// (Re)start: check before judging; absence is measured from
+		// here, never from the offline, blocked or closed period. Staff
+		// already seen need no check.
 		if staffed && !p.raised {
-			p.startSince = -1
-			return append(evs, p.enter(events.StateStaffed, wall))
+			return append(evs, p.enter(events.StateStaffed, "", wall))
 		}
-		if p.startSince < 0 {
-			p.startSince = t
+		p.checkSince = t
+		evs = append(evs, p.enter(events.StateChecking, "", wall))
+	}
+	switch p.state {
+	case events.StateChecking:
+		if staffed && !p.raised {
+			p.checkSince = -1
+			return append(evs, p.enter(events.StateStaffed, "", wall))
 		}
-		if t-p.startSince < startGrace {
+		if t-p.checkSince < checkFor-1e-9 {
 			return evs
 		}
-		p.absentSince, p.presentSince, p.startSince = p.startSince, -1, -1
+		if !staffed && v.cannotTell != "" {
+			p.checkSince = -1
+			return append(evs, p.enter(events.StateUnknown, v.cannotTell, wall))
+		}
+		p.absentSince, p.presentSince, p.checkSince = p.checkSince, -1, -1
 		if staffed {
 			p.presentSince = t
 		}
-		evs = append(evs, p.enter(events.StateAbsent, wall))
-		return append(evs, p.checkAbsent(t)...)
+		evs = append(evs, p.enter(events.StateAbsent, "", wall))
+		return append(evs, p.checkAbsent(t, v.edge)...)
+	case events.StateUnknown: // the detector cannot tell (see zoneView)
+		if staffed {
+			evs = append(evs, p.enter(events.StateStaffed, "", wall))
+		}
+		return evs
 	case events.StateStaffed:
-		if !staffed {
+		switch {
+		case staffed:
+		case v.cannotTell != "":
+			evs = append(evs, p.enter(events.StateUnknown, v.cannotTell, wall))
+		default:
 			p.absentSince, p.presentSince = t, -1
-			evs = append(evs, p.enter(events.StateAbsent, wall))
-			evs = append(evs, p.checkAbsent(t)...)
+			if v.seen >= 0 && v.seen < t {
+				p.absentSince = v.seen
+			}
+			evs = append(evs, p.enter(events.StateAbsent, "", wall))
+			evs = append(evs, p.checkAbsent(t, v.edge)...)
 		}
 		return evs
 	default: // absent
@@ -110,20 +166,24 @@ func (p *presence) update(count int, t float64, wall time.Time) []events.Event {
 			if p.presentSince < 0 {
 				p.presentSince = t
 			}
-			if t-p.presentSince >= p.resolveConfirm {
+			if t-p.presentSince >= p.resolveConfirm-1e-9 {
 				evs = append(evs, p.resolve()...)
-				evs = append(evs, p.enter(events.StateStaffed, wall))
+				evs = append(evs, p.enter(events.StateStaffed, "", wall))
 			}
 			return evs
 		}
 		p.presentSince = -1
-		return p.checkAbsent(t)
+		return p.checkAbsent(t, v.edge)
 	}
 }
 
 // checkAbsent raises the alert once the absence has lasted absent_after.
-func (p *presence) checkAbsent(t float64) []events.Event {
-	if p.raised || p.presentSince >= 0 || t-p.absentSince < p.absentAfter-1e-9 {
+// While someone stands at the zone's edge it waits up to edgeWait more:
+// one who is stepping in is counted a moment later, and a snapshot with a
+// clerk walking in is no unstaffed window.
+func (p *presence) checkAbsent(t float64, edge bool) []events.Event {
+	due := p.absentSince + p.absentAfter
+	if p.raised || p.presentSince >= 0 || t < due-1e-9 || (edge && t < due+edgeWait-1e-9) {
 		return nil
 	}
 	p.raised = true
@@ -138,22 +198,25 @@ func (p *presence) resolve() []events.Event {
 	return []events.Event{{Type: events.TypeAlert, Kind: events.KindUnstaffed, Window: p.id, State: events.AlertResolved}}
 }
 
-func (p *presence) enter(state string, wall time.Time) events.Event {
-	p.state, p.since = state, wall
+func (p *presence) enter(state, reason string, wall time.Time) events.Event {
+	p.state, p.reason, p.since = state, reason, wall
 	n := p.count
-	return events.Event{Type: events.TypeWindow, Window: p.id, State: state, Count: &n}
+	return events.Event{Type: events.TypeWindow, Window: p.id, State: state, Count: &n, Reason: reason}
 }
 
 // setOffline marks the window unknown; an alert already raised stays raised
 // until staff is seen again or the window closes.
 func (p *presence) setOffline(wall time.Time) []events.Event {
-	p.count, p.startSince = 0, -1
-	if p.state == events.StateUnknown {
+	p.count, p.checkSince, p.presentSince = 0, -1, -1
+	if p.state == events.StateUnknown && p.reason == reasonOffline {
 		return nil
 	}
-	return []events.Event{p.enter(events.StateUnknown, wall)}
+	return []events.Event{p.enter(events.StateUnknown, reasonOffline, wall)}
 }
 
+// reasonOffline is why a window of a camera that stopped sending is unknown.
+const reasonOffline = "camera offline"
+
 func (p *presence) status() events.WindowStatus {
-	return events.WindowStatus{Window: p.id, State: p.state, Count: p.count, Since: p.since, Alerting: p.raised}
+	return events.WindowStatus{Window: p.id, State: p.state, Count: p.count, Since: p.since, Alerting: p.raised, Reason: p.reason}
 }

@@ -46,7 +46,8 @@ func (a *Analyzer) Reconfigure(an *config.Analytics, open map[string]func(time.T
 			}
 		}
 		if kept == nil {
-			kept = &zoneWatch{presence: newPresence(w, a.adds.resolveConfirm, open[w.ID])}
+			_, hinted := a.det.(stillHinter) // the motion detector cannot tell a new zone empty yet
+			kept = &zoneWatch{presence: newPresence(w, a.adds.resolveConfirm, open[w.ID]), known: !hinted}
 		}
 		kept.zone = w.Zone
 		kept.presence.configure(w, open[w.ID])

@@ -32,8 +32,9 @@ type TrackerOptions struct {
 	// network's boxes do not, and there the wider gate only adds swaps.
 	WideRecovery bool
 	// StillAge is how long a confirmed track that stood still survives
-	// without detections: a seated clerk the detector misses for a while.
-	// Evidence from Vouch replaces it where the detector can give some.
+	// without detections (default 1 s): a still person lives only while the
+	// detector keeps seeing them, or Vouch gives other evidence, or someone
+	// in front hides them. A seated clerk who leaves is gone within it.
 	StillAge time.Duration
 }
 
@@ -45,7 +46,7 @@ func (o TrackerOptions) withDefaults() TrackerOptions {
 		o.MaxAge = 1500 * time.Millisecond
 	}
 	if o.StillAge <= 0 {
-		o.StillAge = 30 * time.Second
+		o.StillAge = time.Second
 	}
 	return o
 }
@@ -68,7 +69,10 @@ type Track struct {
 	Seen  bool // matched a detection in the last update
 	// Vouched is true when Vouch found the box occupied for the last update.
 	Vouched bool
-	Missed  float64 // seconds since the last matched detection
+	// Hidden: a still track someone nearer the camera stood in front of
+	// in the last update, which keeps it alive unseen.
+	Hidden bool
+	Missed float64 // seconds since the last matched detection
 }
 
 // Tracker associates detections across frames: constant-velocity
@@ -108,6 +112,7 @@ type track struct {
 	// Evidence from Vouch: the last time the box was found occupied, and
 	// the start of the current run of findings that it is empty (<0: none).
 	vouched, vacantSince float64
+	hidden               float64 // last time someone in front hid it (see hiddenBy)
 }
 
 type sample struct{ t, x, y float64 }
@@ -205,10 +210,15 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 		}
 	}
 	// Age out.
+	for _, tr := range tk.tracks {
+		if !tr.seen && tr.confirmed && tr.still && tk.hiddenBy(tr) {
+			tr.hidden = t
+		}
+	}
 	live := tk.tracks[:0]
 	for _, tr := range tk.tracks {
 		if !tr.seen {
-			missed := t - math.Max(tr.lastSeen, tr.vouched)
+			missed := t - math.Max(tr.lastSeen, math.Max(tr.vouched, tr.hidden))
 			limit := tk.opts.MaxAge.Seconds()
 			switch {
 			case !tr.confirmed:
@@ -226,26 +236,6 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 	}
 	tk.tracks = live
 	return tk.Tracks()
-}
-
-// Vouch records evidence about confirmed track id at time t that is not a
-// detection, given before the Update for t: the motion detector compared
-// the track's box with the empty background. Present keeps the track alive
-// where it stands (a seated clerk the detector cannot see as a blob); a run
-// of empty findings ends it after vacantGrace unless a detection matches
-// it, instead of the long StillAge.
-func (tk *Tracker) Vouch(id int, t float64, present bool) {
-	for _, tr := range tk.tracks {
-		if tr.id != id || !tr.confirmed {
-			continue
-		}
-		switch {
-		case present:
-			tr.vouched, tr.vacantSince = t, -1
-		case tr.vacantSince < 0:
-			tr.vacantSince = t
-		}
-	}
 }
 
 // stage is a matching stage of Update.
@@ -299,7 +289,12 @@ func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detec
 	}
 	dist := math.Hypot(dcx-p[0], dcy-p[1]) / scale
 	sizeRatio := math.Abs(math.Log(math.Max(dh, 1) / math.Max(tr.h, 1)))
-	gate := gateBase + math.Min(t-tr.lastSeen, 1.0)*gateGrow // uncertainty grows while unseen
+	gate := gateBase
+	if !tr.still || tk.opts.WideRecovery {
+		// Uncertainty grows while unseen. A still person stays put, unless
+		// the boxes are a background model's blobs, which jump.
+		gate += math.Min(t-tr.lastSeen, 1.0) * gateGrow
+	}
 	if st == stageWide {
 		gate += wideGate
 	}
@@ -354,22 +349,6 @@ func (tk *Tracker) observe(tr *track, t float64, det Detection, p [2]float64) {
 	}
 }
 
-// isStill reports whether the feet stayed within stillSpread box heights
-// over the history window. Once still, a track stays still until it moves:
-// gaps in its history (missed detections) do not undo it.
-func (tr *track) isStill(t float64) bool {
-	if len(tr.history) == 0 {
-		return false
-	}
-	h0 := tr.history[0]
-	for _, s := range tr.history[1:] {
-		if math.Hypot(s.x-h0.x, s.y-h0.y) > stillSpread*tr.h {
-			return false
-		}
-	}
-	return tr.still || h0.t <= t-stillWindow*0.9
-}
-
 func (tk *Tracker) overlapsConfirmed(b image.Rectangle, pred [][2]float64) bool {
 	for i, tr := range tk.tracks {
 		if i < len(pred) && tr.confirmed && IoU(b, tr.box(pred[i][0], pred[i][1])) > 0.5 {
@@ -410,39 +389,6 @@ func (tr *track) feet() (float64, float64) {
 	return median(xs), median(ys)
 }
 
-// judgeStopped decides Stopped after a matched detection, with hysteresis:
-// a track stops when the feet of the last stopWindow seconds (at least
-// three, spanning most of it) lie within stopSpread box heights of the last
-// one, and stays stopped until one of them strays beyond stillSpread. A
-// motion blob's bottom jitters by a pixel or two of the detector's small
-// frame, about stopSpread of a seated clerk: without hysteresis a single
-// jittery blob ends the stop, and with it the hold that keeps the clerk out
-// of the background model.
-func (tr *track) judgeStopped() bool {
-	n := len(tr.history)
-	if n == 0 || tr.h <= 0 {
-		return false
-	}
-	last := tr.history[n-1]
-	k := n - 1
-	for k > 0 && tr.history[k-1].t >= last.t-stopWindow-timeEpsilon {
-		k--
-	}
-	spread := stillSpread
-	if !tr.stopped {
-		if n-k < 3 || last.t-tr.history[k].t < stopWindow*0.8 {
-			return false
-		}
-		spread = stopSpread
-	}
-	for _, s := range tr.history[k:] {
-		if math.Hypot(s.x-last.x, s.y-last.y) > spread*tr.h {
-			return false
-		}
-	}
-	return true
-}
-
 func median(v []float64) float64 {
 	sort.Float64s(v)
 	n := len(v)
@@ -464,7 +410,7 @@ func (tk *Tracker) Tracks() []Track {
 		}
 		out = append(out, Track{
 			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped, Moved: tr.moved,
-			Seen: tr.seen, Vouched: tr.vouched == tk.now, Missed: tk.now - tr.lastSeen,
+			Seen: tr.seen, Vouched: tr.vouched == tk.now, Hidden: tr.hidden == tk.now, Missed: tk.now - tr.lastSeen,
 		})
 	}
 	return out

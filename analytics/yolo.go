@@ -7,11 +7,34 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/hallwatch/hallwatch/analytics/internal/darknet"
+	"github.com/hallwatch/hallwatch/models"
 )
+
+// Model is a Darknet model: the contents of its cfg and weights files and
+// the names they go by in errors and the camera status.
+type Model struct {
+	CfgName, WeightsName string
+	Cfg, Weights         []byte
+}
+
+// ShippedModel is the person model built into hallwatch (package models).
+func ShippedModel() Model {
+	cfg, weights := models.Body()
+	return Model{CfgName: models.BodyName + " cfg", WeightsName: models.BodyName + " weights", Cfg: cfg, Weights: weights}
+}
+
+// LoadModel reads a model's cfg and weights files; errors name the file.
+func LoadModel(cfgPath, weightsPath string) (Model, error) {
+	cfg, weights, err := darknet.ReadFiles(cfgPath, weightsPath)
+	if err != nil {
+		return Model{}, err
+	}
+	return Model{CfgName: cfgPath, WeightsName: weightsPath, Cfg: cfg, Weights: weights}, nil
+}
 
 // YOLOOptions configures a Darknet YOLO person detector.
 type YOLOOptions struct {
-	Cfg, Weights   string  // Darknet .cfg and .weights paths
+	Model          Model
 	InputSize      int     // network input, a multiple of 32 (320 or 416)
 	ScoreThreshold float32 // boxes below are dropped
 	NMSThreshold   float32 // IoU above which the weaker of two boxes is dropped
@@ -33,19 +56,20 @@ func NewYOLO(o YOLOOptions) (*YOLO, error) {
 	if o.NMSThreshold <= 0 || o.NMSThreshold >= 1 {
 		return nil, fmt.Errorf("yolo NMS threshold %v: must be in (0, 1)", o.NMSThreshold)
 	}
-	if err := darknet.Check(o.Cfg, o.Weights, o.InputSize); err != nil {
+	m := o.Model
+	if err := darknet.Check(m.CfgName, m.Cfg, m.WeightsName, m.Weights, o.InputSize); err != nil {
 		return nil, err
 	}
-	net := gocv.ReadNet(o.Weights, o.Cfg)
-	if net.Empty() {
-		return nil, fmt.Errorf("yolo model %s + %s: OpenCV returned an empty network", o.Cfg, o.Weights)
+	net, err := gocv.ReadNetBytes("darknet", m.Weights, m.Cfg)
+	if err != nil || net.Empty() {
+		return nil, fmt.Errorf("yolo model %s + %s: OpenCV returned an empty network (%v)", m.CfgName, m.WeightsName, err)
 	}
 	names := net.GetLayerNames()
 	var outputs []string
 	for _, id := range net.GetUnconnectedOutLayers() {
 		if id < 1 || id > len(names) {
 			net.Close()
-			return nil, fmt.Errorf("yolo model %s: output layer id %d out of range", o.Cfg, id)
+			return nil, fmt.Errorf("yolo model %s: output layer id %d out of range", m.CfgName, id)
 		}
 		outputs = append(outputs, names[id-1]) // ids count the input layer, names do not
 	}

@@ -18,6 +18,11 @@ func Default() *Config {
 			Events:    Duration(400 * day),
 			Snapshots: Duration(90 * day),
 			Audit:     Duration(365 * day),
+			Clips:     Duration(90 * day),
+		},
+		Record: Record{
+			Enabled: true, Retain: Duration(30 * day), MinFree: 1 << 30, Segment: Duration(10 * time.Minute),
+			ClipBefore: Duration(10 * time.Second), ClipAfter: Duration(10 * time.Second),
 		},
 		Detector: Detector{Kind: "auto", InputSize: 416, ScoreThreshold: 0.4, NMSThreshold: 0.45},
 		Ingest: Ingest{
@@ -54,6 +59,11 @@ const (
 // keys absent from the file. A key written with an explicit zero keeps it,
 // so that validation can reject it instead of silently replacing it.
 func fillItemDefaults(cfg *Config, o *origins) {
+	for i := range cfg.Record.Paths {
+		if !o.present(indexKey("record.paths", i) + ".min_free") {
+			cfg.Record.Paths[i].MinFree = cfg.Record.MinFree
+		}
+	}
 	for i := range cfg.Notifiers {
 		if !o.present(indexKey("notifiers", i) + ".timeout") {
 			cfg.Notifiers[i].Timeout = defaultNotifierTimeout
@@ -72,6 +82,14 @@ func fillItemDefaults(cfg *Config, o *origins) {
 				cam := &center.Cameras[ki]
 				if !o.present(kk + ".transport") {
 					cam.Transport = defaultTransport
+				}
+				if cam.Record != nil {
+					if !o.present(kk + ".record.enabled") {
+						cam.Record.Enabled = cfg.Record.Enabled
+					}
+					if !o.present(kk + ".record.retain") {
+						cam.Record.Retain = cfg.Record.Retain
+					}
 				}
 				if cam.Analytics == nil {
 					continue

@@ -77,6 +77,12 @@ func setFromEnv(v reflect.Value, s string) error {
 			return err
 		}
 		v.Set(reflect.ValueOf(d))
+	case v.Type() == reflect.TypeFor[ByteSize]():
+		b, err := parseByteSize(s)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(b))
 	case v.Kind() == reflect.String:
 		v.SetString(s)
 	case v.Kind() == reflect.Slice:

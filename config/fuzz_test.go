@@ -27,6 +27,8 @@ func FuzzParse(f *testing.F) {
 		"districts: [{id: d, name: n, centers: [{id: c, name: n, timezone: ../../etc/passwd}]}]\n",
 		base + "---\n", "\xef\xbb\xbfhttp: {}\n", "\x00", "{", "- - - -", "? a\n: b\n",
 		"schedule: [mon-fri 09:00-12:00]\n",
+		"record: {max_size: 1.5TiB, min_free: 0B, paths: [{path: /x, max_size: 2TB}]}\n",
+		"record: {max_size: 1e400GB, segment: 1d}\n",
 		unknownKeysBomb(2000, 5000),
 	} {
 		f.Add([]byte(seed))

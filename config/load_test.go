@@ -156,9 +156,8 @@ func TestEnvErrors(t *testing.T) {
 		{[]string{"HALLWATCH_DETECTOR_KIND=yolo", "HALLWATCH_DETECTOR_MODEL=/nonexistent/body.cfg", "HALLWATCH_DETECTOR_WEIGHTS=/nonexistent/body.weights"},
 			"env HALLWATCH_DETECTOR_MODEL: detector.model: file \"/nonexistent/body.cfg\" does not exist\n" +
 				"env HALLWATCH_DETECTOR_WEIGHTS: detector.weights: file \"/nonexistent/body.weights\" does not exist"},
-		{[]string{"HALLWATCH_DETECTOR_KIND=yolo"},
-			"env HALLWATCH_DETECTOR_KIND: detector.kind: kind yolo needs detector.model (the Darknet .cfg file)\n" +
-				"env HALLWATCH_DETECTOR_KIND: detector.kind: kind yolo needs detector.weights (the Darknet .weights file)"},
+		{[]string{"HALLWATCH_DETECTOR_MODEL=/nonexistent/body.cfg"},
+			"env HALLWATCH_DETECTOR_MODEL: detector.model: detector.model and detector.weights go together: set both (another model's cfg and weights) or neither (the shipped model)"},
 		{[]string{"HALLWATCH_INGEST_BACKOFF_MIN=2m"}, `env HALLWATCH_INGEST_BACKOFF_MIN: ingest.backoff_min: 2m0s is more than backoff_max 30s`},
 	} {
 		errs := parseErrors(t, base, c.env...)

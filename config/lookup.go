@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -89,6 +90,46 @@ func (c *Center) Location() *time.Location {
 
 // SafeURL returns the camera URL with credentials masked, for logs and pages.
 func (c *Camera) SafeURL() string { return RedactURL(c.URL) }
+
+// Recording is a camera's effective recording settings.
+type Recording struct {
+	Enabled bool
+	Retain  time.Duration
+	Path    string // one of RecordPaths' paths
+}
+
+// RecordPath is the default storage path for recordings: record.path, or
+// "recordings" next to the database file.
+func (c *Config) RecordPath() string {
+	if c.Record.Path != "" {
+		return filepath.Clean(c.Record.Path)
+	}
+	return filepath.Join(filepath.Dir(c.Storage.Path), "recordings")
+}
+
+// RecordPaths lists every storage path for recordings with its budget,
+// the default path first.
+func (c *Config) RecordPaths() []RecordPath {
+	out := []RecordPath{{Path: c.RecordPath(), MaxSize: c.Record.MaxSize, MinFree: c.Record.MinFree}}
+	for _, p := range c.Record.Paths {
+		p.Path = filepath.Clean(p.Path)
+		out = append(out, p)
+	}
+	return out
+}
+
+// Recording returns cam's recording settings: its own record section over
+// the defaults.
+func (c *Config) Recording(cam *Camera) Recording {
+	r := Recording{Enabled: c.Record.Enabled, Retain: c.Record.Retain.D(), Path: c.RecordPath()}
+	if cam.Record != nil {
+		r.Enabled, r.Retain = cam.Record.Enabled, cam.Record.Retain.D()
+		if cam.Record.Path != "" {
+			r.Path = filepath.Clean(cam.Record.Path)
+		}
+	}
+	return r
+}
 
 // SafeDSN returns the PostgreSQL connection string with its password
 // masked (URL user info, password=…), for logs and messages.

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/hallwatch/hallwatch/geom"
@@ -16,6 +17,7 @@ type Config struct {
 	Storage   Storage    `yaml:"storage"`
 	Cluster   Cluster    `yaml:"cluster"`
 	Retention Retention  `yaml:"retention"`
+	Record    Record     `yaml:"record"`
 	Detector  Detector   `yaml:"detector"`
 	Ingest    Ingest     `yaml:"ingest"`
 	Alerts    Alerts     `yaml:"alerts"`
@@ -86,6 +88,23 @@ type Storage struct {
 	// password: set it with HALLWATCH_STORAGE_DSN rather than in the file;
 	// logs and messages show it through SafeDSN only.
 	DSN string `yaml:"dsn,omitempty"`
+	// StateDir holds what each camera's analysis keeps across restarts
+	// (the motion detector's empty-hall background, the learned view);
+	// empty: see StatePath.
+	StateDir string `yaml:"state_dir,omitempty"`
+}
+
+// StatePath is where the analysis keeps its state: StateDir, or
+// hallwatch-state next to the SQLite file (in the working directory with
+// PostgreSQL).
+func (s Storage) StatePath() string {
+	switch {
+	case s.StateDir != "":
+		return s.StateDir
+	case s.Driver == "postgres" || s.Path == "":
+		return "hallwatch-state"
+	}
+	return filepath.Join(filepath.Dir(s.Path), "hallwatch-state")
 }
 
 // Cluster joins this node to others that share one PostgreSQL database and
@@ -119,6 +138,49 @@ type Retention struct {
 	Events    Duration `yaml:"events"`
 	Snapshots Duration `yaml:"snapshots"`
 	Audit     Duration `yaml:"audit"`
+	// Clips: alert video clips, kept even after the continuous recording
+	// they were cut from is gone.
+	Clips Duration `yaml:"clips"`
+}
+
+// Record is continuous recording: the default of every camera, and the
+// storage paths with their disk budgets.
+type Record struct {
+	Enabled bool     `yaml:"enabled"`
+	Retain  Duration `yaml:"retain"` // segments older than this are deleted
+	// Path is the default storage path (a directory); empty: "recordings"
+	// next to storage.path. See Config.RecordPath.
+	Path string `yaml:"path,omitempty"`
+	// MaxSize is the budget of Path: when recordings (clips included) take
+	// more, the oldest segments are deleted first. 0: no budget.
+	MaxSize ByteSize `yaml:"max_size"`
+	// MinFree is the space left for everything else on the file system:
+	// below it recording on the path stops (storage_full) until space returns.
+	MinFree ByteSize `yaml:"min_free"`
+	// Segment is the length of one file; a new one starts at the first key
+	// frame after it.
+	Segment Duration `yaml:"segment"`
+	// ClipBefore and ClipAfter widen an alert's clip around the time it
+	// was open.
+	ClipBefore Duration `yaml:"clip_before"`
+	ClipAfter  Duration `yaml:"clip_after"`
+	// Paths are further storage paths (another disk) with their own budget.
+	Paths []RecordPath `yaml:"paths,omitempty"`
+}
+
+// RecordPath is a storage path for recordings other than record.path.
+type RecordPath struct {
+	Path    string   `yaml:"path,omitempty"`
+	MaxSize ByteSize `yaml:"max_size"`
+	MinFree ByteSize `yaml:"min_free"` // default record.min_free
+}
+
+// CameraRecord overrides record's defaults for one camera; keys left out
+// take record's value.
+type CameraRecord struct {
+	Enabled bool     `yaml:"enabled"`
+	Retain  Duration `yaml:"retain"`
+	Path    string   `yaml:"path,omitempty"` // record.path or one of record.paths
 }
 
 // Detector selects the person detector. Kind "auto" uses yolo when the model
@@ -200,6 +262,8 @@ type Camera struct {
 	LiveURL   string     `yaml:"live_url,omitempty"`
 	Privacy   []Polygon  `yaml:"privacy_masks,omitempty"`
 	Analytics *Analytics `yaml:"analytics,omitempty"` // nil: relayed only, never decoded
+	// Record overrides the recording defaults; nil: record's defaults.
+	Record *CameraRecord `yaml:"record,omitempty"`
 
 	live *liveAnalytics // see Effective
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -22,6 +23,7 @@ func validate(cfg *Config, o *origins) Errors {
 	c.positive("retention.events", cfg.Retention.Events)
 	c.positive("retention.snapshots", cfg.Retention.Snapshots)
 	c.positive("retention.audit", cfg.Retention.Audit)
+	c.record(cfg)
 	c.detector(&cfg.Detector)
 	c.ingest(&cfg.Ingest)
 	c.positive("alerts.camera_offline_after", cfg.Alerts.CameraOfflineAfter)
@@ -110,25 +112,28 @@ func (c *checker) storage(s *Storage) {
 	default:
 		c.fail("storage.driver", "invalid driver %q, want sqlite or postgres", s.Driver)
 	}
+	if fi, err := os.Stat(s.StatePath()); err == nil && !fi.IsDir() {
+		c.fail("storage.state_dir", "%q is a file, want a directory (created if missing)", s.StateDir)
+	}
 }
 
 func (c *checker) detector(d *Detector) {
 	switch d.Kind {
-	case "auto", "motion":
-	case "yolo":
-		if d.Model == "" {
-			c.fail("detector.kind", "kind yolo needs detector.model (the Darknet .cfg file)")
-		}
-		if d.Weights == "" {
-			c.fail("detector.kind", "kind yolo needs detector.weights (the Darknet .weights file)")
-		}
+	case "auto", "motion", "yolo":
 	default:
 		c.fail("detector.kind", "invalid kind %q, want auto, yolo or motion", d.Kind)
 	}
-	if d.Model != "" {
+	switch {
+	case (d.Model == "") != (d.Weights == ""):
+		key := "detector.model" // the one that is set
+		if d.Model == "" {
+			key = "detector.weights"
+		}
+		c.fail(key, "detector.model and detector.weights go together: set both (another model's cfg and weights) or neither (the shipped model)")
+	case d.Kind == "yolo" && d.Model != "":
+		// auto falls back to motion at run time, naming the missing file
+		// in the log and the camera status; yolo insists.
 		c.file("detector.model", d.Model)
-	}
-	if d.Weights != "" {
 		c.file("detector.weights", d.Weights)
 	}
 	if d.InputSize%32 != 0 || d.InputSize < 128 || d.InputSize > 1024 {

@@ -16,28 +16,30 @@ import (
 // Every y below is a feet position unless it says otherwise.
 const (
 	wallBottom   = 0.03 // back wall, drawn above the staff area
-	corridorY    = 0.14 // staff walk here to and from the staff door
-	staffExitX   = -0.05
-	seatY        = 0.255 // clerk seated at a window
-	counterTop   = 0.28  // counter band (drawn)
-	counterBot   = 0.34
-	serviceY     = 0.45 // visitor served in front of a window
-	laneY        = 0.55 // walkway between counter and benches
-	benchY       = 0.665
-	benchLaneY   = 0.78 // walkway below the benches
-	doorLineY    = 0.88
-	spawnY       = 1.12 // out of view, beyond the door
+	corridorY    = 0.19 // staff walk here to and from the staff door
+	staffExitX   = -0.06
+	counterTop   = 0.30 // the counter's top edge: it hides a seated clerk's body below it
+	counterBot   = 0.37
+	seatY        = 0.36 // a seated clerk's (hidden) feet
+	serviceY     = 0.56 // visitor served in front of a window
+	laneY        = 0.64 // walkway between counter and benches
+	benchY       = 0.75
+	benchLaneY   = 0.84 // walkway below the benches
+	doorLineY    = 0.90
+	spawnY       = 1.35 // out of view, beyond the door
 	enterX       = 0.47 // people keep right through the door
 	leaveX       = 0.53
 	windowsLeft  = 0.06 // span of the counter holding the windows
 	windowsRight = 0.94
 
-	visitorHeight = 0.10 // of the frame height, standing
-	seatedHeight  = 0.08 // visitor on a bench
-	clerkHeight   = 0.085
-	walkSpeed     = 0.11 // frame heights per second
-	followGap     = 0.09 // distance kept behind someone ahead, frame heights
+	walkSpeed = 1.0 // body heights per second
+	followGap = 0.8 // distance kept behind someone ahead, body heights
 )
+
+// standingHeight is the height, as a share of the frame's, of a person
+// standing with their feet at y: the camera looks down the hall from above
+// the door, so people near it look taller than those at the counter.
+func standingHeight(y float64) float64 { return 0.17 * (y + 0.55) }
 
 // doorLine is the counting line across the entrance, inside towards the hall.
 var doorLine = config.Line{ID: "door", A: geom.Point{0.38, doorLineY}, B: geom.Point{0.62, doorLineY}, Inside: geom.Point{0.5, 0.70}}
@@ -50,23 +52,24 @@ func windowX(i, n int) float64 {
 	return windowsLeft + (float64(i)+0.5)*(windowsRight-windowsLeft)/float64(n)
 }
 
-// windowZone is where the feet of window i's seated clerk lie, with room for
-// fidgeting; nobody else's feet ever enter it.
+// windowZone is where the "feet" of window i's seated clerk lie as the
+// camera sees them: the bottom of what shows above the counter, with room
+// for fidgeting and for a detector's box; nobody else's feet ever enter it.
 func windowZone(i, n int) geom.Polygon {
 	x := windowX(i, n)
 	half := min(0.4*(windowsRight-windowsLeft)/float64(n), 0.06)
-	return geom.Polygon{{x - half, 0.20}, {x + half, 0.20}, {x + half, 0.31}, {x - half, 0.31}}
+	return geom.Polygon{{x - half, counterTop - 0.06}, {x + half, counterTop - 0.06}, {x + half, counterBot}, {x - half, counterBot}}
 }
 
 func windowID(i int) string { return fmt.Sprintf("w%d", i+1) }
 
 // Analytics returns the analytics configuration matching the scene: the
 // door counting line and one zone per service window around the seated
-// clerk's feet. The detector is "motion": the flat figures are made for
-// background subtraction, and a person network such as Yolo-Fastest finds
-// only a few of them.
+// clerk's feet as the camera sees them. The detector is left to
+// detector.kind: the people are drawn for a person detector, the shipped
+// model by default.
 func (s *Scene) Analytics() *config.Analytics {
-	a := &config.Analytics{FPS: 5, IdleAfter: config.DefaultIdleAfter, Detector: "motion", Lines: []config.Line{doorLine}}
+	a := &config.Analytics{FPS: 5, IdleAfter: config.DefaultIdleAfter, Lines: []config.Line{doorLine}}
 	for i := range s.opts.Windows {
 		a.Windows = append(a.Windows, config.Window{
 			ID:          windowID(i),

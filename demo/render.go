@@ -12,7 +12,7 @@ import (
 type bgr [3]byte
 
 // look is how a person is dressed.
-type look struct{ shirt, trousers, skin, hair bgr }
+type look struct{ shirt, trousers, skin, hair, collar bgr }
 
 // Saturated shirts stand out from the grey and beige floors, so that a plain
 // background-subtraction detector finds every person.
@@ -34,6 +34,7 @@ var (
 	counterEdge = bgr{25, 55, 95}
 	glass       = bgr{215, 205, 185}
 	chair       = bgr{70, 70, 75}
+	monitor     = bgr{35, 35, 38}
 	bench       = bgr{120, 110, 60}
 	doorMat     = bgr{90, 95, 100}
 	doorFrame   = bgr{60, 60, 60}
@@ -45,11 +46,11 @@ var (
 func pick(rng *rand.Rand, cs []bgr) bgr { return cs[rng.IntN(len(cs))] }
 
 func visitorLook(rng *rand.Rand) look {
-	return look{pick(rng, shirts), pick(rng, trousers), pick(rng, skins), pick(rng, hairs)}
+	return look{shirt: pick(rng, shirts), trousers: pick(rng, trousers), skin: pick(rng, skins), hair: pick(rng, hairs)}
 }
 
 func clerkLook(rng *rand.Rand) look {
-	return look{uniform, trousers[0], pick(rng, skins), pick(rng, hairs)}
+	return look{shirt: uniform, trousers: trousers[0], skin: pick(rng, skins), hair: pick(rng, hairs), collar: bgr{235, 235, 235}}
 }
 
 // canvas draws into a BGR image with clipping.
@@ -105,9 +106,12 @@ func drawBackground(o SceneOptions, rng *rand.Rand) []byte {
 	n := o.Windows
 	span := (windowsRight - windowsLeft) / float64(n)
 	for i := range n {
+		// The chair back behind the clerk, from the desk up to mid-back,
+		// and the monitor at the side of the desk.
 		x := windowX(i, n)
-		// Chair back behind the clerk.
-		c.rect(X(x-0.018), Y(seatY-0.075), X(x+0.018), Y(seatY-0.01), chair)
+		h := standingHeight(seatY)
+		c.rect(X(x-0.11*h*float64(H)/float64(W)), Y(seatY-0.64*h), X(x+0.11*h*float64(H)/float64(W)), Y(counterTop), chair)
+		c.rect(X(x+0.3*span), Y(counterTop-0.045), X(x+0.42*span), Y(counterTop-0.005), monitor)
 	}
 	// Glass partitions between windows, then the counter.
 	for i := 0; i <= n; i++ {
@@ -115,20 +119,21 @@ func drawBackground(o SceneOptions, rng *rand.Rand) []byte {
 		c.rect(x-1, Y(0.17), x+2, Y(counterTop), glass)
 	}
 	c.rect(0, Y(counterTop), W, Y(counterBot), counterWood)
+	c.rect(0, Y(counterTop), W, Y(counterTop)+max(H/180, 2), counterEdge)
 	c.rect(0, Y(counterBot)-max(H/150, 2), W, Y(counterBot), counterEdge)
 	for i := range n {
 		x := X(windowX(i, n))
 		s := max(H/180, 1)
-		c.rect(x-4*s, Y(counterTop)+s, x+4*s, Y(counterTop)+8*s, plate)
-		digits(c, x, Y(counterTop)+2*s, s, i+1, ink)
+		c.rect(x-4*s, Y(counterTop)+3*s, x+4*s, Y(counterTop)+10*s, plate)
+		digits(c, x, Y(counterTop)+4*s, s, i+1, ink)
 	}
 	// Benches, the door mat and the door frame.
 	for _, x := range benchXs {
-		c.rect(X(x-0.022), Y(benchY-0.045), X(x+0.022), Y(benchY+0.005), bench)
+		c.rect(X(x-0.022), Y(benchY-0.035), X(x+0.022), Y(benchY+0.005), bench)
 	}
-	c.rect(X(0.40), Y(0.90), X(0.60), H, doorMat)
-	c.rect(X(0.385), Y(0.86), X(0.395), H, doorFrame)
-	c.rect(X(0.605), Y(0.86), X(0.615), H, doorFrame)
+	c.rect(X(0.40), Y(0.92), X(0.60), H, doorMat)
+	c.rect(X(0.385), Y(0.87), X(0.395), H, doorFrame)
+	c.rect(X(0.605), Y(0.87), X(0.615), H, doorFrame)
 
 	// A faint static grain, so the floor is textured but never changes.
 	for i := range img.Data {
@@ -171,7 +176,9 @@ func makeNoise(o SceneOptions, rng *rand.Rand) []byte {
 	return n
 }
 
-// render draws the background and everybody, far ones first.
+// render draws the background and everybody, far ones first: the staff
+// behind the counter (which hides a seated clerk below the counter top),
+// then the hall.
 func (s *Scene) render() {
 	copy(s.img.Data, s.bg)
 	order := slices.Clone(s.people)
@@ -199,55 +206,72 @@ func (s *Scene) render() {
 	}
 }
 
-// box returns p's figure box in pixels, [x0, x1) × [y0, y1): the feet point
-// is its bottom centre.
+// behindCounter reports whether p is staff behind the counter.
+func (p *person) behindCounter() bool { return p.id == 0 }
+
+// box returns p's figure box in pixels as the camera sees it, [x0, x1) ×
+// [y0, y1): below the counter top a clerk is hidden, so the box of a
+// seated clerk ends there. Its bottom centre is p's feet point.
 func (s *Scene) box(p *person) (x0, y0, x1, y1 int) {
 	h := s.height(p)
-	half := int(math.Round(0.2 * float64(h)))
-	fx, fy := int(math.Round(p.x))+p.fidget[0], int(math.Round(p.y))
-	return fx - half, fy - h, fx + half + 1, fy
-}
-
-// height is p's figure height in pixels.
-func (s *Scene) height(p *person) int {
-	f := visitorHeight
-	switch {
-	case p.state == clerkSeated:
-		f = clerkHeight
-	case p.state == visitorWaiting:
-		f = seatedHeight
+	H := float64(s.opts.Height)
+	fx := p.x + float64(p.fidget[0])
+	top := p.y - figureTop(p.seated())*h
+	bottom := p.y
+	if p.behindCounter() {
+		bottom = min(bottom, counterTop*H)
 	}
-	return int(math.Round(f * float64(s.opts.Height)))
+	half := figureHalfWidth * h
+	return int(math.Floor(fx - half)), int(math.Floor(top)), int(math.Ceil(fx + half)), int(math.Ceil(bottom))
 }
 
-// drawPerson draws a head, a torso with arms, and legs (a lap when seated).
+// seated reports whether p sits (a clerk at the window, a visitor waiting).
+func (p *person) seated() bool { return p.state == clerkSeated || p.state == visitorWaiting }
+
+// height is p's standing height in pixels where p stands.
+func (s *Scene) height(p *person) float64 {
+	H := float64(s.opts.Height)
+	return standingHeight(p.y/H) * H
+}
+
+// drawPerson draws p as a figure (see build).
 func (s *Scene) drawPerson(c canvas, p *person) {
-	x0, y0, x1, y1 := s.box(p)
-	h := y1 - y0
-	cx := (x0 + x1 - 1) / 2
-	seated := p.state == clerkSeated || p.state == visitorWaiting
-	r := max(h/10, 2)
-	headX := cx + p.fidget[1]
-	c.disc(headX, y0+r, r, y0+2*r+1, p.look.skin)
-	c.disc(headX, y0+r, r, y0+r, p.look.hair)
-
-	torsoTop := y0 + 2*r
-	torsoBot := y1 - h*45/100
-	if seated {
-		torsoBot = y1 - h*22/100
+	ps := pose{seated: p.seated(), phase: p.stride / s.height(p) * 2 * math.Pi / strideLength, facing: 1}
+	if hx, hy := heading(p); hx != 0 || hy != 0 {
+		ps.across, ps.along = math.Abs(hx), math.Abs(hy)
+		if hy < -0.5 {
+			ps.facing = -1 // walking away from the camera
+		}
+	} else {
+		ps.phase = 0
+		if p.state == visitorServed || p.state == visitorToWindow {
+			ps.facing = -1 // facing the clerk
+		}
 	}
-	arm := max(h*8/100, 1)
-	c.rect(x0, torsoTop+r/2, x1, torsoBot-arm, p.look.shirt) // arms
-	c.rect(x0+arm, torsoTop, x1-arm, torsoBot, p.look.shirt)
-	if seated {
-		c.rect(x0+arm/2, torsoBot, x1-arm/2, y1, p.look.trousers)
-		return
+	ps.headShift = float64(p.fidget[1]) / s.height(p)
+	key := spriteKey{pose: ps, x: p.x + float64(p.fidget[0]), y: p.y, h: s.height(p)}
+	if p.behindCounter() {
+		key.clipY = int(counterTop * float64(s.opts.Height))
+	} else {
+		c.shadow(key.x, key.y, 0.17*key.h, 0.035*key.h)
 	}
-	leg := max((x1-x0-2*arm)*45/100, 1)
-	swing := 0
-	if len(p.path) > 0 {
-		swing = int(math.Round(math.Sin(p.stride/float64(h)*4) * float64(arm)))
+	if key != p.drawn {
+		// Redrawn only when something changed: people who sit or stand
+		// still cost a copy.
+		f := build(p.look, ps)
+		f.clipY = key.clipY
+		f.render(key.x, key.y, key.h, s.opts.Width, s.opts.Height, &p.sprite)
+		p.drawn = key
 	}
-	c.rect(cx-leg+swing, torsoBot, cx+swing, y1, p.look.trousers)
-	c.rect(cx+1-swing, torsoBot, cx+1+leg-swing, y1, p.look.trousers)
+	p.sprite.blit(c)
 }
+
+// spriteKey is what a person's rendered figure depends on.
+type spriteKey struct {
+	pose
+	x, y, h float64
+	clipY   int
+}
+
+// strideLength is a full walking cycle (two steps), in body heights.
+const strideLength = 0.9

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"image"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -61,6 +62,8 @@ type person struct {
 	still  bool         // the clerk who never fidgets
 	fidget [2]int       // clerk's body and head offsets, pixels
 	look   look
+	sprite sprite    // the figure as last rendered
+	drawn  spriteKey // what it was rendered for
 
 	lastSide int // door line side of the last feet point off the line
 	lastFeet geom.Point
@@ -279,7 +282,7 @@ func (s *Scene) walk(p *person) bool {
 		return false
 	}
 	p.waited = 0
-	step := walkSpeed * float64(s.opts.Height) / float64(s.opts.FPS)
+	step := walkSpeed * s.height(p) / float64(s.opts.FPS)
 	for step > 0 && len(p.path) > 0 {
 		dx, dy := p.path[0][0]-p.x, p.path[0][1]-p.y
 		d := math.Hypot(dx, dy)
@@ -301,7 +304,7 @@ func (s *Scene) walk(p *person) bool {
 // blocked reports whether someone walking p's way is just ahead of p.
 func (s *Scene) blocked(p *person) bool {
 	hx, hy := heading(p)
-	gap := followGap * float64(s.opts.Height)
+	gap := followGap * s.height(p)
 	for _, q := range s.people {
 		if q == p || q.state == clerkAway {
 			continue
@@ -342,9 +345,35 @@ func (s *Scene) px(x, y float64) (float64, float64) {
 	return x * float64(s.opts.Width), y * float64(s.opts.Height)
 }
 
-// feet returns p's feet point, normalised: the bottom centre of its figure.
+// feet returns p's feet point, normalised: the bottom centre of its figure
+// as the camera sees it, for a clerk at most the counter top.
 func (s *Scene) feet(p *person) geom.Point {
-	return geom.Point{(p.x + float64(p.fidget[0])) / float64(s.opts.Width), p.y / float64(s.opts.Height)}
+	y := p.y / float64(s.opts.Height)
+	if p.behindCounter() {
+		y = min(y, counterTop)
+	}
+	return geom.Point{(p.x + float64(p.fidget[0])) / float64(s.opts.Width), y}
+}
+
+// norm converts a pixel point to normalised coordinates.
+func (s *Scene) norm(p image.Point) geom.Point {
+	return geom.Point{float64(p.X) / float64(s.opts.Width), float64(p.Y) / float64(s.opts.Height)}
+}
+
+// hidden reports whether someone nearer the camera covers a quarter or
+// more of p's box b.
+func (s *Scene) hidden(p *person, b image.Rectangle) bool {
+	for _, q := range s.people {
+		if q == p || q.state == clerkAway || q.y <= p.y {
+			continue
+		}
+		x0, y0, x1, y1 := s.box(q)
+		in := b.Intersect(image.Rect(x0, y0, x1, y1))
+		if 4*in.Dx()*in.Dy() >= b.Dx()*b.Dy() {
+			return true
+		}
+	}
+	return false
 }
 
 // frames converts a duration to a whole number of frames.

@@ -155,10 +155,10 @@ func TestTruthMatchesPixels(t *testing.T) {
 			return
 		}
 		W, H := float64(s.opts.Width), float64(s.opts.Height)
-		hh := clerkHeight * H
+		hh := standingHeight(seatY) * H
 		for i := range s.opts.Windows {
 			x := windowX(i, s.opts.Windows) * W
-			frac := changedFraction(img, s.bg, int(x-0.2*hh), int((seatY-clerkHeight/2)*H), int(x+0.2*hh), int(seatY*H))
+			frac := changedFraction(img, s.bg, int(x-0.08*hh), int(counterTop*H-0.25*hh), int(x+0.08*hh), int(counterTop*H))
 			samples = append(samples, sample{s.frame, i, frac})
 		}
 		for _, p := range s.people {
@@ -296,28 +296,38 @@ func TestPeopleRarelyOverlap(t *testing.T) {
 				if w <= 0 || h <= 0 || w*h*2 <= small {
 					continue
 				}
-				// People pass each other in the walkways, briefly; they never
-				// stand on each other, nor go through the door side by side.
+				// People pass in front of each other in the walkways,
+				// briefly; two who stand never overlap, nor do two go
+				// through the door side by side.
 				overlaps++
-				if len(a.path) == 0 || len(b.path) == 0 {
-					t.Fatalf("frame %d: a standing person (states %d, %d) is overlapped by half", s.frame, a.state, b.state)
+				if len(a.path) == 0 && len(b.path) == 0 {
+					t.Fatalf("frame %d: two standing people (states %d, %d) overlap by half", s.frame, a.state, b.state)
 				}
-				if min(a.y, b.y) > (doorLineY-0.05)*float64(s.opts.Height) {
+				if min(a.y, b.y) > (doorLineY-0.05)*float64(s.opts.Height) && len(a.path) > 0 && len(b.path) > 0 && headingOf(a) == headingOf(b) {
 					t.Fatalf("frame %d: two people overlap by half at the door (y %.0f, %.0f)", s.frame, a.y, b.y)
 				}
 			}
 		}
 	}
-	if overlaps*20 > frames {
-		t.Errorf("%d overlaps by half in %d frames, want under 5%%", overlaps, frames)
+	if overlaps*10 > frames {
+		t.Errorf("%d overlaps by half in %d frames, want under 10%%", overlaps, frames)
 	}
+}
+
+// headingOf is the sign of p's vertical heading: -1 into the hall, 1 out.
+func headingOf(p *person) int {
+	_, hy := heading(p)
+	if hy < 0 {
+		return -1
+	}
+	return 1
 }
 
 func TestAnalyticsMatchesScene(t *testing.T) {
 	for _, n := range []int{1, 6, 12} {
 		s := newScene(t, SceneOptions{Windows: n})
 		a := s.Analytics()
-		if len(a.Lines) != 1 || a.Lines[0].ID != "door" || len(a.Windows) != n || a.Detector != "motion" {
+		if len(a.Lines) != 1 || a.Lines[0].ID != "door" || len(a.Windows) != n || a.Detector != "" {
 			t.Fatalf("%d windows: analytics %+v", n, a)
 		}
 		for i, w := range a.Windows {
@@ -404,7 +414,7 @@ func TestClerksArriveOpensTheHall(t *testing.T) {
 		t.Fatal(err)
 	}
 	occupied := map[string]bool{}
-	for frame := 1; frame <= 15*20; frame++ {
+	for frame := 1; frame <= 15*30; frame++ {
 		_, truth := s.Step()
 		for _, ev := range truth {
 			if ev.Type != TruthWindow {
@@ -418,7 +428,7 @@ func TestClerksArriveOpensTheHall(t *testing.T) {
 	}
 	for i := 1; i <= 6; i++ {
 		if w := fmt.Sprintf("w%d", i); !occupied[w] {
-			t.Errorf("window %s still empty 20 s after opening", w)
+			t.Errorf("window %s still empty 30 s after opening", w)
 		}
 	}
 	if _, err := NewScene(SceneOptions{ClerksArrive: Range{5 * time.Second, time.Second}}); err == nil {

@@ -9,10 +9,6 @@ import (
 // repository root found by walking up from the working directory to go.mod.
 func TestdataDir() string { return sharedDir("HALLWATCH_TESTDATA", "testdata") }
 
-// ModelsDir returns $HALLWATCH_MODELS, or ../shared/models next to the
-// repository root.
-func ModelsDir() string { return sharedDir("HALLWATCH_MODELS", "models") }
-
 func sharedDir(env, name string) string {
 	if d := os.Getenv(env); d != "" {
 		return d

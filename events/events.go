@@ -21,6 +21,13 @@ const (
 
 	KindUnstaffed     = "unstaffed"
 	KindCameraOffline = "camera_offline"
+	// KindStorageFull: a camera's recording stopped because its storage
+	// path is full.
+	KindStorageFull = "storage_full"
+	// KindCameraBlocked: the camera streams but its picture shows nothing
+	// analysis can use (covered lens, turned away, black, frozen). Raised
+	// instead of unstaffed alerts, which cannot be judged meanwhile.
+	KindCameraBlocked = "camera_blocked"
 
 	AlertRaised   = "raised"
 	AlertResolved = "resolved"
@@ -31,7 +38,10 @@ const (
 	StateStaffed = "staffed"
 	StateAbsent  = "absent"
 	StateClosed  = "closed"  // outside opening hours
-	StateUnknown = "unknown" // camera offline or not analysed yet
+	StateUnknown = "unknown" // cannot be known: camera offline or blocked, or the detector cannot tell (Reason says which)
+	// StateChecking: analysis (re)started and the detector has not had
+	// its look yet; never counted as absent.
+	StateChecking = "checking"
 )
 
 // Event is one analysis result. The JSON form is a contract used by external
@@ -47,8 +57,11 @@ type Event struct {
 	State     string  `json:"state,omitempty"`
 	Count     *int    `json:"count,omitempty"`    // window events only; 0 is written
 	Duration  float64 `json:"duration,omitempty"` // service events: seconds in the service zone
-	Frame     int     `json:"frame"`              // 1-based input frame index
-	T         float64 `json:"t"`                  // seconds from the start of input
+	// Reason says why a window is unknown, or why a camera_blocked alert
+	// was raised.
+	Reason string  `json:"reason,omitempty"`
+	Frame  int     `json:"frame"` // 1-based input frame index
+	T      float64 `json:"t"`     // seconds from the start of input
 	// Time is the wall-clock time of the frame (live pipeline; the offline
 	// CLI derives it from --start). Not part of the JSON Lines contract.
 	Time time.Time `json:"-"`
@@ -62,4 +75,6 @@ type WindowStatus struct {
 	Since  time.Time // wall-clock time the state began
 	// Alerting is true while an unstaffed alert is raised.
 	Alerting bool
+	// Reason says why the state is unknown.
+	Reason string
 }

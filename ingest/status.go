@@ -15,6 +15,7 @@ type Status struct {
 	Codec         Codec
 	Width, Height int
 	BitrateKbps   float64 // video payload, over the last few seconds
+	ReceivedBytes uint64  // video payload published since start
 	FPS           float64 // access units per second, same window
 	Reconnects    uint64  // connection attempts after the first
 	LastFrame     time.Time
@@ -87,6 +88,7 @@ func (t *statusTracker) frame(now time.Time, size int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.st.LastFrame = now
+	t.st.ReceivedBytes += uint64(size)
 	t.window.add(now, size)
 }
 

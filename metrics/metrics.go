@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/notify"
+	"github.com/hallwatch/hallwatch/record"
 )
 
 // Camera is one camera's state at scrape time.
@@ -21,6 +22,15 @@ type Camera struct {
 	Relay       Relay
 	// Analysis is nil for cameras without analytics.
 	Analysis *Analysis
+	// Recording is nil for cameras not recorded.
+	Recording *Recording
+}
+
+// Recording is a camera's recorder state and totals.
+type Recording struct {
+	State        string // record.State…
+	WrittenBytes uint64
+	Segments     uint64
 }
 
 // Relay is a camera's relay totals.
@@ -162,24 +172,28 @@ var (
 	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
 	descIdle     = prometheus.NewDesc("hallwatch_analysis_idle", "1 while the scene is quiet and only key frames are decoded.", []string{"camera"}, nil)
 	descWakes    = prometheus.NewDesc("hallwatch_analysis_wakes_total", "Quiet scenes that changed: back to decoding every frame.", []string{"camera"}, nil)
-	descPending  = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
-	descQueue    = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
-	descSent     = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
-	descFailed   = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
-	descGaveUp   = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
-	descStoreQ   = prometheus.NewDesc("hallwatch_store_queued_events", "Events waiting to be written to the database.", nil, nil)
-	descStoreDrp = prometheus.NewDesc("hallwatch_store_dropped_events_total", "Events lost: the write queue was full, or the database refused them.", nil, nil)
-	descStoreErr = prometheus.NewDesc("hallwatch_store_write_failures_total", "Failed attempts to write events (database down or refusing).", nil, nil)
-	descStoreUp  = prometheus.NewDesc("hallwatch_store_up", "1 when the last write to the database succeeded.", nil, nil)
-	descPurged   = prometheus.NewDesc("hallwatch_retention_purged_total", "Records removed by retention, by kind.", []string{"kind"}, nil)
-	descPurgedAt = prometheus.NewDesc("hallwatch_retention_last_run_timestamp_seconds", "When retention last ran successfully (Unix time).", nil, nil)
-	descLeases   = prometheus.NewDesc("hallwatch_cluster_leases", "Leases (cameras, notifiers) this node holds.", nil, nil)
-	descNodes    = prometheus.NewDesc("hallwatch_cluster_nodes", "Nodes alive as this node sees them, itself included.", nil, nil)
-	descNATSUp   = prometheus.NewDesc("hallwatch_cluster_nats_up", "1 while writes to NATS succeed.", nil, nil)
-	descMoves    = prometheus.NewDesc("hallwatch_cluster_lease_changes_total", "Leases gained, handed over and lost by this node.", []string{"change"}, nil)
-	descLiveMsgs = prometheus.NewDesc("hallwatch_cluster_live_messages_total", "Live messages sent to and received from the other nodes.", []string{"direction"}, nil)
-	descLiveQ    = prometheus.NewDesc("hallwatch_cluster_live_queued", "Live messages waiting for NATS.", nil, nil)
-	descLiveDrop = prometheus.NewDesc("hallwatch_cluster_live_dropped_total", "Live messages dropped while NATS was out of reach.", nil, nil)
+	descRecState = prometheus.NewDesc("hallwatch_recording_state", "1 for the camera recorder's current state (recording, waiting, storage_full, error).",
+		[]string{"camera", "state"}, nil)
+	descRecBytes    = prometheus.NewDesc("hallwatch_recording_written_bytes_total", "Bytes written to recording segments.", []string{"camera"}, nil)
+	descRecSegments = prometheus.NewDesc("hallwatch_recording_segments_total", "Recording segments started.", []string{"camera"}, nil)
+	descPending     = prometheus.NewDesc("hallwatch_notifier_pending", "Notifications waiting in the outbox.", []string{"notifier"}, nil)
+	descQueue       = prometheus.NewDesc("hallwatch_notifier_queue_depth", "Notifications held in memory by the notifier.", []string{"notifier"}, nil)
+	descSent        = prometheus.NewDesc("hallwatch_notifier_delivered_total", "Notifications delivered.", []string{"notifier"}, nil)
+	descFailed      = prometheus.NewDesc("hallwatch_notifier_failures_total", "Failed delivery attempts.", []string{"notifier"}, nil)
+	descGaveUp      = prometheus.NewDesc("hallwatch_notifier_gave_up_total", "Notifications given up after retries.", []string{"notifier"}, nil)
+	descStoreQ      = prometheus.NewDesc("hallwatch_store_queued_events", "Events waiting to be written to the database.", nil, nil)
+	descStoreDrp    = prometheus.NewDesc("hallwatch_store_dropped_events_total", "Events lost: the write queue was full, or the database refused them.", nil, nil)
+	descStoreErr    = prometheus.NewDesc("hallwatch_store_write_failures_total", "Failed attempts to write events (database down or refusing).", nil, nil)
+	descStoreUp     = prometheus.NewDesc("hallwatch_store_up", "1 when the last write to the database succeeded.", nil, nil)
+	descPurged      = prometheus.NewDesc("hallwatch_retention_purged_total", "Records removed by retention, by kind.", []string{"kind"}, nil)
+	descPurgedAt    = prometheus.NewDesc("hallwatch_retention_last_run_timestamp_seconds", "When retention last ran successfully (Unix time).", nil, nil)
+	descLeases      = prometheus.NewDesc("hallwatch_cluster_leases", "Leases (cameras, notifiers) this node holds.", nil, nil)
+	descNodes       = prometheus.NewDesc("hallwatch_cluster_nodes", "Nodes alive as this node sees them, itself included.", nil, nil)
+	descNATSUp      = prometheus.NewDesc("hallwatch_cluster_nats_up", "1 while writes to NATS succeed.", nil, nil)
+	descMoves       = prometheus.NewDesc("hallwatch_cluster_lease_changes_total", "Leases gained, handed over and lost by this node.", []string{"change"}, nil)
+	descLiveMsgs    = prometheus.NewDesc("hallwatch_cluster_live_messages_total", "Live messages sent to and received from the other nodes.", []string{"direction"}, nil)
+	descLiveQ       = prometheus.NewDesc("hallwatch_cluster_live_queued", "Live messages waiting for NATS.", nil, nil)
+	descLiveDrop    = prometheus.NewDesc("hallwatch_cluster_live_dropped_total", "Live messages dropped while NATS was out of reach.", nil, nil)
 )
 
 // stateCollector reads the parts' state at scrape time.
@@ -189,6 +203,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
 		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descMessages, descSyscalls,
 		descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descRecState, descRecBytes, descRecSegments,
 		descPending, descQueue, descSent, descFailed, descGaveUp,
 		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt,
 		descLeases, descNodes, descNATSUp, descMoves, descLiveMsgs, descLiveQ, descLiveDrop} {
@@ -233,6 +248,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descLag, a.Lag.Seconds(), id)
 				gauge(descIdle, boolValue(a.Idle), id)
 				counter(descWakes, float64(a.Wakes), id)
+			}
+			if r := cam.Recording; r != nil {
+				for _, st := range []string{record.StateRecording, record.StateWaiting, record.StateStorageFull, record.StateFailed} {
+					v := 0.0
+					if r.State == st {
+						v = 1
+					}
+					gauge(descRecState, v, id, st)
+				}
+				counter(descRecBytes, float64(r.WrittenBytes), id)
+				counter(descRecSegments, float64(r.Segments), id)
 			}
 		}
 	}

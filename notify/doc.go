@@ -33,12 +33,13 @@
 //	{
 //	  "version": 1,
 //	  "alert_id": 42,
-//	  "kind": "unstaffed",                 // or "camera_offline"
+//	  "kind": "unstaffed",                 // or "camera_offline", "camera_blocked",
+//	                                       // "storage_full"
 //	  "state": "raised",                   // or "resolved"
 //	  "district_id": "dongcheng", "district": "东城区",
 //	  "center_id": "jingshan", "center": "景山街道市民服务中心",
 //	  "camera_id": "cam1", "camera": "一楼大厅",
-//	  "window_id": "w3", "window": "3号窗口", // omitted for camera_offline
+//	  "window_id": "w3", "window": "3号窗口", // omitted for the camera's alerts
 //	  "at": "2026-03-02T09:42:00+08:00",   // raised or resolved, center's zone
 //	  "since": "2026-03-02T09:41:00+08:00",// when the cause began
 //	  "grace_seconds": 60,                 // cause lasted this long before the alert

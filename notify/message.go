@@ -10,6 +10,8 @@ import (
 const (
 	kindUnstaffed     = "unstaffed"
 	kindCameraOffline = "camera_offline"
+	kindStorageFull   = "storage_full"
+	kindCameraBlocked = "camera_blocked"
 	stateRaised       = "raised"
 	stateResolved     = "resolved"
 )
@@ -18,7 +20,7 @@ const (
 // other names are display names for people.
 type Message struct {
 	AlertID    int64
-	Kind       string // unstaffed | camera_offline
+	Kind       string // unstaffed | camera_offline | camera_blocked | storage_full
 	State      string // raised | resolved
 	DistrictID string
 	District   string
@@ -26,12 +28,13 @@ type Message struct {
 	Center     string
 	CameraID   string
 	Camera     string
-	WindowID   string // empty for camera_offline
+	WindowID   string // empty for the camera's alerts
 	Window     string
 	// At is when the alert was raised or resolved.
 	At time.Time
 	// Grace is how long the cause lasted before the alert was raised: the
-	// window's absent_after, or alerts.camera_offline_after.
+	// window's absent_after, alerts.camera_offline_after, or how long a
+	// view must stay blocked.
 	Grace time.Duration
 	// Duration is how long the alert was open (resolved messages).
 	Duration time.Duration

@@ -52,7 +52,7 @@ func sampleMessages() []Message {
 	base := Message{AlertID: 1, DistrictID: "d", District: "区", CenterID: "c", Center: "中心",
 		CameraID: "cam", Camera: "摄像机", At: at, Grace: time.Minute, BoardURL: "https://example.invalid/"}
 	var out []Message
-	for _, kind := range []string{kindUnstaffed, kindCameraOffline} {
+	for _, kind := range []string{kindUnstaffed, kindCameraOffline, kindStorageFull, kindCameraBlocked} {
 		for _, state := range []string{stateRaised, stateResolved} {
 			m := base
 			m.Kind, m.State = kind, state
@@ -78,8 +78,13 @@ func plainText(m Message) (string, error) {
 		place = m.Center + " · " + m.Window
 	}
 	what := "离线"
-	if m.Kind == kindUnstaffed {
+	switch m.Kind {
+	case kindUnstaffed:
 		what = "无人"
+	case kindStorageFull:
+		what = "停止录像（存储空间已满）"
+	case kindCameraBlocked:
+		what = "画面被遮挡或异常"
 	}
 	since, at := clockTimes(m.Since(), m.At)
 	var text string
@@ -119,6 +124,10 @@ func kindName(kind string) string {
 		return "窗口无人值守"
 	case kindCameraOffline:
 		return "摄像机离线"
+	case kindStorageFull:
+		return "录像存储已满"
+	case kindCameraBlocked:
+		return "摄像机画面异常"
 	}
 	return "告警 " + kind
 }

@@ -47,6 +47,8 @@ func TestDefaultTexts(t *testing.T) {
 	seconds.Grace = 45 * time.Second
 	unknown := unstaffed(1)
 	unknown.Kind = "smoke"
+	blocked := cameraOffline(1, "d")
+	blocked.Kind, blocked.Grace = "camera_blocked", 3*time.Second
 
 	for _, c := range []struct {
 		name string
@@ -61,6 +63,7 @@ func TestDefaultTexts(t *testing.T) {
 		{"over a day", long, "【已恢复】景山街道市民服务中心 · 3号窗口：3月2日 09:41–3月3日 11:42 无人 1 天 2 小时"},
 		{"since yesterday", lateNight, "【窗口无人值守】景山街道市民服务中心 · 3号窗口：3月2日 23:59 起无人，已超过 1 分钟"},
 		{"seconds", seconds, "【窗口无人值守】景山街道市民服务中心 · 3号窗口：09:41 起无人，已超过 45 秒"},
+		{"camera blocked", blocked, "【摄像机画面异常】景山街道市民服务中心 · 二楼大厅：14:29 起画面被遮挡或异常，已超过 3 秒"},
 		{"unknown kind", unknown, "【告警 smoke】景山街道市民服务中心 · 3号窗口：09:41 起离线，已超过 1 分钟"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

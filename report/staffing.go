@@ -21,8 +21,14 @@ type WindowDay struct {
 	Day              string  `json:"day"` // YYYY-MM-DD in the center's zone
 	OpenMinutes      float64 `json:"open_minutes"`
 	UnstaffedMinutes float64 `json:"unstaffed_minutes"` // absent while open
-	UnknownMinutes   float64 `json:"unknown_minutes"`   // camera offline or not analysed while open
+	UnknownMinutes   float64 `json:"unknown_minutes"`   // camera offline, view blocked, checking or not analysed while open
 	Alerts           int     `json:"alerts"`            // unstaffed alerts raised that day
+	// Confirmed and FalseAlarms count that day's alerts acknowledged with
+	// each verdict; FalseAlarmRate is FalseAlarms over both, or -1 when
+	// none was judged: how far a manager can trust this window's alerts.
+	Confirmed      int     `json:"confirmed"`
+	FalseAlarms    int     `json:"false_alarms"`
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
 }
 
 // StaffingInput is what the report is computed from.
@@ -77,15 +83,23 @@ func Staffing(in StaffingInput) []WindowDay {
 					}
 					row.OpenMinutes += end.Sub(start).Minutes()
 					row.UnstaffedMinutes += tl.time(events.StateAbsent, start, end).Minutes()
-					row.UnknownMinutes += tl.time(events.StateUnknown, start, end).Minutes()
+					row.UnknownMinutes += tl.time(events.StateUnknown, start, end).Minutes() + tl.time(events.StateChecking, start, end).Minutes()
 				}
 				next := day.AddDate(0, 0, 1)
+				var v store.VerdictCount
 				for _, a := range in.Alerts {
 					if a.Kind == events.KindUnstaffed && a.Camera == cam.ID && a.Window == w.ID &&
 						!a.RaisedAt.Before(day) && a.RaisedAt.Before(next) {
 						row.Alerts++
+						switch a.Verdict {
+						case store.VerdictConfirmed:
+							v.Confirmed++
+						case store.VerdictFalseAlarm:
+							v.FalseAlarms++
+						}
 					}
 				}
+				row.Confirmed, row.FalseAlarms, row.FalseAlarmRate = v.Confirmed, v.FalseAlarms, v.FalseAlarmRate()
 				out = append(out, row)
 			}
 		}
@@ -158,6 +172,11 @@ type WindowTotal struct {
 	UnstaffedMinutes float64 `json:"unstaffed_minutes"`
 	UnknownMinutes   float64 `json:"unknown_minutes"`
 	Alerts           int     `json:"alerts"`
+	// Confirmed, FalseAlarms and FalseAlarmRate as in WindowDay, over all
+	// the days reported.
+	Confirmed      int     `json:"confirmed"`
+	FalseAlarms    int     `json:"false_alarms"`
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
 	// Per day: the totals divided by Days.
 	OpenPerDay      float64 `json:"open_minutes_per_day"`
 	UnstaffedPerDay float64 `json:"unstaffed_minutes_per_day"`
@@ -182,9 +201,12 @@ func Totals(rows []WindowDay) []WindowTotal {
 		t.UnstaffedMinutes += r.UnstaffedMinutes
 		t.UnknownMinutes += r.UnknownMinutes
 		t.Alerts += r.Alerts
+		t.Confirmed += r.Confirmed
+		t.FalseAlarms += r.FalseAlarms
 	}
 	for i := range out {
 		t := &out[i]
+		t.FalseAlarmRate = store.VerdictCount{Confirmed: t.Confirmed, FalseAlarms: t.FalseAlarms}.FalseAlarmRate()
 		n := float64(t.Days)
 		t.OpenPerDay, t.UnstaffedPerDay, t.AlertsPerDay = t.OpenMinutes/n, t.UnstaffedMinutes/n, float64(t.Alerts)/n
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -50,12 +51,17 @@ func TestStaffingMinutes(t *testing.T) {
 		Events: []store.StoredEvent{
 			win(at(26, 10, 0), events.StateAbsent), win(at(26, 10, 30), events.StateStaffed),
 			win(at(26, 11, 50), events.StateAbsent), win(at(26, 14, 0), events.StateStaffed),
-			win(at(26, 16, 0), events.StateUnknown), win(at(26, 16, 15), events.StateStaffed),
+			win(at(26, 16, 0), events.StateUnknown), win(at(26, 16, 15), events.StateChecking), win(at(26, 16, 16), events.StateStaffed),
 		},
 		Alerts: []store.Alert{
-			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 10, 1).UTC()},
-			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 51).UTC()},
-			{Kind: events.KindCameraOffline, Camera: "hall", RaisedAt: at(26, 16, 2).UTC()},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 10, 1).UTC(), Verdict: store.VerdictConfirmed},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 51).UTC(),
+				Verdict: store.VerdictFalseAlarm, VerdictReason: store.ReasonClerkPresent},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 11, 55).UTC(),
+				Verdict: store.VerdictFalseAlarm, VerdictReason: store.ReasonZoneWrong},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(26, 15, 0).UTC()}, // not acknowledged
+			{Kind: events.KindCameraOffline, Camera: "hall", RaisedAt: at(26, 16, 2).UTC(), Verdict: store.VerdictFalseAlarm, VerdictReason: store.ReasonOther},
+			{Kind: events.KindUnstaffed, Camera: "hall", Window: "w1", RaisedAt: at(27, 9, 30).UTC(), Verdict: store.VerdictConfirmed},
 		},
 	}
 	rows := Staffing(in)
@@ -63,18 +69,24 @@ func TestStaffingMinutes(t *testing.T) {
 		t.Fatalf("%d rows, want 3 days", len(rows))
 	}
 	// 26th (Thursday): open 3h + 4h = 420 min; absent 30 + 10 (to 12:00)
-	// + 30 (13:30-14:00) = 70 min; unknown 15 min.
+	// + 30 (13:30-14:00) = 70 min; unknown 15 min and checking 1 min.
+	// Four unstaffed alerts, one confirmed and two false alarms: 2/3.
 	want := []WindowDay{
-		{Day: "2026-11-26", OpenMinutes: 420, UnstaffedMinutes: 70, UnknownMinutes: 15, Alerts: 2},
-		{Day: "2026-11-27", OpenMinutes: 420},
-		{Day: "2026-11-28"}, // holiday (and Saturday)
+		{Day: "2026-11-26", OpenMinutes: 420, UnstaffedMinutes: 70, UnknownMinutes: 16, Alerts: 4, Confirmed: 1, FalseAlarms: 2, FalseAlarmRate: 2.0 / 3},
+		{Day: "2026-11-27", OpenMinutes: 420, Alerts: 1, Confirmed: 1, FalseAlarmRate: 0},
+		{Day: "2026-11-28", FalseAlarmRate: -1}, // holiday (and Saturday)
 	}
 	for i, w := range want {
 		r := rows[i]
 		if r.Day != w.Day || r.OpenMinutes != w.OpenMinutes || r.UnstaffedMinutes != w.UnstaffedMinutes ||
-			r.UnknownMinutes != w.UnknownMinutes || r.Alerts != w.Alerts {
+			r.UnknownMinutes != w.UnknownMinutes || r.Alerts != w.Alerts || r.Confirmed != w.Confirmed ||
+			r.FalseAlarms != w.FalseAlarms || math.Abs(r.FalseAlarmRate-w.FalseAlarmRate) > 1e-9 {
 			t.Errorf("row %d = %+v, want %+v", i, r, w)
 		}
+	}
+	// Over the three days: two confirmed, two false alarms.
+	if tot := Totals(rows); len(tot) != 1 || tot[0].Confirmed != 2 || tot[0].FalseAlarms != 2 || tot[0].FalseAlarmRate != 0.5 {
+		t.Errorf("totals %+v, want 2 confirmed and 2 false alarms: rate 0.5", tot)
 	}
 
 	// Today is clipped at now: the afternoon has not happened yet.

@@ -17,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/geom"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
+	"github.com/hallwatch/hallwatch/web"
 )
 
 // analysisWidth caps the width of frames handed to analysis: people in a
@@ -42,6 +43,8 @@ type analysis struct {
 	log      *slog.Logger
 	// decodeTime observes each access unit's decode (metrics).
 	decodeTime prometheus.Observer
+	// stateDir keeps the analysis's state across restarts (storage.state_dir).
+	stateDir string
 
 	mu  sync.Mutex
 	lag time.Duration // receive → analysed, last frame
@@ -64,12 +67,19 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 	if err != nil {
 		return nil, err
 	}
-	log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	if choice.Fallback {
+		log.Error("analytics detector: the person model failed to load, falling back", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	} else {
+		log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	}
 	a := &analysis{
 		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
 		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
-		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID),
+		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID), stateDir: cfg.Storage.StatePath(),
 		regeometry: make(chan struct{}, 1), pictures: make(chan chan picture),
+	}
+	if err := an.LoadState(a.stateDir); err != nil {
+		a.log.Warn("analysis state not restored: starting afresh", "err", err)
 	}
 	a.pipeline = analytics.NewPipeline(analytics.PipelineOptions{
 		Analyzer: an, FPS: ref.Camera.Analytics.FPS, IdleAfter: ref.Camera.Analytics.IdleAfter.D(),
@@ -110,10 +120,15 @@ func (a *analysis) Run(ctx context.Context) error {
 	})
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	save := time.NewTicker(stateEvery)
+	defer save.Stop()
+	defer a.saveState() // at shutdown
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-save.C:
+			a.saveState()
 		case <-a.regeometry:
 			now := time.Now()
 			a.applyGeometry(ctx, int(a.pipeline.Stats().Units), max(now.Sub(start).Seconds(), last), now)
@@ -131,6 +146,13 @@ func (a *analysis) Run(ctx context.Context) error {
 			if info := a.hub.Stream(); info.Generation != gen || dec == nil {
 				if dec != nil {
 					dec.Close()
+					// The camera reconnected: whoever was there is checked
+					// again, not assumed, however short the gap.
+					if !offline {
+						offline = true
+						now := time.Now()
+						a.emit(ctx, a.analyzer.SetOffline(int(a.pipeline.Stats().Units), now.Sub(start).Seconds(), now), a.pipeline.Frame())
+					}
 				}
 				d, err := avcodec.NewDecoder(string(info.Codec))
 				if err != nil {
@@ -149,6 +171,17 @@ func (a *analysis) Run(ctx context.Context) error {
 				a.log.Warn("analysis failed on a frame", "err", err)
 			}
 		}
+	}
+}
+
+// stateEvery is how often the analysis state is saved besides at shutdown.
+const stateEvery = time.Minute
+
+// saveState writes the analysis state under storage.state_dir; failures
+// are logged: analysis goes on.
+func (a *analysis) saveState() {
+	if err := a.analyzer.SaveState(a.stateDir, time.Now()); err != nil {
+		a.log.Warn("analysis state not saved", "err", err)
 	}
 }
 
@@ -219,31 +252,14 @@ func toMat(dec *avcodec.Decoder, img *avcodec.Image, mat *gocv.Mat) error {
 	return nil
 }
 
-// AnalysisStatus is what the camera status shows of its analysis.
-type AnalysisStatus struct {
-	Detector      string  `json:"detector"`
-	Reason        string  `json:"reason"`
-	FPS           float64 `json:"fps"`
-	Units         uint64  `json:"units"`
-	Decoded       uint64  `json:"decoded"`
-	Analysed      uint64  `json:"analysed"`
-	DecodeErrors  uint64  `json:"decode_errors"`
-	ProcessErrors uint64  `json:"process_errors"`
-	LagMillis     float64 `json:"lag_ms"`
-	// Since is when the first frame was analysed (zero before).
-	Since time.Time `json:"since,omitzero"`
-	// Idle: the scene is quiet and only key frames are decoded.
-	Idle  bool   `json:"idle"`
-	Wakes uint64 `json:"wakes"`
-}
-
-func (a *analysis) Status() AnalysisStatus {
+// Status is what the camera status shows of its analysis.
+func (a *analysis) Status() web.AnalysisStatus {
 	a.mu.Lock()
 	lag, since := a.lag, a.since
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
-	return AnalysisStatus{
-		Detector: a.choice.Kind, Reason: a.choice.Reason, FPS: a.ref.Camera.Analytics.FPS,
+	return web.AnalysisStatus{
+		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
 		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
 		Idle: st.Idle, Wakes: st.Wakes,

@@ -371,8 +371,8 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.AckedBy != user || a.AckComment != ackComment || a.AckedAt.IsZero() {
-			t.Errorf("stored acknowledgement of alert %d: by %q comment %q at %v; want %q, %q", ackedID, a.AckedBy, a.AckComment, a.AckedAt, user, ackComment)
+		if a.AckedBy != user || a.AckComment != ackComment || a.AckedAt.IsZero() || a.Verdict != store.VerdictConfirmed {
+			t.Errorf("stored acknowledgement of alert %d: by %q comment %q at %v verdict %q; want %q, %q, confirmed", ackedID, a.AckedBy, a.AckComment, a.AckedAt, a.Verdict, user, ackComment)
 		}
 		type alertAnswer struct {
 			AckedBy string `json:"acked_by"`
@@ -385,6 +385,12 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 		row := evalJS[string](ctx, t, fmt.Sprintf(`(document.querySelector('#today tr[data-alert="%d"] .acked-by') || {}).textContent || ""`, ackedID))
 		if !regexp.MustCompile(regexp.QuoteMeta(user)).MatchString(row) {
 			t.Errorf("today's history row of alert %d says %q, want who acknowledged", ackedID, row)
+		}
+		// The window's tile counts the verdict: none of its judged alerts
+		// was a false alarm.
+		rate := evalJS[string](ctx, t, fmt.Sprintf(`(document.querySelector('.win[data-camera="%s"][data-window="%s"] .win-fa') || {dataset: {}}).dataset.rate || ""`, a.Camera, a.Window))
+		if rate != "0" {
+			t.Errorf("window %s's tile false-alarm rate %q after a confirmed alert, want 0", a.Window, rate)
 		}
 	}
 
@@ -443,8 +449,9 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	p.check()
 }
 
-// ackThroughPage opens alert id's snapshot, then acknowledges the alert with
-// a comment through its card; false when the card went away meanwhile.
+// ackThroughPage opens alert id's snapshot, then acknowledges the alert
+// through its card, confirming it with a comment; false when the card went
+// away meanwhile.
 func ackThroughPage(ctx context.Context, t *testing.T, id int64, comment string) bool {
 	t.Helper()
 	card := fmt.Sprintf(`#open-alerts .alert[data-alert="%d"]`, id)
@@ -460,8 +467,17 @@ func ackThroughPage(ctx context.Context, t *testing.T, id int64, comment string)
 	}
 	waitJS(ctx, t, "the large snapshot", 10*time.Second, `document.querySelector("#snapshot-dialog img").naturalWidth > 0`)
 	t.Logf("screenshot: %s", browser.Screenshot(ctx, t, "board-snapshot"))
+	if err := chromedp.Do(actx, chromedp.Click("#snapshot-dialog .bar button")); err != nil {
+		t.Logf("close the snapshot of alert %d: %v", id, err)
+		return false
+	}
+	// The verdict: confirmed (the truth says the window was unstaffed).
+	if !evalJS[bool](ctx, t, fmt.Sprintf(`(() => { const s = document.querySelector('%s select[name="verdict"]');
+		if (!s) return false; s.value = "confirmed"; s.dispatchEvent(new Event("change")); return true; })()`, card)) {
+		t.Logf("alert %d: no verdict choice on the card", id)
+		return false
+	}
 	if err := chromedp.Do(actx,
-		chromedp.Click("#snapshot-dialog .bar button"),
 		chromedp.SendKeys(card+` input[name="comment"]`, comment),
 		chromedp.Click(card+` button[type="submit"]`),
 	); err != nil {

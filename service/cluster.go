@@ -16,13 +16,14 @@ import (
 	"github.com/hallwatch/hallwatch/web"
 )
 
-// In a cluster, the resources shared by lease are the cameras, the
-// notifiers and the daily retention purge (see cluster.Place for how
-// they spread).
+// In a cluster, the resources shared by lease are the cameras (with their
+// recorders), the notifiers, the daily retention purge and the alert clip
+// cutter (see cluster.Place for how they spread).
 const (
 	cameraKey    = "camera/"
 	notifierKey  = "notifier/"
 	retentionKey = "job/retention"
+	clipsKey     = "job/clips"
 )
 
 const (
@@ -50,7 +51,7 @@ func (s *Service) joinCluster(ctx context.Context) error {
 	for _, n := range s.cfg.Notifiers {
 		keys = append(keys, notifierKey+n.ID)
 	}
-	keys = append(keys, retentionKey)
+	keys = append(keys, retentionKey, clipsKey)
 	node, err := cluster.New(ctx, cluster.Options{
 		NATSURL: c.NATSURL, SafeURL: c.SafeNATSURL(), NodeID: c.NodeID,
 		PublicURL: strings.TrimSuffix(c.PublicURL, "/"), PeerURL: strings.TrimSuffix(c.PeerAddress(), "/"),
@@ -77,6 +78,8 @@ func (s *Service) serveKey(ctx context.Context, key string) error {
 		return s.notifier.Deliver(ctx, strings.TrimPrefix(key, notifierKey), notifyPoll)
 	case key == retentionKey:
 		return s.retention.Run(ctx)
+	case key == clipsKey:
+		return s.rec.clips(ctx)
 	}
 	return fmt.Errorf("unknown resource %q", key)
 }
@@ -91,6 +94,9 @@ func (s *Service) serveCamera(ctx context.Context, id string) error {
 		return fmt.Errorf("camera %q is not configured on this node", id)
 	}
 	if err := s.alerts.RestoreCamera(ctx, id); err != nil {
+		return err
+	}
+	if err := s.rec.recoverCamera(ctx, id); err != nil {
 		return err
 	}
 	cam, err := s.newCamera(ref)

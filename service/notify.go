@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/hallwatch/hallwatch/alerts"
+	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/notify"
@@ -27,8 +28,14 @@ func (an announcer) Messages(n alerts.Notice) []store.Notification {
 		CameraID: n.Camera.ID, Camera: n.Camera.Name, Location: n.Center.Location(),
 		Grace: an.cfg.Alerts.CameraOfflineAfter.D(),
 	}
+	if a.Kind == events.KindCameraBlocked {
+		m.Grace = analytics.BlockedAfter
+	}
 	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()
+	}
+	if a.Kind == events.KindStorageFull {
+		m.Grace = 0 // raised the moment recording stops
 	}
 	if n.Window != nil {
 		m.WindowID, m.Window, m.Grace = n.Window.ID, n.Window.Name, n.Window.AbsentAfter.D()

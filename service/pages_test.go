@@ -200,6 +200,17 @@ func (p *page) resize(s browser.Size) {
 	p.do("resize to "+s.Name, browser.Resize(s))
 }
 
+// pickVerdict chooses an acknowledgement's verdict in the form under sel,
+// as a person does (the page listens for the change).
+func (p *page) pickVerdict(sel, value string) {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); if (!s) return false;
+		s.value = %q; s.dispatchEvent(new Event("change")); return s.value === %q; })()`, sel+` select[name="verdict"]`, value, value)
+	if !evalJS[bool](p.ctx, p.t, js) {
+		p.t.Fatalf("no verdict %q to choose in %s", value, sel)
+	}
+}
+
 func (p *page) waitJS(what string, timeout time.Duration, cond string) {
 	p.t.Helper()
 	waitJS(p.ctx, p.t, what, timeout, cond)

@@ -162,6 +162,11 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 	if _, _, err := st.ResolveAlert(ctx, a.ID, d.Add(12*time.Hour+40*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
+	// Its manager judged it a false alarm: the clerk was there.
+	if err := st.AckAlert(ctx, a.ID, store.Ack{By: "zhang", Verdict: store.VerdictFalseAlarm, Reason: store.ReasonClerkPresent,
+		At: time.Date(d.Year(), d.Month(), d.Day(), 13, 0, 0, 0, loc)}); err != nil {
+		t.Fatal(err)
+	}
 	return truth
 }
 
@@ -322,6 +327,14 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	if len(windows) != 2 || windows["w1"].Days != 5 || windows["w2"].Days != 5 || windows["w1"].Alerts+windows["w2"].Alerts != 1 {
 		t.Errorf("staffing totals of jingshan %+v: want 2 windows of 5 days, 1 alert", windows)
 	}
+	// The one alert was judged a false alarm: its window's row says so, the
+	// other has nothing judged, and so do the per-day rows.
+	for _, table := range []string{"#staffing tbody", "#staffing-daily tbody"} {
+		rates := evalJS[[]string](p.ctx, t, `[...document.querySelectorAll("`+table+` tr[data-window] td.false-alarms")].map((td) => td.textContent)`)
+		if judged := slices.DeleteFunc(slices.Clone(rates), func(s string) bool { return s == "–" }); len(rates) == 0 || !slices.Equal(judged, []string{"100% (1/1)"}) {
+			t.Errorf("%s: false-alarm cells %q, want one 100%% (1/1)", table, rates)
+		}
+	}
 	if n := evalJS[int](p.ctx, t, `document.querySelectorAll("#staffing-daily tbody tr[data-day]").length`); n != 2*5 {
 		t.Errorf("%d staffing rows per day, want 2 windows × 5 days", n)
 	}
@@ -354,30 +367,37 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	p.check()
 }
 
+// seedOpenAlerts stores open alerts, each with a snapshot, in the
+// database at dbPath before a service opens it, and returns their ids.
+func seedOpenAlerts(t *testing.T, dbPath string, list ...store.AlertRecord) []int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ids []int64
+	for i, a := range list {
+		a.Snapshot = testJPEG(t, i)
+		stored, _, err := st.RaiseAlert(context.Background(), a, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, stored.ID)
+	}
+	return ids
+}
+
 // TestBrowserDistrictAlertsLive opens the district's open alerts as its
 // supervisor and checks that an acknowledgement made elsewhere reaches the
 // page over the live stream.
 func TestBrowserDistrictAlertsLive(t *testing.T) {
 	ctx0 := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
-	st, err := store.Open(ctx0, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	var ids []int64
-	for i, a := range []store.AlertRecord{
-		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
-		{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)},
-	} {
-		a.Snapshot = testJPEG(t, i)
-		stored, _, err := st.RaiseAlert(ctx0, a, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, stored.ID)
-	}
-	st.Close()
+	ids := seedOpenAlerts(t, dbPath,
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
+		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)})
 	cfg := testConfig(t, dbPath)
 	twoCenters(t, cfg)
 	r := startServiceConfig(t, cfg)
@@ -408,7 +428,7 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 
 	// The center manager acknowledges (here through the alert desk); the
 	// supervisor's page shows it without a reload.
-	if _, err := r.svc.alerts.Ack(ctx0, ids[0], "zhang", "已联系窗口"); err != nil {
+	if _, err := r.svc.alerts.Ack(ctx0, ids[0], store.Ack{By: "zhang", Verdict: store.VerdictConfirmed, Comment: "已联系窗口"}); err != nil {
 		t.Fatal(err)
 	}
 	p.waitJS("the acknowledgement on the page", 10*time.Second,

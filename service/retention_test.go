@@ -66,7 +66,7 @@ func TestRetentionRunsInServe(t *testing.T) {
 	st.Close()
 
 	cfg := testConfig(t, dbPath)
-	cfg.Retention = config.Retention{Events: config.Duration(time.Hour), Snapshots: config.Duration(time.Hour), Audit: config.Duration(time.Hour)}
+	cfg.Retention.Events, cfg.Retention.Snapshots, cfg.Retention.Audit = config.Duration(time.Hour), config.Duration(time.Hour), config.Duration(time.Hour)
 	cfg.Districts = []config.District{{ID: "dongcheng", Name: "东城区", Centers: []config.Center{{ID: "jingshan", Name: "景山",
 		Cameras: []config.Camera{{ID: "hall", Name: "大厅", URL: "rtsp://127.0.0.1:9/none"}}}}}}
 	r := startServiceConfig(t, cfg)

@@ -232,15 +232,19 @@ func managerFeatures(t *testing.T, p *page, r *rig, alerts seededAlerts, passwor
 	// Two at once, with one comment.
 	picks := fmt.Sprintf(`#open-alerts .alert[data-alert="%d"] input.pick`, alerts.jingshan[0])
 	picks2 := fmt.Sprintf(`#open-alerts .alert[data-alert="%d"] input.pick`, alerts.jingshan[1])
+	p.do("tick two", chromedp.Click(picks), chromedp.Click(picks2))
+	if !evalJS[bool](p.ctx, t, `document.querySelector("form.bulkack button[type=submit]").disabled`) {
+		t.Error("bulk acknowledgement enabled before a verdict is chosen")
+	}
+	p.pickVerdict("form.bulkack", "confirmed")
 	p.do("acknowledge two",
-		chromedp.Click(picks), chromedp.Click(picks2),
 		chromedp.SendKeys(`form.bulkack input[name=comment]`, "两个窗口都已联系"),
 		chromedp.Click(`form.bulkack button[type=submit]`))
 	p.waitJS("both acknowledged", 10*time.Second, fmt.Sprintf(`[%d, %d].every((id) => (document.querySelector('#open-alerts .alert[data-alert="' + id + '"] .acked-by') || {}).textContent)`,
 		alerts.jingshan[0], alerts.jingshan[1]))
 	for _, id := range alerts.jingshan {
-		if a, _ := r.svc.store.Alert(ctx0, id); a.AckedBy != "zhang" || a.AckComment != "两个窗口都已联系" {
-			t.Errorf("alert %d acknowledged by %q with %q", id, a.AckedBy, a.AckComment)
+		if a, _ := r.svc.store.Alert(ctx0, id); a.AckedBy != "zhang" || a.AckComment != "两个窗口都已联系" || a.Verdict != store.VerdictConfirmed {
+			t.Errorf("alert %d acknowledged by %q with %q, verdict %q", id, a.AckedBy, a.AckComment, a.Verdict)
 		}
 	}
 	p.shot("board-bulk-acked")
@@ -249,9 +253,11 @@ func managerFeatures(t *testing.T, p *page, r *rig, alerts seededAlerts, passwor
 	// reload, sent after the next login.
 	open := evalJS[int64](p.ctx, t, `+[...document.querySelectorAll("#open-alerts .alert")].find((e) => e.querySelector("form.ack")).dataset.alert`)
 	card := fmt.Sprintf(`#open-alerts .alert[data-alert="%d"]`, open)
+	p.pickVerdict(card, "clerk_present")
 	p.do("type a comment", chromedp.SendKeys(card+` input[name=comment]`, "东华门窗口已联系"))
 	p.open("/board.html?center=jingshan")
-	p.waitJS("the draft kept over a reload", 10*time.Second, fmt.Sprintf(`(document.querySelector('%s input[name=comment]') || {}).value === "东华门窗口已联系"`, card))
+	p.waitJS("the draft kept over a reload", 10*time.Second, fmt.Sprintf(`(document.querySelector('%s input[name=comment]') || {}).value === "东华门窗口已联系" &&
+		document.querySelector('%s select[name=verdict]').value === "clerk_present" && !document.querySelector('%s button[type=submit]').disabled`, card, card, card))
 	u, _ := r.svc.store.UserByName(ctx0, "zhang")
 	if _, err := r.svc.store.DeleteUserSessions(ctx0, u.ID); err != nil { // the login expires
 		t.Fatal(err)
@@ -271,7 +277,7 @@ func managerFeatures(t *testing.T, p *page, r *rig, alerts seededAlerts, passwor
 	p.waitJS("back on the board", 10*time.Second, `location.pathname === "/board.html"`)
 	acked := func() bool {
 		a, _ := r.svc.store.Alert(ctx0, open)
-		return a.AckComment == "东华门窗口已联系" && a.AckedBy == "zhang"
+		return a.AckComment == "东华门窗口已联系" && a.AckedBy == "zhang" && a.VerdictReason == store.ReasonClerkPresent
 	}
 	for deadline := time.Now().Add(10 * time.Second); !acked() && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)

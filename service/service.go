@@ -31,6 +31,7 @@ import (
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/natsbus"
 	"github.com/hallwatch/hallwatch/notify"
+	"github.com/hallwatch/hallwatch/record"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/transcode"
@@ -56,6 +57,7 @@ type Service struct {
 	viewers    *relay.Sessions
 	server     *web.Server
 	ln         net.Listener
+	rec        *recording
 
 	// node, bridge and mirror exist in a cluster only: this node's leases,
 	// the event bus shared with the other nodes, and what they say of the
@@ -78,7 +80,8 @@ type camera struct {
 	hub      *ingest.Hub
 	source   *ingest.Source
 	live     *relay.Camera
-	analysis *analysis // nil when the camera has no analytics section
+	analysis *analysis        // nil when the camera has no analytics section
+	rec      *record.Recorder // nil when the camera is not recorded
 }
 
 // New prepares the service: opens the database, restores open alerts,
@@ -138,6 +141,10 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if err := s.geometry.Load(ctx); err != nil {
 		return err
 	}
+	// Recording is set up before the cameras: each unit has its recorder.
+	if s.rec, err = newRecording(ctx, cfg, s.store, s.alerts, log); err != nil {
+		return err
+	}
 	if cfg.Cluster.Enabled() {
 		if err := s.joinCluster(ctx); err != nil {
 			return err
@@ -162,6 +169,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Config:       cfg,
 		Viewers:      s.viewers,
 		Status:       s.status,
+		Analysis:     s.analysisStatus,
 		Store:        s.store,
 		Alerts:       s.alerts,
 		Bus:          s.bus,
@@ -170,6 +178,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Audit:        s.store,
 		Geometry:     s.geometry,
 		Scenes:       scenes{s},
+		Recordings:   s.rec,
 		Views:        s.store,
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
@@ -222,6 +231,10 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		g.Go(func() error { return s.notifier.Run(ctx) })
 		g.Go(func() error { return s.retention.Run(ctx) })
+		g.Go(func() error { return s.rec.clips(ctx) })
+	}
+	for _, run := range s.rec.runners() {
+		g.Go(func() error { return run(ctx) })
 	}
 	g.Go(func() error { return s.writer.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
@@ -261,17 +274,22 @@ func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 			return nil, err
 		}
 	}
+	cam.rec = s.rec.recorder(ref.Camera.ID, hub)
 	return cam, nil
 }
 
-// runCamera runs a camera's ingest, relay and analysis until ctx ends or
-// one of them fails.
+// runCamera runs a camera's ingest, relay, analysis and recording until
+// ctx ends or one of them fails.
 func (s *Service) runCamera(ctx context.Context, cam *camera) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cam.source.Run(ctx) })
 	g.Go(func() error { return cam.live.Run(ctx) })
 	if cam.analysis != nil {
 		g.Go(func() error { return cam.analysis.Run(ctx) })
+	}
+	if cam.rec != nil {
+		defer s.rec.release(cam.ref.Camera.ID, cam.rec)
+		g.Go(func() error { return cam.rec.Run(ctx) })
 	}
 	return g.Wait()
 }
@@ -367,6 +385,16 @@ func (s *Service) status(id string) (ingest.Status, bool) {
 	return s.mirror.status(id), true
 }
 
+// analysisStatus is a camera's analysis for the camera status; false when
+// the camera is not analysed (or, in a cluster, not analysed here).
+func (s *Service) analysisStatus(id string) (web.AnalysisStatus, bool) {
+	cam, ok := s.camera(id)
+	if !ok || cam.analysis == nil {
+		return web.AnalysisStatus{}, false
+	}
+	return cam.analysis.Status(), true
+}
+
 func iceOptions(c config.WebRTC) relay.ICEOptions {
 	o := relay.ICEOptions{
 		UDPPort: c.UDPPort, TCPPort: c.TCPPort, AdditionalHosts: c.AdditionalHosts,
@@ -398,6 +426,9 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 		rs := cam.live.Stats()
 		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
 			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}
+		if st, ok := s.rec.Status(cam.ref.Camera.ID); ok {
+			m.Recording = &metrics.Recording{State: st.State, WrittenBytes: st.WrittenBytes, Segments: st.Segments}
+		}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,

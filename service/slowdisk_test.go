@@ -18,11 +18,16 @@ var busyHall = demo.SceneOptions{Seed: 3, Width: 640, Height: 360, FPS: 10, Wind
 	ClerksArrive:    demo.Range{Min: time.Second, Max: 3 * time.Second},
 	VisitorInterval: demo.Range{Min: 2 * time.Second, Max: 4 * time.Second}}
 
-// runDemoCamera serves the simulated hall until the test ends.
-func runDemoCamera(t *testing.T, scene demo.SceneOptions) *demo.Camera {
+// runDemoCamera serves the simulated hall until the test ends; onTruth,
+// if given, receives its ground truth.
+func runDemoCamera(t *testing.T, scene demo.SceneOptions, onTruth ...func(demo.TruthEvent)) *demo.Camera {
 	t.Helper()
+	spec := demo.CameraSpec{ID: "hall", Scene: scene, GOP: time.Second, BitrateKbps: 600}
+	if len(onTruth) > 0 {
+		spec.OnTruth = onTruth[0]
+	}
 	cam, err := demo.NewCamera(demo.CameraOptions{Addr: "127.0.0.1:0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Cameras: []demo.CameraSpec{{ID: "hall", Scene: scene, GOP: time.Second, BitrateKbps: 600}}})
+		Cameras: []demo.CameraSpec{spec}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
@@ -24,11 +25,11 @@ var (
 
 // AlertRecord is a new alert.
 type AlertRecord struct {
-	Kind     string // events.KindUnstaffed or events.KindCameraOffline
+	Kind     string // events.KindUnstaffed, KindCameraOffline KindCameraBlocked or KindStorageFull
 	District string
 	Center   string
 	Camera   string
-	Window   string // required for unstaffed, empty for camera_offline
+	Window   string // required for unstaffed, empty for the camera's alerts
 	RaisedAt time.Time
 	Snapshot []byte // JPEG, at most MaxSnapshotBytes; nil for none
 }
@@ -37,18 +38,69 @@ type AlertRecord struct {
 // resolved; acknowledging after resolution is allowed. Zero times mean
 // "not yet".
 type Alert struct {
-	ID          int64
-	Kind        string
-	District    string
-	Center      string
-	Camera      string
-	Window      string
-	RaisedAt    time.Time
-	AckedAt     time.Time
-	AckedBy     string
-	AckComment  string
-	ResolvedAt  time.Time
-	HasSnapshot bool // false when none was taken or retention removed it
+	ID         int64
+	Kind       string
+	District   string
+	Center     string
+	Camera     string
+	Window     string
+	RaisedAt   time.Time
+	AckedAt    time.Time
+	AckedBy    string
+	AckComment string
+	// Verdict and VerdictReason say what the acknowledging person found
+	// (see Ack); empty for alerts acknowledged before verdicts existed.
+	Verdict       string
+	VerdictReason string
+	ResolvedAt    time.Time
+	HasSnapshot   bool // false when none was taken or retention removed it
+	// HasVideo: the alert's clip was cut, or the recording still covers
+	// part of the time it was open (a clip can be served from it).
+	HasVideo bool
+}
+
+// Verdicts, and the reasons of a false alarm, as an acknowledgement
+// records them.
+const (
+	VerdictConfirmed   = "confirmed"
+	VerdictFalseAlarm  = "false_alarm"
+	ReasonClerkPresent = "clerk_present" // the clerk was there
+	ReasonViewBlocked  = "view_blocked"  // the camera could not see the window
+	ReasonZoneWrong    = "zone_wrong"    // the window's zone is drawn wrong
+	ReasonOther        = "other"
+)
+
+// Ack is a person's acknowledgement of an alert, with their verdict.
+type Ack struct {
+	By      string
+	Verdict string // VerdictConfirmed or VerdictFalseAlarm
+	// Reason is required for a false alarm and empty when confirmed.
+	Reason  string
+	Comment string
+	At      time.Time
+}
+
+func (a Ack) check() error {
+	switch {
+	case a.By == "":
+		return fmt.Errorf("acknowledging user is empty: %w", ErrInvalid)
+	case a.At.IsZero():
+		return fmt.Errorf("time is zero: %w", ErrInvalid)
+	case len(a.Comment) > maxCommentBytes:
+		return fmt.Errorf("comment is %d bytes, limit %d: %w", len(a.Comment), maxCommentBytes, ErrInvalid)
+	case a.Verdict == VerdictConfirmed && a.Reason != "":
+		return fmt.Errorf("verdict %s takes no reason, got %q: %w", a.Verdict, a.Reason, ErrInvalid)
+	case a.Verdict == VerdictFalseAlarm:
+		switch a.Reason {
+		case ReasonClerkPresent, ReasonViewBlocked, ReasonZoneWrong, ReasonOther:
+		default:
+			return fmt.Errorf("false alarm reason %q, want %s, %s, %s or %s: %w", a.Reason,
+				ReasonClerkPresent, ReasonViewBlocked, ReasonZoneWrong, ReasonOther, ErrInvalid)
+		}
+	case a.Verdict != VerdictConfirmed:
+		return fmt.Errorf("verdict %q, want %s or %s: %w", a.Verdict, VerdictConfirmed, VerdictFalseAlarm, ErrInvalid)
+	}
+	return checkText("user", a.By, "comment", a.Comment)
 }
 
 // Open reports whether the alert is not resolved.
@@ -135,14 +187,14 @@ func enqueueAll(ctx context.Context, tx conn, a Alert, announce Announce) ([]Not
 
 func checkAlert(a AlertRecord) error {
 	switch {
-	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline:
-		return fmt.Errorf("kind %q, want %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, ErrInvalid)
+	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline && a.Kind != events.KindCameraBlocked && a.Kind != events.KindStorageFull:
+		return fmt.Errorf("kind %q, want %q, %q, %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, events.KindCameraBlocked, events.KindStorageFull, ErrInvalid)
 	case a.Center == "" || a.Camera == "":
 		return fmt.Errorf("center and camera are required: %w", ErrInvalid)
 	case a.Kind == events.KindUnstaffed && a.Window == "":
 		return fmt.Errorf("unstaffed alert without window: %w", ErrInvalid)
-	case a.Kind == events.KindCameraOffline && a.Window != "":
-		return fmt.Errorf("camera_offline alert with window %q: %w", a.Window, ErrInvalid)
+	case a.Kind != events.KindUnstaffed && a.Window != "":
+		return fmt.Errorf("%s alert with window %q: %w", a.Kind, a.Window, ErrInvalid)
 	case a.RaisedAt.IsZero():
 		return fmt.Errorf("raised time is zero: %w", ErrInvalid)
 	case len(a.Snapshot) > MaxSnapshotBytes:
@@ -153,25 +205,18 @@ func checkAlert(a AlertRecord) error {
 	return checkText("district", a.District, "center", a.Center, "camera", a.Camera, "window", a.Window)
 }
 
-// AckAlert records who acknowledged alert id, when, and why. An alert is
-// acknowledged once: a second call fails with ErrAlreadyAcknowledged.
-func (s *Store) AckAlert(ctx context.Context, id int64, by, comment string, at time.Time) error {
-	switch {
-	case by == "":
-		return fmt.Errorf("ack alert %d: acknowledging user is empty: %w", id, ErrInvalid)
-	case at.IsZero():
-		return fmt.Errorf("ack alert %d: time is zero: %w", id, ErrInvalid)
-	case len(comment) > maxCommentBytes:
-		return fmt.Errorf("ack alert %d: comment is %d bytes, limit %d: %w", id, len(comment), maxCommentBytes, ErrInvalid)
-	}
-	if err := checkText("user", by, "comment", comment); err != nil {
+// AckAlert records who acknowledged alert id, when, their verdict and
+// why. An alert is acknowledged once, open or resolved: a second call
+// fails with ErrAlreadyAcknowledged.
+func (s *Store) AckAlert(ctx context.Context, id int64, a Ack) error {
+	if err := a.check(); err != nil {
 		return fmt.Errorf("ack alert %d: %w", id, err)
 	}
 	// The condition in the UPDATE makes the check and the change one step,
 	// whatever the database's isolation.
 	err := s.tx(ctx, func(tx conn) error {
-		n, err := tx.count(ctx, "UPDATE alerts SET acked_us = ?, acked_by = ?, ack_comment = ? WHERE id = ? AND acked_us IS NULL",
-			us(at), by, comment, id)
+		n, err := tx.count(ctx, `UPDATE alerts SET acked_us = ?, acked_by = ?, ack_comment = ?, verdict = ?, verdict_reason = ?
+			WHERE id = ? AND acked_us IS NULL`, us(a.At), a.By, a.Comment, a.Verdict, a.Reason, id)
 		if err != nil || n == 1 {
 			return err
 		}
@@ -184,6 +229,58 @@ func (s *Store) AckAlert(ctx context.Context, id int64, by, comment string, at t
 		return fmt.Errorf("ack alert %d: %w", id, err)
 	}
 	return nil
+}
+
+// VerdictCount is how many unstaffed alerts of a window were judged each
+// way.
+type VerdictCount struct {
+	Camera, Window         string
+	Confirmed, FalseAlarms int
+	Unjudged               int // not acknowledged yet, or before verdicts existed
+}
+
+// FalseAlarmRate is the share of judged alerts that were false alarms; -1
+// when none was judged.
+func (v VerdictCount) FalseAlarmRate() float64 {
+	if v.Confirmed+v.FalseAlarms == 0 {
+		return -1
+	}
+	return float64(v.FalseAlarms) / float64(v.Confirmed+v.FalseAlarms)
+}
+
+// VerdictCounts counts the verdicts on the unstaffed alerts of centers
+// raised in [from, to), per camera and window.
+func (s *Store) VerdictCounts(ctx context.Context, centers []string, from, to time.Time) ([]VerdictCount, error) {
+	var w where
+	w.add("kind = ?", events.KindUnstaffed)
+	w.in("center", centers)
+	w.timeRange("raised_us", from, to)
+	type row struct {
+		camera, window, verdict string
+		n                       int
+	}
+	rows, err := queryAll(ctx, s.reader(), func(r scanner) (x row, err error) {
+		return x, r.Scan(&x.camera, &x.window, &x.verdict, &x.n)
+	}, "SELECT camera, window_id, verdict, COUNT(*) FROM alerts"+w.String()+" GROUP BY camera, window_id, verdict ORDER BY camera, window_id", w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count verdicts: %w", err)
+	}
+	var out []VerdictCount
+	for _, x := range rows {
+		if n := len(out); n == 0 || out[n-1].Camera != x.camera || out[n-1].Window != x.window {
+			out = append(out, VerdictCount{Camera: x.camera, Window: x.window})
+		}
+		v := &out[len(out)-1]
+		switch x.verdict {
+		case VerdictConfirmed:
+			v.Confirmed += x.n
+		case VerdictFalseAlarm:
+			v.FalseAlarms += x.n
+		default:
+			v.Unjudged += x.n
+		}
+	}
+	return out, nil
 }
 
 // ResolveAlert closes alert id at the given time, together with the
@@ -224,8 +321,17 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time, announ
 	return a, queued, nil
 }
 
-const alertColumns = `id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment,
-	resolved_us, EXISTS (SELECT 1 FROM alert_snapshots WHERE alert_id = alerts.id)`
+var alertColumns = `id, kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment,
+	verdict, verdict_reason, resolved_us, EXISTS (SELECT 1 FROM alert_snapshots WHERE alert_id = alerts.id),
+	EXISTS (SELECT 1 FROM clips WHERE clips.alert_id = alerts.id AND clips.bytes > 0) OR
+	EXISTS (SELECT 1 FROM recordings r WHERE r.camera = alerts.camera
+		AND r.start_us >= alerts.raised_us - ` + strconv.FormatInt(MaxSegmentSpan.Microseconds(), 10) + `
+		AND r.start_us <= COALESCE(alerts.resolved_us, 9223372036854775807)
+		AND r.end_us >= alerts.raised_us - ` + strconv.FormatInt(SegmentEndLag.Microseconds(), 10) + `)`
+
+// SegmentEndLag is how far an open segment's end in the index may trail
+// the file: the recorder updates the index at least this often.
+const SegmentEndLag = 15 * time.Second
 
 // Alert returns alert id, or ErrNotFound.
 func (s *Store) Alert(ctx context.Context, id int64) (Alert, error) {
@@ -286,7 +392,7 @@ func scanAlert(r scanner) (Alert, error) {
 		acked, resolved sql.NullInt64
 	)
 	err := r.Scan(&a.ID, &a.Kind, &a.District, &a.Center, &a.Camera, &a.Window, &raised, &acked,
-		&a.AckedBy, &a.AckComment, &resolved, &a.HasSnapshot)
+		&a.AckedBy, &a.AckComment, &a.Verdict, &a.VerdictReason, &resolved, &a.HasSnapshot, &a.HasVideo)
 	a.RaisedAt, a.AckedAt, a.ResolvedAt = fromUS(raised), fromNullUS(acked), fromNullUS(resolved)
 	return a, err
 }

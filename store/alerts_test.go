@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,10 +48,10 @@ func TestAlertLifecycle(t *testing.T) {
 		wantErr(t, err, ErrConflict)
 
 		acked := raised.Add(2 * time.Minute)
-		if err := s.AckAlert(ctx, id, "alice", "calling the clerk", acked); err != nil {
+		if err := s.AckAlert(ctx, id, Ack{By: "alice", Verdict: VerdictConfirmed, Comment: "calling the clerk", At: acked}); err != nil {
 			t.Fatal(err)
 		}
-		err = s.AckAlert(ctx, id, "bob", "", acked.Add(time.Minute))
+		err = s.AckAlert(ctx, id, Ack{By: "bob", Verdict: VerdictFalseAlarm, Reason: ReasonClerkPresent, At: acked.Add(time.Minute)})
 		wantErr(t, err, ErrAlreadyAcknowledged)
 		wantErr(t, err, ErrConflict)
 
@@ -63,6 +65,7 @@ func TestAlertLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		if a.Open() || a.AckedBy != "alice" || a.AckComment != "calling the clerk" || !a.AckedAt.Equal(acked) ||
+			a.Verdict != VerdictConfirmed || a.VerdictReason != "" ||
 			a.Duration() != 10*time.Minute+500*time.Millisecond {
 			t.Errorf("resolved alert = %+v (duration %s)", a, a.Duration())
 		}
@@ -72,8 +75,11 @@ func TestAlertLifecycle(t *testing.T) {
 		if err := resolve(s, id2, raised.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AckAlert(ctx, id2, "alice", "", raised.Add(3*time.Hour)); err != nil {
+		if err := s.AckAlert(ctx, id2, Ack{By: "alice", Verdict: VerdictFalseAlarm, Reason: ReasonZoneWrong, At: raised.Add(3 * time.Hour)}); err != nil {
 			t.Errorf("ack after resolve: %v", err)
+		}
+		if a, err := s.Alert(ctx, id2); err != nil || a.Verdict != VerdictFalseAlarm || a.VerdictReason != ReasonZoneWrong {
+			t.Errorf("false alarm: %+v, %v", a, err)
 		}
 		if _, err := s.Snapshot(ctx, id2); !strings.Contains(err.Error(), "not found") {
 			t.Errorf("alert without snapshot: %v", err)
@@ -104,7 +110,7 @@ func TestAlertUnknownID(t *testing.T) {
 		s := db.open(t)
 		_, err := s.Alert(ctx, 42)
 		wantErr(t, err, ErrNotFound)
-		wantErr(t, s.AckAlert(ctx, 42, "alice", "", time.Now()), ErrNotFound)
+		wantErr(t, s.AckAlert(ctx, 42, Ack{By: "alice", Verdict: VerdictConfirmed, At: time.Now()}), ErrNotFound)
 		wantErr(t, resolve(s, 42, time.Now()), ErrNotFound)
 		_, err = s.Snapshot(ctx, 42)
 		wantErr(t, err, ErrNotFound)
@@ -124,6 +130,7 @@ func TestRaiseAlertRejectsBadInput(t *testing.T) {
 			"kind":           {AlertRecord{Kind: "fire", Center: "c1", Camera: "cam", RaisedAt: at}, `kind "fire"`},
 			"no window":      {unstaffed("cam", "", at), "without window"},
 			"offline+window": {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", Window: "w1", RaisedAt: at}, "with window"},
+			"blocked+window": {AlertRecord{Kind: events.KindCameraBlocked, Center: "c1", Camera: "cam", Window: "w1", RaisedAt: at}, "with window"},
 			"no time":        {unstaffed("cam", "w1", time.Time{}), "time is zero"},
 			"too big":        {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: big}, "limit 2097152"},
 			"not jpeg":       {AlertRecord{Kind: events.KindCameraOffline, Center: "c1", Camera: "cam", RaisedAt: at, Snapshot: []byte("GIF89a")}, "not a JPEG"},
@@ -134,8 +141,20 @@ func TestRaiseAlertRejectsBadInput(t *testing.T) {
 				t.Errorf("%s: error %q should say %q", name, err, tc.msg)
 			}
 		}
-		wantErr(t, s.AckAlert(ctx, 1, "", "", at), ErrInvalid)
-		wantErr(t, s.AckAlert(ctx, 1, "alice", strings.Repeat("x", 5000), at), ErrInvalid)
+		for name, a := range map[string]Ack{
+			"no user":            {Verdict: VerdictConfirmed, At: at},
+			"long comment":       {By: "alice", Verdict: VerdictConfirmed, Comment: strings.Repeat("x", 5000), At: at},
+			"no verdict":         {By: "alice", At: at},
+			"unknown verdict":    {By: "alice", Verdict: "maybe", At: at},
+			"false, no reason":   {By: "alice", Verdict: VerdictFalseAlarm, At: at},
+			"false, bad reason":  {By: "alice", Verdict: VerdictFalseAlarm, Reason: "cat", At: at},
+			"confirmed + reason": {By: "alice", Verdict: VerdictConfirmed, Reason: ReasonOther, At: at},
+			"no time":            {By: "alice", Verdict: VerdictConfirmed},
+		} {
+			if err := s.AckAlert(ctx, 1, a); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: %v, want ErrInvalid", name, err)
+			}
+		}
 	})
 }
 
@@ -149,7 +168,7 @@ func TestOpenAlertsSurviveRestart(t *testing.T) {
 			RaisedAt: t0.Add(time.Minute), Snapshot: fakeJPEG}
 		a2 := mustRaise(t, s, offline)
 		a3 := mustRaise(t, s, unstaffed("cam1", "w2", t0.Add(2*time.Minute)))
-		if err := s.AckAlert(ctx, a1, "alice", "on it", t0.Add(3*time.Minute)); err != nil {
+		if err := s.AckAlert(ctx, a1, Ack{By: "alice", Verdict: VerdictConfirmed, Comment: "on it", At: t0.Add(3 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := resolve(s, a3, t0.Add(4*time.Minute)); err != nil {
@@ -218,6 +237,58 @@ func TestAlertsQuery(t *testing.T) {
 					break
 				}
 			}
+		}
+	})
+}
+
+// TestVerdictCounts: per window, confirmed and false alarms among its
+// unstaffed alerts of the centers and time asked for; camera_blocked
+// alerts are stored and never counted.
+func TestVerdictCounts(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s := db.open(t)
+		t0 := time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC)
+		judge := func(window string, at time.Time, verdict, reason string) {
+			id := mustRaise(t, s, unstaffed("cam1", window, at))
+			if err := resolve(s, id, at.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if verdict != "" {
+				if err := s.AckAlert(ctx, id, Ack{By: "alice", Verdict: verdict, Reason: reason, At: at.Add(2 * time.Minute)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		judge("w1", t0, VerdictConfirmed, "")
+		judge("w1", t0.Add(time.Hour), VerdictFalseAlarm, ReasonClerkPresent)
+		judge("w1", t0.Add(2*time.Hour), VerdictFalseAlarm, ReasonViewBlocked)
+		judge("w1", t0.Add(3*time.Hour), "", "")
+		judge("w2", t0.Add(time.Hour), VerdictConfirmed, "")
+		judge("w2", t0.Add(48*time.Hour), VerdictFalseAlarm, ReasonOther) // outside the range
+		blocked := mustRaise(t, s, AlertRecord{Kind: events.KindCameraBlocked, District: "d1", Center: "c1", Camera: "cam1", RaisedAt: t0})
+		if err := s.AckAlert(ctx, blocked, Ack{By: "alice", Verdict: VerdictConfirmed, At: t0.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.VerdictCounts(ctx, []string{"c1"}, t0, t0.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []VerdictCount{
+			{Camera: "cam1", Window: "w1", Confirmed: 1, FalseAlarms: 2, Unjudged: 1},
+			{Camera: "cam1", Window: "w2", Confirmed: 1},
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %+v\nwant %+v", got, want)
+		}
+		if r := got[0].FalseAlarmRate(); r < 0.66 || r > 0.67 {
+			t.Errorf("w1 false alarm rate %v, want 2/3", r)
+		}
+		if r := (VerdictCount{Unjudged: 3}).FalseAlarmRate(); r != -1 {
+			t.Errorf("nothing judged: rate %v, want -1", r)
+		}
+		if other, err := s.VerdictCounts(ctx, []string{"c9"}, t0, t0.Add(24*time.Hour)); err != nil || len(other) != 0 {
+			t.Errorf("another center: %+v, %v", other, err)
 		}
 	})
 }

@@ -1,9 +1,9 @@
 // Package store persists hallwatch's events, alerts, users, sessions, API
-// tokens, audit log and notification outbox, in an embedded SQLite file
-// (Open: one node, the default) or a PostgreSQL database several nodes
-// share (OpenPostgres, through pgx's database/sql driver). Both give the
-// same *Store: the same methods, the same queries, the same behaviour, and
-// every test of this package runs on both (eachDB).
+// tokens, audit log, notification outbox and the index of recordings, in
+// an embedded SQLite file (Open: one node, the default) or a PostgreSQL
+// database several nodes share (OpenPostgres, through pgx's database/sql
+// driver). Both give the same *Store: the same methods, the same queries,
+// the same behaviour, and every test of this package runs on both (eachDB).
 //
 // All SQL lives here. The API speaks Go types only (time.Time, not stored
 // integers); consumers declare small interfaces with the subset they use.
@@ -47,6 +47,10 @@
 //     each other unseen. Versions are never purged (GeometryAt serves
 //     playback of any time). Settings are admins' run-time switches,
 //     audited the same way.
+//   - Recording: the store indexes video segments and alert clips (files
+//     under a storage path, written and deleted by package record); it never
+//     holds video. Alert.HasVideo says whether a clip or recording covers an
+//     alert. Segment queries by time rely on MaxSegmentSpan.
 //   - Scope: an empty Centers list in a query means all centers. Callers that
 //     enforce a user's scope must always pass the user's centers.
 //   - Not-found, conflict and invalid-input errors match ErrNotFound,

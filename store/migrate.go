@@ -120,3 +120,16 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
 	}
 	return tx.Commit()
 }
+
+// appliedVersions are the migrations recorded in schema_migrations.
+func appliedVersions(ctx context.Context, t conn) (map[int]bool, error) {
+	versions, err := queryAll(ctx, t, func(r scanner) (v int, err error) { return v, r.Scan(&v) }, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	return applied, nil
+}

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hallwatch/hallwatch/internal/pgtest"
 )
@@ -319,4 +323,127 @@ func TestConcurrentMigrations(t *testing.T) {
 	if err := pg.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(ms) {
 		t.Errorf("schema_migrations rows = %d, %v; want %d", n, err, len(ms))
 	}
+}
+
+// Migration numbers are handed to branches in advance: a database migrated
+// with 1 and 3 gets 2 when the branch holding it lands, and 3 is not
+// applied again.
+func TestMigrationLandingLateIsApplied(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		raw, err := rawDB(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		d := sqliteDialect
+		if db.driver == DriverPostgres {
+			d = postgresDialect
+		}
+		dir := "migrations/" + db.driver + "/"
+		fsys := fstest.MapFS{
+			dir + "0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+			dir + "0003_c.sql": {Data: []byte("CREATE TABLE c (x INTEGER);")},
+		}
+		if err := migrate(ctx, raw, d, fsys); err != nil {
+			t.Fatalf("with a gap: %v", err)
+		}
+		fsys[dir+"0002_b.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE b (x INTEGER);")}
+		if err := migrate(ctx, raw, d, fsys); err != nil {
+			t.Fatalf("the late one: %v", err)
+		}
+		c := conn{raw, d}
+		for _, table := range []string{"a", "b", "c"} {
+			if _, err := c.count(ctx, "DELETE FROM "+table); err != nil {
+				t.Errorf("table %s: %v", table, err)
+			}
+		}
+		if n, err := c.count(ctx, "UPDATE schema_migrations SET name = name"); err != nil || n != 3 {
+			t.Errorf("schema_migrations has %d rows (%v), want 3", n, err)
+		}
+	})
+}
+
+// TestVerdictMigrationKeepsAlerts: a database of schema 1 with alerts,
+// one acknowledged, one with a snapshot, is brought to the current schema:
+// every alert, acknowledgement and snapshot is still there (SQLite rebuilds
+// the alerts table: its snapshots must not go with the old one), the old
+// acknowledgement has no verdict, and the new kind and verdicts are taken.
+func TestVerdictMigrationKeepsAlerts(t *testing.T) {
+	eachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		var raw *sql.DB
+		var err error
+		if db.driver == DriverPostgres {
+			cfg, perr := pgx.ParseConfig(db.target)
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			raw = stdlib.OpenDB(*cfg)
+		} else {
+			raw, err = sql.Open("sqlite3", sqliteDSN(db.target, "_foreign_keys=on", "_txlock=immediate"))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := sqliteDialect
+		if db.driver == DriverPostgres {
+			d = postgresDialect
+		}
+		first, err := fs.ReadFile(migrationFiles, "migrations/"+db.driver+"/0001_init.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := migrate(ctx, raw, d, fstest.MapFS{"migrations/" + db.driver + "/0001_init.sql": {Data: first}}); err != nil {
+			t.Fatal(err)
+		}
+		c := conn{raw, d}
+		for _, q := range []string{
+			"INSERT INTO alerts (kind, district, center, camera, window_id, raised_us, acked_us, acked_by, ack_comment, resolved_us) VALUES ('unstaffed', 'd1', 'c1', 'cam1', 'w1', 1000, 2000, 'alice', 'on it', 3000)",
+			"INSERT INTO alerts (kind, district, center, camera, window_id, raised_us) VALUES ('camera_offline', 'd1', 'c1', 'cam1', '', 4000)",
+			"INSERT INTO alert_snapshots (alert_id, jpeg) SELECT id, ? FROM alerts WHERE kind = 'unstaffed'",
+		} {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = append(args, fakeJPEG)
+			}
+			if _, err := c.exec(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		raw.Close()
+
+		s := db.open(t)
+		a1, err := s.Alert(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a1.AckedBy != "alice" || a1.AckComment != "on it" || a1.Verdict != "" || !a1.HasSnapshot || a1.Open() {
+			t.Errorf("alert 1 after the migration: %+v", a1)
+		}
+		if jpeg, err := s.Snapshot(ctx, 1); err != nil || !reflect.DeepEqual(jpeg, fakeJPEG) {
+			t.Errorf("snapshot of alert 1 after the migration: %d bytes, %v", len(jpeg), err)
+		}
+		if a2, err := s.Alert(ctx, 2); err != nil || !a2.Open() || a2.Kind != "camera_offline" {
+			t.Errorf("alert 2 after the migration: %+v, %v", a2, err)
+		}
+		// Still one open alert per condition, and the new kind and verdicts.
+		if _, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: "camera_offline", District: "d1", Center: "c1", Camera: "cam1", RaisedAt: time.Now()}, nil); !errors.Is(err, ErrConflict) {
+			t.Errorf("second open camera_offline: %v, want a conflict", err)
+		}
+		b, _, err := s.RaiseAlert(ctx, AlertRecord{Kind: "camera_blocked", District: "d1", Center: "c1", Camera: "cam1", RaisedAt: time.Now()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AckAlert(ctx, b.ID, Ack{By: "bob", Verdict: VerdictFalseAlarm, Reason: ReasonViewBlocked, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		// Deleting an alert still takes its snapshot along.
+		if _, err := s.writer().exec(ctx, "DELETE FROM alerts WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Snapshot(ctx, 1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("snapshot of a deleted alert: %v", err)
+		}
+	})
 }

@@ -131,7 +131,8 @@ func TestCoverageBackfilledByMigration(t *testing.T) {
 	eachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
 		s := db.open(t)
-		// Back to the schema before 0002, with data of then.
+		// Back to the schema before 0002, with data of then (later
+		// migrations stay: each is applied once, whatever its number).
 		w := s.writer()
 		for _, q := range []string{"DROP TABLE wall_views", "DROP TABLE camera_coverage", "DELETE FROM schema_migrations WHERE version = 2"} {
 			if _, err := w.exec(ctx, q); err != nil {

@@ -51,7 +51,7 @@ func (s *Server) recheckAccess(ctx context.Context, force bool) {
 	w := &s.access
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	sessions, streams := s.deps.Viewers.Sessions(), s.streams.list()
+	sessions, streams := s.deps.Viewers.Sessions(), append(s.streams.list(), s.videos.list()...)
 	if len(sessions) == 0 && len(streams) == 0 {
 		w.known = nil
 		return

@@ -131,14 +131,14 @@ func TestCSRFAndOrigin(t *testing.T) {
 		{"https origin of a plain-http server", map[string]string{"Origin": strings.Replace(r.base, "http://", "https://", 1)}},
 		{"origin with a path", map[string]string{"Origin": r.base + "/x"}},
 	} {
-		resp, body := r.do(t, mgr, "POST", ack, `{"comment":"on my way"}`, c.hdr)
+		resp, body := r.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"on my way"}`, c.hdr)
 		wantJSON(t, resp, body, http.StatusForbidden, nil)
 		t.Logf("%s: %s", c.name, body)
 	}
 	resp, body := r.do(t, anonymous, "POST", "/api/login", fmt.Sprintf(`{"username":"mgr","password":%q}`, passwordMgr), map[string]string{"Origin": "https://evil.example"})
 	wantJSON(t, resp, body, http.StatusForbidden, nil)
 
-	resp, body = r.do(t, mgr, "POST", ack, `{"comment":"on my way"}`, map[string]string{"Origin": r.base})
+	resp, body = r.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"on my way"}`, map[string]string{"Origin": r.base})
 	wantJSON(t, resp, body, http.StatusOK, nil)
 	es, _ := r.st.Audit(t.Context(), store.AuditQuery{Action: "alert_ack"})
 	if len(es) != 1 || es[0].User != "mgr" || es[0].Target != fmt.Sprint("alert ", r.alerts[0]) {
@@ -152,7 +152,7 @@ func TestCSRFAndOrigin(t *testing.T) {
 	proxied := newAuthRig(t, rigOptions{httpYAML: "  public_url: https://Hallwatch.example:8443/"})
 	mgr = proxied.login(t, "mgr", passwordMgr)
 	for origin, status := range map[string]int{"https://hallwatch.example:8443": 200, "http://hallwatch.example:8443": 403, "https://hallwatch.example": 403} {
-		resp, body = proxied.do(t, mgr, "POST", ack, `{"comment":"x"}`, map[string]string{"Origin": origin})
+		resp, body = proxied.do(t, mgr, "POST", ack, `{"verdict":"confirmed","comment":"x"}`, map[string]string{"Origin": origin})
 		if resp.StatusCode != status && !(status == 200 && resp.StatusCode == http.StatusConflict) {
 			t.Errorf("Origin %s behind a proxy: %s %s, want %d", origin, resp.Status, body, status)
 		}

@@ -79,6 +79,10 @@ var wantMatrix = map[string]string{
 	"GET /api/cameras/:camera/overlay":                    "--- +++ ++- +-- ---",
 	"GET /api/editing":                                    "- + + + +",
 	"PUT /api/editing":                                    "- + - - -",
+	"GET /api/alerts/:id/clip.mp4":                        "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/recordings":                 "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/playback":                   "--- +++ ++- +-- ---",
+	"GET /api/cameras/:camera/recording.mp4":              "--- +++ ++- +-- ---",
 }
 
 // target is one request variant of a scoped route.
@@ -108,7 +112,7 @@ func (r *authRig) scopeTargets(t *testing.T, f scopeFunc) []target {
 	case reflect.ValueOf(scopeFunc(bulkAckScope)).Pointer():
 		var ts []target
 		for i, where := range []string{"c1", "c1b", "d2"} {
-			ts = append(ts, target{"alert in " + where, nil, "", fmt.Sprintf(`{"ids":[%d]}`, r.alerts[i])})
+			ts = append(ts, target{"alert in " + where, nil, "", fmt.Sprintf(`{"ids":[%d],"verdict":"confirmed"}`, r.alerts[i])})
 		}
 		return ts
 	case reflect.ValueOf(scopeFunc(viewScope)).Pointer():

@@ -65,6 +65,13 @@ const (
 	codeBadOffer          = "bad_offer"                // 400: the WHEP offer
 	codeWebRTC            = "webrtc_failed"            // 500
 	codeNoSession         = "no_session"               // 404: no such WHEP session
+	codeNoVideo           = "no_video"                 // 404: nothing recorded in the period (or for the alert)
+	codeRecordingOff      = "recording_off"            // 404: recording is not set up
+	codeSpanTooLong       = "span_too_long"            // 400: max_minutes of video at once
+	codeTooManyVideos     = "too_many_videos"          // 429: the user's own cap of videos playing or downloading
+	codeRangeUnsatisfied  = "range_not_satisfiable"    // 416: the Range is outside the video
+	codeBadVerdict        = "bad_verdict"              // 400: an acknowledgement's verdict or reason
+	codeCommentRequired   = "comment_required"         // 400: a false alarm for another reason says what was wrong
 )
 
 // statusCodes are the codes of failures that need no more specific one.

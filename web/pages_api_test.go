@@ -142,18 +142,18 @@ func TestBulkAck(t *testing.T) {
 	}
 	extra := a.ID
 	mgr := r.login(t, "mgr", passwordMgr)
-	resp, body := r.do(t, mgr, "POST", "/api/alerts/ack", fmt.Sprintf(`{"ids":[%d,%d],"comment":"都已联系"}`, r.alerts[0], r.alerts[1]), nil)
+	resp, body := r.do(t, mgr, "POST", "/api/alerts/ack", fmt.Sprintf(`{"ids":[%d,%d],"verdict":"confirmed","comment":"都已联系"}`, r.alerts[0], r.alerts[1]), nil)
 	wantCode(t, resp, body, http.StatusForbidden, codeOutOfScope)
 	if a, _ := r.st.Alert(ctx, r.alerts[0]); !a.AckedAt.IsZero() {
 		t.Fatal("a refused bulk acknowledgement acknowledged an alert")
 	}
-	resp, body = r.do(t, mgr, "POST", fmt.Sprintf("/api/alerts/%d/ack", extra), `{"comment":"先到"}`, nil)
+	resp, body = r.do(t, mgr, "POST", fmt.Sprintf("/api/alerts/%d/ack", extra), `{"verdict":"confirmed","comment":"先到"}`, nil)
 	wantJSON(t, resp, body, http.StatusOK, nil)
 	var got struct {
 		Acknowledged []alertJSON `json:"acknowledged"`
 		Skipped      []ackSkipped
 	}
-	resp, body = r.do(t, mgr, "POST", "/api/alerts/ack", fmt.Sprintf(`{"ids":[%d,%d],"comment":"都已联系"}`, r.alerts[0], extra), nil)
+	resp, body = r.do(t, mgr, "POST", "/api/alerts/ack", fmt.Sprintf(`{"ids":[%d,%d],"verdict":"confirmed","comment":"都已联系"}`, r.alerts[0], extra), nil)
 	wantJSON(t, resp, body, http.StatusOK, &got)
 	if len(got.Acknowledged) != 1 || got.Acknowledged[0].ID != r.alerts[0] || got.Acknowledged[0].AckedBy != "mgr" ||
 		len(got.Skipped) != 1 || got.Skipped[0].ID != extra || got.Skipped[0].Code != codeAcked {
@@ -162,9 +162,11 @@ func TestBulkAck(t *testing.T) {
 	if a, _ := r.st.Alert(ctx, r.alerts[0]); a.AckComment != "都已联系" {
 		t.Errorf("stored comment %q", a.AckComment)
 	}
-	resp, body = r.do(t, mgr, "POST", fmt.Sprintf("/api/alerts/%d/ack", extra), `{}`, nil)
+	resp, body = r.do(t, mgr, "POST", fmt.Sprintf("/api/alerts/%d/ack", extra), `{"verdict":"confirmed"}`, nil)
 	wantCode(t, resp, body, http.StatusConflict, codeAcked)
-	for _, bad := range []string{`{"ids":[]}`, `{"ids":[0]}`, fmt.Sprintf(`{"ids":[%d,%d]}`, extra, extra), `{"ids":[999999]}`} {
+	for _, bad := range []string{`{"ids":[],"verdict":"confirmed"}`, `{"ids":[0],"verdict":"confirmed"}`,
+		fmt.Sprintf(`{"ids":[%d,%d],"verdict":"confirmed"}`, extra, extra), `{"ids":[999999],"verdict":"confirmed"}`,
+		fmt.Sprintf(`{"ids":[%d]}`, extra), fmt.Sprintf(`{"ids":[%d],"verdict":"false_alarm"}`, extra)} {
 		resp, body = r.do(t, mgr, "POST", "/api/alerts/ack", bad, nil)
 		if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusNotFound {
 			t.Errorf("bulk ack %s: %s %s", bad, resp.Status, body)

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -22,10 +24,15 @@ type alertJSON struct {
 	CenterName string `json:"center_name"`
 	CameraName string `json:"camera_name"`
 	WindowName string `json:"window_name,omitempty"`
+	// ClipURL plays the alert's video (absent when nothing was recorded).
+	ClipURL string `json:"clip_url,omitempty"`
 }
 
 func (s *Server) alertJSON(a store.Alert) alertJSON {
 	out := alertJSON{AlertView: alerts.View(a, "")}
+	if a.HasVideo {
+		out.ClipURL = "/api/alerts/" + strconv.FormatInt(a.ID, 10) + "/clip.mp4"
+	}
 	if ref, ok := s.deps.Config.Camera(a.Camera); ok {
 		out.CenterName, out.CameraName = ref.Center.Name, ref.Camera.Name
 		if ref.Camera.Analytics != nil {
@@ -110,15 +117,34 @@ const maxCommentRunes = 500
 // maxBulkAck bounds the alerts one bulk acknowledgement names.
 const maxBulkAck = 200
 
-// ackRequest is an acknowledgement's body: POST /api/alerts/:id/ack takes
-// the comment alone, POST /api/alerts/ack the ids too.
+// ackRequest is an acknowledgement's body: the person's verdict,
+// {"verdict": "confirmed"} or {"verdict": "false_alarm", "reason":
+// "clerk_present" | "view_blocked" | "zone_wrong" | "other"}, and an
+// optional comment (required with reason other: say what was wrong).
+// POST /api/alerts/:id/ack takes these alone, POST /api/alerts/ack the ids
+// too (one verdict for all of them).
 type ackRequest struct {
 	IDs     []int64 `json:"ids,omitempty"`
+	Verdict string  `json:"verdict"`
+	Reason  string  `json:"reason,omitempty"`
 	Comment string  `json:"comment"`
 }
 
-func (r ackRequest) check() error {
-	if utf8.RuneCountInString(r.Comment) > maxCommentRunes {
+// falseAlarmReasons are the reasons a false alarm may give.
+var falseAlarmReasons = []string{store.ReasonClerkPresent, store.ReasonViewBlocked, store.ReasonZoneWrong, store.ReasonOther}
+
+func (r *ackRequest) check() error {
+	r.Comment = strings.TrimSpace(r.Comment)
+	switch {
+	case r.Verdict != store.VerdictConfirmed && r.Verdict != store.VerdictFalseAlarm:
+		return apiErr(fiber.StatusBadRequest, codeBadVerdict, "verdict: want confirmed or false_alarm, got "+quote(r.Verdict))
+	case r.Verdict == store.VerdictConfirmed && r.Reason != "":
+		return apiErr(fiber.StatusBadRequest, codeBadVerdict, "reason: only a false alarm has one, got "+quote(r.Reason))
+	case r.Verdict == store.VerdictFalseAlarm && !slices.Contains(falseAlarmReasons, r.Reason):
+		return apiErr(fiber.StatusBadRequest, codeBadVerdict, "reason: want one of "+strings.Join(falseAlarmReasons, ", ")+" for a false alarm, got "+quote(r.Reason))
+	case r.Reason == store.ReasonOther && r.Comment == "":
+		return apiErr(fiber.StatusBadRequest, codeCommentRequired, "comment: say what was wrong when the reason is other")
+	case utf8.RuneCountInString(r.Comment) > maxCommentRunes:
 		return apiErr(fiber.StatusBadRequest, "comment_too_long", "comment: at most "+strconv.Itoa(maxCommentRunes)+" characters").
 			with("max", maxCommentRunes)
 	}
@@ -145,11 +171,15 @@ func (s *Server) ackAlert(c *fiber.Ctx) error {
 
 // ack acknowledges one alert for the request's user and audits it.
 func (s *Server) ack(c *fiber.Ctx, a store.Alert, body ackRequest) (store.Alert, error) {
-	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, userName(c), body.Comment)
+	acked, err := s.deps.Alerts.Ack(c.UserContext(), a.ID, store.Ack{By: userName(c), Verdict: body.Verdict, Reason: body.Reason, Comment: body.Comment})
 	if err != nil {
 		return store.Alert{}, err
 	}
-	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window)
+	verdict := body.Verdict
+	if body.Reason != "" {
+		verdict += " (" + body.Reason + ")"
+	}
+	s.audit(c, "alert_ack", "alert "+strconv.FormatInt(a.ID, 10), a.Kind+" at camera "+a.Camera+" "+a.Window+": "+verdict)
 	return acked, nil
 }
 
@@ -199,7 +229,7 @@ type ackSkipped struct {
 	Code string `json:"code"` // already_acknowledged
 }
 
-// bulkAck acknowledges several alerts with one comment. Alerts already
+// bulkAck acknowledges several alerts with one verdict and comment. Alerts already
 // acknowledged (by someone quicker) are reported in "skipped", not failed.
 func (s *Server) bulkAck(c *fiber.Ctx) error {
 	body := c.Locals(localAckBody).(ackRequest)
@@ -225,6 +255,28 @@ type boardCamera struct {
 	Name  string       `json:"name"`
 	State ingest.State `json:"state"`
 	Since *time.Time   `json:"since,omitempty"`
+	// Detector is which detector analyses the camera and why, as in
+	// /api/cameras; absent when it is not analysed (yet).
+	Detector *boardDetector `json:"detector,omitempty"`
+}
+
+type boardDetector struct {
+	Kind     string `json:"kind"` // yolo or motion
+	Reason   string `json:"reason"`
+	Fallback bool   `json:"fallback,omitempty"`
+}
+
+// verdictDays is how far back the board's false-alarm rates look.
+const verdictDays = 30
+
+// windowJSON is a board window with how its alerts were judged lately.
+type windowJSON struct {
+	alerts.WindowView
+	Confirmed   int `json:"confirmed"`
+	FalseAlarms int `json:"false_alarms"`
+	// FalseAlarmRate is FalseAlarms over the judged alerts of the last
+	// verdictDays days, -1 when none was judged.
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
 }
 
 // board answers /api/board?center=ID: the center's windows live, its open
@@ -259,9 +311,19 @@ func (s *Server) board(c *fiber.Ctx) error {
 		}
 		return out
 	}
-	windows := s.deps.Alerts.Board(ref.center.ID)
-	if windows == nil {
-		windows = []alerts.WindowView{}
+	verdicts, err := s.deps.Store.VerdictCounts(ctx, ids, now.AddDate(0, 0, -verdictDays), now)
+	if err != nil {
+		return err
+	}
+	windows := []windowJSON{}
+	for _, w := range s.deps.Alerts.Board(ref.center.ID) {
+		v := store.VerdictCount{}
+		for _, x := range verdicts {
+			if x.Camera == w.Camera && x.Window == w.Window {
+				v = x
+			}
+		}
+		windows = append(windows, windowJSON{WindowView: w, Confirmed: v.Confirmed, FalseAlarms: v.FalseAlarms, FalseAlarmRate: v.FalseAlarmRate()})
 	}
 	// The cameras' states: a window of an offline camera is shown grey,
 	// whatever it was last seen as.
@@ -272,13 +334,19 @@ func (s *Server) board(c *fiber.Ctx) error {
 		if !st.Since.IsZero() {
 			bc.Since = &st.Since
 		}
+		if s.deps.Analysis != nil {
+			if a, ok := s.deps.Analysis(cam.ID); ok {
+				bc.Detector = &boardDetector{Kind: a.Detector, Reason: a.Reason, Fallback: a.Fallback}
+			}
+		}
 		cams = append(cams, bc)
 	}
 	return c.JSON(fiber.Map{
-		"center":      fiber.Map{"id": ref.center.ID, "name": ref.center.Name, "district": ref.district.ID, "district_name": ref.district.Name},
-		"cameras":     cams,
-		"windows":     windows,
-		"open_alerts": conv(openList),
-		"today":       conv(today),
+		"center":       fiber.Map{"id": ref.center.ID, "name": ref.center.Name, "district": ref.district.ID, "district_name": ref.district.Name},
+		"cameras":      cams,
+		"windows":      windows,
+		"verdict_days": verdictDays,
+		"open_alerts":  conv(openList),
+		"today":        conv(today),
 	})
 }

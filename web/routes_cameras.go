@@ -25,6 +25,32 @@ type cameraView struct {
 	Name      string     `json:"name"`
 	Analytics bool       `json:"analytics"`
 	Status    statusView `json:"status"`
+	// Recording is the camera's recorder; absent when it is not recorded.
+	Recording *recordingStatus `json:"recording,omitempty"`
+	// Analysis is what the camera's analysis runs and how it goes.
+	Analysis *AnalysisStatus `json:"analysis,omitempty"`
+}
+
+// AnalysisStatus is a camera's analysis as the camera status shows it:
+// which detector runs and why, and its counters.
+type AnalysisStatus struct {
+	Detector string `json:"detector"` // yolo or motion
+	Reason   string `json:"reason"`
+	// Fallback: auto could not load the person model (Reason names the
+	// file and the fault) and runs the motion detector.
+	Fallback      bool    `json:"fallback,omitempty"`
+	FPS           float64 `json:"fps"`
+	Units         uint64  `json:"units"`
+	Decoded       uint64  `json:"decoded"`
+	Analysed      uint64  `json:"analysed"`
+	DecodeErrors  uint64  `json:"decode_errors"`
+	ProcessErrors uint64  `json:"process_errors"`
+	LagMillis     float64 `json:"lag_ms"`
+	// Since is when the first frame was analysed (zero before).
+	Since time.Time `json:"since,omitzero"`
+	// Idle: the scene is quiet and only key frames are decoded.
+	Idle  bool   `json:"idle"`
+	Wakes uint64 `json:"wakes"`
 }
 
 // statusView is a camera's state as the API shows it: never its URL.
@@ -38,9 +64,11 @@ type statusView struct {
 	Width       int          `json:"width,omitempty"`
 	Height      int          `json:"height,omitempty"`
 	BitrateKbps float64      `json:"bitrate_kbps"`
-	FPS         float64      `json:"fps"`
-	Reconnects  uint64       `json:"reconnects"`
-	LastFrame   *time.Time   `json:"last_frame,omitempty"`
+	// ReceivedBytes is the video received since hallwatch started.
+	ReceivedBytes uint64     `json:"received_bytes"`
+	FPS           float64    `json:"fps"`
+	Reconnects    uint64     `json:"reconnects"`
+	LastFrame     *time.Time `json:"last_frame,omitempty"`
 }
 
 func newStatusView(st ingest.Status) statusView {
@@ -49,7 +77,7 @@ func newStatusView(st ingest.Status) statusView {
 		// H.265 plays too: natively where the browser decodes it, else
 		// from the camera's sub-stream or a transcode (relay.Camera.Pick).
 		Playable: st.Codec == "" || st.Codec == ingest.CodecH264 || st.Codec == ingest.CodecH265,
-		Width:    st.Width, Height: st.Height, BitrateKbps: st.BitrateKbps, FPS: st.FPS, Reconnects: st.Reconnects,
+		Width:    st.Width, Height: st.Height, BitrateKbps: st.BitrateKbps, ReceivedBytes: st.ReceivedBytes, FPS: st.FPS, Reconnects: st.Reconnects,
 	}
 	if !st.Since.IsZero() {
 		v.Since = &st.Since
@@ -73,7 +101,18 @@ func (s *Server) cameras(c *fiber.Ctx) error {
 					continue
 				}
 				st, _ := s.deps.Status(cam.ID)
-				cv.Cameras = append(cv.Cameras, cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)})
+				view := cameraView{ID: cam.ID, Name: cam.Name, Analytics: cam.Analytics != nil, Status: newStatusView(st)}
+				if s.deps.Recordings != nil {
+					if rs, ok := s.deps.Recordings.Status(cam.ID); ok {
+						view.Recording = recordingView(rs)
+					}
+				}
+				if s.deps.Analysis != nil {
+					if a, ok := s.deps.Analysis(cam.ID); ok {
+						view.Analysis = &a
+					}
+				}
+				cv.Cameras = append(cv.Cameras, view)
 			}
 			if len(cv.Cameras) > 0 {
 				dv.Centers = append(dv.Centers, cv)

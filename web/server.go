@@ -51,6 +51,11 @@ type Server struct {
 	lineCounts lineCountCache
 	// watching pairs live viewings with their audit entries.
 	watching watchLog
+	// videos are the recorded-video responses being sent: they end, like
+	// event streams, when their login does.
+	videos *eventStreams
+	// videoAudits keeps one audit entry per playback, not per range request.
+	videoAudits recentKeys
 }
 
 // Deps is what the server needs from the rest of hallwatch.
@@ -60,9 +65,11 @@ type Deps struct {
 	Viewers Viewers
 	// Status returns a camera's ingest state.
 	Status func(camera string) (ingest.Status, bool)
-	Store  Store
-	Alerts AlertDesk
-	Bus    *eventbus.Bus
+	// Analysis returns an analysed camera's analysis state (nil: none).
+	Analysis func(camera string) (AnalysisStatus, bool)
+	Store    Store
+	Alerts   AlertDesk
+	Bus      *eventbus.Bus
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int
 	// Auth authenticates requests and manages accounts.
@@ -74,6 +81,8 @@ type Deps struct {
 	// and the overlays.
 	Geometry GeometryDesk
 	Scenes   SceneSource
+	// Recordings serves recorded video; nil when recording is not set up.
+	Recordings Recordings
 	// Views keeps the users' live-wall layouts.
 	Views ViewStore
 	// Notifiers reports the notification targets' delivery state.
@@ -117,6 +126,7 @@ type Store interface {
 	Snapshot(ctx context.Context, id int64) ([]byte, error)
 	Events(ctx context.Context, q store.EventQuery) ([]store.StoredEvent, error)
 	LastWindowStates(ctx context.Context, centers []string, before time.Time) ([]store.StoredEvent, error)
+	VerdictCounts(ctx context.Context, centers []string, from, to time.Time) ([]store.VerdictCount, error)
 	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
 	Services(ctx context.Context, q store.ServiceQuery) ([]store.Service, error)
 }
@@ -124,7 +134,7 @@ type Store interface {
 // AlertDesk is the live alert side: window boards and acknowledgement.
 type AlertDesk interface {
 	Board(center string) []alerts.WindowView
-	Ack(ctx context.Context, id int64, user, comment string) (store.Alert, error)
+	Ack(ctx context.Context, id int64, ack store.Ack) (store.Alert, error)
 }
 
 // New builds the server and registers every route.
@@ -133,7 +143,8 @@ func New(deps Deps) *Server {
 		deps.Log = slog.Default()
 	}
 	s := &Server{deps: deps, done: make(chan struct{}), secure: deps.Config.HTTP.TLSCert != "",
-		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser)}
+		streams: newEventStreams(deps.Config.HTTP.MaxStreams, deps.Config.HTTP.MaxStreamsPerUser),
+		videos:  newEventStreams(maxVideoStreams, maxVideoStreamsPerUser)}
 	s.origins = allowedOrigins(deps.Config.HTTP.PublicURL)
 	app := fiber.New(fiber.Config{
 		BodyLimit:             deps.MaxBodyBytes,

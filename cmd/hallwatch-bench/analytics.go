@@ -3,50 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
 )
 
-// models locates the yolo model: $HALLWATCH_MODELS or ../shared/models.
-type models struct{ cfg, weights string }
-
-func findModels(dir string) (models, error) {
-	if dir == "" {
-		dir = os.Getenv("HALLWATCH_MODELS")
-	}
-	if dir == "" {
-		dir = filepath.Join("..", "shared", "models")
-	}
-	m := models{
-		cfg:     filepath.Join(dir, "yolo-fastest-1.1-body", "yolo-fastest-1.1_body.cfg"),
-		weights: filepath.Join(dir, "yolo-fastest-1.1-body", "yolo-fastest-1.1_body.weights"),
-	}
-	for _, p := range []string{m.cfg, m.weights} {
-		if _, err := os.Stat(p); err != nil {
-			return models{}, fmt.Errorf("yolo model: %w (set HALLWATCH_MODELS or --models)", err)
-		}
-	}
-	for _, p := range []*string{&m.cfg, &m.weights} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return models{}, err
-		}
-		*p = abs
-	}
-	return m, nil
-}
-
-// setDetector points cfg's detector at the model (when there is one) and
-// makes motion the default for cameras without an override.
-func (b *bench) setDetector(cfg *config.Config) {
-	cfg.Detector.Kind = "motion"
-	if b.modelErr == nil {
-		cfg.Detector.Model, cfg.Detector.Weights = b.models.cfg, b.models.weights
-	}
-}
+// setDetector makes motion the default for cameras without an override;
+// yolo is the shipped model.
+func (b *bench) setDetector(cfg *config.Config) { cfg.Detector.Kind = "motion" }
 
 // runAnalytics measures what analysing one camera costs, per detector, in
 // an empty hall (quiet) and in the default demo hall (busy): each phase is
@@ -77,10 +41,6 @@ func (b *bench) runAnalytics(ctx context.Context) ([]row, error) {
 		}
 		for _, det := range []string{"motion", "yolo"} {
 			measure := fmt.Sprintf("%s: %s, cores per camera", scene, det)
-			if det == "yolo" && b.modelErr != nil {
-				rows = append(rows, row{scenario: sc, measure: measure, value: "-", verdict: skipped, note: b.modelErr.Error()})
-				continue
-			}
 			u, err := b.analyticsPhase(ctx, cams, scene, det, true)
 			if err != nil {
 				return rows, err

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,6 +40,10 @@ type child struct {
 	logf   *os.File
 	exited chan error
 	http   *http.Client
+	// password logs the bench's admin in (browsers need a session).
+	password string
+
+	stopOnce sync.Once
 }
 
 // start runs binary with args, its output in dir's log file; the process
@@ -80,6 +85,8 @@ func newConfig(dir string) (*config.Config, error) {
 	cfg.WebRTC.Interfaces = []string{"lo"}
 	// Every benchmark viewer is the same user: no per-user share.
 	cfg.WebRTC.MaxSessions, cfg.WebRTC.MaxSessionsPerUser = 1000, 1000
+	// Recording is measured where a scenario turns it on (record, district).
+	cfg.Record.Enabled = false
 	return cfg, nil
 }
 
@@ -172,7 +179,7 @@ func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return nil, err
 	}
-	token, err := createToken(ctx, cfg)
+	token, password, err := createToken(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bench API token: %w", err)
 	}
@@ -182,24 +189,27 @@ func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*
 	}
 	c.auth.Set("Authorization", "Bearer "+token)
 	c.whep = func(camera string) string { return "/whep/" + camera }
+	c.password = password
 	return c, nil
 }
 
 // createToken adds an admin "bench" to the database (as `hallwatch user
-// add` would) and makes an API token for it.
-func createToken(ctx context.Context, cfg *config.Config) (string, error) {
+// add` would) and makes an API token for it; it returns the token and the
+// admin's password.
+func createToken(ctx context.Context, cfg *config.Config) (string, string, error) {
 	st, err := store.Open(ctx, cfg.Storage.Path)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer st.Close()
 	svc := auth.New(st, auth.OptionsFrom(cfg.Auth))
-	u, err := svc.EnsureUser(ctx, "bench", auth.RoleAdmin, auth.UserScope{}, "bench-"+auth.RandomPassword())
+	password := "bench-" + auth.RandomPassword()
+	u, err := svc.EnsureUser(ctx, "bench", auth.RoleAdmin, auth.UserScope{}, password)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench")
-	return secret, err
+	return secret, password, err
 }
 
 // Kill ends the process as kill -9 does.
@@ -212,8 +222,11 @@ func (c *child) Kill() {
 	}
 }
 
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s).
-func (c *child) Stop() {
+// Stop ends the process (SIGTERM, then SIGKILL after 10 s); calling it
+// again does nothing.
+func (c *child) Stop() { c.stopOnce.Do(c.stop) }
+
+func (c *child) stop() {
 	select {
 	case <-c.exited:
 	default:
@@ -409,9 +422,10 @@ func (c *child) cameraStates(ctx context.Context) (map[string]cameraState, error
 }
 
 type cameraState struct {
-	State      string  `json:"state"`
-	Reconnects uint64  `json:"reconnects"`
-	FPS        float64 `json:"fps"`
+	State         string  `json:"state"`
+	Reconnects    uint64  `json:"reconnects"`
+	FPS           float64 `json:"fps"`
+	ReceivedBytes int64   `json:"received_bytes"`
 }
 
 // waitLive waits until every camera in ids is live.

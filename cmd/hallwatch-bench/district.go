@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -112,6 +113,8 @@ func (b *bench) runDistrict(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	b.setDetector(cfg)
+	cfg.Record.Enabled = true // the district: every camera recorded too
+	cfg.Record.Path = filepath.Join(dir, "recordings")
 	var centers []config.Center
 	for i, id := range cams.order {
 		if i%4 == 0 {
@@ -161,14 +164,14 @@ func (b *bench) runDistrict(ctx context.Context) ([]row, error) {
 	}
 	used, peak := u.cores, u.peak
 	minFPS := minRate(units0, unitCounts(viewers), b.window)
-	detector := "scene default (motion)"
+	detector := "motion"
 	if b.districtDetector != "" {
 		detector = b.districtDetector
 	}
 	rows := []row{
 		{scenario: sc, measure: "cores", value: fmt.Sprintf("%.3f", used), target: fmt.Sprintf("< %.1f", targetDistCores),
 			verdict: check(used < targetDistCores),
-			note:    fmt.Sprintf("%d cameras (%d analysed, %s), %d viewers; slowest viewer %.1f fps; %s", districtCameras, districtAnalysed, detector, districtViewers, minFPS, u.note())},
+			note:    fmt.Sprintf("%d cameras (%d analysed, %s, all recorded), %d viewers; slowest viewer %.1f fps; %s", districtCameras, districtAnalysed, detector, districtViewers, minFPS, u.note())},
 		{scenario: sc, measure: "RSS (peak in window)", value: mib(peak), target: "< " + mib(targetDistRSS), verdict: check(peak < targetDistRSS)},
 		{scenario: sc, measure: "RSS per camera", value: mib(peak / districtCameras), target: "< " + mib(targetCameraRSS),
 			verdict: check(peak/districtCameras < targetCameraRSS), note: "whole process RSS / cameras"},

@@ -37,8 +37,6 @@ type bench struct {
 	relayOnlyLoop    time.Duration
 	outage           time.Duration
 	districtDetector string
-	models           models
-	modelErr         error
 	pprofDir         string
 	clusterCameras   int
 	clusterProfile   profile
@@ -84,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	b := &bench{progress: stderr, started: time.Now()}
 	fs.StringVar(&b.binary, "hallwatch", "bin/hallwatch", "the hallwatch binary to measure")
-	scenarios := fs.String("scenarios", "relay,analytics,district", "comma-separated: relay, analytics, district (includes the reconnect storm), cluster (needs PostgreSQL and nats-server)")
+	scenarios := fs.String("scenarios", "relay,analytics,record,district", "comma-separated: relay, analytics, record (recording and playback), district (includes the reconnect storm), cluster (needs PostgreSQL and nats-server)")
 	fs.DurationVar(&b.window, "window", 20*time.Second, "CPU measurement window of each step")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "settling time before each relay measurement")
 	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 20*time.Second, "settling time before analytics and district measurements (longer than analytics.idle_after, so that quiet cameras have gone idle)")
@@ -99,8 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&b.analyticsLoop, "analytics-loop", 20*time.Second, "length of analysed cameras' replay loops")
 	fs.DurationVar(&b.relayOnlyLoop, "relay-loop", 8*time.Second, "length of relay-only district cameras' replay loops")
 	fs.DurationVar(&b.outage, "outage", 3*time.Second, "how long the reconnect storm keeps the cameras unreachable")
-	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default: the demo scene's, motion)")
-	modelDir := fs.String("models", "", "model directory (default $HALLWATCH_MODELS or ../shared/models)")
+	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default motion)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
 	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
@@ -128,7 +125,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	b.profile.Loop = 5 * b.profile.GOP
-	b.models, b.modelErr = findModels(*modelDir)
 	if _, err := os.Stat(b.binary); err != nil {
 		fmt.Fprintf(stderr, "hallwatch-bench: %v (run make build, or pass --hallwatch)\n", err)
 		return 2
@@ -157,7 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	runs := map[string]func(context.Context) ([]row, error){
-		"relay": b.runRelay, "analytics": b.runAnalytics, "district": b.runDistrict, "cluster": b.runCluster,
+		"relay": b.runRelay, "analytics": b.runAnalytics, "record": b.runRecord, "district": b.runDistrict, "cluster": b.runCluster,
 	}
 	var rows []row
 	failed := false
@@ -165,7 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		name = strings.TrimSpace(name)
 		fn, ok := runs[name]
 		if !ok {
-			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, district, cluster)\n", name)
+			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, record, district, cluster)\n", name)
 			return 2
 		}
 		got, err := fn(ctx)

@@ -134,6 +134,10 @@ func writeDemoConfig(path string, cams *demo.Camera, listen, db string) error {
 	cfg.HTTP.Listen = listen
 	cfg.Storage.Path = db
 	cfg.Alerts.CameraOfflineAfter = config.Duration(30 * time.Second)
+	// The demo records too (playback, alert clips), within a small budget
+	// (its halls are ~1 Mbit/s: about 10 GB per camera and day).
+	cfg.Record.Retain = config.Duration(7 * 24 * time.Hour)
+	cfg.Record.MaxSize = 4 << 30
 	cams.AddTo(cfg, demoHalls)
 	data, err := yaml.Marshal(cfg)
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package browser starts headless Debian Chromium for end-to-end tests of
-// the web UI (live wall, boards), driven through chromedp, and keeps the
+// the web UI (live wall, boards, playback), driven through chromedp, and keeps the
 // screenshots of a test run in one directory for a person to look at.
 package browser
 
@@ -39,21 +39,7 @@ func New(t *testing.T) context.Context {
 	if _, err := os.Stat(Path); err != nil {
 		t.Skipf("browser: %s not installed (apt-get install chromium)", Path)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(Path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1366, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), Options(t.TempDir())...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() {
 		cancelTab()
@@ -66,6 +52,25 @@ func New(t *testing.T) context.Context {
 		t.Fatalf("browser: start chromium: %v", err)
 	}
 	return ctx
+}
+
+// Options are headless Chromium's settings (profile in userDataDir), for
+// tests and for the bench.
+func Options(userDataDir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(Path),
+		chromedp.UserDataDir(userDataDir),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.WindowSize(1366, 900),
+	}
 }
 
 // Resize makes the page's viewport s (a phone also gets mobile emulation).

@@ -1,16 +1,18 @@
 // One alert's record (/alert.html?id=N): what, where and when, who
-// acknowledged it and why, its snapshot large (resolved alerts too), and
-// the way to the camera live, the window board and the recording.
+// acknowledged it and why, its clip and its snapshot large (resolved alerts
+// too), and the way to the camera live, the window board and the recording.
 "use strict";
 
 addMessages({
   "record.title": "告警记录", "record.center": "服务中心", "record.camera": "摄像机", "record.window": "窗口",
   "record.raised": "发生时间", "record.acked": "确认", "record.resolved": "解除时间", "record.duration": "持续时间",
   "record.notYet": "尚未", "record.badID": "地址中没有告警编号。",
+  "record.clip": "告警前 10 秒至解除后 10 秒的录像", "record.clipOpen": "告警前 10 秒至今的录像（告警未解除）",
 }, {
   "record.title": "Alert record", "record.center": "Center", "record.camera": "Camera", "record.window": "Window",
   "record.raised": "Raised", "record.acked": "Acknowledged", "record.resolved": "Resolved", "record.duration": "Duration",
   "record.notYet": "not yet", "record.badID": "The address names no alert.",
+  "record.clip": "Video from 10 s before the alert until 10 s after it resolved", "record.clipOpen": "Video from 10 s before the alert until now (still open)",
 });
 
 const alertID = Number(new URLSearchParams(location.search).get("id")) || 0;
@@ -48,6 +50,15 @@ function render() {
     ["record.resolved", a.resolved_at ? fmtTime(a.resolved_at) : t("record.notYet")],
     ["record.duration", a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : ticking(a.raised_at)]);
   document.getElementById("facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)]));
+  const clip = document.getElementById("clip");
+  clip.hidden = !a.clip_url;
+  if (a.clip_url) {
+    const v = clip.querySelector("video");
+    // An open alert's clip grows: it is loaded again once the alert resolves.
+    const src = a.clip_url + (a.resolved_at ? "" : "?open=1");
+    if (v.getAttribute("src") !== src) v.src = src;
+    clip.querySelector("figcaption").textContent = t(a.resolved_at ? "record.clip" : "record.clipOpen");
+  }
   const shot = document.getElementById("bigshot");
   shot.hidden = !a.has_snapshot;
   if (a.has_snapshot) {

@@ -1,22 +1,27 @@
 // Open alerts of every center of a district (/alerts.html?district=ID, or
 // of all the user's centers), newest first, live over Server-Sent Events,
-// with acknowledgement of several at once.
+// with acknowledgement of several at once; below them the alerts resolved
+// in the last days, with their clips.
 "use strict";
 
 addMessages({
   "alerts.title": "告警", "alerts.district": "辖区", "alerts.all": "全部辖区",
   "alerts.centers": "各服务中心", "alerts.open": "未处理告警", "alerts.none": "当前没有未处理的告警。",
   "alerts.ok": "正常", "alerts.count": "{n} 条告警", "alerts.board": "窗口看板",
+  "alerts.resolved": "近 7 天已解除的告警", "alerts.noneResolved": "近 7 天没有已解除的告警。",
 }, {
   "alerts.title": "Alerts", "alerts.district": "District", "alerts.all": "All districts",
   "alerts.centers": "Service centers", "alerts.open": "Open alerts", "alerts.none": "No open alerts.",
   "alerts.ok": "all clear", "alerts.count": "{n} open", "alerts.board": "window board",
+  "alerts.resolved": "Resolved in the last 7 days", "alerts.noneResolved": "No alerts resolved in the last 7 days.",
 });
 markNav("/alerts.html");
 
 const districtID = new URLSearchParams(location.search).get("district") || "";
 let places = null; // /api/centers districts
 let open = []; // open alerts, newest first
+let resolved = []; // alerts resolved in the last RESOLVED_DAYS, newest first
+const RESOLVED_DAYS = 7;
 let me = null;
 let feed = null;
 let bulk = null;
@@ -28,7 +33,11 @@ function scopeQuery() {
 async function refresh() {
   if (!places) places = (await api("/api/centers")).districts;
   const q = scopeQuery();
-  open = (await api("/api/alerts?open=true&limit=500" + (q ? "&" + q : ""))).alerts;
+  const since = new Date(Date.now() - RESOLVED_DAYS * 86400000).toISOString();
+  [open, resolved] = await Promise.all([
+    api("/api/alerts?open=true&limit=500" + (q ? "&" + q : "")).then((r) => r.alerts),
+    api("/api/alerts?open=false&limit=200&from=" + encodeURIComponent(since) + (q ? "&" + q : "")).then((r) => r.alerts),
+  ]);
   document.getElementById("error").textContent = "";
   render();
 }
@@ -63,6 +72,10 @@ function render() {
       (a) => alertCard(a, { showCenter: true, canAck: me.access.ack, canLive: me.access.live, selectable: true, onChanged: () => feed.refreshNow() }));
   }
   bulk.update();
+  const body = document.querySelector("#resolved tbody");
+  body.replaceChildren(...(resolved.length
+    ? resolved.map((a) => alertRow(a, { showCenter: true }))
+    : [el("tr", {}, el("td", { colspan: "8", class: "hint" }, t("alerts.noneResolved")))]));
 }
 
 function renderDistricts() {

@@ -10,28 +10,28 @@ addMessages({
   "board.noneToday": "今天还没有告警。", "board.noWindows": "该中心没有配置服务窗口。",
   "board.noCenters": "您的账号没有可查看的服务中心。",
   "win.staffed": "在岗", "win.absent": "暂时离岗", "win.alerted": "无人值守 · 已告警", "win.closed": "未开放",
-  "win.unknown": "状态未知", "win.offline": "摄像机离线",
+  "win.unknown": "状态未知", "win.offline": "摄像机离线", "win.checking": "正在确认",
+  "win.blocked": "画面被遮挡", "win.blind": "无法判断（运动检测）",
+  "win.fa": "误报率 {r}（近 {d} 天 {f}/{n}）", "win.faNone": "近 {d} 天无已判定告警",
   "win.staff": "在岗 {n} 人 · 至少 {min} 人", "win.since": "自 {t}", "win.grace": "超过 {s} 告警",
   "win.waiting": "等待分析结果",
-  "board.col.raised": "发生时间", "board.col.place": "窗口 / 摄像机", "board.col.kind": "类型",
-  "board.col.duration": "持续", "board.col.state": "状态", "board.col.acked": "确认", "board.col.more": "截图与记录",
-  "board.ongoing": "进行中",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
-  "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放或摄像机离线",
+  "det.yolo": "人体检测", "det.motion": "运动检测", "det.fallback": "运动检测（人体模型未能加载）",
+  "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放、正在确认、摄像机离线或画面被遮挡",
 }, {
   "board.title": "Window board", "board.pick": "Choose a service center", "board.windows": "Service windows",
   "board.open": "Open alerts", "board.today": "Today's alerts", "board.none": "No open alerts.",
   "board.noneToday": "No alerts today.", "board.noWindows": "This center has no service windows configured.",
   "board.noCenters": "Your account has no service centers to show.",
   "win.staffed": "Staffed", "win.absent": "Away", "win.alerted": "Unstaffed · alert raised", "win.closed": "Closed",
-  "win.unknown": "Unknown", "win.offline": "Camera offline",
+  "win.unknown": "Unknown", "win.offline": "Camera offline", "win.checking": "Checking",
+  "win.blocked": "View blocked", "win.blind": "Cannot tell (motion detector)",
+  "win.fa": "false alarms {r} (last {d} days, {f} of {n})", "win.faNone": "no judged alert in {d} days",
   "win.staff": "{n} staff seen · needs {min}", "win.since": "since {t}", "win.grace": "alert after {s}",
   "win.waiting": "waiting for analysis",
-  "board.col.raised": "Raised", "board.col.place": "Window / camera", "board.col.kind": "Kind",
-  "board.col.duration": "Duration", "board.col.state": "State", "board.col.acked": "Acknowledged", "board.col.more": "Snapshot and record",
-  "board.ongoing": "ongoing",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
-  "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed or camera offline",
+  "det.yolo": "person detector", "det.motion": "motion detector", "det.fallback": "motion detector (the person model failed to load)",
+  "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed, checking, camera offline or view blocked",
 });
 markNav("/board.html");
 
@@ -58,6 +58,7 @@ function onMessage(type, m) {
     const w = board.windows.find((x) => x.camera === m.camera && x.window === m.data.window);
     if (w) {
       w.state = m.data.state;
+      w.reason = m.data.reason || "";
       if (m.data.count !== undefined) w.count = m.data.count;
       w.since = m.time;
       renderWindows();
@@ -82,11 +83,14 @@ function camera(id) {
 
 // tileState is what a window tile shows: a window of a camera that is not
 // live is grey "camera offline" (what it was last seen as is stale, an
-// alert included); otherwise alerting wins.
+// alert included); otherwise alerting wins, and an unknown window says
+// why: its view is blocked, or the motion detector cannot tell.
 function tileState(w) {
   const st = camera(w.camera).state;
   if (st === "offline" || (st === "connecting" && w.state === "unknown")) return "offline";
   if (w.alerting) return "alerted";
+  if (w.state === "unknown" && (w.reason || "").startsWith("view blocked")) return "blocked";
+  if (w.state === "unknown" && (w.reason || "").startsWith("the motion detector")) return "blind";
   return w.state;
 }
 
@@ -107,6 +111,12 @@ function renderCameras() {
     const chip = el("span", { class: "chip", "data-camera": cam.id, "data-state": st },
       el("span", { class: "name" }, cam.name), " ", el("span", { class: "badge " + st }, t("cam." + st)));
     if (st !== "live" && validTime(cam.since)) chip.append(" ", ticking(cam.since, "span", "since"));
+    // Which detector watches the windows, and why (the reason on hover).
+    const d = cam.detector;
+    if (d) {
+      chip.append(" ", el("span", { class: "badge det" + (d.fallback ? " warn" : ""), "data-detector": d.kind, title: d.reason },
+        t(d.fallback ? "det.fallback" : "det." + d.kind)));
+    }
     if (me.access.live) chip.append(" ", el("a", { href: "/?camera=" + encodeURIComponent(cam.id), class: "live-link" }, t("alert.live")));
     return chip;
   }));
@@ -119,7 +129,7 @@ function renderWindows() {
     return;
   }
   syncList(box, board.windows, (w) => w.camera + "/" + w.window,
-    (w) => [tileState(w), w.count, w.since, w.min_staff, camera(w.camera).since, lang].join("|"), windowTile);
+    (w) => [tileState(w), w.count, w.since, w.min_staff, w.reason, w.false_alarms, w.confirmed, camera(w.camera).since, lang].join("|"), windowTile);
 }
 
 function windowTile(w) {
@@ -136,6 +146,12 @@ function windowTile(w) {
   const meta = state === "offline" ? [] : [tf("win.staff", { n: w.count, min: w.min_staff })];
   if (state === "absent") meta.push(tf("win.grace", { s: fmtElapsed(w.absent_after_seconds) }));
   tile.append(el("div", { class: "win-meta" }, meta.join(" · ")));
+  if (w.reason) tile.title = w.reason;
+  // How far this window's alerts can be trusted: the managers' verdicts.
+  const judged = (w.confirmed || 0) + (w.false_alarms || 0), days = board.verdict_days || 30;
+  tile.append(el("div", { class: "win-fa" + (w.false_alarm_rate > 0 ? " some" : ""), "data-rate": judged ? String(w.false_alarm_rate) : "" },
+    judged ? tf("win.fa", { r: Math.round(100 * w.false_alarm_rate) + "%", d: days, f: w.false_alarms, n: judged })
+      : tf("win.faNone", { d: days })));
   return tile;
 }
 
@@ -159,17 +175,7 @@ function renderToday() {
     body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "hint" }, t("board.noneToday"))));
     return;
   }
-  body.replaceChildren(...board.today.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
-    el("td", {}, fmtTime(a.raised_at)),
-    el("td", {}, alertPlace(a)),
-    el("td", {}, t("alert." + a.kind)),
-    el("td", {}, a.state === "resolved" ? fmtElapsed(a.duration_seconds || 0) : el("span", {}, t("board.ongoing") + " ", ticking(a.raised_at))),
-    el("td", {}, el("span", { class: "badge a-" + a.state }, t("alert." + a.state))),
-    el("td", { class: "acked-by" }, a.acked_at ? tf("alert.ackedBy", { who: a.acked_by, when: fmtTime(a.acked_at) }) +
-      (a.ack_comment ? t("colon") + a.ack_comment : "") : ""),
-    el("td", { class: "more" },
-      a.has_snapshot ? el("button", { type: "button", class: "link snap", onclick: () => showSnapshot(a) }, t("alert.snapshot")) : "",
-      " ", el("a", { href: recordURL(a) }, t("alert.record"))))));
+  body.replaceChildren(...board.today.map((a) => alertRow(a)));
 }
 
 // showPicker lists the user's centers; with only one it opens that board.

@@ -6,7 +6,7 @@
 const I18N = {
   zh: {
     "app.title": "服务大厅监管",
-    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.planner": "客流统计", "nav.editor": "画线与区域", "nav.admin": "管理",
+    "nav.wall": "实时画面", "nav.alerts": "告警", "nav.board": "窗口看板", "nav.playback": "录像回放", "nav.planner": "客流统计", "nav.editor": "画线与区域", "nav.admin": "管理",
     "nav.logout": "退出", "nav.menu": "菜单", "lang.switch": "English",
     "role.admin": "管理员", "role.district_supervisor": "区级督查", "role.center_manager": "中心负责人", "role.planner": "规划人员",
     "notify.title": "新告警提醒", "notify.desktop": "桌面通知", "notify.sound": "提示音",
@@ -26,8 +26,10 @@ const I18N = {
     "err.last_admin": "这是最后一个启用的管理员，请先设置另一个管理员。", "err.too_many_views": "最多保存 {max} 个视图，请先删除一个。",
     "err.range_too_long": "日期范围过长，最多 {max_days} 天。", "err.bad_date": "日期格式不正确。", "err.bad_range": "结束日期早于开始日期。",
     "err.no_snapshot": "该告警没有截图。", "err.camera_not_playable": "浏览器无法播放此摄像机的视频：请为它配置 H.264 子码流（live_url）或允许转码（webrtc.max_transcodes）。",
+    "err.no_video": "这段时间没有录像。", "err.recording_off": "未开启录像。", "err.span_too_long": "一次最多 {max_minutes} 分钟录像。", "err.too_many_videos": "同时播放或下载的录像过多，请先关闭一个。",
     "err.too_many_viewers": "同时观看的人数已满，请稍后再试。", "err.camera_moving": "摄像机正在转移到另一台服务器，请几秒后重试。", "err.bad_offer": "浏览器发出的视频请求无效。",
     "err.webrtc_failed": "无法建立视频连接。", "err.no_session": "视频会话已结束。", "err.comment_too_long": "备注最多 {max} 个字符。",
+    "err.bad_verdict": "请选择判定（属实或误报及原因）。", "err.comment_required": "误报原因为“其他”时，请在备注中说明。",
     "err.not_found": "未找到", "err.no_route": "未找到", "err.bad_request": "请求无效", "err.conflict": "与现有数据冲突",
     "err.too_large": "请求过大。", "err.unsupported_media_type": "请求格式不受支持。", "err.method_not_allowed": "不支持此操作。",
     "err.too_many_requests": "请求过多，请稍后再试。", "err.internal_error": "服务器内部错误，请联系管理员。",
@@ -37,7 +39,7 @@ const I18N = {
   },
   en: {
     "app.title": "Service hall watch",
-    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.planner": "Visitor counts", "nav.editor": "Lines & zones", "nav.admin": "Admin",
+    "nav.wall": "Live wall", "nav.alerts": "Alerts", "nav.board": "Window board", "nav.playback": "Playback", "nav.planner": "Visitor counts", "nav.editor": "Lines & zones", "nav.admin": "Admin",
     "nav.logout": "Log out", "nav.menu": "Menu", "lang.switch": "中文",
     "role.admin": "admin", "role.district_supervisor": "district supervisor", "role.center_manager": "center manager", "role.planner": "planner",
     "notify.title": "New alert reminders", "notify.desktop": "Desktop notification", "notify.sound": "Sound",
@@ -57,8 +59,10 @@ const I18N = {
     "err.last_admin": "This is the last enabled admin; make another admin first.", "err.too_many_views": "At most {max} views; delete one first.",
     "err.range_too_long": "The range is too long: at most {max_days} days.", "err.bad_date": "The date is not valid.", "err.bad_range": "The end date is before the start date.",
     "err.no_snapshot": "This alert has no snapshot.", "err.camera_not_playable": "Browsers cannot play this camera's video: give it an H.264 sub-stream (live_url) or allow transcoding (webrtc.max_transcodes).",
+    "err.no_video": "Nothing was recorded in this period.", "err.recording_off": "Recording is not set up.", "err.span_too_long": "At most {max_minutes} minutes of video at once.", "err.too_many_videos": "Too many videos playing or downloading; close one first.",
     "err.too_many_viewers": "Too many people are watching; try again later.", "err.camera_moving": "The camera is moving to another server; try again in a few seconds.", "err.bad_offer": "The browser's video request was not valid.",
     "err.webrtc_failed": "The video connection could not be set up.", "err.no_session": "The video session has ended.", "err.comment_too_long": "The comment may have at most {max} characters.",
+    "err.bad_verdict": "Choose a verdict (confirmed, or a false alarm and why).", "err.comment_required": "Say in the comment what was wrong when the reason is other.",
     "err.not_found": "Not found", "err.no_route": "Not found", "err.bad_request": "Bad request", "err.conflict": "Conflicts with existing data",
     "err.too_large": "The request is too large.", "err.unsupported_media_type": "The request's format is not supported.", "err.method_not_allowed": "Not supported.",
     "err.too_many_requests": "Too many requests; try again shortly.", "err.internal_error": "Internal server error; tell the administrator.",
@@ -251,6 +255,7 @@ const NAV = [
   ["/", "nav.wall", "live"],
   ["/alerts.html", "nav.alerts", "alerts"],
   ["/board.html", "nav.board", "alerts"],
+  ["/playback.html", "nav.playback", "live"],
   ["/planner.html", "nav.planner", "counts"],
   ["/editor.html", "nav.editor", "geometry"],
   ["/admin.html", "nav.admin", "admin"],
@@ -421,7 +426,7 @@ async function sendAck(ids, body) {
       ? { acknowledged: [await postJSON("/api/alerts/" + ids[0] + "/ack", body)], skipped: [] }
       : await postJSON("/api/alerts/ack", Object.assign({ ids }, body));
     clearPendingAck();
-    for (const id of ids) localStorage.removeItem("hw.ackDraft." + id);
+    for (const id of ids) ["", ".v"].forEach((k) => localStorage.removeItem("hw.ackDraft." + id + k));
     return r;
   } catch (e) {
     if (e.status !== 401) clearPendingAck();

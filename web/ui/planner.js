@@ -26,7 +26,7 @@ addMessages({
   "plan.col.busyDay": "最忙的一天", "plan.col.busyHour": "最忙的时段",
   "plan.col.day": "日期", "plan.col.window": "窗口", "plan.col.open": "开放（小时）",
   "plan.col.unstaffed": "无人值守（分钟）", "plan.col.unstaffedAvg": "日均无人值守（分钟）", "plan.col.unknown": "状态未知（分钟）",
-  "plan.col.alerts": "告警次数", "plan.col.alertsAvg": "日均告警",
+  "plan.col.alerts": "告警次数", "plan.col.alertsAvg": "日均告警", "plan.col.falseAlarms": "误报率（误报/已判定）",
 }, {
   "plan.title": "Visitor counts", "plan.scope": "Scope", "plan.from": "From", "plan.to": "To", "plan.show": "Show", "plan.center": "Center",
   "plan.allCenters": "{d} (all centers)", "plan.compare": "Centers compared", "plan.zone": "days in {tz} time",
@@ -46,7 +46,7 @@ addMessages({
   "plan.col.busyDay": "Busiest day", "plan.col.busyHour": "Busiest hour",
   "plan.col.day": "Day", "plan.col.window": "Window", "plan.col.open": "Open (h)",
   "plan.col.unstaffed": "Unstaffed (min)", "plan.col.unstaffedAvg": "Unstaffed per day (min)", "plan.col.unknown": "Unknown (min)",
-  "plan.col.alerts": "Alerts", "plan.col.alertsAvg": "Alerts per day",
+  "plan.col.alerts": "Alerts", "plan.col.alertsAvg": "Alerts per day", "plan.col.falseAlarms": "False alarms (false/judged)",
 });
 markNav("/planner.html");
 
@@ -385,7 +385,7 @@ function renderStaffing() {
   const body = document.querySelector("#staffing tbody");
   const share = (u, o) => (o > 0 ? ` (${Math.round((100 * u) / o)}%)` : "");
   if (!totals.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "8", class: "hint" }, t("plan.noStaffing"))));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "9", class: "hint" }, t("plan.noStaffing"))));
     document.querySelector("#staffing tfoot").replaceChildren();
   } else {
     body.replaceChildren(...totals.map((w) => el("tr", { "data-window": w.window, class: w.alerts > 0 ? "warn" : "" },
@@ -396,15 +396,19 @@ function renderStaffing() {
       el("td", {}, w.unstaffed_minutes_per_day.toFixed(1)),
       el("td", {}, min0(w.unknown_minutes)),
       el("td", { class: "alerts", "data-value": w.alerts }, String(w.alerts)),
-      el("td", {}, w.alerts_per_day.toFixed(2)))));
+      el("td", {}, w.alerts_per_day.toFixed(2)),
+      falseAlarmCell(w))));
     const sum = (k) => totals.reduce((s, w) => s + w[k], 0);
     const days = sum("days");
+    const verdicts = { confirmed: sum("confirmed"), false_alarms: sum("false_alarms") };
+    verdicts.false_alarm_rate = judged(verdicts) ? verdicts.false_alarms / judged(verdicts) : -1;
     document.querySelector("#staffing tfoot").replaceChildren(el("tr", { class: "sum" },
       el("th", { scope: "row" }, t("plan.total")), el("td", {}, String(days)), el("td", {}, hours1(sum("open_minutes"))),
       el("td", { class: "alerts-total" }, min0(sum("unstaffed_minutes")) + share(sum("unstaffed_minutes"), sum("open_minutes"))),
       el("td", {}, days ? (sum("unstaffed_minutes") / days).toFixed(1) : "—"), el("td", {}, min0(sum("unknown_minutes"))),
       el("td", { class: "alerts", "data-value": sum("alerts") }, String(sum("alerts"))),
-      el("td", {}, days ? (sum("alerts") / days).toFixed(2) : "—")));
+      el("td", {}, days ? (sum("alerts") / days).toFixed(2) : "—"),
+      falseAlarmCell(verdicts)));
   }
   const sorted = rows.map((r, i) => ({ r, i })).sort((a, b) => a.r.day.localeCompare(b.r.day) || a.i - b.i).map((x) => x.r);
   document.querySelector("#staffing-daily tbody").replaceChildren(...sorted.map((r) =>
@@ -414,7 +418,20 @@ function renderStaffing() {
       el("td", {}, hours1(r.open_minutes)),
       el("td", { class: r.unstaffed_minutes > 0 ? "bad" : "" }, min0(r.unstaffed_minutes) + share(r.unstaffed_minutes, r.open_minutes)),
       el("td", {}, min0(r.unknown_minutes)),
-      el("td", { class: "alerts", "data-value": r.alerts }, String(r.alerts)))));
+      el("td", { class: "alerts", "data-value": r.alerts }, String(r.alerts)),
+      falseAlarmCell(r))));
+}
+
+// judged is how many of a row's alerts were acknowledged with a verdict.
+function judged(r) {
+  return (r.confirmed || 0) + (r.false_alarms || 0);
+}
+
+// falseAlarmCell shows how many judged alerts were false alarms: a manager
+// sees how far to trust a window's alerts.
+function falseAlarmCell(r) {
+  return el("td", { class: "false-alarms" + (r.false_alarms > 0 ? " warn" : ""), "data-rate": r.false_alarm_rate },
+    judged(r) ? `${Math.round(100 * r.false_alarm_rate)}% (${r.false_alarms}/${judged(r)})` : "–");
 }
 
 document.addEventListener("DOMContentLoaded", async () => {

@@ -250,7 +250,7 @@ class Tile {
       el("span", { class: "what" }, t("alert." + a.kind) + (a.window ? " · " + alertPlace(a) : "")), " ", ticking(a.raised_at),
       list.length > 1 ? el("span", { class: "more" }, " · " + tf("tile.alerts", { n: list.length - 1 })) : "",
       " ", el("a", { href: recordURL(a), class: "record-link" }, t("alert.record")),
-      a.clip_url ? el("a", { href: a.clip_url, class: "clip-link" }, t("alert.clip")) : "");
+      ...(a.clip_url ? [" ", clipLink(a)] : []));
     this.alertbar.dataset.alert = a.id;
   }
 

@@ -21,7 +21,12 @@ addMessages({
   "wall.openAll": "open all", "wall.openAllTitle": "Open every camera of {name}", "wall.tooMany": "At most {n} cameras on the wall",
   "state.live": "live", "state.connecting": "connecting", "state.offline": "offline",
 });
+addMessages({ "wall.alerting": "有未处理告警", "wall.playback": "回放" }, { "wall.alerting": "open alert", "wall.playback": "playback" });
 markNav("/");
+
+// Every tile links to its camera's recordings (the wall and playback share
+// the live-view rule, so whoever sees the tile may play them back).
+tileLinks.push((id) => ({ href: "/playback.html?camera=" + encodeURIComponent(id), key: "wall.playback" }));
 
 const LAYOUTS = [1, 4, 9, 16];
 const MAX_CAMERAS = 64; // the server's limit per view
@@ -177,8 +182,8 @@ function renderTree() {
       ...d.centers.map((c) => details("c:" + c.id, "center",
         el("summary", {}, el("span", { class: "label" }, c.name), openAllButton(c.name, c.cameras.map((cam) => cam.id))),
         el("ul", {}, ...c.cameras.map((cam) => el("li", {},
-          el("button", { type: "button", class: "cam" + (wall.cameras.includes(cam.id) ? " on" : ""), "data-camera": cam.id,
-            "aria-pressed": String(wall.cameras.includes(cam.id)),
+          el("button", { type: "button", class: "cam" + (wall.cameras.includes(cam.id) ? " on" : "") + (alertsByCamera.has(cam.id) ? " alerting" : ""),
+            "data-camera": cam.id, "aria-pressed": String(wall.cameras.includes(cam.id)), title: alertsByCamera.has(cam.id) ? t("wall.alerting") : "",
             onclick: () => (wall.cameras.includes(cam.id) ? closeCamera(cam.id) : openCameras([cam.id])) }, cam.name),
           stateBadge(cam)))))));
   }));

@@ -9,73 +9,65 @@ package darknet
 import "C"
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"unsafe"
 )
 
-// Check validates a Darknet model for use at inputSize x inputSize: the cfg
-// parses, the weights file has exactly the size the cfg needs, and OpenCV
-// loads it and runs one forward pass. Errors name the offending file.
-func Check(cfgPath, weightsPath string, inputSize int) error {
+// Check validates a Darknet model for use at inputSize x inputSize from
+// the contents of its files: the cfg parses, the weights have exactly the
+// size the cfg needs, and OpenCV loads it and runs one forward pass. The
+// names (file paths, or what the model is) appear in the errors.
+func Check(cfgName string, cfg []byte, weightsName string, weights []byte, inputSize int) error {
 	if inputSize <= 0 || inputSize%32 != 0 {
 		return fmt.Errorf("yolo input size %d: must be a positive multiple of 32 (e.g. 320 or 416)", inputSize)
 	}
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return fmt.Errorf("yolo model cfg: %w", err)
-	}
-	secs, err := ParseCfg(cfgPath, data)
+	secs, err := ParseCfg(cfgName, cfg)
 	if err != nil {
 		return fmt.Errorf("yolo model cfg: %w", err)
 	}
 	params, outputs, known, err := WeightCount(secs)
 	if err != nil {
-		return fmt.Errorf("yolo model cfg %s: %w", cfgPath, err)
+		return fmt.Errorf("yolo model cfg %s: %w", cfgName, err)
 	}
 	if known && outputs == 0 {
-		return fmt.Errorf("yolo model cfg %s: no [yolo] or [region] output layer", cfgPath)
+		return fmt.Errorf("yolo model cfg %s: no [yolo] or [region] output layer", cfgName)
 	}
-	if err := checkWeightsSize(weightsPath, params, known); err != nil {
-		return err
+	hb, err := headerBytes(weights[:min(len(weights), 20)])
+	if err != nil {
+		return fmt.Errorf("yolo model weights %s: %w", weightsName, err)
 	}
-	ccfg, cw := C.CString(cfgPath), C.CString(weightsPath)
-	defer C.free(unsafe.Pointer(ccfg))
-	defer C.free(unsafe.Pointer(cw))
-	if msg := C.hallwatch_darknet_try(ccfg, cw, C.int(inputSize)); msg != nil {
+	if want := hb + 4*params; known && int64(len(weights)) != want {
+		return fmt.Errorf("yolo model weights %s: %d bytes, but the cfg needs %d (truncated file or weights of another model)", weightsName, len(weights), want)
+	}
+	ccfg := C.CBytes(cfg)
+	cw := C.CBytes(weights)
+	defer C.free(ccfg)
+	defer C.free(cw)
+	if msg := C.hallwatch_darknet_try((*C.char)(ccfg), C.size_t(len(cfg)), (*C.char)(cw), C.size_t(len(weights)), C.int(inputSize)); msg != nil {
 		defer C.free(unsafe.Pointer(msg))
-		return fmt.Errorf("yolo model %s + %s: OpenCV cannot load it: %s", cfgPath, weightsPath, strings.TrimSpace(C.GoString(msg)))
+		return fmt.Errorf("yolo model %s + %s: OpenCV cannot load it: %s", cfgName, weightsName, strings.TrimSpace(C.GoString(msg)))
 	}
 	return nil
 }
 
-func checkWeightsSize(path string, params int64, known bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("yolo model weights: %w", err)
+// ReadFiles reads a model's cfg and weights files; errors name the file.
+func ReadFiles(cfgPath, weightsPath string) (cfg, weights []byte, err error) {
+	for _, f := range []struct {
+		what, path string
+		dst        *[]byte
+	}{{"cfg", cfgPath, &cfg}, {"weights", weightsPath, &weights}} {
+		st, err := os.Stat(f.path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("yolo model %s: %w", f.what, err)
+		}
+		if st.IsDir() {
+			return nil, nil, fmt.Errorf("yolo model %s %s: is a directory", f.what, f.path)
+		}
+		if *f.dst, err = os.ReadFile(f.path); err != nil {
+			return nil, nil, fmt.Errorf("yolo model %s: %w", f.what, err)
+		}
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("yolo model weights: %w", err)
-	}
-	if st.IsDir() {
-		return fmt.Errorf("yolo model weights %s: is a directory", path)
-	}
-	head := make([]byte, 20)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("yolo model weights: %w", err)
-	}
-	hb, err := headerBytes(head[:n])
-	if err != nil {
-		return fmt.Errorf("yolo model weights %s: %w", path, err)
-	}
-	if want := hb + 4*params; known && st.Size() != want {
-		return fmt.Errorf("yolo model weights %s: %d bytes, but the cfg needs %d (truncated file or weights of another model)", path, st.Size(), want)
-	}
-	return nil
+	return cfg, weights, nil
 }

@@ -7,24 +7,25 @@ import (
 	"testing"
 )
 
-// modelDir returns the shared Yolo-Fastest folder or skips the test.
+// modelDir is the model shipped in the repository.
 func modelDir(t *testing.T) string {
 	t.Helper()
-	root := os.Getenv("HALLWATCH_MODELS")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "..", "shared", "models")
+	return filepath.Join("..", "..", "..", "models", "yolo-fastest-1.1-body")
+}
+
+// checkFiles reads a model's files and checks it, as the detector does.
+func checkFiles(cfgPath, weightsPath string, size int) error {
+	cfg, weights, err := ReadFiles(cfgPath, weightsPath)
+	if err != nil {
+		return err
 	}
-	dir := filepath.Join(root, "yolo-fastest-1.1-body")
-	if _, err := os.Stat(filepath.Join(dir, "yolo-fastest-1.1_body.cfg")); err != nil {
-		t.Skipf("model folder %s absent (set HALLWATCH_MODELS): %v", dir, err)
-	}
-	return dir
+	return Check(cfgPath, cfg, weightsPath, weights, size)
 }
 
 func TestCheckAcceptsShippedModel(t *testing.T) {
 	dir := modelDir(t)
 	for _, size := range []int{320, 416} {
-		if err := Check(filepath.Join(dir, "yolo-fastest-1.1_body.cfg"), filepath.Join(dir, "yolo-fastest-1.1_body.weights"), size); err != nil {
+		if err := checkFiles(filepath.Join(dir, "yolo-fastest-1.1_body.cfg"), filepath.Join(dir, "yolo-fastest-1.1_body.weights"), size); err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}
 	}
@@ -65,7 +66,7 @@ func TestCheckRejectsBadModels(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Check(tc.cfg, tc.weights, tc.size)
+			err := checkFiles(tc.cfg, tc.weights, tc.size)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Check() = %v, want an error naming %q", err, tc.want)
 			}

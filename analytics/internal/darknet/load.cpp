@@ -6,9 +6,9 @@
 
 // OpenCV reports bad models with C++ exceptions; cgo cannot catch them, so
 // they are turned into a message here.
-char* hallwatch_darknet_try(const char* cfg, const char* weights, int size) {
+char* hallwatch_darknet_try(const char* cfg, size_t cfg_len, const char* weights, size_t weights_len, int size) {
     try {
-        cv::dnn::Net net = cv::dnn::readNetFromDarknet(cfg, weights);
+        cv::dnn::Net net = cv::dnn::readNetFromDarknet(cfg, cfg_len, weights, weights_len);
         if (net.empty()) {
             return strdup("OpenCV returned an empty network");
         }

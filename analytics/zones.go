@@ -1,0 +1,179 @@
+package analytics
+
+// Window zones: who counts in them, what the analyzer can tell of them
+// (people, a blocked view, a detector that cannot tell), and which still
+// people the motion detector must not learn as background.
+
+import (
+	"image"
+	"time"
+
+	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// zoneWatch is one window's zone and its presence state machine.
+type zoneWatch struct {
+	zone     geom.Polygon
+	presence *presence
+	service  *serviceWatch // nil: the window has no service zone
+	// known: the detector can tell this zone empty (see stillHinter).
+	known bool
+	// counted holds the tracks counted in the zone at the last frame and
+	// when each was last seen.
+	counted map[int]float64
+}
+
+// stillHinter is implemented by detectors that must not fade people who
+// stand still into their background (the motion detector): they are told
+// the boxes to hold and report, after the next frame, whether each is
+// still occupied, and which were ghosts.
+//
+// Such a detector cannot see someone who sat still in a zone since before
+// its background was learned: a zone is known to it only once someone was
+// seen walking into it (the background there was learned without them), a
+// ghost was removed there (the background now shows it empty), or a saved
+// background says so.
+type stillHinter interface {
+	HoldForeground(holds []Hold)
+	HeldPresent() []bool
+	Ghosts() []Hold
+}
+
+// reasonCannotTell is why a zone unknown to the motion detector is unknown.
+const reasonCannotTell = "the motion detector cannot tell this window empty from a clerk sitting still since before analysis started (until someone walks in or out)"
+
+// updateWindows feeds each window's head count to its presence state
+// machine: window events first, then alerts.
+func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
+	var evs, services, alerts []events.Event
+	for _, w := range a.windows {
+		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
+		for _, e := range w.presence.update(a.viewOf(w, t), t, wall) {
+			if e.Type == events.TypeAlert {
+				alerts = append(alerts, e)
+			} else {
+				evs = append(evs, e)
+			}
+		}
+	}
+	return append(append(evs, services...), alerts...)
+}
+
+// countIn returns the confirmed tracks whose feet lie in zone. Only the
+// feet count, not a box overlapping the zone: at a service counter the
+// visitors' upper bodies overlap the clerks' zone in the image while their
+// feet stay on their own side, and a fading motion blob that lost its legs
+// would count too. A seated clerk's "feet" are the bottom of the visible box
+// (the desk edge), so staff zones are drawn over that area. A moving track
+// neither seen nor vouched for longer than zoneGrace no longer counts: its
+// feet stay where it was last seen, and someone who walked out of view is
+// not there.
+func (a *Analyzer) countIn(zone geom.Polygon) int {
+	n := 0
+	for _, tr := range a.tracks {
+		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet) {
+			n++
+		}
+	}
+	return n
+}
+
+// viewOf is what the analyzer can tell of a window's zone at time t.
+func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
+	v := zoneView{count: a.countIn(w.zone), seen: -1, blocked: a.blocked}
+	if !w.known {
+		v.cannotTell = reasonCannotTell
+	}
+	// When were the people counted in the last frame last there? Whoever
+	// walked out was there until now; a still person who is no longer
+	// detected is dropped a moment later, but was gone since they were
+	// last seen (or vouched for, or hidden by someone in front).
+	now := map[int]float64{}
+	for _, tr := range a.tracks {
+		last := t - tr.Missed
+		if tr.Vouched || tr.Hidden {
+			last = t
+		}
+		if _, before := w.counted[tr.ID]; before && tr.Seen {
+			v.seen = max(v.seen, t)
+		}
+		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && w.zone.Contains(tr.Feet) {
+			now[tr.ID] = last
+		}
+	}
+	for id, last := range w.counted {
+		if _, alive := now[id]; !alive {
+			v.seen = max(v.seen, last)
+		}
+	}
+	w.counted = now
+	v.edge = a.atEdge(w.zone)
+	return v
+}
+
+// edgeMargin is how close to a zone, in box heights, someone's feet must be
+// to stand at its edge: a step.
+const edgeMargin = 0.25
+
+// atEdge reports whether a person being followed has their feet just
+// outside zone.
+func (a *Analyzer) atEdge(zone geom.Polygon) bool {
+	if a.size.Y == 0 {
+		return false
+	}
+	for _, tr := range a.tracks {
+		if !tr.Confirmed || (!tr.Still && tr.Missed > zoneGrace) || zone.Contains(tr.Feet) {
+			continue
+		}
+		m := edgeMargin * float64(tr.Box.Dy()) / float64(a.size.Y)
+		for _, d := range []geom.Point{{m, 0}, {-m, 0}, {0, m}, {0, -m}} {
+			if zone.Contains(geom.Point{tr.Feet[0] + d[0], tr.Feet[1] + d[1]}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// learnZones marks the zones where ghosts (boxes in pixels of a frame of
+// the given size) were removed as known: the background shows them empty.
+func (a *Analyzer) learnZones(ghosts []Hold, size image.Point) {
+	for _, g := range ghosts {
+		feet := geom.Point{float64(g.Box.Min.X+g.Box.Max.X) / 2 / float64(size.X), float64(g.Box.Max.Y) / float64(size.Y)}
+		for _, w := range a.windows {
+			if w.zone.Contains(feet) {
+				w.known = true
+			}
+		}
+	}
+}
+
+// zoneGrace is how long a moving track, unseen, still counts in a zone:
+// longer than a detector's usual dropouts, shorter than MaxAge.
+const zoneGrace = 0.7
+
+// hold picks the tracks whose feet are in a window zone and that stand or
+// move slowly, tentative or confirmed: the background model must not learn
+// them (selective update), or a clerk who sits down fades within seconds
+// (within a few frames while MOG2 is young), before the tracker could
+// confirm them or call them still. People walking through are left to the
+// background model, which tells them from their shadows. It records the
+// held tracks' ids and returns their boxes.
+func (a *Analyzer) hold() []Hold {
+	a.held = a.held[:0]
+	var holds []Hold
+	for _, tr := range a.tracks {
+		if tr.Confirmed && !tr.Still && !tr.Stopped {
+			continue
+		}
+		for _, w := range a.windows {
+			if w.zone.Contains(tr.Feet) || w.service != nil && w.service.zone.Contains(tr.Feet) {
+				a.held = append(a.held, tr.ID)
+				holds = append(holds, Hold{Box: tr.Box, MayBeGhost: !tr.Moved})
+				break
+			}
+		}
+	}
+	return holds
+}
