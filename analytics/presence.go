@@ -65,6 +65,9 @@ type zoneView struct {
 	cannotTell string
 	// edge: someone stands just outside the zone (see edgeMargin).
 	edge bool
+	// returned: someone counted is a still person the detector lost for a
+	// while and found again where they sat (Track.Revived): they never left.
+	returned bool
 }
 
 func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.Time) bool) *presence {
@@ -162,6 +165,11 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		}
 		return evs
 	default: // absent
+		if staffed && v.returned && !p.raised {
+			// The detector lost a seated clerk for less than absent_after
+			// and found them where they sat: no absence, nothing to confirm.
+			return append(evs, p.enter(events.StateStaffed, "", wall))
+		}
 		if staffed {
 			if p.presentSince < 0 {
 				p.presentSince = t

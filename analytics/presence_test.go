@@ -126,9 +126,49 @@ func TestStillClerkWhoVanishesIsGone(t *testing.T) {
 		s.next(c)
 	}
 	// Last seen at 599.8 s; dropped once unseen for more than a second,
-	// the absence counted from when they were last seen; back at 620 s,
-	// confirmed at 620.4 s, staffed 2 s later.
-	want := "checking(0)@0 staffed(1)@0.4 absent(0)@601 alert-raised@609.8 staffed(1)@622.4 alert-resolved@622.4"
+	// the absence counted from when they were last seen; back at 620 s
+	// where they sat, their lost track comes back with the first
+	// detection (reviveLost), staffed 2 s later.
+	want := "checking(0)@0 staffed(1)@0.4 absent(0)@601 alert-raised@609.8 staffed(1)@622 alert-resolved@622"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestLostClerkFoundWeaklyWasNeverAway: a seated clerk the detector loses
+// for 3 s and then finds only weakly where they sat (below the birth
+// score, as a network unsure about someone behind a counter) is the same
+// clerk: the window turns absent when they are dropped and staffed again
+// at once when they are found, without waiting resolve_confirm; a clerk
+// gone for longer than absent_after still raises, and resolves only after
+// resolve_confirm.
+func TestLostClerkFoundWeaklyWasNeverAway(t *testing.T) {
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	weak := func() Detection {
+		d := clerk(rng)
+		d.Score = 0.3
+		return d
+	}
+	for range int(10 * s.fps) {
+		s.next(clerk(rng))
+	}
+	for range int(3 * s.fps) {
+		s.next()
+	}
+	for range int(10 * s.fps) {
+		s.next(weak())
+	}
+	for range int(15 * s.fps) {
+		s.next()
+	}
+	for range int(10 * s.fps) {
+		s.next(weak())
+	}
+	// Last seen at 9.8 s, dropped at 11 s, found weakly at 13 s; last
+	// seen at 22.8 s, dropped at 24 s, raised 10 s after 22.8 s, found at
+	// 38 s and resolved 5 s later.
+	want := "checking(0)@0 staffed(1)@0.4 absent(0)@11 staffed(1)@13 absent(0)@24 alert-raised@32.8 staffed(1)@43 alert-resolved@43"
 	if got := summary(s.log); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}

@@ -72,7 +72,10 @@ type Track struct {
 	// Hidden: a still track someone nearer the camera stood in front of
 	// in the last update, which keeps it alive unseen.
 	Hidden bool
-	Missed float64 // seconds since the last matched detection
+	// Revived: a still track lost for want of detections that a detection
+	// where it sat brought back in the last update (see reviveLost).
+	Revived bool
+	Missed  float64 // seconds since the last matched detection
 }
 
 // Tracker associates detections across frames: constant-velocity
@@ -83,6 +86,9 @@ type Track struct {
 type Tracker struct {
 	opts   TrackerOptions
 	tracks []*track
+	// lost are still tracks dropped for want of detections, kept out of
+	// sight for lostKeep (see reviveLost).
+	lost   []*track
 	nextID int
 	size   image.Point
 	now    float64 // time of the last update
@@ -113,6 +119,8 @@ type track struct {
 	// the start of the current run of findings that it is empty (<0: none).
 	vouched, vacantSince float64
 	hidden               float64 // last time someone in front hid it (see hiddenBy)
+	lost                 float64 // when it was dropped into Tracker.lost
+	revived              float64 // when reviveLost last brought it back
 }
 
 type sample struct{ t, x, y float64 }
@@ -203,6 +211,7 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 		}
 		tk.match(t, third, free, dets, pred, claimed, stageWide)
 	}
+	tk.reviveLost(t, dets, claimed)
 	// New tracks from confident detections nobody claimed.
 	for _, j := range high {
 		if !claimed[j] && !tk.overlapsConfirmed(dets[j].Box, pred) {
@@ -229,6 +238,10 @@ func (tk *Tracker) Update(t float64, dets []Detection, size image.Point) []Track
 				limit = tk.opts.StillAge.Seconds()
 			}
 			if missed > limit {
+				if tr.confirmed && tr.still && tr.vacantSince < 0 {
+					tr.lost = t
+					tk.lost = append(tk.lost, tr)
+				}
 				continue
 			}
 		}
@@ -245,6 +258,7 @@ const (
 	stageConfident stage = iota
 	stageWeak            // strict gate: the boxes must overlap
 	stageWide            // wider gate, closer look
+	stageRevive          // lost still tracks: strict gate, closer look
 )
 
 // match assigns detections js to tracks is, updates matched tracks, marks
@@ -298,14 +312,14 @@ func (tk *Tracker) cost(tr *track, pbox image.Rectangle, p [2]float64, det Detec
 	if st == stageWide {
 		gate += wideGate
 	}
-	if dist > gate || (st == stageWeak && iou < 0.3) {
+	if dist > gate || ((st == stageWeak || st == stageRevive) && iou < 0.3) {
 		return math.Inf(1)
 	}
 	if sizeRatio > 0.7 {
 		return math.Inf(1)
 	}
 	look := appearanceDistance(tr.look, det.Appearance)
-	if look > maxLookDistance || (st == stageWide && look > wideLook) {
+	if look > maxLookDistance || ((st == stageWide || st == stageRevive) && look > wideLook) {
 		return math.Inf(1)
 	}
 	return (1 - iou) + dist + 0.5*sizeRatio + lookWeight*look
@@ -363,7 +377,7 @@ func (tk *Tracker) birth(t float64, d Detection) {
 		id: tk.nextID,
 		cx: float64(d.Box.Min.X+d.Box.Max.X) / 2, cy: float64(d.Box.Min.Y+d.Box.Max.Y) / 2,
 		w: float64(d.Box.Dx()), h: float64(d.Box.Dy()),
-		lastSeen: t, hits: 1, seen: true, vacantSince: -1,
+		lastSeen: t, hits: 1, seen: true, vacantSince: -1, revived: -1,
 		look: append(Appearance(nil), d.Appearance...),
 	}
 	tr.bx, tr.by = tr.cx, float64(d.Box.Max.Y)
@@ -410,7 +424,8 @@ func (tk *Tracker) Tracks() []Track {
 		}
 		out = append(out, Track{
 			ID: tr.id, Box: b, Feet: feet, Confirmed: tr.confirmed, Still: tr.still, Stopped: tr.stopped, Moved: tr.moved,
-			Seen: tr.seen, Vouched: tr.vouched == tk.now, Hidden: tr.hidden == tk.now, Missed: tk.now - tr.lastSeen,
+			Seen: tr.seen, Vouched: tr.vouched == tk.now, Hidden: tr.hidden == tk.now,
+			Revived: tr.revived == tk.now, Missed: tk.now - tr.lastSeen,
 		})
 	}
 	return out

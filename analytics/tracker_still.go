@@ -102,3 +102,67 @@ func (tr *track) judgeStopped() bool {
 	}
 	return true
 }
+
+// lostKeep is how long a still track dropped for want of detections may
+// come back (see reviveLost).
+const lostKeep = 30.0
+
+// reviveLost brings back lost still tracks that a detection nobody claimed
+// matches where they sat (the strict gate of weak detections: the boxes
+// overlap, and it looks alike), whatever its score. A seated clerk behind
+// a counter is a person the network is unsure about: their score drifts
+// around the birth score with the pose and the people around them, so
+// they may go undetected for more than StillAge and then be found only
+// weakly, as sure detections go. Weak detections extend tracks but never
+// start them, so without this the clerk, seated all along, would stay
+// lost until the network was sure again: an unstaffed alert with the
+// clerk in the chair. A clerk who left leaves an empty chair, which the
+// detector does not take for a person.
+func (tk *Tracker) reviveLost(t float64, dets []Detection, claimed []bool) {
+	kept := tk.lost[:0]
+	for _, tr := range tk.lost {
+		if t-tr.lost <= lostKeep {
+			kept = append(kept, tr)
+		}
+	}
+	tk.lost = kept
+	if len(tk.lost) == 0 {
+		return
+	}
+	var free []int
+	for j := range dets {
+		if !claimed[j] {
+			free = append(free, j)
+		}
+	}
+	if len(free) == 0 {
+		return
+	}
+	n := len(tk.tracks)
+	tk.tracks = append(tk.tracks, tk.lost...)
+	is := make([]int, len(tk.lost))
+	pred := make([][2]float64, len(tk.tracks))
+	for i, tr := range tk.tracks {
+		pred[i] = [2]float64{tr.cx, tr.cy}
+		if i >= n {
+			is[i-n] = i
+			tr.lastSeen = t // the gate of a still track seen last frame, not grown with the time lost
+		}
+	}
+	left := tk.match(t, is, free, dets, pred, claimed, stageRevive)
+	back := map[int]bool{}
+	for _, i := range left {
+		back[i] = true
+	}
+	kept = tk.lost[:0]
+	live := tk.tracks[:n]
+	for i, tr := range tk.tracks[n:] {
+		if back[n+i] {
+			kept = append(kept, tr)
+		} else {
+			tr.revived = t
+			live = append(live, tr)
+		}
+	}
+	tk.tracks, tk.lost = live, kept
+}

@@ -154,3 +154,47 @@ func TestTrackerStillPersonSurvivesDropouts(t *testing.T) {
 		t.Fatalf("%d tracks remain after 31 s without detections", n)
 	}
 }
+
+// TestTrackerLostStillPersonFoundWeakly: a seated person the detector
+// loses for longer than StillAge and then finds only weakly, below the
+// birth score, where they sat (a clerk behind a counter the network grew
+// unsure about) is the same confirmed track again at the first weak
+// detection; a weak detection elsewhere starts nothing, and a lost track
+// is forgotten after lostKeep.
+func TestTrackerLostStillPersonFoundWeakly(t *testing.T) {
+	tk := NewTracker(TrackerOptions{BirthScore: 0.5})
+	now := 0.0
+	step := func(dets ...Detection) []Track {
+		now += 0.2
+		return tk.Update(now, dets, frameSize)
+	}
+	for range 25 { // 5 s seated, seen surely
+		step(person(300, 300))
+	}
+	id := tk.Tracks()[0].ID
+	for range 10 { // 2 s unseen: dropped
+		step()
+	}
+	if n := len(tk.Tracks()); n != 0 {
+		t.Fatalf("%d tracks after 2 s unseen, want the still track dropped", n)
+	}
+	weak := person(301, 300)
+	weak.Score = 0.3
+	elsewhere := person(600, 300)
+	elsewhere.Score = 0.3
+	tracks := step(weak, elsewhere)
+	if len(tracks) != 1 || tracks[0].ID != id || !tracks[0].Confirmed || !tracks[0].Seen || !tracks[0].Still {
+		t.Fatalf("weak detection where they sat: %+v, want confirmed still track %d back", tracks, id)
+	}
+	for range 10 {
+		if tracks := step(weak); len(tracks) != 1 || tracks[0].ID != id {
+			t.Fatalf("%+v, want track %d extended weakly", tracks, id)
+		}
+	}
+	for range int(lostKeep/0.2) + 10 { // gone for longer than lostKeep
+		step()
+	}
+	if tracks := step(weak); len(tracks) != 0 {
+		t.Fatalf("weak detection %v s after the track was lost: %+v, want none", lostKeep, tracks)
+	}
+}

@@ -100,6 +100,7 @@ func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
 		}
 		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && w.zone.Contains(tr.Feet) {
 			now[tr.ID] = last
+			v.returned = v.returned || tr.Revived
 		}
 	}
 	for id, last := range w.counted {

@@ -67,14 +67,6 @@ func (c canvas) rect(x0, y0, x1, y1 int, col bgr) {
 	}
 }
 
-// disc fills the circle at (cx, cy) of radius r, rows above yMax only.
-func (c canvas) disc(cx, cy, r, yMax int, col bgr) {
-	for dy := -r; dy <= r && cy+dy < yMax; dy++ {
-		dx := int(math.Sqrt(float64(r*r - dy*dy)))
-		c.rect(cx-dx, cy+dy, cx+dx+1, cy+dy+1, col)
-	}
-}
-
 // drawBackground paints the empty hall, with a static floor texture.
 func drawBackground(o SceneOptions, rng *rand.Rand) []byte {
 	W, H := o.Width, o.Height

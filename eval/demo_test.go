@@ -126,7 +126,7 @@ func TestDemoGatingKeepsAccuracy(t *testing.T) {
 	sc := DemoScenario{Name: "seed 4, quiet hall, H.264", Duration: 5 * time.Minute, Codec: true,
 		Scene: demo.SceneOptions{Seed: 4, ClerksArrive: demo.Range{Min: time.Second, Max: 5 * time.Second},
 			VisitorInterval:   demo.Range{Min: 60 * time.Second, Max: 2 * time.Minute},
-			ClerkAwayInterval: demo.Range{Min: 2 * time.Minute, Max: 5 * time.Minute}}}
+			ClerkAwayInterval: demo.Range{Min: 3 * time.Minute, Max: 6 * time.Minute}}}
 	run := func(ungated bool) DemoReport {
 		sc := sc
 		sc.Ungated = ungated

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
@@ -104,24 +103,4 @@ func pooled(zs []ZoneReport) PresenceScore {
 		s = s.Add(z.Score)
 	}
 	return s
-}
-
-// raiseDelays returns how far each matched raise of a zone came after the
-// truth's, in seconds.
-func raiseDelays(tr windowTruth, evs []events.Event) []float64 {
-	truth := alertItems(ExpectedAlerts(tr.counts, tr.fps, EvalRule))
-	var pred []Item
-	for _, e := range evs {
-		if e.Type == events.TypeAlert {
-			pred = append(pred, Item{Frame: e.Frame, Label: e.State})
-		}
-	}
-	_, pairs := Match(truth, pred, int(math.Round(AlertTolerance*tr.fps)))
-	var out []float64
-	for _, p := range pairs {
-		if truth[p.Truth].Label == events.AlertRaised {
-			out = append(out, float64(pred[p.Pred].Frame-truth[p.Truth].Frame)/tr.fps)
-		}
-	}
-	return out
 }

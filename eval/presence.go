@@ -15,7 +15,8 @@ type PresenceScore struct {
 	// (ExpectedAlerts), same state.
 	Alerts Score
 	// RaisedWhileOccupied counts raises made while the truth had someone
-	// in the zone: the false alerts a manager sees with the clerk there.
+	// in the zone for CountWithin already: the false alerts a manager sees
+	// with the clerk there.
 	RaisedWhileOccupied int
 	// LeaveLatency holds, per truth absence, the seconds from its start
 	// (the zone empties) to the window reported absent; Unnoticed counts
@@ -89,6 +90,22 @@ func (w windowTruth) at(frame int) int {
 	return w.counts[i]
 }
 
+// CountWithin is how soon someone who steps into a zone must be counted
+// (seconds): a raise in the moment a late clerk sits down is on time by
+// the rule, not a raise with the clerk there.
+const CountWithin = 1.0
+
+// occupiedSince reports whether the zone held at least staff people in
+// every frame of the seconds up to frame.
+func (w windowTruth) occupiedSince(frame, staff int, seconds float64) bool {
+	for f := frame - int(math.Round(seconds*w.fps)); f <= frame; f++ {
+		if w.at(f) < staff {
+			return false
+		}
+	}
+	return true
+}
+
 // scorePresence scores one window's reported events (window states and
 // unstaffed alerts, in frame order, frames of the same clock as the
 // truth) against its truth under rule. Truth alerts marked optional (nil:
@@ -110,7 +127,7 @@ func scorePresence(tr windowTruth, evs []events.Event, rule PresenceRule, truth 
 	var misses []string
 	s.Alerts, _, misses = matchUpTo(end, evs0Window(evs), truth, optional, pred, int(math.Round(AlertTolerance*tr.fps)), tr.fps)
 	for _, p := range pred {
-		if p.Label == events.AlertRaised && p.Frame <= end && tr.at(p.Frame) >= max(rule.MinStaff, 1) {
+		if p.Label == events.AlertRaised && p.Frame <= end && tr.occupiedSince(p.Frame, max(rule.MinStaff, 1), CountWithin) {
 			s.RaisedWhileOccupied++
 			misses = append(misses, fmt.Sprintf("%s raised at %.1f s while %d in the zone", evs0Window(evs), float64(p.Frame-1)/tr.fps, tr.at(p.Frame)))
 		}

@@ -32,7 +32,7 @@ func startH265Service(t *testing.T) (r *rig, sub *testcam.Camera) {
 	cfg.WebRTC.MaxTranscodes = 1
 	r = runService(t, cfg)
 	for _, id := range []string{"hall1", "hall2", "hall3"} {
-		waitFor(t, id+" live", 60*time.Second, func() bool {
+		waitFor(t, id+" live", 2*time.Minute, func() bool {
 			st := r.cameraState(t, id)
 			return st["state"] == "live" && st["codec"] == "H265"
 		})

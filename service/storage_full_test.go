@@ -76,8 +76,8 @@ func fullDisk(t *testing.T, minFree string) {
 			Camera string `json:"camera"`
 		} `json:"alerts"`
 	}
-	// Only storage_full counts: the test camera's picture also raises
-	// camera_blocked (on main too).
+	// The camera shows snow, which may also raise camera_blocked: only
+	// storage_full alerts count here.
 	storageFull := func() int {
 		r.getJSON(t, "/api/alerts?open=true", &open)
 		n := 0

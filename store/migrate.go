@@ -87,20 +87,15 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) error {
 		applied_us BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	applied := map[int]bool{}
-	versions, err := queryAll(ctx, t, func(r scanner) (int, error) {
-		var v int
-		return v, r.Scan(&v)
-	}, "SELECT version FROM schema_migrations")
+	applied, err := appliedVersions(ctx, t)
 	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return err
 	}
 	known := map[int]bool{}
 	for _, m := range ms {
 		known[m.version] = true
 	}
-	for _, v := range versions {
-		applied[v] = true
+	for v := range applied {
 		if !known[v] {
 			return fmt.Errorf("schema version %d is unknown to this binary (it knows up to %d); run a newer hallwatch or restore a backup: %w",
 				v, latest, ErrSchemaTooNew)
