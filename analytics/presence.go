@@ -123,6 +123,15 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		if staffed && !p.raised {
 			return append(evs, p.enter(events.StateStaffed, "", wall))
 		}
+		if p.raised {
+			// The open alert says absent: the absence goes on, and a
+			// return resolves it after resolve_confirm, as any return.
+			p.absentSince, p.presentSince = t, -1
+			if staffed {
+				p.presentSince = t
+			}
+			return append(evs, p.enter(events.StateAbsent, "", wall))
+		}
 		p.checkSince = t
 		evs = append(evs, p.enter(events.StateChecking, "", wall))
 	}

@@ -348,3 +348,28 @@ func TestBoardReadsWhileProcessing(t *testing.T) {
 		t.Fatal("the reader never saw any state")
 	}
 }
+
+// An alert left open by a previous run (or the node that ran the camera
+// before) is the analysis's own: a clerk back when it starts resolves it
+// only after resolve_confirm, and an absence goes on without a second raise.
+func TestAlertOpenBeforeStartResolvesAfterConfirm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	s.an.AlertsOpen([]string{"w1", "w9"})
+	for i := 0; i < 50; i++ { // 10 s present from the start
+		s.next(clerk(rng))
+	}
+	got := summary(s.log)
+	if !strings.HasSuffix(got, "alert-resolved@5.4") || strings.Contains(got, "alert-raised") {
+		t.Fatalf("got %s, want the open alert resolved once the clerk has been there 5 s (tracked from 0.4 s), never raised again", got)
+	}
+
+	s = newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	s.an.AlertsOpen([]string{"w1"})
+	for i := 0; i < 100; i++ { // 20 s nobody
+		s.next()
+	}
+	if got := summary(s.log); strings.Contains(got, "alert-") {
+		t.Fatalf("got %s, want the open alert left open and not raised again", got)
+	}
+}

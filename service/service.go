@@ -25,6 +25,7 @@ import (
 	"github.com/hallwatch/hallwatch/cluster"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/fdlimit"
@@ -273,9 +274,23 @@ func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 		if err != nil {
 			return nil, err
 		}
+		cam.analysis.openAlerts = s.openUnstaffed
 	}
 	cam.rec = s.rec.recorder(ref.Camera.ID, hub)
 	return cam, nil
+}
+
+// openUnstaffed lists camera's windows whose unstaffed alert is open in
+// the store.
+func (s *Service) openUnstaffed(ctx context.Context, camera string) ([]string, error) {
+	open, err := s.store.OpenAlerts(ctx)
+	var ws []string
+	for _, a := range open {
+		if a.Camera == camera && a.Kind == events.KindUnstaffed {
+			ws = append(ws, a.Window)
+		}
+	}
+	return ws, err
 }
 
 // runCamera runs a camera's ingest, relay, analysis and recording until
