@@ -95,7 +95,7 @@ func newClusterRig(t *testing.T, n int, scene func(i int) demo.SceneOptions, ana
 	cfg := config.Default()
 	// The nodes share the analysis state and the recordings, as on shared
 	// storage (the README's Recording paragraph), in the test's directory.
-	cfg.Storage = config.Storage{Driver: store.DriverPostgres, DSN: dsn, StateDir: t.TempDir()}
+	cfg.Storage = config.Storage{Driver: store.DriverPostgres, DSN: dsn}
 	cfg.Record.Path = t.TempDir()
 	cfg.Auth.MetricsToken = clusterMetricsToken
 	// The motion detector: what these tests measure (handover, event
@@ -162,6 +162,9 @@ func (r *clusterRig) start(id, natsURL string) *clusterNode {
 	cfg.HTTP.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	cfg.WebRTC.UDPPort, cfg.WebRTC.TCPPort = freeUDPPort(t), 0
 	cfg.WebRTC.IncludeLoopback, cfg.WebRTC.Interfaces = true, []string{"lo"}
+	// Each node keeps its analysis state on its own disk, as deployed
+	// (deploy/: the working directory of each node's container).
+	cfg.Storage.StateDir = t.TempDir()
 	cfg.Cluster = config.Cluster{NATSURL: natsURL, NodeID: id, PublicURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 		LeaseTTL: config.Duration(clusterTTL), Replicas: 1}
 	data, err := yaml.Marshal(&cfg)

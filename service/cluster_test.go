@@ -197,14 +197,20 @@ func TestClusterFailover(t *testing.T) {
 	case !back.IsZero() && back.Before(resumed[alert.Camera].Add(2*time.Second)):
 		t.Logf("the clerk came back at %s, before the camera was watched again: no claim on the resolution", clock(back))
 	default:
-		waitFor(t, "the alert resolved after the clerk's return", 90*time.Second, func() bool {
-			return r.get(asked, fmt.Sprintf("/api/alerts/%d", alert.ID), &a) && a.ResolvedAt != nil
-		})
+		deadline := time.Now().Add(90 * time.Second)
+		for !r.get(asked, fmt.Sprintf("/api/alerts/%d", alert.ID), &a) || a.ResolvedAt == nil {
+			if time.Now().After(deadline) {
+				r.logWindow(streams[asked.id], alert.Camera, alert.Window, killed)
+				t.Fatalf("alert %d not resolved 90 s after the failover; the clerk was back at %s", alert.ID, clock(r.clerkBack(alert.Camera, alert.Window, alert.RaisedAt)))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		back = r.clerkBack(alert.Camera, alert.Window, alert.RaisedAt)
 		due := back.Add(r.cfg.Alerts.ResolveConfirm.D())
 		t.Logf("alert %d resolved at %s; the clerk was back at %s", alert.ID, clock(*a.ResolvedAt), clock(back))
 		if d := a.ResolvedAt.Sub(due); math.Abs(d.Seconds()) > boardTolerance.Seconds() {
 			t.Errorf("alert %d resolved at %s, due at %s", alert.ID, clock(*a.ResolvedAt), clock(due))
+			r.logWindow(streams[asked.id], alert.Camera, alert.Window, killed)
 		}
 		var list struct{ Alerts []alertJSON }
 		r.get(asked, "/api/alerts?center="+centerOf(alert.Camera), &list)
@@ -287,6 +293,19 @@ func (r *clusterRig) clerkAway(camera, window string, when time.Time) bool {
 	runs := r.runs(camera, window)
 	run, ok := at(runs, when)
 	return ok && !run.occupied && slices.ContainsFunc(runs, func(o occupancy) bool { return o.occupied && o.start.Before(when) })
+}
+
+// logWindow logs what a node's event stream said of a window since from,
+// and the truth's occupancy of it: why an alert did not resolve.
+func (r *clusterRig) logWindow(l *liveLog, camera, window string, from time.Time) {
+	for _, m := range l.all() {
+		if m.Camera == camera && m.Time.After(from) && (m.Type == "window" || m.Type == "alert") && strings.Contains(string(m.Data), `"`+window+`"`) {
+			r.t.Logf("%s %s %s", clock(m.Time), m.Type, m.Data)
+		}
+	}
+	for _, run := range r.runs(camera, window) {
+		r.t.Logf("truth: from %s occupied %v", clock(run.start), run.occupied)
+	}
 }
 
 // clerkBack returns when the truth's clerk of a window sat down again
