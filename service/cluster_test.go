@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/eventbus"
@@ -197,20 +198,56 @@ func TestClusterFailover(t *testing.T) {
 	case !back.IsZero() && back.Before(resumed[alert.Camera].Add(2*time.Second)):
 		t.Logf("the clerk came back at %s, before the camera was watched again: no claim on the resolution", clock(back))
 	default:
+		// The owner's board says when the new node counted the clerk.
 		deadline := time.Now().Add(90 * time.Second)
+		var seen []windowSample
 		for !r.get(asked, fmt.Sprintf("/api/alerts/%d", alert.ID), &a) || a.ResolvedAt == nil {
+			if o := r.owner(alert.Camera, survivors...); o != nil {
+				if w, ok := r.window(o, alert.Camera, alert.Window); ok {
+					seen = append(seen, windowSample{time.Now(), w.State, w.Count})
+				}
+			}
 			if time.Now().After(deadline) {
-				r.logWindow(streams[asked.id], alert.Camera, alert.Window, killed)
-				t.Fatalf("alert %d not resolved 90 s after the failover; the clerk was back at %s", alert.ID, clock(r.clerkBack(alert.Camera, alert.Window, alert.RaisedAt)))
+				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 		back = r.clerkBack(alert.Camera, alert.Window, alert.RaisedAt)
 		due := back.Add(r.cfg.Alerts.ResolveConfirm.D())
-		t.Logf("alert %d resolved at %s; the clerk was back at %s", alert.ID, clock(*a.ResolvedAt), clock(back))
-		if d := a.ResolvedAt.Sub(due); math.Abs(d.Seconds()) > boardTolerance.Seconds() {
-			t.Errorf("alert %d resolved at %s, due at %s", alert.ID, clock(*a.ResolvedAt), clock(due))
+		counted := countedFor(seen, r.cfg.Alerts.ResolveConfirm.D())
+		// Early (by the truth) is the new node not knowing the alert is
+		// open: it took the clerk's first appearance for a staffed window.
+		// Otherwise the new node resolves it once its analysis has counted
+		// the clerk for resolve_confirm. When that is, against the truth,
+		// is the detector's accuracy, which eval holds on the same scene
+		// (TestRestartWithAlertOpenResolvesOnTime): the motion detector
+		// this test runs may lose a clerk sitting down for seconds on a
+		// loaded machine.
+		switch {
+		case a.ResolvedAt == nil && !counted.IsZero():
+			t.Errorf("alert %d not resolved 90 s after the failover; the new node counted the clerk from %s", alert.ID, clock(counted))
+		case a.ResolvedAt == nil:
+			t.Logf("alert %d not resolved: the new node never counted the clerk (back at %s by the truth) for %v", alert.ID, clock(back), r.cfg.Alerts.ResolveConfirm)
+		case a.ResolvedAt.Before(due.Add(-boardTolerance)):
+			t.Errorf("alert %d resolved at %s: early, due at %s (the clerk back at %s)", alert.ID, clock(*a.ResolvedAt), clock(due), clock(back))
+		case !counted.IsZero() && a.ResolvedAt.After(counted.Add(r.cfg.Alerts.ResolveConfirm.D()+boardTolerance)):
+			t.Errorf("alert %d resolved at %s; the new node counted the clerk from %s", alert.ID, clock(*a.ResolvedAt), clock(counted))
+		default:
+			t.Logf("alert %d resolved at %s, due at %s by the truth (%+.1f s)", alert.ID, clock(*a.ResolvedAt), clock(due), a.ResolvedAt.Sub(due).Seconds())
+		}
+		if t.Failed() || a.ResolvedAt == nil {
+			for i, sm := range seen {
+				if i == 0 || sm.state != seen[i-1].state || sm.count != seen[i-1].count {
+					t.Logf("board: %s %s %d", clock(sm.at), sm.state, sm.count)
+				}
+			}
 			r.logWindow(streams[asked.id], alert.Camera, alert.Window, killed)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		if a.ResolvedAt == nil {
+			a.ResolvedAt = &deadline
 		}
 		var list struct{ Alerts []alertJSON }
 		r.get(asked, "/api/alerts?center="+centerOf(alert.Camera), &list)
@@ -293,6 +330,50 @@ func (r *clusterRig) clerkAway(camera, window string, when time.Time) bool {
 	runs := r.runs(camera, window)
 	run, ok := at(runs, when)
 	return ok && !run.occupied && slices.ContainsFunc(runs, func(o occupancy) bool { return o.occupied && o.start.Before(when) })
+}
+
+// windowSample is a window as a node's board showed it.
+type windowSample struct {
+	at    time.Time
+	state string
+	count int
+}
+
+// window reads a window from node n's board.
+func (r *clusterRig) window(n *clusterNode, camera, window string) (alerts.WindowView, bool) {
+	var board struct{ Windows []alerts.WindowView }
+	if r.get(n, "/api/board?center="+centerOf(camera), &board) {
+		for _, w := range board.Windows {
+			if w.Camera == camera && w.Window == window {
+				return w, true
+			}
+		}
+	}
+	return alerts.WindowView{}, false
+}
+
+// countedFor returns when the board first counted someone in the window
+// for d without a gap longer than the analysis bridges (about a second,
+// with the board's sampling); zero if never.
+func countedFor(seen []windowSample, d time.Duration) time.Time {
+	const gap = 1500 * time.Millisecond
+	var from, last time.Time
+	for _, sm := range seen {
+		if sm.count == 0 {
+			if !from.IsZero() && sm.at.Sub(last) > gap {
+				from = time.Time{}
+			}
+			continue
+		}
+		if from.IsZero() {
+			from = sm.at
+		}
+		last = sm.at
+		if last.Sub(from) >= d {
+			return from
+		}
+	}
+	return time.Time{}
 }
 
 // logWindow logs what a node's event stream said of a window since from,
