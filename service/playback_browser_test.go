@@ -30,7 +30,8 @@ func TestBrowserPlaybackPage(t *testing.T) {
             name: 大厅一
             url: %s
 `, cam.URL()))
-	rec := r.svc.rec.recorders["hall1"]
+	hall1, _ := r.svc.camera("hall1")
+	rec := hall1.rec
 	waitFor(t, "recording", 30*time.Second, func() bool { return rec.Status().State == record.StateRecording })
 	time.Sleep(8 * time.Second)
 	manager, mpw := pageUser(t, r, "wang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
