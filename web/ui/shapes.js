@@ -6,10 +6,10 @@
 
 addMessages({
   "shape.in": "进 {n}", "shape.out": "出 {n}", "shape.people": "{n} 人", "shape.service": "办理 {n}", "shape.queue": "排队 {n}",
-  "wstate.staffed": "在岗", "wstate.absent": "离岗", "wstate.backup": "AB岗顶岗", "wstate.closed": "未开放", "wstate.unknown": "未知",
+  "wstate.staffed": "在岗", "wstate.absent": "离岗", "wstate.staffed_by_backup": "AB岗顶岗", "wstate.covering": "去顶岗", "wstate.closed": "未开放", "wstate.unknown": "未知",
 }, {
   "shape.in": "in {n}", "shape.out": "out {n}", "shape.people": "{n} people", "shape.service": "served {n}", "shape.queue": "queue {n}",
-  "wstate.staffed": "staffed", "wstate.absent": "absent", "wstate.backup": "backup", "wstate.closed": "closed", "wstate.unknown": "unknown",
+  "wstate.staffed": "staffed", "wstate.absent": "absent", "wstate.staffed_by_backup": "staffed by backup", "wstate.covering": "covering", "wstate.closed": "closed", "wstate.unknown": "unknown",
 });
 
 // pictureSize is a picture's size in pixels, 16:9 when not known yet.
