@@ -25,7 +25,7 @@ type Scene struct {
 	benchUsed []bool    // waiting seat taken (or being walked to)
 	serving   []*person // visitor assigned to each window, nil if none
 	zones     []geom.Polygon
-	occupied  []int // people in each window zone at the last frame
+	occupied  []int   // people in each window zone at the last frame
 	covered   [2]bool // AB post: backup clerk in the covered window's zone, away covering (at the last frame)
 
 	bg, noise []byte

@@ -15,11 +15,11 @@ import (
 
 // WindowDay is one service window's staffing on one local calendar day.
 type WindowDay struct {
-	Center           string  `json:"center"`
-	Camera           string  `json:"camera"`
-	Window           string  `json:"window"`
-	WindowName       string  `json:"window_name"`
-	Day              string  `json:"day"` // YYYY-MM-DD in the center's zone
+	Center      string  `json:"center"`
+	Camera      string  `json:"camera"`
+	Window      string  `json:"window"`
+	WindowName  string  `json:"window_name"`
+	Day         string  `json:"day"` // YYYY-MM-DD in the center's zone
 	OpenMinutes float64 `json:"open_minutes"`
 	// Of the open minutes: staffed by the window's own clerk, by its
 	// backup window's clerk (AB post), and the window's clerk away
