@@ -95,6 +95,13 @@ func states(log []events.Event, window string) string {
 	return strings.Join(out, " ")
 }
 
+func wantStates(t *testing.T, log []events.Event, window, want string) {
+	t.Helper()
+	if got := states(log, window); got != want {
+		t.Errorf("%s: %s\nwant %s", window, got, want)
+	}
+}
+
 func TestBackupClerkCoversWindow(t *testing.T) {
 	s := backupStream(t, "w2")
 	cover(s, false)
@@ -103,12 +110,8 @@ func TestBackupClerkCoversWindow(t *testing.T) {
 	// its own clerk is back; w2: absent on the way over, covering, absent
 	// on the way back, staffed. No alert though both were empty for longer
 	// than absent_after.
-	if got, want := states(s.log, "w1"), "checking staffed absent staffed_by_backup absent staffed"; got != want {
-		t.Errorf("w1: %s\nwant %s", got, want)
-	}
-	if got, want := states(s.log, "w2"), "checking staffed absent covering(w1) absent staffed"; got != want {
-		t.Errorf("w2: %s\nwant %s", got, want)
-	}
+	wantStates(t, s.log, "w1", "checking staffed absent staffed_by_backup absent staffed")
+	wantStates(t, s.log, "w2", "checking staffed absent covering(w1) absent staffed")
 	for _, st := range s.an.Windows() {
 		if st.State != events.StateStaffed || st.Alerting {
 			t.Errorf("at the end %+v, want staffed", st)
@@ -121,12 +124,8 @@ func TestWithoutBackupTheEmptyWindowRaises(t *testing.T) {
 	cover(s, false)
 	// The same scene without the rule: w2's clerk counts as w1's staff
 	// and w2, empty for 30 s, raises.
-	if got, want := states(s.log, "w1"), "checking staffed absent staffed absent staffed"; got != want {
-		t.Errorf("w1: %s\nwant %s", got, want)
-	}
-	if got, want := states(s.log, "w2"), "checking staffed absent alert-raised staffed alert-resolved"; got != want {
-		t.Errorf("w2: %s\nwant %s", got, want)
-	}
+	wantStates(t, s.log, "w1", "checking staffed absent staffed absent staffed")
+	wantStates(t, s.log, "w2", "checking staffed absent alert-raised staffed alert-resolved")
 }
 
 // TestCoveringWindowWithVisitorWaits: a visitor stands at the backup window

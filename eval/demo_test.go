@@ -22,14 +22,7 @@ func TestDemoFreshAndMidDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates two and a half minutes of a busy hall, analysed twice")
 	}
-	sc := DemoScenarios[2]
-	rs, err := RunDemo(context.Background(), sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	printDemo(&out, rs)
-	t.Log(out.String())
+	rs := runDemo(t, DemoScenarios[2])
 	if len(rs) != 2 || rs[1].Join == 0 {
 		t.Fatalf("%d analyses, want one fresh and one joined mid-day", len(rs))
 	}
@@ -173,14 +166,7 @@ func TestDemoBackupPost(t *testing.T) {
 	if sc.Scene.Covered == 0 {
 		t.Fatalf("scenario %q has no AB post", sc.Name)
 	}
-	rs, err := RunDemo(context.Background(), sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	printDemo(&out, rs)
-	t.Log(out.String())
-	for _, r := range rs {
+	for _, r := range runDemo(t, sc) {
 		b, s := r.Backup, r.Presence
 		if b.Episodes < 1 || b.Found != b.Episodes || b.Recall() < 0.9 || b.Precision() < 0.95 {
 			t.Errorf("joined at %v: %v", r.Join, b)
@@ -192,4 +178,17 @@ func TestDemoBackupPost(t *testing.T) {
 			t.Errorf("joined at %v: %d alert events without truth, %d raised with a clerk in the zone", r.Join, s.Alerts.FP, s.RaisedWhileOccupied)
 		}
 	}
+}
+
+// runDemo runs a scenario and logs its table.
+func runDemo(t *testing.T, sc DemoScenario) []DemoReport {
+	t.Helper()
+	rs, err := RunDemo(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printDemo(&out, rs)
+	t.Log(out.String())
+	return rs
 }
