@@ -1,7 +1,9 @@
 package service
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,4 +100,21 @@ func TestBrowserBoardABPost(t *testing.T) {
 		}
 		return by["w1"].BackupMinutes > 0 && by["w2"].CoveringMinutes > 0 && by["w2"].BackupMinutes == 0 && by["w3"].BackupMinutes == 0
 	})
+	// And its CSV, a column each.
+	resp := r.get(t, "/api/reports/staffing.csv")
+	defer resp.Body.Close()
+	recs, err := csv.NewReader(bufio.NewReader(resp.Body)).ReadAll()
+	if err != nil || len(recs) < 4 {
+		t.Fatalf("staffing CSV: %v, %d records", err, len(recs))
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[strings.TrimPrefix(h, "\ufeff")] = i
+	}
+	for _, rec := range recs[1:] {
+		backup, covering := rec[col["backup_minutes"]], rec[col["covering_minutes"]]
+		if w := rec[col["window"]]; (w == "w1") != (backup != "0.0") || (w == "w2") != (covering != "0.0") {
+			t.Errorf("staffing CSV row %q: backup %s, covering %s minutes", rec, backup, covering)
+		}
+	}
 }
