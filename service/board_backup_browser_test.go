@@ -52,7 +52,7 @@ func TestBrowserBoardABPost(t *testing.T) {
 	p.open("/board.html?center=jingshan")
 	p.waitJS("w1 staffed by backup, w2 covering", 90*time.Second, tiles)
 	for _, step := range []struct {
-		size                  browser.Size
+		size                   browser.Size
 		lang, backup, covering string
 	}{
 		{browser.Desktop, "zh", "AB岗顶岗中", "顶岗 1号窗口"},
