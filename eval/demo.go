@@ -231,7 +231,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 	end := int(math.Round(sc.Duration.Seconds() * fps))
 	frames := end + int(math.Ceil(math.Max(CrossingTolerance, AlertTolerance)*fps))
 	truth := demoTruth{counts: map[string][]int{}, since: map[string][]int{}, covered: map[string][]bool{}, covering: map[string][]bool{}}
-	var cover demo.TruthEvent // the AB post's last change
+	var cover demo.TruthEvent       // the AB post's last change
 	seatedSince := map[string]int{} // window -> first frame of the current occupied run; absent = empty
 	mat := gocv.NewMat()
 	defer mat.Close()
