@@ -3,6 +3,7 @@ package analytics
 import (
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 	"time"
 
@@ -340,6 +341,20 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 		evs = append(evs, w.presence.setOffline(wall)...)
 	}
 	return a.stamp(evs, frameIndex, t, wall)
+}
+
+// AlertsOpen marks windows whose unstaffed alert is open already, raised
+// by a previous run or by the node that ran the camera before: such an
+// alert resolves, like one raised here, once staff have been back for
+// resolve_confirm, and is not raised twice. Call it before the first frame.
+func (a *Analyzer) AlertsOpen(windows []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, w := range a.windows {
+		if slices.Contains(windows, w.presence.id) {
+			w.presence.raised = true
+		}
+	}
 }
 
 // Windows returns the windows' current states, in config order.

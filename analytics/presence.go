@@ -19,7 +19,8 @@ const DefaultAbsentAfter = 60 * time.Second
 //	resolve_confirm → staffed (and the alert resolved).
 //
 // A return shorter than resolve_confirm does not end the absence, so a
-// visitor stepping through the zone neither resets the timer nor resolves.
+// visitor stepping through the zone neither resets the timer nor resolves;
+// within a return, the detector may miss staff for up to returnGap.
 // Outside opening hours the state is closed and an open alert is resolved.
 //
 // The AB-post rule (config windows[].backup): staff counted in the zone who
@@ -50,6 +51,7 @@ type presence struct {
 	since        time.Time
 	absentSince  float64 // stream time the absence began
 	presentSince float64 // stream time staff came back; <0 when not back
+	presentSeen  float64 // stream time staff who came back were last seen
 	checkSince   float64 // stream time checking began; <0 when not checking
 	raised       bool
 }
@@ -62,6 +64,12 @@ const checkFor = 2.0
 
 // edgeWait is how long a raise waits for someone at the zone's edge.
 const edgeWait = 1.0
+
+// returnGap is how long staff who came back may go unseen without their
+// return starting over: a detector misses someone in a frame or two (a
+// clerk sitting down, a compression artefact), and a return must not
+// wait another resolve_confirm for each miss.
+const returnGap = 1.0
 
 // zoneView is what the analyzer can tell of a window's zone in a frame.
 type zoneView struct {
@@ -156,6 +164,15 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		if staffed && !p.raised {
 			return append(evs, p.enter(staffedAs, "", wall))
 		}
+		if p.raised {
+			// The open alert says absent: the absence goes on, and a
+			// return resolves it after resolve_confirm, as any return.
+			p.absentSince, p.presentSince = t, -1
+			if staffed {
+				p.back(t)
+			}
+			return append(evs, p.enter(events.StateAbsent, "", wall))
+		}
 		p.checkSince = t
 		evs = append(evs, p.enter(events.StateChecking, "", wall))
 	}
@@ -174,7 +191,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		}
 		p.absentSince, p.presentSince, p.checkSince = p.checkSince, -1, -1
 		if staffed {
-			p.presentSince = t
+			p.back(t)
 		}
 		evs = append(evs, p.enter(events.StateAbsent, "", wall))
 		return append(evs, p.checkAbsent(t, v.edge)...)
@@ -216,18 +233,28 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			return append(evs, p.enter(staffedAs, "", wall))
 		}
 		if staffed {
-			if p.presentSince < 0 {
-				p.presentSince = t
-			}
+			p.back(t)
 			if t-p.presentSince >= p.resolveConfirm-1e-9 {
 				evs = append(evs, p.resolve()...)
 				evs = append(evs, p.enter(staffedAs, "", wall))
 			}
 			return evs
 		}
+		if p.presentSince >= 0 && t-p.presentSeen <= returnGap+1e-9 {
+			return evs
+		}
 		p.presentSince = -1
 		return p.checkAbsent(t, v.edge)
 	}
+}
+
+// back notes staff seen at t during an absence: the return's start, if
+// it is one.
+func (p *presence) back(t float64) {
+	if p.presentSince < 0 {
+		p.presentSince = t
+	}
+	p.presentSeen = t
 }
 
 // checkAbsent raises the alert once the absence has lasted absent_after.

@@ -2,7 +2,9 @@ package analytics
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +348,67 @@ func TestBoardReadsWhileProcessing(t *testing.T) {
 	close(done)
 	if n := <-read; n == 0 {
 		t.Fatal("the reader never saw any state")
+	}
+}
+
+// An alert left open by a previous run (or the node that ran the camera
+// before) is the analysis's own: a clerk back when it starts resolves it
+// only after resolve_confirm, and an absence goes on without a second raise.
+func TestAlertOpenBeforeStartResolvesAfterConfirm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	s.an.AlertsOpen([]string{"w1", "w9"})
+	for i := 0; i < 50; i++ { // 10 s present from the start
+		s.next(clerk(rng))
+	}
+	got := summary(s.log)
+	if !strings.HasSuffix(got, "alert-resolved@5.4") || strings.Contains(got, "alert-raised") {
+		t.Fatalf("got %s, want the open alert resolved once the clerk has been there 5 s (tracked from 0.4 s), never raised again", got)
+	}
+
+	s = newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
+	s.an.AlertsOpen([]string{"w1"})
+	for i := 0; i < 100; i++ { // 20 s nobody
+		s.next()
+	}
+	if got := summary(s.log); strings.Contains(got, "alert-") {
+		t.Fatalf("got %s, want the open alert left open and not raised again", got)
+	}
+}
+
+// A detector that misses a returning clerk in a frame or two does not
+// start the return over (the alert resolves resolve_confirm after the
+// return), while a gap longer than returnGap does.
+func TestReturnBridgesDetectorMisses(t *testing.T) {
+	run := func(missed []float64) float64 {
+		p := newPresence(config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second)}, 5*time.Second, nil)
+		p.raised = true // an alert is open
+		wall := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+		for i := 0; i <= 150; i++ { // 5 fps, the clerk back from 2 s on
+			tt := float64(i) / 5
+			n := 0
+			if tt >= 2 && !slices.ContainsFunc(missed, func(m float64) bool { return math.Abs(m-tt) < 1e-6 }) {
+				n = 1
+			}
+			for _, e := range p.update(zoneView{count: n, seen: -1}, tt, wall.Add(time.Duration(tt*float64(time.Second)))) {
+				if e.Type == events.TypeAlert && e.State == events.AlertResolved {
+					return tt
+				}
+			}
+		}
+		return -1
+	}
+	for _, c := range []struct {
+		missed []float64
+		want   float64
+	}{
+		{nil, 7},
+		{[]float64{3.6}, 7},                     // one frame
+		{[]float64{3.6, 3.8, 4.0, 4.2, 4.4}, 7}, // 1 s unseen
+		{[]float64{3.6, 3.8, 4.0, 4.2, 4.4, 4.6}, 9.8}, // 1.2 s: the return starts again at 4.8
+	} {
+		if got := run(c.missed); math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("clerk back at 2 s, missed at %v: resolved at %g, want %g", c.missed, got, c.want)
+		}
 	}
 }

@@ -455,3 +455,37 @@ func TestRecheckAndStamp(t *testing.T) {
 		}
 	}
 }
+
+// Nodes of a cluster starting together each find no user: exactly one
+// creates the first admin, the others start without an error.
+func TestBootstrapConcurrently(t *testing.T) {
+	r := newRig(t)
+	const nodes = 8
+	type result struct {
+		name, pw string
+		err      error
+	}
+	results := make(chan result, nodes)
+	start := make(chan struct{})
+	for range nodes {
+		go func() {
+			<-start
+			n, pw, err := r.svc.Bootstrap(context.Background())
+			results <- result{n, pw, err}
+		}()
+	}
+	close(start)
+	created := 0
+	for range nodes {
+		res := <-results
+		if res.err != nil {
+			t.Errorf("Bootstrap: %v", res.err)
+		}
+		if res.name != "" {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d nodes created the first admin, want 1", created)
+	}
+}

@@ -224,6 +224,9 @@ func (s *Service) Bootstrap(ctx context.Context) (name, password string, err err
 	_, password, err = s.AddUser(ctx, Actor{Name: "system"}, NewUser{
 		Name: BootstrapAdmin, DisplayName: "Administrator", Role: RoleAdmin, MustChangePassword: true,
 	})
+	if errors.Is(err, store.ErrConflict) {
+		return "", "", nil // another node of a cluster, starting too, made it
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("create first admin: %w", err)
 	}

@@ -13,6 +13,7 @@ func Default() *Config {
 			MaxSessions: 500, MaxSessionsPerUser: 32, ConnectTimeout: Duration(10 * time.Second),
 			MaxTranscodes: 2, TranscodeMaxWidth: 1280},
 		Storage: Storage{Driver: "sqlite", Path: "hallwatch.db"},
+		Cluster: Cluster{LeaseTTL: Duration(5 * time.Second), Replicas: 1},
 		Retention: Retention{
 			Events:    Duration(400 * day),
 			Snapshots: Duration(90 * day),

@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -133,3 +134,20 @@ func (c *Config) Recording(cam *Camera) Recording {
 // SafeDSN returns the PostgreSQL connection string with its password
 // masked (URL user info, password=…), for logs and messages.
 func (s Storage) SafeDSN() string { return RedactURL(s.DSN) }
+
+// SafeNATSURL returns cluster.nats_url with credentials masked.
+func (c Cluster) SafeNATSURL() string {
+	parts := strings.Split(c.NATSURL, ",")
+	for i, p := range parts {
+		parts[i] = RedactURL(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}
+
+// PeerAddress is where the other nodes reach this one: peer_url, else public_url.
+func (c Cluster) PeerAddress() string {
+	if c.PeerURL != "" {
+		return c.PeerURL
+	}
+	return c.PublicURL
+}

@@ -104,3 +104,13 @@ func TestNoSecretsInErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSafeNATSURL(t *testing.T) {
+	c := Cluster{NATSURL: "nats://hw:S3cret@nats-1:4222, tls://nats-2:4222"}
+	if got, want := c.SafeNATSURL(), "nats://***@nats-1:4222,tls://nats-2:4222"; got != want {
+		t.Errorf("SafeNATSURL() = %q, want %q", got, want)
+	}
+	if got := (Cluster{PublicURL: "http://n1"}).PeerAddress(); got != "http://n1" {
+		t.Errorf("PeerAddress() without peer_url = %q, want the public URL", got)
+	}
+}

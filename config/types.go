@@ -15,6 +15,7 @@ type Config struct {
 	HTTP      HTTP       `yaml:"http"`
 	WebRTC    WebRTC     `yaml:"webrtc"`
 	Storage   Storage    `yaml:"storage"`
+	Cluster   Cluster    `yaml:"cluster"`
 	Retention Retention  `yaml:"retention"`
 	Record    Record     `yaml:"record"`
 	Detector  Detector   `yaml:"detector"`
@@ -105,6 +106,32 @@ func (s Storage) StatePath() string {
 	}
 	return filepath.Join(filepath.Dir(s.Path), "hallwatch-state")
 }
+
+// Cluster joins this node to others that share one PostgreSQL database and
+// one NATS server with JetStream: each camera is run by one node at a time,
+// under a lease, and any node serves any user. Without nats_url hallwatch
+// is a single node (the default).
+type Cluster struct {
+	// NATSURL is the NATS server (nats://host:4222), or several separated by
+	// commas; it may hold user:password@, shown masked (SafeNATSURL).
+	NATSURL string `yaml:"nats_url,omitempty"`
+	// NodeID names this node among the others; unique and stable.
+	NodeID string `yaml:"node_id,omitempty"`
+	// PublicURL is where viewers reach this node (WHEP requests for its
+	// cameras are redirected there), e.g. https://hallwatch.example.gov.cn/node/n1.
+	PublicURL string `yaml:"public_url,omitempty"`
+	// PeerURL is where the other nodes reach this node's HTTP, to tell
+	// whether it still reaches NATS; default PublicURL.
+	PeerURL string `yaml:"peer_url,omitempty"`
+	// LeaseTTL is how long a camera stays with a node that stopped renewing
+	// its lease: about what a failover takes.
+	LeaseTTL Duration `yaml:"lease_ttl"`
+	// Replicas is how many NATS servers keep hallwatch's key-value buckets.
+	Replicas int `yaml:"replicas"`
+}
+
+// Enabled reports whether this node is one of several.
+func (c Cluster) Enabled() bool { return c.NATSURL != "" }
 
 // Retention says how long stored records are kept; a daily purge enforces it.
 type Retention struct {

@@ -19,6 +19,7 @@ func validate(cfg *Config, o *origins) Errors {
 	c.http(&cfg.HTTP)
 	c.webrtc(&cfg.WebRTC)
 	c.storage(&cfg.Storage)
+	c.cluster(&cfg.Cluster, &cfg.Storage)
 	c.positive("retention.events", cfg.Retention.Events)
 	c.positive("retention.snapshots", cfg.Retention.Snapshots)
 	c.positive("retention.audit", cfg.Retention.Audit)

@@ -63,6 +63,9 @@ type Camera struct {
 
 	mu sync.RWMutex // guards feed.stream
 
+	readersMu sync.Mutex
+	readers   map[*gortsplib.ServerSession]string // playing sessions → camera id
+
 	life    sync.Mutex
 	started bool // Run owns the feeds and the listener from here on
 	closed  bool
@@ -77,7 +80,7 @@ func NewCamera(opts CameraOptions) (*Camera, error) {
 	if len(opts.Cameras) == 0 {
 		return nil, errors.New("demo: no cameras configured")
 	}
-	c := &Camera{log: opts.Log, feeds: map[string]*feed{}}
+	c := &Camera{log: opts.Log, feeds: map[string]*feed{}, readers: map[*gortsplib.ServerSession]string{}}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -264,8 +267,31 @@ func (h rtspHandler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Resp
 	return h.lookup(ctx.Path)
 }
 
-func (h rtspHandler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+func (h rtspHandler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	h.c.readersMu.Lock()
+	h.c.readers[ctx.Session] = strings.TrimPrefix(ctx.Path, "/")
+	h.c.readersMu.Unlock()
 	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+func (h rtspHandler) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
+	h.c.readersMu.Lock()
+	delete(h.c.readers, ctx.Session)
+	h.c.readersMu.Unlock()
+}
+
+// Readers returns how many RTSP clients are playing camera id now: a
+// cluster test checks that no two nodes pull one camera at once.
+func (c *Camera) Readers(id string) int {
+	c.readersMu.Lock()
+	defer c.readersMu.Unlock()
+	n := 0
+	for _, cam := range c.readers {
+		if cam == id {
+			n++
+		}
+	}
+	return n
 }
 
 // describe announces the stream with the encoder's parameter sets (taken

@@ -177,6 +177,9 @@ func TestCameraClientReceivesScene(t *testing.T) {
 	if _, err := c.Play(nil); err != nil {
 		t.Fatal(err)
 	}
+	if n := cam.Readers("hall"); n != 1 {
+		t.Errorf("Readers while one client plays: %d", n)
+	}
 
 	dec, err := avcodec.NewDecoder("H264")
 	if err != nil {
@@ -208,6 +211,13 @@ func TestCameraClientReceivesScene(t *testing.T) {
 		break
 	}
 	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for cam.Readers("hall") != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := cam.Readers("hall"); n != 0 {
+		t.Errorf("Readers after the client left: %d", n)
+	}
 
 	ref := newScene(t, sceneOpts)
 	best, bestFrame := 0.0, 0

@@ -19,6 +19,9 @@ type Message struct {
 	Camera   string          `json:"camera,omitempty"`
 	Time     time.Time       `json:"time"`
 	Data     json.RawMessage `json:"data"`
+	// Node is the cluster node the message comes from; empty for this
+	// process's own (which the cluster's bridge sends to the others).
+	Node string `json:"node,omitempty"`
 }
 
 // Bus is a bounded publish/subscribe hub.

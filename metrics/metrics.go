@@ -71,6 +71,21 @@ type Storage struct {
 	LastPurge time.Time
 }
 
+// Cluster is this node's part in a cluster at scrape time.
+type Cluster struct {
+	Leases int  // held
+	Nodes  int  // alive, this one included
+	NATSUp bool // writes to NATS succeed
+	// Lease changes since start: taken, handed over to the node placed for
+	// them, lost (not renewed in time, or taken by another node).
+	Gained, HandedOver, Lost uint64
+	// Live messages shared with the other nodes: sent, received, waiting
+	// for NATS, dropped while it was out of reach.
+	Sent, Received uint64
+	Queued         int
+	Dropped        uint64
+}
+
 // Sources are read at every scrape.
 type Sources struct {
 	Cameras   func() []Camera
@@ -78,6 +93,7 @@ type Sources struct {
 	Sessions  func() int // WHEP sessions
 	Sockets   func() Sockets
 	Storage   func() Storage
+	Cluster   func() *Cluster // nil: a single node
 }
 
 // Metrics holds the registry and the observed histograms and counters.
@@ -87,9 +103,10 @@ type Metrics struct {
 	DecodeSeconds  *prometheus.HistogramVec // camera
 	AnalyseSeconds *prometheus.HistogramVec // camera, detector: detect + track + count
 	StoreWrite     prometheus.Histogram
-	Events         *prometheus.CounterVec // camera, type
-	Alerts         *prometheus.CounterVec // kind, state
-	RelayLatency   prometheus.Histogram   // camera arrival → last viewer write
+	Events         *prometheus.CounterVec   // camera, type
+	Alerts         *prometheus.CounterVec   // kind, state
+	RelayLatency   prometheus.Histogram     // camera arrival → last viewer write
+	NATSSeconds    *prometheus.HistogramVec // op: renew, acquire, heartbeat
 }
 
 // New registers everything on a fresh registry.
@@ -119,8 +136,12 @@ func New(src Sources) *Metrics {
 			Name: "hallwatch_relay_latency_seconds", Help: "Time from an access unit's arrival to its last packet written to viewers.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 14),
 		}),
+		NATSSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hallwatch_cluster_nats_seconds", Help: "Time of NATS JetStream operations: renew (all leases at once), acquire, heartbeat.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"op"}),
 	}
-	reg.MustRegister(m.DecodeSeconds, m.AnalyseSeconds, m.StoreWrite, m.Events, m.Alerts, m.RelayLatency,
+	reg.MustRegister(m.DecodeSeconds, m.AnalyseSeconds, m.StoreWrite, m.Events, m.Alerts, m.RelayLatency, m.NATSSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{src: src})
 	return m
@@ -166,6 +187,13 @@ var (
 	descStoreUp     = prometheus.NewDesc("hallwatch_store_up", "1 when the last write to the database succeeded.", nil, nil)
 	descPurged      = prometheus.NewDesc("hallwatch_retention_purged_total", "Records removed by retention, by kind.", []string{"kind"}, nil)
 	descPurgedAt    = prometheus.NewDesc("hallwatch_retention_last_run_timestamp_seconds", "When retention last ran successfully (Unix time).", nil, nil)
+	descLeases      = prometheus.NewDesc("hallwatch_cluster_leases", "Leases (cameras, notifiers) this node holds.", nil, nil)
+	descNodes       = prometheus.NewDesc("hallwatch_cluster_nodes", "Nodes alive as this node sees them, itself included.", nil, nil)
+	descNATSUp      = prometheus.NewDesc("hallwatch_cluster_nats_up", "1 while writes to NATS succeed.", nil, nil)
+	descMoves       = prometheus.NewDesc("hallwatch_cluster_lease_changes_total", "Leases gained, handed over and lost by this node.", []string{"change"}, nil)
+	descLiveMsgs    = prometheus.NewDesc("hallwatch_cluster_live_messages_total", "Live messages sent to and received from the other nodes.", []string{"direction"}, nil)
+	descLiveQ       = prometheus.NewDesc("hallwatch_cluster_live_queued", "Live messages waiting for NATS.", nil, nil)
+	descLiveDrop    = prometheus.NewDesc("hallwatch_cluster_live_dropped_total", "Live messages dropped while NATS was out of reach.", nil, nil)
 )
 
 // stateCollector reads the parts' state at scrape time.
@@ -177,7 +205,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
 		descRecState, descRecBytes, descRecSegments,
 		descPending, descQueue, descSent, descFailed, descGaveUp,
-		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt} {
+		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt,
+		descLeases, descNodes, descNATSUp, descMoves, descLiveMsgs, descLiveQ, descLiveDrop} {
 		ch <- d
 	}
 }
@@ -264,6 +293,28 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descPurgedAt, float64(st.LastPurge.UnixMilli())/1000)
 		}
 	}
+	if c.src.Cluster == nil {
+		return
+	}
+	if cl := c.src.Cluster(); cl != nil {
+		gauge(descLeases, float64(cl.Leases))
+		gauge(descNodes, float64(cl.Nodes))
+		gauge(descNATSUp, b2f(cl.NATSUp))
+		counter(descMoves, float64(cl.Gained), "gained")
+		counter(descMoves, float64(cl.HandedOver), "handed_over")
+		counter(descMoves, float64(cl.Lost), "lost")
+		counter(descLiveMsgs, float64(cl.Sent), "sent")
+		counter(descLiveMsgs, float64(cl.Received), "received")
+		gauge(descLiveQ, float64(cl.Queued))
+		counter(descLiveDrop, float64(cl.Dropped))
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func boolValue(b bool) float64 {

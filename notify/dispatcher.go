@@ -43,6 +43,11 @@ type Options struct {
 	// (default 24 h). Given-up messages stay in the outbox for review.
 	MaxAttempts int
 	MaxAge      time.Duration
+	// Shared: several hallwatch nodes share the outbox, and each target is
+	// delivered by Deliver on the one node holding its lease (package
+	// cluster) instead of by Run. Status then counts only what this node
+	// delivers.
+	Shared bool
 }
 
 func (o *Options) setDefaults() {
@@ -172,10 +177,11 @@ func (d *Dispatcher) Queued(ns []store.Notification) {
 			continue // committed before the scan of Run, which counted it
 		}
 		for _, w := range d.workers {
-			if w.t.id == n.Target {
-				w.update(func(st *TargetStatus) { st.Pending++ })
-				w.wake()
+			if w.t.id != n.Target || (d.o.Shared && !w.delivering.Load()) {
+				continue
 			}
+			w.update(func(st *TargetStatus) { st.Pending++ })
+			w.wake()
 		}
 	}
 }
@@ -221,6 +227,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
+	return nil
+}
+
+// Deliver delivers one target's messages until ctx ends, for a node of a
+// cluster holding the target's lease (Options.Shared): one node at a time
+// sends a target's messages, so each goes out once and in order. Other
+// nodes queue messages too, so while idle the worker reads the outbox
+// again every poll. A target is delivered by one Deliver at a time.
+func (d *Dispatcher) Deliver(ctx context.Context, target string, poll time.Duration) error {
+	if !d.o.Shared {
+		return errors.New("notify: Deliver needs Options.Shared (use Run on a single node)")
+	}
+	var w *worker
+	for _, c := range d.workers {
+		if c.t.id == target {
+			w = c
+		}
+	}
+	if w == nil {
+		return fmt.Errorf("notify: no notifier %q", target)
+	}
+	if !w.delivering.CompareAndSwap(false, true) {
+		return fmt.Errorf("notify: notifier %q is delivered already", target)
+	}
+	defer w.delivering.Store(false)
+	// What a previous hold left in memory may have been sent since by
+	// another node: start from the outbox.
+	w.queue, w.failures, w.notBefore, w.poll = nil, 0, time.Time{}, poll
+	w.update(func(st *TargetStatus) { st.Pending, st.Queued = 0, 0 })
+	w.run(ctx)
 	return nil
 }
 

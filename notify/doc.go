@@ -16,6 +16,13 @@
 // fails only delays its own messages, and a worker holds at most
 // Options.QueueSize messages in memory however many wait in the outbox.
 //
+// Several hallwatch nodes share one outbox in PostgreSQL. There, with
+// Options.Shared, each target is delivered by Deliver on the one node that
+// holds the target's lease (package cluster), which reads the outbox
+// every few seconds since other nodes queue messages too: a message goes
+// out once (at least once across a node's crash, as across a restart)
+// and a target's messages stay in order.
+//
 // Webhook URLs carry access keys and DingTalk robots a signing secret:
 // neither appears in logs, errors or Status; errors are scrubbed of them.
 //

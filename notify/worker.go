@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hallwatch/hallwatch/store"
@@ -24,11 +25,14 @@ type worker struct {
 	t      *target
 	d      *Dispatcher
 	signal chan struct{} // Notify queued something; capacity 1
+	// delivering: Deliver runs this worker (Options.Shared).
+	delivering atomic.Bool
 
 	// Used by run only.
 	queue     []store.Notification
-	failures  int       // consecutive failed attempts
-	notBefore time.Time // end of the current backoff
+	failures  int           // consecutive failed attempts
+	notBefore time.Time     // end of the current backoff
+	poll      time.Duration // read the outbox this often while idle (Deliver); 0: wait to be woken
 
 	mu sync.Mutex
 	st TargetStatus
@@ -63,10 +67,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			outboxFailures = 0
 			if len(w.queue) == 0 {
-				select {
-				case <-ctx.Done():
-				case <-w.signal:
-				}
+				w.idle(ctx)
 				continue
 			}
 		}
@@ -75,6 +76,21 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		w.attempt(ctx, &w.queue[0])
+	}
+}
+
+// idle waits for a message: a wake-up, or the next poll.
+func (w *worker) idle(ctx context.Context) {
+	var poll <-chan time.Time
+	if w.poll > 0 {
+		t := w.d.o.Clock.NewTimer(w.poll)
+		defer t.Stop()
+		poll = t.C()
+	}
+	select {
+	case <-ctx.Done():
+	case <-w.signal:
+	case <-poll:
 	}
 }
 
@@ -90,7 +106,13 @@ func (w *worker) fill(ctx context.Context) error {
 	if len(msgs) > 0 && w.failures == 0 {
 		w.failures = msgs[0].Attempts
 	}
-	w.update(func(st *TargetStatus) { st.Queued = len(w.queue) })
+	w.update(func(st *TargetStatus) {
+		st.Queued = len(w.queue)
+		// Shared outbox: other nodes queue messages this one never counted.
+		if w.d.o.Shared && (len(msgs) < w.d.o.QueueSize || st.Pending < len(msgs)) {
+			st.Pending = len(msgs)
+		}
+	})
 	return nil
 }
 
@@ -174,7 +196,7 @@ func (w *worker) pop() {
 	w.queue = w.queue[1:]
 	w.update(func(st *TargetStatus) {
 		st.Queued = len(w.queue)
-		st.Pending--
+		st.Pending = max(st.Pending-1, 0)
 	})
 }
 

@@ -144,15 +144,24 @@ func (s *Storage) isOpen(id int64) bool {
 // Segment files the index lacks (written while the database was down) are
 // added. Call it before any recorder of the path runs.
 func (s *Storage) Recover(ctx context.Context) error {
-	if err := s.recoverOpen(ctx); err != nil {
+	if err := s.recoverOpen(ctx, ""); err != nil {
 		return err
 	}
 	return s.indexOrphans(ctx)
 }
 
-func (s *Storage) recoverOpen(ctx context.Context) error {
+// RecoverCamera closes the segments of one camera left open, as Recover
+// does for the whole path, without looking for unindexed files. A node of
+// a cluster calls it when it takes the camera over, before the camera's
+// recorder runs: the path may be shared with nodes recording other
+// cameras, whose open segments are theirs.
+func (s *Storage) RecoverCamera(ctx context.Context, camera string) error {
+	return s.recoverOpen(ctx, camera)
+}
+
+func (s *Storage) recoverOpen(ctx context.Context, camera string) error {
 	open := false
-	segs, err := s.o.Index.Segments(ctx, store.SegmentQuery{Root: s.o.Root, Closed: &open})
+	segs, err := s.o.Index.Segments(ctx, store.SegmentQuery{Root: s.o.Root, Camera: camera, Closed: &open})
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", s.o.Root, err)
 	}

@@ -25,6 +25,9 @@ var (
 	ErrTooManyViewers = errors.New("too many viewers")
 	ErrTooManyForUser = errors.New("too many live videos open for this user")
 	ErrNoSession      = errors.New("no such WHEP session")
+	// ErrNotHere: the camera is configured, but this process does not run
+	// it now (another node of the cluster does, or it is moving).
+	ErrNotHere = errors.New("camera is not run by this node now")
 )
 
 // gatherTimeout bounds ICE gathering; host and mux candidates take milliseconds.
@@ -328,6 +331,15 @@ func (v *Sessions) Session(id string) (Session, bool) {
 // CloseUser ends every session of a user (logout, account disabled).
 func (v *Sessions) CloseUser(user string) {
 	for _, p := range v.list(func(p *peer) bool { return p.info.User == user }) {
+		v.end(p)
+	}
+}
+
+// CloseCamera ends every session of a camera this process stops relaying
+// (in a cluster, the camera moved to another node): the viewers notice at
+// once and ask again, to be sent to the node that relays it now.
+func (v *Sessions) CloseCamera(camera string) {
+	for _, p := range v.list(func(p *peer) bool { return p.info.Camera == camera }) {
 		v.end(p)
 	}
 }

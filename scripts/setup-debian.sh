@@ -1,14 +1,15 @@
 #!/bin/sh
 # Installs what hallwatch needs on Debian 12 (bookworm): OpenCV and FFmpeg
-# development libraries for cgo; GStreamer's RTSP server, Chromium and
-# PostgreSQL (its server programs: the tests run their own throwaway
-# servers) for the tests. Installs only what is missing; safe to run again.
+# development libraries for cgo; GStreamer's RTSP server, Chromium,
+# PostgreSQL and the NATS server (their programs: the tests run their own
+# throwaway servers) for the tests. Installs only what is missing; safe to
+# run again.
 set -eu
 
 PKGS="build-essential pkg-config libopencv-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 gstreamer1.0-plugins-ugly gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 python3-gi
-chromium fonts-noto-cjk sqlite3 postgresql ca-certificates"
+chromium fonts-noto-cjk sqlite3 postgresql nats-server ca-certificates"
 
 missing=""
 for p in $PKGS; do

@@ -36,7 +36,8 @@ func TestBrowserPlaybackPage(t *testing.T) {
               windows:
                 - {id: w1, name: 1号窗口, zone: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]]}
 `, cam.URL()))
-	rec := r.svc.rec.recorders["hall1"]
+	hall1, _ := r.svc.camera("hall1")
+	rec := hall1.rec
 	waitFor(t, "recording", 30*time.Second, func() bool { return rec.Status().State == record.StateRecording })
 	time.Sleep(8 * time.Second)
 	manager, mpw := pageUser(t, r, "wang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})

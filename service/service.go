@@ -1,6 +1,12 @@
 // Package service wires hallwatch's parts together for `hallwatch serve`:
 // one RTSP source and hub per camera, the WebRTC relay, analytics, storage
 // and the web server, all stopped by one context.
+//
+// A camera's parts form a unit (camera) that runs under its own context.
+// A single node runs every camera from start to end. A node of a cluster
+// (cluster.nats_url) runs a camera while it holds the camera's lease
+// (package cluster): it builds the unit when it gains the lease and takes
+// it down when it loses it; see cluster.go.
 package service
 
 import (
@@ -8,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -15,13 +22,17 @@ import (
 
 	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/cluster"
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/eventbus"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/geometry"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/internal/fdlimit"
 	"github.com/hallwatch/hallwatch/metrics"
+	"github.com/hallwatch/hallwatch/natsbus"
 	"github.com/hallwatch/hallwatch/notify"
+	"github.com/hallwatch/hallwatch/record"
 	"github.com/hallwatch/hallwatch/relay"
 	"github.com/hallwatch/hallwatch/store"
 	"github.com/hallwatch/hallwatch/transcode"
@@ -41,22 +52,37 @@ type Service struct {
 	metrics   *metrics.Metrics
 	auth      *auth.Service
 	geometry  *geometry.Manager
-	cameras   map[string]*camera
-	order     []*camera
-	engine    *relay.Engine
-	viewers   *relay.Sessions
-	server    *web.Server
-	ln        net.Listener
-	rec       *recording
+	// transcodes bound the H.265 cameras transcoded for browsers at once.
+	transcodes *relay.Slots
+	engine     *relay.Engine
+	viewers    *relay.Sessions
+	server     *web.Server
+	ln         net.Listener
+	rec        *recording
+
+	// node, bridge and mirror exist in a cluster only: this node's leases,
+	// the event bus shared with the other nodes, and what they say of the
+	// cameras they run.
+	node   *cluster.Node
+	bridge *natsbus.Bridge
+	mirror *mirror
+
+	// cameras are the units running here. A single node makes them all in
+	// New, once; a node of a cluster adds and removes them as it gains and
+	// loses leases, under mu.
+	mu      sync.Mutex
+	cameras map[string]*camera
 }
 
-// camera is everything hallwatch runs for one camera.
+// camera is everything hallwatch runs for one camera: a unit started and
+// stopped as a whole (runCamera).
 type camera struct {
 	ref      config.CameraRef
 	hub      *ingest.Hub
 	source   *ingest.Source
 	live     *relay.Camera
-	analysis *analysis // nil when the camera has no analytics section
+	analysis *analysis        // nil when the camera has no analytics section
+	rec      *record.Recorder // nil when the camera is not recorded
 }
 
 // New prepares the service: opens the database, restores open alerts,
@@ -83,17 +109,18 @@ func (s *Service) open(ctx context.Context) (err error) {
 		return err
 	}
 	log.Info("database", "driver", s.store.Driver(), "path", cfg.Storage.Path, "dsn", cfg.Storage.SafeDSN())
-	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log}); err != nil {
+	if s.notifier, err = notify.New(cfg.Notifiers, s.store, notify.Options{Log: log, Shared: cfg.Cluster.Enabled()}); err != nil {
 		return err
 	}
 	s.retention = newRetention(s.store, cfg.Retention, log)
 	s.metrics = metrics.New(metrics.Sources{Cameras: s.cameraMetrics, Notifiers: s.notifier.Status,
-		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics,
+		Sessions: func() int { return s.viewers.Count() }, Storage: s.storageMetrics, Cluster: s.clusterMetrics,
 		Sockets: func() metrics.Sockets {
 			st := s.engine.SocketStats()
 			return metrics.Sockets{Datagrams: st.Packets, Messages: st.Messages, Syscalls: st.Syscalls}
 		}})
-	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.status,
+	// Alerts watch the cameras running here; the others' nodes do theirs.
+	s.alerts = alerts.New(alerts.Options{Config: cfg, Store: s.store, Bus: s.bus, Log: log, Status: s.localStatus,
 		Announcer: announcer{cfg: cfg, notifier: s.notifier, log: log},
 		Observe:   func(kind, event string) { s.metrics.Alerts.WithLabelValues(kind, event).Inc() }})
 	if err := s.alerts.Restore(ctx); err != nil {
@@ -103,49 +130,34 @@ func (s *Service) open(ctx context.Context) (err error) {
 	if s.engine, err = relay.NewEngine(iceOptions(cfg.WebRTC)); err != nil {
 		return err
 	}
-	transcodes := relay.NewSlots(cfg.WebRTC.MaxTranscodes)
+	s.transcodes = relay.NewSlots(cfg.WebRTC.MaxTranscodes)
 	// Saved geometry is in force before analysis starts; later saves reach
 	// the running analysis.
 	s.geometry = geometry.New(geometry.Options{Config: cfg, Store: s.store, Log: log,
 		Apply: func(ref config.CameraRef, an *config.Analytics) {
-			if cam := s.cameras[ref.Camera.ID]; cam != nil && cam.analysis != nil {
+			if cam, ok := s.camera(ref.Camera.ID); ok && cam.analysis != nil {
 				cam.analysis.setGeometry(an)
 			}
 		}})
 	if err := s.geometry.Load(ctx); err != nil {
 		return err
 	}
-	for _, ref := range cfg.Cameras() {
-		hub := ingest.NewHub(ref.Camera.ID)
-		live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, transcodes))
-		if err != nil {
+	// Recording is set up before the cameras: each unit has its recorder.
+	if s.rec, err = newRecording(ctx, cfg, s.store, s.alerts, log); err != nil {
+		return err
+	}
+	if cfg.Cluster.Enabled() {
+		if err := s.joinCluster(ctx); err != nil {
 			return err
 		}
-		live.ObserveLatency(s.metrics.RelayLatency)
-		cam := &camera{
-			ref:    ref,
-			hub:    hub,
-			source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, cfg.Ingest), hub, ingest.WithLogger(log)),
-			live:   live,
-		}
-		if ref.Camera.Analytics != nil {
-			id := ref.Camera.ID
-			cam.analysis, err = newAnalysis(ref, cfg, hub, func() ingest.Status { st, _ := s.status(id); return st },
-				s.writer.record, s.alerts.UpdateWindows, s.metrics, log)
+	} else {
+		for _, ref := range cfg.Cameras() {
+			cam, err := s.newCamera(ref)
 			if err != nil {
 				return err
 			}
+			s.cameras[ref.Camera.ID] = cam
 		}
-		s.cameras[ref.Camera.ID] = cam
-		s.order = append(s.order, cam)
-	}
-
-	hubs := map[string]*ingest.Hub{}
-	for id, cam := range s.cameras {
-		hubs[id] = cam.hub
-	}
-	if s.rec, err = newRecording(ctx, cfg, s.store, hubs, s.alerts, log); err != nil {
-		return err
 	}
 
 	authOpts := auth.OptionsFrom(cfg.Auth)
@@ -172,6 +184,7 @@ func (s *Service) open(ctx context.Context) (err error) {
 		Notifiers:    s.notifier.Status,
 		Metrics:      s.metrics.Registry,
 		MetricsToken: cfg.Auth.MetricsToken,
+		Cluster:      s.clusterView(),
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
@@ -187,10 +200,13 @@ func (s *Service) Close() {
 	if s.engine != nil {
 		s.engine.Close()
 	}
-	for _, cam := range s.order {
+	for _, cam := range s.cameras {
 		if cam.analysis != nil {
 			cam.analysis.analyzer.Close()
 		}
+	}
+	if s.node != nil {
+		s.node.Close()
 	}
 	if s.store != nil {
 		s.store.Close()
@@ -207,20 +223,22 @@ func (s *Service) Addr() net.Addr { return s.ln.Addr() }
 // Run runs every part until ctx ends or one fails, then stops them all.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	for _, cam := range s.order {
-		g.Go(func() error { return cam.source.Run(ctx) })
-		g.Go(func() error { return cam.live.Run(ctx) })
-		if cam.analysis != nil {
-			g.Go(func() error { return cam.analysis.Run(ctx) })
+	if s.node != nil {
+		g.Go(func() error { return s.node.Run(ctx) })
+		g.Go(func() error { return s.bridge.Run(ctx) })
+	} else {
+		for _, cam := range s.cameras {
+			g.Go(func() error { return s.runCamera(ctx, cam) })
 		}
+		g.Go(func() error { return s.notifier.Run(ctx) })
+		g.Go(func() error { return s.retention.Run(ctx) })
+		g.Go(func() error { return s.rec.clips(ctx) })
 	}
 	for _, run := range s.rec.runners() {
 		g.Go(func() error { return run(ctx) })
 	}
 	g.Go(func() error { return s.writer.Run(ctx) })
-	g.Go(func() error { return s.retention.Run(ctx) })
 	g.Go(func() error { return s.alerts.Run(ctx) })
-	g.Go(func() error { return s.notifier.Run(ctx) })
 	g.Go(func() error { return s.server.Run(ctx, s.ln) })
 	g.Go(func() error { return s.auth.Run(ctx) })
 	g.Go(func() error { return s.geometry.Run(ctx) })
@@ -235,9 +253,89 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, error) {
+// newCamera builds a camera's unit; runCamera runs it.
+func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
+	hub := ingest.NewHub(ref.Camera.ID)
+	live, err := relay.NewCamera(ref.Camera.ID, hub, s.engine.Batcher(), s.fallback(ref.Camera, hub, s.transcodes))
+	if err != nil {
+		return nil, err
+	}
+	live.ObserveLatency(s.metrics.RelayLatency)
+	cam := &camera{
+		ref:    ref,
+		hub:    hub,
+		source: ingest.NewSource(ingest.NewSourceConfig(*ref.Camera, s.cfg.Ingest), hub, ingest.WithLogger(s.log)),
+		live:   live,
+	}
+	if ref.Camera.Analytics != nil {
+		id := ref.Camera.ID
+		cam.analysis, err = newAnalysis(ref, s.cfg, hub, func() ingest.Status { st, _ := s.localStatus(id); return st },
+			s.writer.record, s.alerts.UpdateWindows, s.metrics, s.log)
+		if err != nil {
+			return nil, err
+		}
+		cam.analysis.openAlerts = s.openUnstaffed
+	}
+	cam.rec = s.rec.recorder(ref.Camera.ID, hub)
+	return cam, nil
+}
+
+// openUnstaffed lists camera's windows whose unstaffed alert is open in
+// the store.
+func (s *Service) openUnstaffed(ctx context.Context, camera string) ([]string, error) {
+	open, err := s.store.OpenAlerts(ctx)
+	var ws []string
+	for _, a := range open {
+		if a.Camera == camera && a.Kind == events.KindUnstaffed {
+			ws = append(ws, a.Window)
+		}
+	}
+	return ws, err
+}
+
+// runCamera runs a camera's ingest, relay, analysis and recording until
+// ctx ends or one of them fails.
+func (s *Service) runCamera(ctx context.Context, cam *camera) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cam.source.Run(ctx) })
+	g.Go(func() error { return cam.live.Run(ctx) })
+	if cam.analysis != nil {
+		g.Go(func() error { return cam.analysis.Run(ctx) })
+	}
+	if cam.rec != nil {
+		defer s.rec.release(cam.ref.Camera.ID, cam.rec)
+		g.Go(func() error { return cam.rec.Run(ctx) })
+	}
+	return g.Wait()
+}
+
+// camera returns the unit of a camera running here.
+func (s *Service) camera(id string) (*camera, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	cam, ok := s.cameras[id]
+	return cam, ok
+}
+
+// running lists the units running here, in configuration order.
+func (s *Service) running() []*camera {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*camera, 0, len(s.cameras))
+	for _, ref := range s.cfg.Cameras() {
+		if cam, ok := s.cameras[ref.Camera.ID]; ok {
+			out = append(out, cam)
+		}
+	}
+	return out
+}
+
+func (s *Service) relayFor(id string, offered []ingest.Codec) (*relay.Relay, error) {
+	cam, ok := s.camera(id)
 	if !ok {
+		if _, configured := s.cfg.Camera(id); configured && s.node != nil {
+			return nil, relay.ErrNotHere
+		}
 		return nil, relay.ErrUnknownCamera
 	}
 	return cam.live.Pick(offered)
@@ -281,18 +379,31 @@ func (s *Service) fallback(cam *config.Camera, main *ingest.Hub, transcodes *rel
 	return &relay.Fallback{Kind: "transcode", Feed: out, Produce: tr.Run, Linger: transcodeLinger, Slots: transcodes, OnError: onError("transcode")}
 }
 
-func (s *Service) status(id string) (ingest.Status, bool) {
-	cam, ok := s.cameras[id]
+// localStatus is the ingest state of a camera running here.
+func (s *Service) localStatus(id string) (ingest.Status, bool) {
+	cam, ok := s.camera(id)
 	if !ok {
 		return ingest.Status{}, false
 	}
 	return cam.source.Status(), true
 }
 
+// status is a camera's ingest state: here, or as the node running it
+// says (in a cluster).
+func (s *Service) status(id string) (ingest.Status, bool) {
+	if st, ok := s.localStatus(id); ok || s.node == nil {
+		return st, ok
+	}
+	if _, configured := s.cfg.Camera(id); !configured {
+		return ingest.Status{}, false
+	}
+	return s.mirror.status(id), true
+}
+
 // analysisStatus is a camera's analysis for the camera status; false when
-// the camera is not analysed.
+// the camera is not analysed (or, in a cluster, not analysed here).
 func (s *Service) analysisStatus(id string) (web.AnalysisStatus, bool) {
-	cam, ok := s.cameras[id]
+	cam, ok := s.camera(id)
 	if !ok || cam.analysis == nil {
 		return web.AnalysisStatus{}, false
 	}
@@ -324,8 +435,9 @@ func (s *Service) storageMetrics() metrics.Storage {
 
 // cameraMetrics is every camera's state for a metrics scrape.
 func (s *Service) cameraMetrics() []metrics.Camera {
-	out := make([]metrics.Camera, 0, len(s.order))
-	for _, cam := range s.order {
+	cams := s.running()
+	out := make([]metrics.Camera, 0, len(cams))
+	for _, cam := range cams {
 		rs := cam.live.Stats()
 		m := metrics.Camera{Status: cam.source.Status(), Subscribers: cam.hub.Subscribers(), Viewers: cam.live.Viewers(),
 			Relay: metrics.Relay{Packets: rs.Packets, Resent: rs.Resent, Refused: rs.Refused, Fallback: cam.live.FallbackRunning()}}

@@ -55,7 +55,8 @@ func fullDisk(t *testing.T, minFree string) {
                   b: [0.5, 0.9]
                   inside: [0.8, 0.5]
 `, cam.URL()))
-	rec := r.svc.rec.recorders["hall1"]
+	hall1, _ := r.svc.camera("hall1")
+	rec := hall1.rec
 	waitFor(t, "recording", 30*time.Second, func() bool { return rec.Status().State == record.StateRecording })
 	waitFor(t, "the disk to fill", 90*time.Second, func() bool { return rec.Status().State == record.StateStorageFull })
 	full := rec.Status()

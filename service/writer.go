@@ -70,6 +70,9 @@ type writer struct {
 	dropping bool // logged the current run of drops
 	failures uint64
 	up       bool
+	// unsettled counts, per camera, the jobs queued and not yet handed to
+	// the alert lifecycle (settled).
+	unsettled map[string]int
 }
 
 // writeJob is one camera's events of one analysed frame.
@@ -84,7 +87,7 @@ func (j *writeJob) snapshot(window string) []byte { return j.snapshots[window] }
 
 func newWriter(st eventStore, alerts alertRecorder, m *metrics.Metrics, log *slog.Logger) *writer {
 	return &writer{store: st, alerts: alerts, metrics: m, log: log, limit: writerQueue,
-		wake: make(chan struct{}, 1), up: true}
+		wake: make(chan struct{}, 1), up: true, unsettled: map[string]int{}}
 }
 
 // record queues a camera's events; it never blocks on the database. It
@@ -127,6 +130,7 @@ func (w *writer) record(_ context.Context, ref config.CameraRef, evs []events.Ev
 	}
 	w.queue = append(w.queue, j)
 	w.queued += len(j.evs)
+	w.unsettled[ref.Camera.ID]++
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -170,6 +174,40 @@ func (w *writer) drain(ctx context.Context) {
 			if err := w.alerts.Record(ctx, j.ref, j.evs, j.snapshot); err != nil {
 				w.log.Error("alert handling failed", "camera", j.ref.Camera.ID, "err", err)
 			}
+		}
+		w.settle(batch)
+	}
+}
+
+// settle marks jobs handed to the alert lifecycle, or dropped.
+func (w *writer) settle(jobs []writeJob) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, j := range jobs {
+		id := j.ref.Camera.ID
+		if w.unsettled[id]--; w.unsettled[id] <= 0 {
+			delete(w.unsettled, id)
+		}
+	}
+}
+
+// settled waits until every event of camera queued so far has been
+// stored and handled (its alerts raised or resolved), or ctx ends: a node
+// handing a camera over lets the next one find its alerts in the database.
+func (w *writer) settled(ctx context.Context, camera string) bool {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		w.mu.Lock()
+		n := w.unsettled[camera]
+		w.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
 		}
 	}
 }

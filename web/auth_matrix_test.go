@@ -63,6 +63,7 @@ var wantMatrix = map[string]string{
 	"GET /api/audit.csv":               "- + - - -",
 	"GET /api/notifiers":               "- + - - -",
 	"GET /metrics":                     "- + - - -",
+	"GET /api/cluster":                 "- + - - -",
 	"GET /debug/pprof/":                "- + - - -",
 	"GET /debug/pprof/:name":           "- + - - -",
 

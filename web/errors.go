@@ -59,6 +59,7 @@ const (
 	codeNoSnapshot        = "no_snapshot"              // 404
 	codeNotPlayable       = "camera_not_playable"      // 415: no stream of the camera this browser can play
 	codeTooManyViewers    = "too_many_viewers"         // 503: the server's cap of live videos
+	codeCameraMoving      = "camera_moving"            // 503: the camera is moving between nodes; retry_after
 	codeTooManyLive       = "too_many_live"            // 429: the user's own cap of live videos
 	codeTooManyStreams    = "too_many_streams"         // 429: the user's own cap of event streams (pages open)
 	codeBadOffer          = "bad_offer"                // 400: the WHEP offer

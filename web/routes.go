@@ -97,6 +97,7 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/audit.csv", AccessAdmin, nil, s.auditCSV},
 		{fiber.MethodGet, "/api/notifiers", AccessAdmin, nil, s.notifiers},
 		{fiber.MethodGet, "/metrics", AccessMetrics, nil, s.metrics},
+		{fiber.MethodGet, "/api/cluster", AccessMetrics, nil, s.cluster},
 		{fiber.MethodGet, "/debug/pprof/", AccessAdmin, nil, s.pprof},
 		{fiber.MethodGet, "/debug/pprof/:name", AccessAdmin, nil, s.pprof},
 	}
@@ -114,6 +115,21 @@ func cameraScope(s *Server, c *fiber.Ctx) ([]Scope, error) {
 	return []Scope{{District: ref.District.ID, Center: ref.Center.ID}}, nil
 }
 
+// healthz answers anyone: containers' health checks, the reverse proxy,
+// and the other nodes of a cluster, which ask whether this one reaches
+// NATS (cluster.Health).
 func (s *Server) healthz(c *fiber.Ctx) error {
+	if s.deps.Cluster != nil {
+		return c.JSON(fiber.Map{"status": "ok", "cluster": s.deps.Cluster.Health()})
+	}
 	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// cluster shows the cluster as this node sees it: its leases, the nodes
+// alive and what each holds, the cameras no node runs right now.
+func (s *Server) cluster(c *fiber.Ctx) error {
+	if s.deps.Cluster == nil {
+		return apiErr(fiber.StatusNotFound, "not_found", "this hallwatch is a single node: its configuration has no cluster section")
+	}
+	return c.JSON(s.deps.Cluster.View())
 }

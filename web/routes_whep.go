@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,6 +22,11 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		return apiErr(fiber.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("SDP offer is %d bytes, limit %d", n, relay.MaxOfferBytes))
 	}
 	camera := c.Params("camera")
+	if s.deps.Cluster != nil {
+		if url, elsewhere := s.deps.Cluster.Owner(camera); elsewhere {
+			return redirectToOwner(c, url)
+		}
+	}
 	p := principal(c)
 	who := relay.Viewer{User: p.Name, Remote: c.IP(), Login: string(p.Credential())}
 	session, answer, err := s.deps.Viewers.Offer(c.UserContext(), camera, who, string(c.Body()))
@@ -31,6 +37,9 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		return apiErr(fiber.StatusNotFound, "not_found", "unknown camera "+quote(camera))
 	case errors.Is(err, relay.ErrNotPlayable):
 		return apiErr(fiber.StatusUnsupportedMediaType, codeNotPlayable, err.Error())
+	case errors.Is(err, relay.ErrNotHere):
+		c.Set(fiber.HeaderRetryAfter, "2")
+		return apiErr(fiber.StatusServiceUnavailable, codeCameraMoving, "camera "+quote(camera)+" is moving to another node; try again in a few seconds").with("retry_after", 2)
 	case errors.Is(err, relay.ErrTooManyViewers):
 		c.Set(fiber.HeaderRetryAfter, "5")
 		return apiErr(fiber.StatusServiceUnavailable, codeTooManyViewers, err.Error())
@@ -41,9 +50,30 @@ func (s *Server) whepOffer(c *fiber.Ctx) error {
 		return apiErr(fiber.StatusInternalServerError, codeWebRTC, "could not start the WebRTC session")
 	}
 	s.viewerStarted(session)
-	c.Location("/whep/" + camera + "/" + session.ID)
+	base := ""
+	if s.deps.Cluster != nil {
+		base = s.deps.Cluster.Base() // the DELETE must come back to this node
+	}
+	c.Location(base + "/whep/" + camera + "/" + session.ID)
 	c.Set(fiber.HeaderContentType, "application/sdp")
 	return c.Status(fiber.StatusCreated).SendString(answer)
+}
+
+// redirectToOwner sends a viewer to the node running the camera: 307
+// keeps the method and the SDP body (fetch and Go's client follow it),
+// and the owner checks the login itself against the shared database.
+// Redirecting rather than proxying: media never passes through this node
+// anyway (the answer's candidates are the owner's), no node holds
+// another's signalling, and no node needs to trust another's word on who
+// the viewer is.
+func redirectToOwner(c *fiber.Ctx, ownerURL string) error {
+	loc := ownerURL + "/whep/" + url.PathEscape(c.Params("camera"))
+	if q := string(c.Request().URI().QueryString()); q != "" {
+		loc += "?" + q
+	}
+	c.Location(loc)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusTemporaryRedirect).JSON(fiber.Map{"error": "camera " + quote(c.Params("camera")) + " is run by another node", "location": loc})
 }
 
 // whepPatch refuses trickle ICE: answers already carry every candidate.

@@ -91,6 +91,22 @@ type Deps struct {
 	// scraper read it without a user.
 	Metrics      prometheus.Gatherer
 	MetricsToken string
+	// Cluster is this node's view of the others; nil on a single node.
+	Cluster Cluster
+}
+
+// Cluster is what the web needs of a cluster's other nodes.
+type Cluster interface {
+	// Owner returns the public URL of the node running camera when that
+	// is another node; false when this node runs it or none does now.
+	Owner(camera string) (url string, elsewhere bool)
+	// Base is this node's public URL: its WHEP sessions are addressed
+	// there, so that a viewer's DELETE comes back to it.
+	Base() string
+	// Health is this node's part in the cluster (public, for /healthz);
+	// View the cluster as it sees it (for admins and scrapers).
+	Health() any
+	View() any
 }
 
 // Viewers is the live relay's WHEP side as the web sees it.

@@ -153,6 +153,24 @@ func freePort(network string) (int, error) {
 // startChild writes cfg, creates the bench's admin API token in its
 // database, runs `binary serve` and waits until every camera is live.
 func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
+	c, err := launchChild(ctx, binary, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, ref := range cfg.Cameras() {
+		ids = append(ids, ref.Camera.ID)
+	}
+	if err := c.waitLive(ctx, ids, 60*time.Second); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// launchChild writes cfg, creates the bench's admin API token in its
+// database and runs `binary serve`, without waiting for it.
+func launchChild(ctx context.Context, binary, dir string, cfg *config.Config) (*child, error) {
 	data, err := changedYAML(cfg)
 	if err != nil {
 		return nil, err
@@ -172,14 +190,6 @@ func startChild(ctx context.Context, binary, dir string, cfg *config.Config) (*c
 	c.auth.Set("Authorization", "Bearer "+token)
 	c.whep = func(camera string) string { return "/whep/" + camera }
 	c.password = password
-	ids := []string{}
-	for _, ref := range cfg.Cameras() {
-		ids = append(ids, ref.Camera.ID)
-	}
-	if err := c.waitLive(ctx, ids, 60*time.Second); err != nil {
-		c.Stop()
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -200,6 +210,16 @@ func createToken(ctx context.Context, cfg *config.Config) (string, string, error
 	}
 	secret, _, err := svc.CreateToken(ctx, auth.Actor{Name: "bench", Remote: "local"}, u.ID, "hallwatch-bench")
 	return secret, password, err
+}
+
+// Kill ends the process as kill -9 does.
+func (c *child) Kill() {
+	select {
+	case <-c.exited:
+	default:
+		c.cmd.Process.Kill()
+		c.exited <- <-c.exited
+	}
 }
 
 // Stop ends the process (SIGTERM, then SIGKILL after 10 s); calling it

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/demo"
+	"github.com/hallwatch/hallwatch/internal/tcpproxy"
 )
 
 // District targets (from the issue).
@@ -35,7 +36,7 @@ const (
 // in parallel), each camera behind its own proxy so the bench can cut it.
 type districtCams struct {
 	sets    []*cameraSet
-	proxies map[string]*proxy
+	proxies map[string]*tcpproxy.Proxy
 	order   []string
 	anal    map[string]*config.Analytics
 }
@@ -52,7 +53,7 @@ func (d *districtCams) Close() {
 func (b *bench) startDistrict() (*districtCams, error) {
 	b.logf("district: encoding %d cameras' loops", districtCameras)
 	var halves [2][]demo.CameraSpec
-	d := &districtCams{proxies: map[string]*proxy{}, anal: map[string]*config.Analytics{}}
+	d := &districtCams{proxies: map[string]*tcpproxy.Proxy{}, anal: map[string]*config.Analytics{}}
 	for i := range districtCameras {
 		id := fmt.Sprintf("cam%02d", i+1)
 		p := b.profile
@@ -81,7 +82,7 @@ func (b *bench) startDistrict() (*districtCams, error) {
 			d.Close()
 			return nil, err
 		}
-		p, err := newProxy(u.Host)
+		p, err := tcpproxy.New(u.Host)
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -216,7 +217,7 @@ func (b *bench) storm(ctx context.Context, ch *child, cams *districtCams, viewer
 	cut := time.Now()
 	back := cut.Add(b.outage)
 	for _, id := range ids {
-		cams.proxies[id].cut(back)
+		cams.proxies[id].CutUntil(back)
 	}
 	// Poll until every camera has reconnected and is live again.
 	liveAt := map[string]time.Time{}
@@ -241,12 +242,12 @@ func (b *bench) storm(ctx context.Context, ch *child, cams *districtCams, viewer
 	refused := 0
 	for _, id := range ids {
 		first := time.Duration(-1)
-		for _, a := range cams.proxies[id].attemptsSince(cut) {
-			tries = append(tries, a.at)
-			if !a.accepted {
+		for _, a := range cams.proxies[id].AttemptsSince(cut) {
+			tries = append(tries, a.At)
+			if !a.Accepted {
 				refused++
 			} else if first < 0 {
-				first = a.at.Sub(cut)
+				first = a.At.Sub(cut)
 			}
 		}
 		if first >= 0 {

@@ -38,6 +38,8 @@ type bench struct {
 	outage           time.Duration
 	districtDetector string
 	pprofDir         string
+	clusterCameras   int
+	clusterProfile   profile
 	compare          string
 	mediamtx         string
 	progress         io.Writer
@@ -80,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	b := &bench{progress: stderr, started: time.Now()}
 	fs.StringVar(&b.binary, "hallwatch", "bin/hallwatch", "the hallwatch binary to measure")
-	scenarios := fs.String("scenarios", "relay,analytics,record,district", "comma-separated: relay, analytics, record (recording and playback), district (includes the reconnect storm)")
+	scenarios := fs.String("scenarios", "relay,analytics,record,district", "comma-separated: relay, analytics, record (recording and playback), district (includes the reconnect storm), cluster (needs PostgreSQL and nats-server)")
 	fs.DurationVar(&b.window, "window", 20*time.Second, "CPU measurement window of each step")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "settling time before each relay measurement")
 	fs.DurationVar(&b.analyticsWarmup, "analytics-warmup", 20*time.Second, "settling time before analytics and district measurements (longer than analytics.idle_after, so that quiet cameras have gone idle)")
@@ -99,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
 	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
 	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
+	fs.IntVar(&b.clusterCameras, "cluster-cameras", 60, "cameras of the cluster scenario")
+	clusterSize := fs.String("cluster-size", "320x180", "camera picture size of the cluster scenario")
 	keep := fs.Bool("keep", false, "keep the children's configs, databases and logs")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -109,6 +113,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	if b.profile.Width, b.profile.Height, err = parseSize(*size); err != nil {
 		fmt.Fprintf(stderr, "hallwatch-bench: --size: %v\n", err)
+		return 2
+	}
+	b.clusterProfile = profile{FPS: 10, GOP: 2 * time.Second, BitrateKbps: 300, Noise: 2, Loop: 20 * time.Second}
+	if b.clusterProfile.Width, b.clusterProfile.Height, err = parseSize(*clusterSize); err != nil {
+		fmt.Fprintf(stderr, "hallwatch-bench: --cluster-size: %v\n", err)
 		return 2
 	}
 	if b.relayViewers, err = parseInts(*viewers); err != nil {
@@ -144,7 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	runs := map[string]func(context.Context) ([]row, error){
-		"relay": b.runRelay, "analytics": b.runAnalytics, "record": b.runRecord, "district": b.runDistrict,
+		"relay": b.runRelay, "analytics": b.runAnalytics, "record": b.runRecord, "district": b.runDistrict, "cluster": b.runCluster,
 	}
 	var rows []row
 	failed := false
@@ -152,7 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		name = strings.TrimSpace(name)
 		fn, ok := runs[name]
 		if !ok {
-			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, record, district)\n", name)
+			fmt.Fprintf(stderr, "hallwatch-bench: unknown scenario %q (relay, analytics, record, district, cluster)\n", name)
 			return 2
 		}
 		got, err := fn(ctx)

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +28,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/hallwatch/hallwatch/internal/orphan"
 )
 
 // ErrAbsent means PostgreSQL's server programs are not installed here.
@@ -188,22 +189,9 @@ func (s *Server) Start() error {
 		"-c", "shared_buffers=16MB", "-c", "max_connections=100")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If the test binary dies, the server must not outlive it: SIGQUIT is
-	// PostgreSQL's immediate shutdown. The parent-death signal belongs to
-	// the thread that started the child, so that thread stays locked (and
-	// alive) until the server exits.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	started, exited := make(chan error, 1), make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		exited <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	// PostgreSQL's immediate shutdown.
+	exited, err := orphan.Start(cmd, syscall.SIGQUIT)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
 	s.proc, s.exited = cmd.Process, exited

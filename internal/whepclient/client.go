@@ -397,6 +397,9 @@ func (c *Client) Close() error {
 
 // HTTP returns an Exchange that POSTs the offer to a WHEP endpoint and
 // stores the session URL in *location (for DELETE). header adds e.g. auth.
+// A redirect is followed as client does (Go's client re-sends the body on
+// 307: a cluster sends the viewer to the node running the camera, whose
+// session URL is then absolute).
 func HTTP(client *http.Client, endpoint string, header http.Header, location *string) Exchange {
 	return func(ctx context.Context, offer string) (string, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewBufferString(offer))
