@@ -20,7 +20,7 @@ const DefaultAbsentAfter = 60 * time.Second
 //
 // A return shorter than resolve_confirm does not end the absence, so a
 // visitor stepping through the zone neither resets the timer nor resolves;
-// within a return, the detector may miss staff for up to returnGap.
+// within a return, the detector may miss staff for returnGap.
 // Outside opening hours the state is closed and an open alert is resolved.
 //
 // The AB-post rule (config windows[].backup): staff counted in the zone who
@@ -66,10 +66,11 @@ const checkFor = 2.0
 const edgeWait = 1.0
 
 // returnGap is how long staff who came back may go unseen without their
-// return starting over: a detector misses someone in a frame or two (a
-// clerk sitting down, a compression artefact), and a return must not
-// wait another resolve_confirm for each miss.
-const returnGap = 1.0
+// return starting over: a detector misses someone in a frame (a clerk
+// sitting down, a compression artefact), and a return must not wait
+// another resolve_confirm for each such miss. Longer gaps are real:
+// people passing through a zone one after another are no return.
+const returnGap = 0.25
 
 // zoneView is what the analyzer can tell of a window's zone in a frame.
 type zoneView struct {
