@@ -79,5 +79,8 @@ func (s *Scene) Analytics() *config.Analytics {
 			MinStaff:    1,
 		})
 	}
+	if i := s.opts.Covered; i > 0 {
+		a.Windows[i-1].Backup = windowID(i)
+	}
 	return a
 }
