@@ -26,7 +26,7 @@ func (m *Manager) Board(center string) []WindowView {
 		for _, w := range cam.Analytics.Windows {
 			st, seen := m.windows[windowKey{cam.ID, w.ID}]
 			v := WindowView{Camera: cam.ID, Window: w.ID, Name: w.Name, State: events.StateUnknown,
-				MinStaff: w.MinStaff, AbsentFor: w.AbsentAfter.D().Seconds()}
+				MinStaff: w.MinStaff, AbsentFor: w.AbsentAfter.D().Seconds(), Backup: w.Backup}
 			if seen {
 				v.State, v.Reason, v.Count, v.Since, v.Alerting = st.State, st.Reason, st.Count, st.Since, st.Alerting
 			}

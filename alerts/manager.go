@@ -121,12 +121,14 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 			}
 		case events.TypeWindow:
 			// An alert restored from a previous run is unknown to the
-			// analyzer: resolve it when the window is staffed or closes,
-			// and a camera_blocked one once a window is seen again.
-			if ev.State == events.StateStaffed || ev.State == events.StateClosed {
+			// analyzer: resolve it when the window is staffed (by its
+			// own clerk or its backup's), its clerk covers another window
+			// (the AB-post rule) or it closes, and a camera_blocked one
+			// once a window is seen again.
+			if events.Staffed(ev.State) || ev.State == events.StateCovering || ev.State == events.StateClosed {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindUnstaffed, ref.Camera.ID, ev.Window}, ev.Time))
 			}
-			if ev.State == events.StateStaffed || ev.State == events.StateAbsent {
+			if events.Staffed(ev.State) || ev.State == events.StateCovering || ev.State == events.StateAbsent {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
 		case events.TypeQueue:

@@ -50,11 +50,13 @@ func View(a store.Alert, event string) AlertView {
 
 // WindowView is one service window on a center's live board.
 type WindowView struct {
-	Camera    string    `json:"camera"`
-	Window    string    `json:"window"`
-	Name      string    `json:"name"`
-	State     string    `json:"state"`            // staffed, absent, closed, unknown, checking
-	Reason    string    `json:"reason,omitempty"` // why unknown
+	Camera string `json:"camera"`
+	Window string `json:"window"`
+	Name   string `json:"name"`
+	State  string `json:"state"`            // staffed, staffed_by_backup, covering, absent, closed, unknown, checking
+	Reason string `json:"reason,omitempty"` // why unknown; covering: the window covered
+	// Backup is the window whose clerk covers this one (AB post); "" none.
+	Backup    string    `json:"backup,omitempty"`
 	Count     int       `json:"count"`
 	Since     time.Time `json:"since,omitempty"`
 	Alerting  bool      `json:"alerting"`

@@ -68,6 +68,9 @@ type Analyzer struct {
 	// pendingKnown: windows a saved background showed empty, known again
 	// once the detector takes it (see LoadState).
 	pendingKnown []string
+	// posts: the window whose zone each track was first counted in (the
+	// AB-post rule, see coverage).
+	posts map[int]string
 }
 
 type lineCount struct {
@@ -96,13 +99,14 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		pending: map[int][]events.Event{},
 		regions: regionsOf(o.Analytics),
 		view:    newViewCheck(),
+		posts:   map[int]string{},
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
 	}
 	_, hinted := o.Detector.(stillHinter)
 	for _, w := range o.Analytics.Windows {
-		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted, service: newServiceWatch(w)})
+		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, backup: w.Backup, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted, service: newServiceWatch(w)})
 	}
 	a.queue = newQueueWatch(o.Analytics)
 	return a, nil
@@ -232,7 +236,7 @@ func (a *Analyzer) Quiet() bool {
 	// clerk in the key frame that shows the change.
 	if _, consecutive := a.det.(stillHinter); consecutive {
 		for _, w := range a.windows {
-			if st := w.presence.state; st != events.StateStaffed && st != events.StateClosed {
+			if st := w.presence.state; !events.Staffed(st) && st != events.StateClosed {
 				return false
 			}
 		}

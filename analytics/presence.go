@@ -20,8 +20,20 @@ const DefaultAbsentAfter = 60 * time.Second
 //
 // A return shorter than resolve_confirm does not end the absence, so a
 // visitor stepping through the zone neither resets the timer nor resolves;
-// within a return, the detector may miss staff for up to returnGap.
+// within a return, the detector may miss staff for returnGap.
 // Outside opening hours the state is closed and an open alert is resolved.
+//
+// The AB-post rule (config windows[].backup): staff counted in the zone who
+// came from the backup window's zone make it staffed_by_backup rather than
+// staffed (see Analyzer.coverage for how they are told apart); it is
+// staffed all the same, so no unstaffed alert while covered. The backup
+// window, empty while its clerk covers, is covering rather than absent: a
+// center manager expects the backup post to be left for this, so no alert
+// runs, and the covering time is reported apart from unstaffed time. Only
+// when a visitor stands in its own service zone meanwhile is it absent,
+// the absence (and the alert's clock) counted from then: someone waits to
+// be served at a window nobody is at. When the covering ends and its clerk
+// is not back, the absence starts there.
 // Where nothing can be known it is unknown, with the reason, and nothing
 // is raised: while the camera is offline or its view blocked (checking
 // again when it is back), and where the detector cannot tell an empty zone
@@ -54,10 +66,11 @@ const checkFor = 2.0
 const edgeWait = 1.0
 
 // returnGap is how long staff who came back may go unseen without their
-// return starting over: a detector misses someone in a frame or two (a
-// clerk sitting down, a compression artefact), and a return must not
-// wait another resolve_confirm for each miss.
-const returnGap = 1.0
+// return starting over: a detector misses someone in a frame (a clerk
+// sitting down, a compression artefact), and a return must not wait
+// another resolve_confirm for each such miss. Longer gaps are real:
+// people passing through a zone one after another are no return.
+const returnGap = 0.25
 
 // zoneView is what the analyzer can tell of a window's zone in a frame.
 type zoneView struct {
@@ -76,6 +89,13 @@ type zoneView struct {
 	// returned: someone counted is a still person the detector lost for a
 	// while and found again where they sat (Track.Revived): they never left.
 	returned bool
+	// covered: how many of count came from the backup window's zone (its
+	// clerk covering this window; Analyzer.coverage).
+	covered int
+	// covering: the window this window's clerk covers; "" when none.
+	covering string
+	// waiting: someone stands in this window's service zone.
+	waiting bool
 }
 
 func newPresence(w config.Window, resolveConfirm time.Duration, open func(time.Time) bool) *presence {
@@ -124,12 +144,26 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		return evs
 	}
 	staffed := v.count >= p.minStaff
+	staffedAs := events.StateStaffed
+	if v.count-v.covered < p.minStaff {
+		staffedAs = events.StateStaffedByBackup
+	}
+	if !staffed && v.covering != "" && !v.waiting {
+		// The clerk covers another window (the AB-post rule): accounted
+		// for, so an alert raised before resolves.
+		p.checkSince, p.presentSince = -1, -1
+		evs = append(evs, p.resolve()...)
+		if p.state != events.StateCovering || p.reason != v.covering {
+			evs = append(evs, p.enter(events.StateCovering, v.covering, wall))
+		}
+		return evs
+	}
 	if p.checkSince < 0 && (p.state == events.StateClosed || (p.state == events.StateUnknown && p.reason != v.cannotTell)) {
 		// (Re)start: check before judging; absence is measured from
 		// here, never from the offline, blocked or closed period. Staff
 		// already seen need no check.
 		if staffed && !p.raised {
-			return append(evs, p.enter(events.StateStaffed, "", wall))
+			return append(evs, p.enter(staffedAs, "", wall))
 		}
 		if p.raised {
 			// The open alert says absent: the absence goes on, and a
@@ -147,7 +181,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 	case events.StateChecking:
 		if staffed && !p.raised {
 			p.checkSince = -1
-			return append(evs, p.enter(events.StateStaffed, "", wall))
+			return append(evs, p.enter(staffedAs, "", wall))
 		}
 		if t-p.checkSince < checkFor-1e-9 {
 			return evs
@@ -164,12 +198,24 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		return append(evs, p.checkAbsent(t, v.edge)...)
 	case events.StateUnknown: // the detector cannot tell (see zoneView)
 		if staffed {
-			evs = append(evs, p.enter(events.StateStaffed, "", wall))
+			evs = append(evs, p.enter(staffedAs, "", wall))
 		}
 		return evs
-	case events.StateStaffed:
+	case events.StateCovering:
+		// The covering ended: the clerk is back (no alert ran, nothing to
+		// confirm), or the absence starts now.
+		if staffed {
+			return append(evs, p.enter(staffedAs, "", wall))
+		}
+		p.absentSince, p.presentSince = t, -1
+		evs = append(evs, p.enter(events.StateAbsent, "", wall))
+		return append(evs, p.checkAbsent(t, v.edge)...)
+	case events.StateStaffed, events.StateStaffedByBackup:
 		switch {
 		case staffed:
+			if p.state != staffedAs { // own clerk back beside the backup, or the other way round
+				evs = append(evs, p.enter(staffedAs, "", wall))
+			}
 		case v.cannotTell != "":
 			evs = append(evs, p.enter(events.StateUnknown, v.cannotTell, wall))
 		default:
@@ -185,13 +231,13 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		if staffed && v.returned && !p.raised {
 			// The detector lost a seated clerk for less than absent_after
 			// and found them where they sat: no absence, nothing to confirm.
-			return append(evs, p.enter(events.StateStaffed, "", wall))
+			return append(evs, p.enter(staffedAs, "", wall))
 		}
 		if staffed {
 			p.back(t)
 			if t-p.presentSince >= p.resolveConfirm-1e-9 {
 				evs = append(evs, p.resolve()...)
-				evs = append(evs, p.enter(events.StateStaffed, "", wall))
+				evs = append(evs, p.enter(staffedAs, "", wall))
 			}
 			return evs
 		}

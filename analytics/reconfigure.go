@@ -49,7 +49,7 @@ func (a *Analyzer) Reconfigure(an *config.Analytics, open map[string]func(time.T
 			_, hinted := a.det.(stillHinter) // the motion detector cannot tell a new zone empty yet
 			kept = &zoneWatch{presence: newPresence(w, a.adds.resolveConfirm, open[w.ID]), known: !hinted}
 		}
-		kept.zone = w.Zone
+		kept.zone, kept.backup = w.Zone, w.Backup
 		kept.presence.configure(w, open[w.ID])
 		var ended []events.Event
 		kept.service, ended = kept.service.configure(w.ID, w, t, wall)

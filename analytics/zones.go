@@ -15,6 +15,7 @@ import (
 // zoneWatch is one window's zone and its presence state machine.
 type zoneWatch struct {
 	zone     geom.Polygon
+	backup   string // the window whose clerk covers this one (AB post); "" none
 	presence *presence
 	service  *serviceWatch // nil: the window has no service zone
 	// known: the detector can tell this zone empty (see stillHinter).
@@ -47,9 +48,14 @@ const reasonCannotTell = "the motion detector cannot tell this window empty from
 // machine: window events first, then alerts.
 func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 	var evs, services, alerts []events.Event
-	for _, w := range a.windows {
+	views := make([]zoneView, len(a.windows))
+	for i, w := range a.windows {
+		views[i] = a.viewOf(w, t)
+	}
+	a.coverage(views)
+	for i, w := range a.windows {
 		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
-		for _, e := range w.presence.update(a.viewOf(w, t), t, wall) {
+		for _, e := range w.presence.update(views[i], t, wall) {
 			if e.Type == events.TypeAlert {
 				alerts = append(alerts, e)
 			} else {
@@ -90,11 +96,86 @@ func (a *Analyzer) serving(track int) bool {
 func (a *Analyzer) countIn(zone geom.Polygon) int {
 	n := 0
 	for _, tr := range a.tracks {
-		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet) {
+		if countsIn(tr, zone) {
 			n++
 		}
 	}
 	return n
+}
+
+// countsIn reports whether tr counts as someone in zone (see countIn).
+func countsIn(tr Track, zone geom.Polygon) bool {
+	return tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && zone.Contains(tr.Feet)
+}
+
+// coverage applies the AB-post rule to the windows' views (in a.windows
+// order): who in a window's zone is its backup's clerk, and which backup
+// windows' clerks are covering.
+//
+// The rule is track continuity: a track's post is the window whose zone it
+// was first counted in, and someone counted in a window's zone whose post
+// is the window's backup is the backup clerk covering it. Clerks look alike
+// (uniforms) and a face or badge is nothing a hall camera can be trusted
+// with, so where they came from is what tells them apart; a clerk walks
+// from one seat to the next within a few metres, in view, so the track
+// usually survives. Where it does not (lost on the way, or analysis started
+// while the backup clerk already sat at the covered window), the new track's
+// post is the covered window and it counts as the window's own clerk:
+// staffed rather than staffed_by_backup, and the backup window absent
+// rather than covering. That errs towards the report's by-backup and
+// covering minutes, never towards a false unstaffed alert at the covered
+// window.
+func (a *Analyzer) coverage(views []zoneView) {
+	alive := make(map[int]bool, len(a.tracks))
+	for _, tr := range a.tracks {
+		alive[tr.ID] = true
+		if _, ok := a.posts[tr.ID]; ok {
+			continue
+		}
+		for _, w := range a.windows {
+			if countsIn(tr, w.zone) {
+				a.posts[tr.ID] = w.presence.id
+				break
+			}
+		}
+	}
+	for id := range a.posts {
+		if !alive[id] {
+			delete(a.posts, id)
+		}
+	}
+	at := make(map[string]int, len(a.windows))
+	for i, w := range a.windows {
+		at[w.presence.id] = i
+	}
+	for i, w := range a.windows {
+		b, ok := at[w.backup]
+		if !ok {
+			continue
+		}
+		for _, tr := range a.tracks {
+			if a.posts[tr.ID] == w.backup && countsIn(tr, w.zone) {
+				views[i].covered++
+			}
+		}
+		if views[i].covered > 0 && views[b].covering == "" {
+			views[b].covering = w.presence.id
+			views[b].waiting = a.waitingAt(a.windows[b])
+		}
+	}
+}
+
+// waitingAt reports whether someone stands in w's service zone.
+func (a *Analyzer) waitingAt(w *zoneWatch) bool {
+	if w.service == nil {
+		return false
+	}
+	for _, tr := range a.tracks {
+		if countsIn(tr, w.service.zone) {
+			return true
+		}
+	}
+	return false
 }
 
 // viewOf is what the analyzer can tell of a window's zone at time t.
@@ -116,7 +197,7 @@ func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
 		if _, before := w.counted[tr.ID]; before && tr.Seen {
 			v.seen = max(v.seen, t)
 		}
-		if tr.Confirmed && (tr.Still || tr.Vouched || tr.Missed <= zoneGrace) && w.zone.Contains(tr.Feet) {
+		if countsIn(tr, w.zone) {
 			now[tr.ID] = last
 			v.returned = v.returned || tr.Revived
 		}

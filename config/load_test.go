@@ -304,3 +304,27 @@ func TestManyErrorsStop(t *testing.T) {
 		t.Errorf("%d problems, %d lines, last %q", len(errs), len(lines), lines[len(lines)-2:])
 	}
 }
+
+// TestLocalDataFollowsStoragePath: the analysis state and the recordings
+// go next to storage.path unless set, with PostgreSQL too (a test giving
+// storage.path a temporary directory never writes into the source tree).
+func TestLocalDataFollowsStoragePath(t *testing.T) {
+	for _, c := range []struct {
+		st          Storage
+		state, recs string
+	}{
+		{Storage{Path: "/data/hw/hallwatch.db"}, "/data/hw/hallwatch-state", "/data/hw/recordings"},
+		{Storage{Driver: "postgres", Path: "/tmp/t1/unused.db"}, "/tmp/t1/hallwatch-state", "/tmp/t1/recordings"},
+		{Storage{Driver: "postgres"}, "hallwatch-state", "recordings"},
+		{Storage{Path: "hallwatch.db"}, "hallwatch-state", "recordings"},
+		{Storage{Path: "/data/hw/hallwatch.db", StateDir: "/var/lib/hw-state"}, "/var/lib/hw-state", "/data/hw/recordings"},
+	} {
+		cfg := &Config{Storage: c.st}
+		if got := c.st.StatePath(); got != c.state {
+			t.Errorf("%+v: state in %q, want %q", c.st, got, c.state)
+		}
+		if got := cfg.RecordPath(); got != c.recs {
+			t.Errorf("%+v: recordings in %q, want %q", c.st, got, c.recs)
+		}
+	}
+}

@@ -95,14 +95,14 @@ type Storage struct {
 }
 
 // StatePath is where the analysis keeps its state: StateDir, or
-// hallwatch-state next to the SQLite file (in the working directory with
-// PostgreSQL).
+// hallwatch-state next to storage.path, as the recordings (RecordPath):
+// the local data stays together, with PostgreSQL too, where storage.path
+// names no database but still places it (by default in the working
+// directory). Tests that give storage.path a temporary directory thus
+// never write into the source tree.
 func (s Storage) StatePath() string {
-	switch {
-	case s.StateDir != "":
+	if s.StateDir != "" {
 		return s.StateDir
-	case s.Driver == "postgres" || s.Path == "":
-		return "hallwatch-state"
 	}
 	return filepath.Join(filepath.Dir(s.Path), "hallwatch-state")
 }

@@ -234,6 +234,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.yaml:24: ` + kWin + `.min_staff: must be at least 1, got 0`}},
 		{"window holiday", win("                  holidays: [2026-02-30]\n"),
 			[]string{`t.yaml:24: ` + kWin + `.holidays[0]: invalid date "2026-02-30", want YYYY-MM-DD`}},
+		{"backup names an unknown window", win("                  backup: w4\n"),
+			[]string{`t.yaml:24: ` + kWin + `.backup: backup "w4" is not another window of this camera`}},
+		{"backup names the window itself", win("                  backup: w1\n"),
+			[]string{`t.yaml:24: ` + kWin + `.backup: backup "w1" is not another window of this camera`}},
 
 		// Detector.
 		{"detector kind", base + "detector:\n  kind: cnn\n",

@@ -102,5 +102,8 @@ func (s *Scene) Analytics() *config.Analytics {
 			ServiceMin:  config.Duration(s.opts.ServiceTime.Min / 2),
 		})
 	}
+	if i := s.opts.Covered; i > 0 {
+		a.Windows[i-1].Backup = windowID(i)
+	}
 	return a
 }

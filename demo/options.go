@@ -42,6 +42,13 @@ type SceneOptions struct {
 	SpawnUntil time.Duration
 	// Noise adds sensor noise of up to ±Noise grey levels (0 = off, max 32).
 	Noise int
+	// Covered, when set, is a window (1-based) whose backup is the next
+	// window (the AB-post rule): when its clerk leaves while the next
+	// window's clerk sits free, that clerk walks over behind the counter,
+	// sits at the covered window until its own clerk comes back, and
+	// walks back; they take no absences of their own. The truth reports
+	// it (TruthBackup) and Analytics names the backup.
+	Covered int
 }
 
 func (o *SceneOptions) setDefaults() error {
@@ -80,6 +87,8 @@ func (o *SceneOptions) setDefaults() error {
 		return fmt.Errorf("demo scene still clerk window %d: want 1..%d or -1 for none", o.StillClerk, o.Windows)
 	case o.SpawnUntil < 0:
 		return fmt.Errorf("demo scene SpawnUntil %v is negative", o.SpawnUntil)
+	case o.Covered < 0 || o.Covered >= o.Windows:
+		return fmt.Errorf("demo scene covered window %d: want 1..%d (its backup is the next window) or 0 for none", o.Covered, o.Windows-1)
 	case o.Noise < 0 || o.Noise > 32:
 		return fmt.Errorf("demo scene noise %d: want 0..32", o.Noise)
 	case o.ClerksArrive.Min < 0 || o.ClerksArrive.Max < o.ClerksArrive.Min:

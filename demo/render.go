@@ -218,7 +218,9 @@ func (s *Scene) box(p *person) (x0, y0, x1, y1 int) {
 }
 
 // seated reports whether p sits (a clerk at the window, a visitor waiting).
-func (p *person) seated() bool { return p.state == clerkSeated || p.state == visitorWaiting }
+func (p *person) seated() bool {
+	return p.state == clerkSeated || p.state == clerkCovering || p.state == visitorWaiting
+}
 
 // height is p's standing height in pixels where p stands.
 func (s *Scene) height(p *person) float64 {

@@ -25,7 +25,8 @@ type Scene struct {
 	benchUsed []bool    // waiting seat taken (or being walked to)
 	serving   []*person // visitor assigned to each window, nil if none
 	zones     []geom.Polygon
-	occupied  []int // people in each window zone at the last frame
+	occupied  []int   // people in each window zone at the last frame
+	covered   [2]bool // AB post: backup clerk in the covered window's zone, away covering (at the last frame)
 	// serviceZones are where visitors stand at each window (services).
 	serviceZones []geom.Polygon
 
@@ -40,6 +41,11 @@ const (
 	clerkLeaving
 	clerkAway
 	clerkReturning
+	// The AB post (SceneOptions.Covered): the backup clerk walks to the
+	// covered window, sits there, walks back.
+	clerkToCover
+	clerkCovering
+	clerkFromCover
 	visitorToBench
 	visitorWaiting
 	visitorToWindow
@@ -141,6 +147,7 @@ func (s *Scene) Step() (*avcodec.Image, []TruthEvent) {
 		}
 	}
 	events = append(events, s.windowChanges()...)
+	events = append(events, s.coverChanges()...)
 	s.render()
 	return &s.img, events
 }
@@ -158,10 +165,15 @@ func (s *Scene) update() {
 	s.people = slices.DeleteFunc(s.people, func(p *person) bool { return p.state == visitorGone })
 }
 
-// open reports whether window i can take a visitor.
+// open reports whether window i can take a visitor. A backup clerk takes
+// none while the window they cover is away: they finish their visitor and
+// go over.
 func (s *Scene) open(i int) bool {
 	c := s.people[i]
-	return c.state == clerkSeated && s.frame < c.due && s.serving[i] == nil
+	if a := s.coveredBy(c); a != nil && (a.state == clerkLeaving || a.state == clerkAway) {
+		return false
+	}
+	return c.state == clerkSeated && (s.frame < c.due || s.coveredBy(c) != nil) && s.serving[i] == nil
 }
 
 func (s *Scene) arrivals() {
@@ -235,7 +247,14 @@ func (s *Scene) updateClerk(c *person) {
 	wx := windowX(c.window, s.opts.Windows)
 	switch c.state {
 	case clerkSeated:
-		if s.frame >= c.due && s.serving[c.window] == nil {
+		if a := s.coveredBy(c); a != nil && (a.state == clerkLeaving || a.state == clerkAway) && s.serving[c.window] == nil {
+			// The backup clerk, free, covers: behind the counter at seat
+			// level (no other seat between).
+			c.state, c.fidget = clerkToCover, [2]int{}
+			c.path = s.route(windowX(a.window, s.opts.Windows), seatY)
+			return
+		}
+		if s.frame >= c.due && s.serving[c.window] == nil && s.coveredBy(c) == nil {
 			c.state, c.fidget = clerkLeaving, [2]int{}
 			c.path = s.route(wx, corridorY, staffExitX, corridorY)
 			return
@@ -251,12 +270,43 @@ func (s *Scene) updateClerk(c *person) {
 		if c.timer--; c.timer <= 0 {
 			c.state = clerkReturning
 			c.path = s.route(wx, corridorY, wx, seatY)
+			if b := s.backupOf(c); b != nil && (b.state == clerkToCover || b.state == clerkCovering) {
+				// The covering clerk hands back as the clerk comes in.
+				b.state, b.fidget = clerkFromCover, [2]int{}
+				b.path = s.route(windowX(b.window, s.opts.Windows), seatY)
+			}
 		}
 	case clerkReturning:
 		if s.walk(c) {
 			c.state, c.due = clerkSeated, s.frame+s.draw(s.opts.ClerkAwayInterval)
 		}
+	case clerkToCover:
+		if s.walk(c) {
+			c.state = clerkCovering
+		}
+	case clerkFromCover:
+		if s.walk(c) {
+			c.state, c.due = clerkSeated, max(c.due, s.frame+s.draw(s.opts.ClerkAwayInterval)/2)
+		}
 	}
+}
+
+// coveredBy returns the clerk whose window c's clerk is the backup of
+// (SceneOptions.Covered), nil when none.
+func (s *Scene) coveredBy(c *person) *person {
+	if s.opts.Covered == 0 || c.id != 0 || c.window != s.opts.Covered {
+		return nil
+	}
+	return s.people[c.window-1]
+}
+
+// backupOf returns the clerk who covers c's window (SceneOptions.Covered),
+// nil when it has none.
+func (s *Scene) backupOf(c *person) *person {
+	if s.opts.Covered == 0 || c.id != 0 || c.window != s.opts.Covered-1 {
+		return nil
+	}
+	return s.people[c.window+1]
 }
 
 func (s *Scene) updateVisitor(v *person) {

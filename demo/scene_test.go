@@ -387,6 +387,7 @@ func TestSceneOptionErrors(t *testing.T) {
 		{SceneOptions{Windows: 2, StillClerk: 3}, "still clerk"},
 		{SceneOptions{ServiceTime: Range{5 * time.Second, time.Second}}, "ServiceTime"},
 		{SceneOptions{Noise: 50}, "noise"},
+		{SceneOptions{Windows: 2, Covered: 2}, "covered window 2"},
 	} {
 		if _, err := NewScene(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewScene(%+v) error = %v, want one containing %q", c.o, err, c.want)
@@ -460,4 +461,55 @@ func TestClerksArriveOpensTheHall(t *testing.T) {
 	if _, err := NewScene(SceneOptions{ClerksArrive: Range{5 * time.Second, time.Second}}); err == nil {
 		t.Error("ClerksArrive with min > max accepted")
 	}
+}
+
+// TestBackupClerkCovers: with window 1 covered by window 2 (the AB post),
+// whenever window 1's clerk leaves while window 2's sits free, window 2's
+// clerk walks over, sits in window 1's zone until its clerk comes back and
+// walks home; the truth says so, and window 1's zone is occupied by them.
+func TestBackupClerkCovers(t *testing.T) {
+	s := newScene(t, SceneOptions{Seed: 3, Windows: 4, Covered: 1, StillClerk: -1,
+		ClerkAway: Range{30 * time.Second, 40 * time.Second}, ClerkAwayInterval: Range{20 * time.Second, 40 * time.Second}})
+	if an := s.Analytics(); an.Windows[0].Backup != "w2" || an.Windows[1].Backup != "" {
+		t.Fatalf("analytics backups %q, %q: want w1's backup w2", an.Windows[0].Backup, an.Windows[1].Backup)
+	}
+	var covered, covering, bothEmpty int // frames
+	var episodes int
+	cov, away := false, false
+	occupied := map[string]bool{}
+	for range 15 * 180 {
+		_, evs := s.Step()
+		for _, e := range evs {
+			switch e.Type {
+			case TruthBackup:
+				if e.Window != "w1" || e.Backup != "w2" || (e.Covered && !e.Covering) {
+					t.Fatalf("backup truth %+v", e)
+				}
+				if e.Covered && !cov {
+					episodes++
+				}
+				cov, away = e.Covered, e.Covering
+			case TruthWindow:
+				occupied[e.Window] = e.Occupied
+			}
+		}
+		if cov {
+			covered++
+			if !occupied["w1"] {
+				t.Fatalf("frame %d: covered but w1's zone is empty", s.frame)
+			}
+		}
+		if away {
+			covering++
+		}
+		if !occupied["w1"] && !occupied["w2"] {
+			bothEmpty++
+		}
+	}
+	// Window 1's clerk is away for 30-40 s every 20-40 s: several
+	// coverings, each most of an absence long.
+	if episodes < 2 || covered < episodes*15*25 || covering < covered {
+		t.Errorf("%d coverings, %d frames covered, %d away covering: want ≥ 2 of ≥ 25 s", episodes, covered, covering)
+	}
+	t.Logf("%d coverings, %.0f s covered, %.0f s both windows empty", episodes, float64(covered)/15, float64(bothEmpty)/15)
 }

@@ -19,6 +19,8 @@ const (
 	// TruthWait is a visitor's wait: Since their feet entered a queue
 	// zone (Zone), T (this frame) when they reached Window's service zone.
 	TruthWait = "wait"
+	// TruthBackup: the AB post (SceneOptions.Covered) changed.
+	TruthBackup = "backup"
 )
 
 // TruthEvent is one ground-truth fact of the simulation. Frames are 1-based
@@ -36,6 +38,12 @@ type TruthEvent struct {
 	// Service and wait: when it began (seconds, like T), the queue zone.
 	Since float64
 	Zone  string
+	// Backup: the covered Window, its Backup window, whether the backup
+	// clerk's feet are in the covered window's zone (Covered), and whether
+	// the backup clerk is away from their own seat to cover (Covering:
+	// from standing up there until sitting down there again).
+	Backup            string
+	Covered, Covering bool
 
 	Frame int
 	T     float64
@@ -55,6 +63,16 @@ func (e TruthEvent) MarshalJSON() ([]byte, error) {
 		Wall   time.Time `json:"wall,omitzero"`
 	}
 	c := common{e.Camera, e.Frame, e.T, e.Wall}
+	if e.Type == TruthBackup {
+		return json.Marshal(struct {
+			Type     string `json:"type"`
+			Window   string `json:"window"`
+			Backup   string `json:"backup"`
+			Covered  bool   `json:"covered"`
+			Covering bool   `json:"covering"`
+			common
+		}{e.Type, e.Window, e.Backup, e.Covered, e.Covering, c})
+	}
 	if e.Type == TruthCrossing {
 		return json.Marshal(struct {
 			Type      string `json:"type"`
@@ -183,4 +201,23 @@ func (s *Scene) services() []TruthEvent {
 		}
 	}
 	return events
+}
+
+// coverChanges reports the AB post's changes (SceneOptions.Covered): the
+// backup clerk's feet entering or leaving the covered window's zone, and
+// the backup clerk leaving or regaining their own seat to cover.
+func (s *Scene) coverChanges() []TruthEvent {
+	i := s.opts.Covered - 1
+	if i < 0 {
+		return nil
+	}
+	b := s.people[i+1]
+	away := b.state == clerkToCover || b.state == clerkCovering || b.state == clerkFromCover
+	now := [2]bool{away && s.zones[i].Contains(s.feet(b)), away}
+	if now == s.covered && s.frame > 1 {
+		return nil
+	}
+	s.covered = now
+	return []TruthEvent{{Type: TruthBackup, Window: windowID(i), Backup: windowID(i + 1), Covered: now[0], Covering: now[1],
+		Frame: s.frame, T: s.seconds(s.frame)}}
 }

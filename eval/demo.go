@@ -54,6 +54,14 @@ var DemoScenarios = []DemoScenario{
 			ClerkAwayInterval: demo.Range{Min: 30 * time.Second, Max: 80 * time.Second}}},
 	{Name: "seed 11, busy hall, noise, H.264", Duration: 150 * time.Second, Codec: true, Joins: []time.Duration{0, 45 * time.Second},
 		Scene: busyHall(11)},
+	// The AB post: w1's clerk leaves twice for 30-40 s and w2's clerk
+	// covers (22-57 s and 75-111 s); the second analysis joins between.
+	{Name: "seed 7, AB post: w2's clerk covers w1", Duration: 130 * time.Second, Joins: []time.Duration{0, 65 * time.Second},
+		Scene: demo.SceneOptions{Seed: 7, Windows: 4, Covered: 1,
+			ClerksArrive:      demo.Range{Min: time.Second, Max: 5 * time.Second},
+			ServiceTime:       demo.Range{Min: 5 * time.Second, Max: 10 * time.Second},
+			ClerkAway:         demo.Range{Min: 30 * time.Second, Max: 40 * time.Second},
+			ClerkAwayInterval: demo.Range{Min: 5 * time.Second, Max: 15 * time.Second}}},
 }
 
 // busyHall is the compressed hall of the service's end-to-end board test:
@@ -109,6 +117,8 @@ type DemoReport struct {
 	// cannot see them (motion): their windows are due unknown, not absent,
 	// and UnseenAbsent is the time they were reported absent anyway.
 	Unseen, UnseenAbsent float64
+	// Backup scores the AB post (scenes with SceneOptions.Covered).
+	Backup BackupScore
 	// Blocked counts camera_blocked alerts raised: the view never is.
 	Blocked int
 	// Queues scores the services at the windows and the waits.
@@ -130,6 +140,9 @@ type demoTruth struct {
 	since     map[string][]int // window -> first frame of the current occupied run, -1 when empty
 	services  []span
 	waits     []span // window: the one reached
+	// covered: covered window -> its backup's clerk in its zone;
+	// covering: backup window -> its clerk away covering (TruthBackup).
+	covered, covering map[string][]bool
 }
 
 // demoAnalysis is one analysis of a scenario.
@@ -222,7 +235,8 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 	// the matching tolerance so that events due at the end can be found.
 	end := int(math.Round(sc.Duration.Seconds() * fps))
 	frames := end + int(math.Ceil(math.Max(CrossingTolerance, AlertTolerance)*fps))
-	truth := demoTruth{counts: map[string][]int{}, since: map[string][]int{}}
+	truth := demoTruth{counts: map[string][]int{}, since: map[string][]int{}, covered: map[string][]bool{}, covering: map[string][]bool{}}
+	var cover demo.TruthEvent       // the AB post's last change
 	seatedSince := map[string]int{} // window -> first frame of the current occupied run; absent = empty
 	mat := gocv.NewMat()
 	defer mat.Close()
@@ -239,6 +253,8 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 				truth.services = append(truth.services, truthSpan(e))
 			case demo.TruthWait:
 				truth.waits = append(truth.waits, truthSpan(e))
+			case demo.TruthBackup:
+				cover = e
 			case demo.TruthWindow:
 				if e.Count > 0 {
 					if _, ok := seatedSince[e.Window]; !ok {
@@ -262,6 +278,8 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 			}
 			truth.counts[w.ID] = append(truth.counts[w.ID], n)
 			truth.since[w.ID] = append(truth.since[w.ID], since)
+			truth.covered[w.ID] = append(truth.covered[w.ID], cover.Window == w.ID && cover.Covered)
+			truth.covering[w.ID] = append(truth.covering[w.ID], cover.Backup == w.ID && cover.Covering)
 		}
 		t := float64(f-1) / fps
 		wall := start.Add(time.Duration(t * float64(time.Second)))

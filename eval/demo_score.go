@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/hallwatch/hallwatch/config"
@@ -76,6 +77,15 @@ func (a *demoAnalysis) score(truth demoTruth, cfg *config.Analytics, opts demo.S
 			a.scoreState(w.ID, prevState, prevF, prevF+int(fps)/DemoAnalysisFPS, truth, settle, still, unseenAt[prevF], fps)
 		}
 		rule.AbsentAfter = w.AbsentAfter.D().Seconds()
+		// A backup window whose clerk covers another (the AB post) is
+		// due no alert meanwhile: its clerk counts as there.
+		excused := slices.Clone(counts)
+		for i, c := range truth.covering[w.ID][a.first-1 : end] {
+			if c {
+				excused[i] = max(excused[i], 1)
+			}
+		}
+		counts = excused
 		items, optional := demoAlerts(counts, a.first, fps, rule)
 		ps, misses := scorePresence(windowTruth{counts: counts, first: a.first, fps: fps}, wevs, rule, items, optional, end)
 		r.Presence = r.Presence.Add(ps)
@@ -99,6 +109,7 @@ func (a *demoAnalysis) score(truth demoTruth, cfg *config.Analytics, opts demo.S
 			}
 		}
 	}
+	a.scoreBackup(truth, cfg, end, settle, tol, fps)
 }
 
 // scoreState accounts a window's reported state from frame f to next.
@@ -114,6 +125,9 @@ func (a *demoAnalysis) scoreState(window, state string, f, next int, truth demoT
 		}
 		return
 	}
+	if truth.covering[window][f-1] {
+		return // away covering (scoreBackup)
+	}
 	if since >= 0 && since < a.first && absent && f < a.first+int(10*fps) {
 		r.StartAbsent += dt
 	}
@@ -124,7 +138,7 @@ func (a *demoAnalysis) scoreState(window, state string, f, next int, truth demoT
 	if window == still {
 		r.StillSeated += dt
 	}
-	if state != events.StateStaffed {
+	if !events.Staffed(state) { // by whom: scoreBackup
 		r.WrongAbsent += dt
 		if window == still {
 			r.StillWrongAbsent += dt
@@ -210,6 +224,9 @@ func printDemo(w io.Writer, demos []DemoReport) {
 	}
 	tw.Flush()
 	for _, d := range demos {
+		if d.Backup.Episodes > 0 || d.Backup.FalseByBackup > 0 {
+			fmt.Fprintf(w, "%s, joined at %v: AB post: %s\n", d.Scenario, d.Join, d.Backup)
+		}
 		if d.Unseen > 0 {
 			fmt.Fprintf(w, "%s, joined at %v: %.1f s seated unseen by %s (due unknown), reported absent %.1f s of it\n", d.Scenario, d.Join, d.Unseen, d.Detector, d.UnseenAbsent)
 		}

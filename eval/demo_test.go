@@ -25,14 +25,7 @@ func TestDemoFreshAndMidDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates two and a half minutes of a busy hall, analysed twice")
 	}
-	sc := DemoScenarios[2]
-	rs, err := RunDemo(context.Background(), sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	printDemo(&out, rs)
-	t.Log(out.String())
+	rs := runDemo(t, DemoScenarios[2])
 	if len(rs) != 2 || rs[1].Join == 0 {
 		t.Fatalf("%d analyses, want one fresh and one joined mid-day", len(rs))
 	}
@@ -171,4 +164,44 @@ func TestDemoGatingKeepsAccuracy(t *testing.T) {
 	if gated.WrongAbsent > base.WrongAbsent+1 {
 		t.Errorf("gated: windows wrongly absent %.1f s, ungated %.1f s", gated.WrongAbsent, base.WrongAbsent)
 	}
+}
+
+// TestDemoBackupPost plays the AB-post hall: window w1's clerk leaves now
+// and then and w2's clerk walks over and covers it. Against the scene's
+// truth: the coverings are reported staffed_by_backup (w1) and covering
+// (w2), no alert is raised at either meanwhile, and nobody else's window
+// is reported staffed by backup.
+func TestDemoBackupPost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates two and a half minutes of a hall, analysed twice")
+	}
+	sc := DemoScenarios[3]
+	if sc.Scene.Covered == 0 {
+		t.Fatalf("scenario %q has no AB post", sc.Name)
+	}
+	for _, r := range runDemo(t, sc) {
+		b, s := r.Backup, r.Presence
+		if b.Episodes < 1 || b.Found != b.Episodes || b.Recall() < 0.9 || b.Precision() < 0.95 {
+			t.Errorf("joined at %v: %v", r.Join, b)
+		}
+		if b.Covering < 15 || b.Reported < 0.9*b.Covering || b.FalseCovering > 1 {
+			t.Errorf("joined at %v: backup window %v", r.Join, b)
+		}
+		if s.Alerts.FP != 0 || s.RaisedWhileOccupied != 0 {
+			t.Errorf("joined at %v: %d alert events without truth, %d raised with a clerk in the zone", r.Join, s.Alerts.FP, s.RaisedWhileOccupied)
+		}
+	}
+}
+
+// runDemo runs a scenario and logs its table.
+func runDemo(t *testing.T, sc DemoScenario) []DemoReport {
+	t.Helper()
+	rs, err := RunDemo(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printDemo(&out, rs)
+	t.Log(out.String())
+	return rs
 }

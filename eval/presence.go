@@ -161,7 +161,7 @@ func scorePresence(tr windowTruth, evs []events.Event, rule PresenceRule, truth 
 		if float64(endAbs-f)/tr.fps < minAbsence {
 			continue
 		}
-		if st := state(f - 1); st != events.StateStaffed {
+		if st := state(f - 1); !events.Staffed(st) {
 			continue // not reported staffed before: nothing to notice
 		}
 		noticed := -1
@@ -182,7 +182,7 @@ func scorePresence(tr windowTruth, evs []events.Event, rule PresenceRule, truth 
 		}
 		// Back at endAbs; staffed again once resolve_confirm has passed.
 		for g := endAbs; g <= last && tr.at(g) >= minStaff; g++ {
-			if state(g) == events.StateStaffed {
+			if events.Staffed(state(g)) {
 				s.ReturnLatency = append(s.ReturnLatency, math.Max(0, float64(g-endAbs)/tr.fps-rule.ResolveConfirm))
 				break
 			}

@@ -53,7 +53,19 @@ const (
 	// StateChecking: analysis (re)started and the detector has not had
 	// its look yet; never counted as absent.
 	StateChecking = "checking"
+	// StateStaffedByBackup: the window's own clerk is away and the clerk
+	// of its backup window (config windows[].backup, the AB-post rule)
+	// covers it. Staffed: no unstaffed alert.
+	StateStaffedByBackup = "staffed_by_backup"
+	// StateCovering: the window's clerk is covering the window they are
+	// the backup of (Reason names it) and nobody waits here to be served:
+	// away by the AB-post rule, not unstaffed, no alert.
+	StateCovering = "covering"
 )
+
+// Staffed reports whether a window state counts as staffed: by its own
+// clerk or by its backup's.
+func Staffed(state string) bool { return state == StateStaffed || state == StateStaffedByBackup }
 
 // Event is one analysis result. The JSON form is a contract used by external
 // evaluation: keep field names and meaning stable.
@@ -71,8 +83,9 @@ type Event struct {
 	Zone      string  `json:"zone,omitempty"`      // queue and wait events: the queue zone
 	Mean      float64 `json:"mean,omitempty"`      // queue events: mean people over the minute
 	Estimated bool    `json:"estimated,omitempty"` // wait events: estimated, not followed
-	// Reason says why a window is unknown, or why a camera_blocked alert
-	// was raised.
+	// Reason says why a window is unknown, which window its clerk covers
+	// (covering), why a camera_blocked alert was raised, or why a
+	// queue_long one was.
 	Reason string  `json:"reason,omitempty"`
 	Frame  int     `json:"frame"` // 1-based input frame index
 	T      float64 `json:"t"`     // seconds from the start of input
@@ -89,6 +102,7 @@ type WindowStatus struct {
 	Since  time.Time // wall-clock time the state began
 	// Alerting is true while an unstaffed alert is raised.
 	Alerting bool
-	// Reason says why the state is unknown.
+	// Reason says why the state is unknown, or (covering) which window
+	// the clerk covers.
 	Reason string
 }

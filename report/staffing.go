@@ -1,6 +1,7 @@
 // Package report derives the planners' reports from stored events: the
-// daily staffing of each service window (minutes open, minutes unstaffed
-// during opening hours, alerts raised).
+// daily staffing of each service window (minutes open; of them staffed by
+// its own clerk, by its backup's under the AB-post rule, its clerk away
+// covering another window, unstaffed and unknown; alerts raised).
 package report
 
 import (
@@ -14,12 +15,19 @@ import (
 
 // WindowDay is one service window's staffing on one local calendar day.
 type WindowDay struct {
-	Center           string  `json:"center"`
-	Camera           string  `json:"camera"`
-	Window           string  `json:"window"`
-	WindowName       string  `json:"window_name"`
-	Day              string  `json:"day"` // YYYY-MM-DD in the center's zone
-	OpenMinutes      float64 `json:"open_minutes"`
+	Center      string  `json:"center"`
+	Camera      string  `json:"camera"`
+	Window      string  `json:"window"`
+	WindowName  string  `json:"window_name"`
+	Day         string  `json:"day"` // YYYY-MM-DD in the center's zone
+	OpenMinutes float64 `json:"open_minutes"`
+	// Of the open minutes: staffed by the window's own clerk, by its
+	// backup window's clerk (AB post), and the window's clerk away
+	// covering the window they are the backup of (not unstaffed: see
+	// events.StateCovering).
+	StaffedMinutes   float64 `json:"staffed_minutes"`
+	BackupMinutes    float64 `json:"backup_minutes"`
+	CoveringMinutes  float64 `json:"covering_minutes"`
 	UnstaffedMinutes float64 `json:"unstaffed_minutes"` // absent while open
 	UnknownMinutes   float64 `json:"unknown_minutes"`   // camera offline, view blocked, checking or not analysed while open
 	Alerts           int     `json:"alerts"`            // unstaffed alerts raised that day
@@ -82,6 +90,9 @@ func Staffing(in StaffingInput) []WindowDay {
 						continue
 					}
 					row.OpenMinutes += end.Sub(start).Minutes()
+					row.StaffedMinutes += tl.time(events.StateStaffed, start, end).Minutes()
+					row.BackupMinutes += tl.time(events.StateStaffedByBackup, start, end).Minutes()
+					row.CoveringMinutes += tl.time(events.StateCovering, start, end).Minutes()
 					row.UnstaffedMinutes += tl.time(events.StateAbsent, start, end).Minutes()
 					row.UnknownMinutes += tl.time(events.StateUnknown, start, end).Minutes() + tl.time(events.StateChecking, start, end).Minutes()
 				}
@@ -169,6 +180,9 @@ type WindowTotal struct {
 	FirstDay         string  `json:"first_day"` // first day reported
 	Days             int     `json:"days"`
 	OpenMinutes      float64 `json:"open_minutes"`
+	StaffedMinutes   float64 `json:"staffed_minutes"`
+	BackupMinutes    float64 `json:"backup_minutes"`
+	CoveringMinutes  float64 `json:"covering_minutes"`
 	UnstaffedMinutes float64 `json:"unstaffed_minutes"`
 	UnknownMinutes   float64 `json:"unknown_minutes"`
 	Alerts           int     `json:"alerts"`
@@ -198,6 +212,9 @@ func Totals(rows []WindowDay) []WindowTotal {
 		t := &out[i]
 		t.Days++
 		t.OpenMinutes += r.OpenMinutes
+		t.StaffedMinutes += r.StaffedMinutes
+		t.BackupMinutes += r.BackupMinutes
+		t.CoveringMinutes += r.CoveringMinutes
 		t.UnstaffedMinutes += r.UnstaffedMinutes
 		t.UnknownMinutes += r.UnknownMinutes
 		t.Alerts += r.Alerts

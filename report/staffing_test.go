@@ -84,6 +84,10 @@ func TestStaffingMinutes(t *testing.T) {
 			t.Errorf("row %d = %+v, want %+v", i, r, w)
 		}
 	}
+	// The rest of the open time the window's own clerk was there.
+	if rows[0].StaffedMinutes != 420-70-16 || rows[1].StaffedMinutes != 420 || rows[0].BackupMinutes != 0 || rows[0].CoveringMinutes != 0 {
+		t.Errorf("staffed minutes %v and %v, want 334 and 420, none by backup", rows[0].StaffedMinutes, rows[1].StaffedMinutes)
+	}
 	// Over the three days: two confirmed, two false alarms.
 	if tot := Totals(rows); len(tot) != 1 || tot[0].Confirmed != 2 || tot[0].FalseAlarms != 2 || tot[0].FalseAlarmRate != 0.5 {
 		t.Errorf("totals %+v, want 2 confirmed and 2 false alarms: rate 0.5", tot)
@@ -139,5 +143,54 @@ func TestStaffingStartsWhenAnalysisBegan(t *testing.T) {
 	in.Since = map[string]time.Time{}
 	if rows := Staffing(in); len(rows) != 0 {
 		t.Errorf("a camera never analysed has %d rows", len(rows))
+	}
+}
+
+// TestStaffingABPost: window w1's clerk is away 10:00-10:41 and w2's clerk
+// covers it 10:02-10:40: w1 is staffed by its backup then, w2 covering;
+// only the handovers are unstaffed.
+func TestStaffingABPost(t *testing.T) {
+	yaml := cfgYAML + `                  backup: w2
+                - id: w2
+                  name: 2号窗口
+                  zone: [[0.4, 0.1], [0.6, 0.1], [0.6, 0.3], [0.4, 0.3]]
+                  schedule: ["mon-fri 09:00-12:00", "mon-fri 13:30-17:30"]
+`
+	cfg, err := config.Parse("t.yaml", []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, center, _ := cfg.Center("c1")
+	loc := center.Location()
+	at := func(hh, mm int) time.Time { return time.Date(2026, 11, 26, hh, mm, 0, 0, loc) }
+	win := func(w string, tm time.Time, state string) store.StoredEvent {
+		return store.StoredEvent{Event: events.Event{Type: events.TypeWindow, Camera: "hall", Window: w, State: state, Time: tm.UTC()}}
+	}
+	rows := Staffing(StaffingInput{
+		Center: center, From: at(9, 0), To: at(9, 0), Now: at(23, 0),
+		Since:  map[string]time.Time{"hall": at(0, 0)},
+		Before: []store.StoredEvent{win("w1", at(0, 0).Add(-time.Hour), events.StateStaffed), win("w2", at(0, 0).Add(-time.Hour), events.StateStaffed)},
+		Events: []store.StoredEvent{
+			win("w1", at(10, 0), events.StateAbsent), win("w1", at(10, 2), events.StateStaffedByBackup),
+			win("w1", at(10, 40), events.StateAbsent), win("w1", at(10, 41), events.StateStaffed),
+			win("w2", at(10, 1), events.StateAbsent), win("w2", at(10, 2), events.StateCovering),
+			win("w2", at(10, 40), events.StateAbsent), win("w2", at(10, 41), events.StateStaffed),
+		},
+	})
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want one per window", len(rows))
+	}
+	want := map[string][4]float64{ // own, by backup, covering, unstaffed
+		"w1": {420 - 41, 38, 0, 3},
+		"w2": {420 - 40, 0, 38, 2},
+	}
+	for _, r := range rows {
+		got := [4]float64{r.StaffedMinutes, r.BackupMinutes, r.CoveringMinutes, r.UnstaffedMinutes}
+		if got != want[r.Window] {
+			t.Errorf("%s: own, backup, covering, unstaffed = %v, want %v", r.Window, got, want[r.Window])
+		}
+	}
+	if tot := Totals(rows); tot[0].BackupMinutes != 38 || tot[1].CoveringMinutes != 38 {
+		t.Errorf("totals %+v", tot)
 	}
 }

@@ -84,7 +84,7 @@ func TestBrowserEditorDrawsAndApplies(t *testing.T) {
 	p.expect("geometry answered 422")
 	p.do("save the bad drawing", chromedp.Click(`#save`))
 	p.waitJS("the refusal shown", 10*time.Second, `document.getElementById("error").textContent.includes("自相交")`)
-	if v := r.geometryVersion(t); v != 0 {
+	if v := r.geometryVersion(t, "hall"); v != 0 {
 		t.Errorf("a refused drawing was saved: version %d", v)
 	}
 	p.do("delete the queue zone", chromedp.Click(`#items .item[data-kind="queue"][data-id="queue1"] button.danger`))
@@ -144,10 +144,10 @@ func TestBrowserEditorDrawsAndApplies(t *testing.T) {
 	p.check()
 }
 
-// geometryVersion is the hall camera's saved geometry version in force.
-func (r *rig) geometryVersion(t *testing.T) int {
+// geometryVersion is a camera's saved geometry version in force.
+func (r *rig) geometryVersion(t *testing.T, camera string) int {
 	t.Helper()
-	st, err := r.svc.geometry.State("hall")
+	st, err := r.svc.geometry.State(camera)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,18 +127,20 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 							Time: start.Add(time.Duration(secs) * time.Second)}})
 				}
 			}
-			// A staffed day with one absence, for the staffing report.
+			// A staffed day with one absence, for the staffing report:
+			// w2's clerk covers w1 (AB post) 12:02-12:40.
 			for _, w := range []string{"w1", "w2"} {
+				abPost := map[string]string{"w1": events.StateStaffedByBackup, "w2": events.StateCovering}[w]
 				for _, ch := range []struct {
 					hour, min int
 					state     string
-				}{{9, 0, events.StateStaffed}, {12, 0, events.StateAbsent}, {12, 40, events.StateStaffed}} {
+				}{{9, 0, events.StateStaffed}, {12, 0, events.StateAbsent}, {12, 2, abPost}, {12, 40, events.StateStaffed}} {
 					at := day.Add(time.Duration(ch.hour)*time.Hour + time.Duration(ch.min)*time.Minute)
 					if at.After(now) {
 						continue
 					}
 					one := 1
-					if ch.state == events.StateAbsent {
+					if ch.state == events.StateAbsent || ch.state == events.StateCovering {
 						one = 0
 					}
 					stored(center, at)
@@ -337,6 +339,12 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	}
 	if n := evalJS[int](p.ctx, t, `document.querySelectorAll("#staffing-daily tbody tr[data-day]").length`); n != 2*5 {
 		t.Errorf("%d staffing rows per day, want 2 windows × 5 days", n)
+	}
+	// The day before yesterday, w2's clerk covered w1 for 38 minutes.
+	abPost := evalJS[[]string](p.ctx, t, `[...document.querySelectorAll("#staffing-daily tbody tr[data-day='`+today.AddDate(0, 0, -2).Format(time.DateOnly)+`']")].map((tr) =>
+		tr.dataset.window + " " + tr.querySelector("td.backup").dataset.value + " " + tr.querySelector("td.covering").dataset.value)`)
+	if !slices.Equal(abPost, []string{"w1 38 0", "w2 0 38"}) {
+		t.Errorf("minutes by backup and covering the day before yesterday: %q, want w1 38 by backup, w2 38 covering", abPost)
 	}
 	p.do("per day", chromedp.Click(`#staffing-days summary`))
 	p.shot("planner-staffing")

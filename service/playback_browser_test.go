@@ -29,6 +29,12 @@ func TestBrowserPlaybackPage(t *testing.T) {
           - id: hall1
             name: 大厅一
             url: %s
+            analytics:
+              detector: motion
+              lines:
+                - {id: door, name: 正门, a: [0.1, 0.8], b: [0.9, 0.8], inside: [0.5, 0.5]}
+              windows:
+                - {id: w1, name: 1号窗口, zone: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]]}
 `, cam.URL()))
 	hall1, _ := r.svc.camera("hall1")
 	rec := hall1.rec
@@ -74,6 +80,7 @@ func TestBrowserPlaybackPage(t *testing.T) {
 	}
 
 	t.Run("http", func(t *testing.T) { playbackHTTP(t, r) })
+	t.Run("overlay", func(t *testing.T) { playbackOverlay(t, r, manager, mpw) })
 
 	t.Run("planner", func(t *testing.T) {
 		p := openPage(t, r.base)
@@ -163,4 +170,67 @@ func playbackHTTP(t *testing.T, r *rig) {
 	if n["playback"] != 1 || n["download"] != 1 {
 		t.Errorf("audit: %d playback and %d download entries for one span played in 4 requests and downloaded once; want 1 and 1", n["playback"], n["download"])
 	}
+}
+
+// playbackOverlay: the geometry is edited now; played back from before,
+// the overlay (the live wall's toggle) draws the file's lines and zones,
+// in force then, with the window's state then, in both languages at both
+// sizes; live, the edited ones are in force.
+func playbackOverlay(t *testing.T, r *rig, user, pw string) {
+	ctx := context.Background()
+	st, err := r.svc.geometry.State("hall1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := st.Geometry
+	g.Windows[0].ID, g.Windows[0].Name = "w7", "7号窗口"
+	saved := time.Now()
+	if _, err := r.svc.geometry.Save(ctx, "hall1", st.Version, &g, "root", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.geometryVersion(t, "hall1"); v != 1 {
+		t.Fatalf("geometry version %d in force after the save, want 1", v)
+	}
+	p := openPage(t, r.base)
+	p.login(user, pw)
+	for _, step := range []struct {
+		size browser.Size
+		lang string
+		in   string // the line's label
+	}{{browser.Desktop, "zh", "进"}, {browser.Phone, "en", "in"}, {browser.Desktop, "en", "in"}, {browser.Phone, "zh", "进"}} {
+		p.resize(step.size)
+		p.setLang(step.lang)
+		p.open("/playback.html?camera=hall1")
+		p.waitJS("the recorded span on the timeline", 20*time.Second, `document.querySelector("#timeline .pb-track .rec")`)
+		// Go to 15 s before the save (the browser's clock runs in this
+		// machine's zone).
+		p.do("go to a time before the save", chromedp.SetValue(`#goto`, saved.Add(-15*time.Second).Format("15:04:05")), chromedp.Click(`#go`))
+		p.waitJS("the video to play", 20*time.Second, `document.getElementById("video").currentTime > 0.5`)
+		if !evalJS[bool](p.ctx, t, `document.getElementById("shapes-toggle").getAttribute("aria-pressed") === "true"`) {
+			p.do("show lines and zones", chromedp.Click(`#shapes-toggle`))
+		}
+		// Played from before the save: version 0 (the file), its window w1.
+		p.waitJS("the overlay of the played time", 15*time.Second, fmt.Sprintf(`(() => { const s = document.querySelector("#stage svg.pb-shapes");
+			return s && s.dataset.version === "0" && s.querySelector('g[data-kind="window"][data-id="w1"]') && !s.querySelector('g[data-kind="window"][data-id="w7"]') &&
+				s.querySelector('g[data-kind="line"] text').textContent.includes(%q); })()`, step.in))
+		played := evalJS[float64](p.ctx, t, `+document.querySelector("#stage svg.pb-shapes").dataset.at`)
+		if at := time.UnixMilli(int64(played)); !at.Before(saved) {
+			t.Errorf("overlay drawn for %v, want a played time before the save", at)
+		}
+		// The window's state then, as stored: the page shows the answer for
+		// that time, labelled in the page's language.
+		var want struct {
+			Windows []struct{ ID, State string } `json:"windows"`
+		}
+		r.getJSON(t, "/api/cameras/hall1/overlay?at="+url.QueryEscape(time.UnixMilli(int64(played)).UTC().Format(time.RFC3339Nano)), &want)
+		state := evalJS[string](p.ctx, t, `document.querySelector('#stage svg.pb-shapes g[data-kind="window"][data-id="w1"]').dataset.state`)
+		if len(want.Windows) != 1 || state != want.Windows[0].State || state == "none" {
+			t.Errorf("w1 drawn %q at the played time, the stored state then is %+v", state, want.Windows)
+		}
+		p.checkLayout("playback overlay", []string{"大厅一", "景山街道市民服务中心", "东城区", "1号窗口", "正门"})
+		p.shot("playback-overlay")
+	}
+	p.do("hide lines and zones", chromedp.Click(`#shapes-toggle`))
+	p.waitJS("the overlay gone", 5*time.Second, `!document.querySelector("#stage svg.pb-shapes")`)
+	p.check()
 }

@@ -37,10 +37,6 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.db.QueryRowContext(ctx, c.d.rebind(query), args...)
 }
 
-func (c conn) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
-	return c.db.PrepareContext(ctx, c.d.rebind(query))
-}
-
 // insert runs an INSERT and returns the new row's id (RETURNING works on
 // both databases; PostgreSQL has no LastInsertId).
 func (c conn) insert(ctx context.Context, query string, args ...any) (int64, error) {

@@ -292,7 +292,8 @@ func (s *Server) staffingCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	records := [][]string{{"center", "camera", "window", "window_name", "day", "open_minutes", "unstaffed_minutes", "unknown_minutes", "alerts",
+	records := [][]string{{"center", "camera", "window", "window_name", "day", "open_minutes",
+		"staffed_minutes", "backup_minutes", "covering_minutes", "unstaffed_minutes", "unknown_minutes", "alerts",
 		"confirmed", "false_alarms", "false_alarm_rate"}}
 	for _, w := range rows {
 		rate := ""
@@ -300,7 +301,7 @@ func (s *Server) staffingCSV(c *fiber.Ctx) error {
 			rate = strconv.FormatFloat(w.FalseAlarmRate, 'f', 3, 64)
 		}
 		records = append(records, []string{w.Center, w.Camera, w.Window, w.WindowName, w.Day,
-			minutes(w.OpenMinutes), minutes(w.UnstaffedMinutes), minutes(w.UnknownMinutes), strconv.Itoa(w.Alerts),
+			minutes(w.OpenMinutes), minutes(w.StaffedMinutes), minutes(w.BackupMinutes), minutes(w.CoveringMinutes), minutes(w.UnstaffedMinutes), minutes(w.UnknownMinutes), strconv.Itoa(w.Alerts),
 			strconv.Itoa(w.Confirmed), strconv.Itoa(w.FalseAlarms), rate})
 	}
 	return sendCSV(c, fmt.Sprintf("staffing-%s-%s.csv", r.from.Format(time.DateOnly), r.to.Format(time.DateOnly)), records)

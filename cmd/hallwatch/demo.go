@@ -64,6 +64,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// Clerks walk in after opening, as in the morning: a motion detector
 		// cannot see people who were there before its first frame.
 		scene := demo.SceneOptions{Seed: int64(i + 1), ClerksArrive: demo.Range{Min: time.Second, Max: 5 * time.Second}}
+		if i == 0 {
+			scene.Covered = 1 // the AB post: window 2's clerk covers window 1
+		}
 		specs = append(specs, demo.CameraSpec{ID: h.Camera, Scene: scene, OnTruth: onTruth})
 	}
 	cams, err := demo.NewCamera(demo.CameraOptions{Addr: *rtspAddr, Cameras: specs, Log: log})

@@ -180,12 +180,6 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 // URL is the server's nats:// URL.
 func (s *Server) URL() string { return "nats://" + s.Addr() }
 
-// Log returns what the server logged since its last start.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(filepath.Join(s.dir, "nats.log"))
-	return string(b)
-}
-
 // Start starts a server of the test's own and removes it when the test
 // ends. Where nats-server is absent it skips tb (fails it when
 // HALLWATCH_REQUIRE_NATS is set).

@@ -15,9 +15,11 @@ addMessages({
   "win.fa": "误报率 {r}（近 {d} 天 {f}/{n}）", "win.faNone": "近 {d} 天无已判定告警",
   "win.staff": "在岗 {n} 人 · 至少 {min} 人", "win.since": "自 {t}", "win.grace": "超过 {s} 告警",
   "win.waiting": "等待分析结果",
+  "win.staffed_by_backup": "AB岗顶岗中", "win.covering": "顶岗 {w}", "win.coveredBy": "由 {w} 顶岗",
+  "win.coveringHint": "本窗口人员正按AB岗制度顶岗，无办事群众等候时不告警",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
   "det.yolo": "人体检测", "det.motion": "运动检测", "det.fallback": "运动检测（人体模型未能加载）",
-  "legend": "绿色：在岗 · 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放、正在确认、摄像机离线或画面被遮挡",
+  "legend": "绿色：在岗 · 蓝色：AB岗顶岗（备岗人员在岗，或本窗口人员去顶岗）· 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放、正在确认、摄像机离线或画面被遮挡",
 }, {
   "board.title": "Window board", "board.pick": "Choose a service center", "board.windows": "Service windows",
   "board.open": "Open alerts", "board.today": "Today's alerts", "board.none": "No open alerts.",
@@ -29,9 +31,11 @@ addMessages({
   "win.fa": "false alarms {r} (last {d} days, {f} of {n})", "win.faNone": "no judged alert in {d} days",
   "win.staff": "{n} staff seen · needs {min}", "win.since": "since {t}", "win.grace": "alert after {s}",
   "win.waiting": "waiting for analysis",
+  "win.staffed_by_backup": "Staffed by backup", "win.covering": "Covering {w}", "win.coveredBy": "covered by {w}",
+  "win.coveringHint": "this window's clerk covers another window (AB post); no alert while nobody waits here",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
   "det.yolo": "person detector", "det.motion": "motion detector", "det.fallback": "motion detector (the person model failed to load)",
-  "legend": "Green: staffed · orange: away (timing) · red: unstaffed, alert raised · grey: closed, checking, camera offline or view blocked",
+  "legend": "Green: staffed · blue: AB post (the backup clerk covers, or this clerk covers another window) · orange: away (timing) · red: unstaffed, alert raised · grey: closed, checking, camera offline or view blocked",
 });
 markNav("/board.html");
 
@@ -132,11 +136,18 @@ function renderWindows() {
     (w) => [tileState(w), w.count, w.since, w.min_staff, w.reason, w.false_alarms, w.confirmed, camera(w.camera).since, lang].join("|"), windowTile);
 }
 
+// windowName names a window of the same camera as w by its display name.
+function windowName(w, id) {
+  const o = board.windows.find((x) => x.camera === w.camera && x.window === id);
+  return o ? o.name || o.window : id;
+}
+
 function windowTile(w) {
   const state = tileState(w);
+  const label = state === "covering" ? tf("win.covering", { w: windowName(w, w.reason) }) : t("win." + state);
   const tile = el("article", { class: "win s-" + state, "data-window": w.window, "data-camera": w.camera, "data-state": state },
     el("div", { class: "win-name" }, w.name || w.window),
-    el("div", { class: "win-state" }, t("win." + state)));
+    el("div", { class: "win-state" }, label));
   const since = state === "offline" ? camera(w.camera).since : (validTime(w.since) ? w.since : null);
   if ((state === "absent" || state === "alerted" || state === "offline") && validTime(since)) {
     tile.append(ticking(since, "div", "win-timer"));
@@ -145,8 +156,10 @@ function windowTile(w) {
   }
   const meta = state === "offline" ? [] : [tf("win.staff", { n: w.count, min: w.min_staff })];
   if (state === "absent") meta.push(tf("win.grace", { s: fmtElapsed(w.absent_after_seconds) }));
+  if (state === "staffed_by_backup" && w.backup) meta.push(tf("win.coveredBy", { w: windowName(w, w.backup) }));
   tile.append(el("div", { class: "win-meta" }, meta.join(" · ")));
-  if (w.reason) tile.title = w.reason;
+  if (state === "covering") tile.title = t("win.coveringHint");
+  else if (w.reason) tile.title = w.reason;
   // How far this window's alerts can be trusted: the managers' verdicts.
   const judged = (w.confirmed || 0) + (w.false_alarms || 0), days = board.verdict_days || 30;
   tile.append(el("div", { class: "win-fa" + (w.false_alarm_rate > 0 ? " some" : ""), "data-rate": judged ? String(w.false_alarm_rate) : "" },

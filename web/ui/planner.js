@@ -30,6 +30,7 @@ addMessages({
   "plan.col.center": "服务中心", "plan.col.total": "进入人数", "plan.col.days": "天数", "plan.col.avg": "日均",
   "plan.col.busyDay": "最忙的一天", "plan.col.busyHour": "最忙的时段",
   "plan.col.day": "日期", "plan.col.window": "窗口", "plan.col.open": "开放（小时）",
+  "plan.col.own": "本岗在岗（分钟）", "plan.col.backup": "AB岗顶岗（分钟）", "plan.col.covering": "外出顶岗（分钟）",
   "plan.col.unstaffed": "无人值守（分钟）", "plan.col.unstaffedAvg": "日均无人值守（分钟）", "plan.col.unknown": "状态未知（分钟）",
   "plan.col.alerts": "告警次数", "plan.col.alertsAvg": "日均告警", "plan.col.falseAlarms": "误报率（误报/已判定）",
 }, {
@@ -55,6 +56,7 @@ addMessages({
   "plan.col.center": "Center", "plan.col.total": "Visitors", "plan.col.days": "Days", "plan.col.avg": "Daily average",
   "plan.col.busyDay": "Busiest day", "plan.col.busyHour": "Busiest hour",
   "plan.col.day": "Day", "plan.col.window": "Window", "plan.col.open": "Open (h)",
+  "plan.col.own": "Own clerk (min)", "plan.col.backup": "By backup (min)", "plan.col.covering": "Covering another (min)",
   "plan.col.unstaffed": "Unstaffed (min)", "plan.col.unstaffedAvg": "Unstaffed per day (min)", "plan.col.unknown": "Unknown (min)",
   "plan.col.alerts": "Alerts", "plan.col.alertsAvg": "Alerts per day", "plan.col.falseAlarms": "False alarms (false/judged)",
 });
@@ -430,13 +432,14 @@ function renderStaffing() {
   const body = document.querySelector("#staffing tbody");
   const share = (u, o) => (o > 0 ? ` (${Math.round((100 * u) / o)}%)` : "");
   if (!totals.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "9", class: "hint" }, t("plan.noStaffing"))));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "12", class: "hint" }, t("plan.noStaffing"))));
     document.querySelector("#staffing tfoot").replaceChildren();
   } else {
     body.replaceChildren(...totals.map((w) => el("tr", { "data-window": w.window, class: w.alerts > 0 ? "warn" : "" },
       el("th", { scope: "row" }, w.window_name || w.window),
       el("td", { class: "days", "data-value": w.days }, String(w.days)),
       el("td", {}, hours1(w.open_minutes)),
+      ...abPost(w),
       el("td", { class: w.unstaffed_minutes > 0 ? "bad" : "" }, min0(w.unstaffed_minutes) + share(w.unstaffed_minutes, w.open_minutes)),
       el("td", {}, w.unstaffed_minutes_per_day.toFixed(1)),
       el("td", {}, min0(w.unknown_minutes)),
@@ -449,6 +452,7 @@ function renderStaffing() {
     verdicts.false_alarm_rate = judged(verdicts) ? verdicts.false_alarms / judged(verdicts) : -1;
     document.querySelector("#staffing tfoot").replaceChildren(el("tr", { class: "sum" },
       el("th", { scope: "row" }, t("plan.total")), el("td", {}, String(days)), el("td", {}, hours1(sum("open_minutes"))),
+      ...abPost({ staffed_minutes: sum("staffed_minutes"), backup_minutes: sum("backup_minutes"), covering_minutes: sum("covering_minutes") }),
       el("td", { class: "alerts-total" }, min0(sum("unstaffed_minutes")) + share(sum("unstaffed_minutes"), sum("open_minutes"))),
       el("td", {}, days ? (sum("unstaffed_minutes") / days).toFixed(1) : "—"), el("td", {}, min0(sum("unknown_minutes"))),
       el("td", { class: "alerts", "data-value": sum("alerts") }, String(sum("alerts"))),
@@ -461,10 +465,19 @@ function renderStaffing() {
       el("td", {}, `${r.day} ${weekdayName(weekdayOf(r.day))}`),
       el("td", {}, r.window_name || r.window),
       el("td", {}, hours1(r.open_minutes)),
+      ...abPost(r),
       el("td", { class: r.unstaffed_minutes > 0 ? "bad" : "" }, min0(r.unstaffed_minutes) + share(r.unstaffed_minutes, r.open_minutes)),
       el("td", {}, min0(r.unknown_minutes)),
       el("td", { class: "alerts", "data-value": r.alerts }, String(r.alerts)),
       falseAlarmCell(r))));
+}
+
+// abPost is a staffing row's cells for the minutes staffed by the window's
+// own clerk, by its backup (AB post), and away covering another window.
+function abPost(r) {
+  return [el("td", { class: "own" }, min0(r.staffed_minutes || 0)),
+    el("td", { class: "backup", "data-value": r.backup_minutes || 0 }, min0(r.backup_minutes || 0)),
+    el("td", { class: "covering", "data-value": r.covering_minutes || 0 }, min0(r.covering_minutes || 0))];
 }
 
 // judged is how many of a row's alerts were acknowledged with a verdict.

@@ -9,7 +9,7 @@ addMessages({
   "pb.title": "录像回放", "pb.camera": "摄像机", "pb.live": "实时画面",
   "pb.zoom24h": "24 小时", "pb.zoom1h": "1 小时", "pb.zoom10m": "10 分钟", "pb.go": "跳转",
   "pb.recorded": "有录像", "pb.gap": "无录像", "pb.alert": "告警",
-  "pb.speed": "倍速", "pb.prevAlert": "‹ 上一条告警", "pb.nextAlert": "下一条告警 ›",
+  "pb.speed": "倍速", "pb.prevAlert": "‹ 上一条告警", "pb.nextAlert": "下一条告警 ›", "pb.shapes": "计数线和区域",
   "pb.download": "下载录像", "pb.from": "从", "pb.to": "到", "pb.downloadButton": "下载 MP4",
   "pb.downloadHint": "当天的一段，最长 1 小时", "pb.tooLong": "一次最多下载 1 小时",
   "pb.badSpan": "结束时间须晚于开始时间", "pb.alerts": "当天告警", "pb.noAlerts": "当天没有告警。",
@@ -21,7 +21,7 @@ addMessages({
   "pb.title": "Playback", "pb.camera": "Camera", "pb.live": "Live view",
   "pb.zoom24h": "24 h", "pb.zoom1h": "1 h", "pb.zoom10m": "10 min", "pb.go": "Go",
   "pb.recorded": "recorded", "pb.gap": "not recorded", "pb.alert": "alert",
-  "pb.speed": "Speed", "pb.prevAlert": "‹ Previous alert", "pb.nextAlert": "Next alert ›",
+  "pb.speed": "Speed", "pb.prevAlert": "‹ Previous alert", "pb.nextAlert": "Next alert ›", "pb.shapes": "Lines and zones",
   "pb.download": "Download", "pb.from": "From", "pb.to": "to", "pb.downloadButton": "Download MP4",
   "pb.downloadHint": "a span of the day shown, at most 1 hour", "pb.tooLong": "at most 1 hour per download",
   "pb.badSpan": "the end must be after the start", "pb.alerts": "Alerts of the day", "pb.noAlerts": "No alerts that day.",
@@ -97,7 +97,7 @@ async function loadCameras() {
   const tree = (await api("/api/cameras")).districts || [];
   pb.cameras = [];
   for (const d of tree) for (const c of d.centers) for (const cam of c.cameras) {
-    pb.cameras.push({ id: cam.id, name: cam.name, center: c.name, recording: cam.recording || null });
+    pb.cameras.push({ id: cam.id, name: cam.name, center: c.name, recording: cam.recording || null, analytics: !!cam.analytics });
   }
   const sel = document.getElementById("camera");
   sel.replaceChildren(...pb.cameras.map((c) => el("option", { value: c.id }, c.center + " · " + c.name)));
@@ -147,6 +147,71 @@ function render() {
   renderAlerts();
   document.querySelectorAll(".pb-zoom button").forEach((b) => b.classList.toggle("on", Number(b.dataset.zoom) === pb.zoom));
   document.querySelectorAll(".pb-speed button").forEach((b) => b.classList.toggle("on", Number(b.dataset.rate) === pb.rate));
+  syncShapes(false);
+}
+
+// The overlay of the camera's lines and zones at the played time, toggled
+// per camera as on the live wall (the same setting): the geometry then in
+// force (it is versioned), the windows' states then (from the stored
+// window events) and the day's crossings until then.
+const SHAPES_STEP_MS = 1000; // played time between two overlay updates
+const pbShapes = { layer: null, camera: "", at: null, busy: false, again: false };
+
+// syncShapes shows the toggle for an analysed camera and the overlay when
+// it is on; force redraws it at the played time.
+function syncShapes(force) {
+  const cam = pb.cameras.find((c) => c.id === pb.camera);
+  const btn = document.getElementById("shapes-toggle");
+  btn.hidden = !(cam && cam.analytics);
+  const on = !btn.hidden && shapesOn().has(pb.camera);
+  btn.setAttribute("aria-pressed", String(on));
+  if (pbShapes.layer && (!on || pbShapes.camera !== pb.camera)) {
+    pbShapes.layer.remove();
+    pbShapes.layer = null;
+  }
+  if (!on) return;
+  if (!pbShapes.layer) {
+    pbShapes.layer = shapeLayer(pictureSize(0, 0), "pb-shapes");
+    pbShapes.camera = pb.camera;
+    pbShapes.at = null;
+    document.getElementById("video").after(pbShapes.layer);
+  }
+  updateShapes(force);
+}
+
+// updateShapes redraws the overlay once the played time has moved
+// SHAPES_STEP_MS from the one drawn (or at once with force).
+async function updateShapes(force) {
+  const layer = pbShapes.layer, pos = position();
+  if (!layer || pos === null) return;
+  if (pbShapes.busy) { // once this one is drawn
+    pbShapes.again = pbShapes.again || force;
+    return;
+  }
+  if (!force && pbShapes.at !== null && Math.abs(pos - pbShapes.at) < SHAPES_STEP_MS) return;
+  pbShapes.busy = true;
+  pbShapes.at = pos;
+  try {
+    const v = await api("/api/cameras/" + encodeURIComponent(pb.camera) + "/overlay?at=" + encodeURIComponent(new Date(pos).toISOString()));
+    if (pbShapes.layer !== layer) return;
+    const video = document.getElementById("video");
+    const size = pictureSize(video.videoWidth, video.videoHeight);
+    layer.setAttribute("viewBox", `0 0 ${size.w} ${size.h}`);
+    drawShapes(layer, v.geometry, size, v);
+    layer.dataset.version = String(v.version);
+    layer.dataset.at = String(pos);
+    layer.removeAttribute("data-error");
+  } catch (e) {
+    if (pbShapes.layer !== layer) return;
+    layer.dataset.error = e.code || "unknown";
+    layer.replaceChildren();
+  } finally {
+    pbShapes.busy = false;
+  }
+  if (pbShapes.again) {
+    pbShapes.again = false;
+    updateShapes(true);
+  }
 }
 
 function renderDays() {
@@ -360,7 +425,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     v.playbackRate = pb.rate;
     message("");
   });
+  v.addEventListener("seeked", () => updateShapes(true));
   v.addEventListener("timeupdate", () => {
+    updateShapes(false);
     movePlayhead();
     const pos = position();
     if (pos !== null) setDownloadAround(pos);
@@ -391,6 +458,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     v.playbackRate = pb.rate;
     render();
   }));
+  document.getElementById("shapes-toggle").addEventListener("click", () => {
+    keepShapesOn(pb.camera, !shapesOn().has(pb.camera));
+    syncShapes(true);
+  });
   document.getElementById("prev-alert").addEventListener("click", () => stepAlert(-1));
   document.getElementById("next-alert").addEventListener("click", () => stepAlert(1));
   document.getElementById("prev-day").addEventListener("click", () => showDay(pb.day - DAY / 2));
@@ -405,6 +476,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("camera").addEventListener("change", (ev) => {
     pb.camera = ev.target.value;
     pb.play = null;
+    syncShapes(true);
     v.removeAttribute("src");
     v.load();
     history.replaceState(null, "", "?camera=" + encodeURIComponent(pb.camera));
@@ -426,4 +498,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
   setInterval(() => refresh().catch(fail), 30000);
 });
-document.addEventListener("langchange", () => { if (pb.cameras.length) render(); });
+document.addEventListener("langchange", () => {
+  if (!pb.cameras.length) return;
+  render();
+  updateShapes(true); // its labels are in the language
+});

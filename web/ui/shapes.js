@@ -1,16 +1,28 @@
-// Drawing a camera's lines and zones over its picture (the live wall's
-// overlay and the editor): points are normalised 0..1, the SVG's viewBox
+// Drawing a camera's lines and zones over its picture (the overlay of the
+// live wall and of playback, and the editor): points are normalised 0..1, the SVG's viewBox
 // is the picture's size in pixels so it lines up with a video or image
 // shown with object-fit: contain.
 "use strict";
 
 addMessages({
   "shape.in": "进 {n}", "shape.out": "出 {n}", "shape.people": "{n} 人", "shape.service": "办理 {n}", "shape.queue": "排队 {n}",
-  "wstate.staffed": "在岗", "wstate.absent": "离岗", "wstate.backup": "AB岗顶岗", "wstate.closed": "未开放", "wstate.unknown": "未知",
+  "wstate.staffed": "在岗", "wstate.absent": "离岗", "wstate.staffed_by_backup": "AB岗顶岗", "wstate.covering": "去顶岗", "wstate.closed": "未开放", "wstate.unknown": "未知",
 }, {
   "shape.in": "in {n}", "shape.out": "out {n}", "shape.people": "{n} people", "shape.service": "served {n}", "shape.queue": "queue {n}",
-  "wstate.staffed": "staffed", "wstate.absent": "absent", "wstate.backup": "backup", "wstate.closed": "closed", "wstate.unknown": "unknown",
+  "wstate.staffed": "staffed", "wstate.absent": "absent", "wstate.staffed_by_backup": "staffed by backup", "wstate.covering": "covering", "wstate.closed": "closed", "wstate.unknown": "unknown",
 });
+
+// shapesOn are the cameras whose lines and zones are shown over their
+// video (live wall and playback alike), kept in this browser.
+function shapesOn() {
+  try { return new Set(JSON.parse(localStorage.getItem("hw.shapes") || "[]")); } catch (_) { return new Set(); }
+}
+
+function keepShapesOn(id, on) {
+  const s = shapesOn();
+  if (on) s.add(id); else s.delete(id);
+  localStorage.setItem("hw.shapes", JSON.stringify([...s]));
+}
 
 // pictureSize is a picture's size in pixels, 16:9 when not known yet.
 function pictureSize(w, h) {

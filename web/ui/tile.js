@@ -19,18 +19,6 @@ addMessages({
 const STALL_MS = 3000; // no new frame this long: "no signal"
 const SHAPES_MS = 2000; // how often a shown overlay of lines and zones asks for its counts
 
-// shapesOn are the cameras whose tiles show their lines and zones, kept in
-// this browser.
-function shapesOn() {
-  try { return new Set(JSON.parse(localStorage.getItem("hw.shapes") || "[]")); } catch (_) { return new Set(); }
-}
-
-function keepShapesOn(id, on) {
-  const s = shapesOn();
-  if (on) s.add(id); else s.delete(id);
-  localStorage.setItem("hw.shapes", JSON.stringify([...s]));
-}
-
 // tileLinks give every tile more ways on, such as the camera's recordings:
 // each is (camera id) → {href, key} (key: the link text's message) or null.
 const tileLinks = [];

@@ -1,0 +1,157 @@
+package analytics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallwatch/hallwatch/config"
+	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/geom"
+)
+
+// The AB-post rule: window w1's backup is w2, the next seat to the right.
+// Pixels of 768x576: w1's zone is x 154..384 (counter1), w2's 422..653,
+// the service zone in front of w2 y 346..460.
+var (
+	counter2  = geom.Polygon{{0.55, 0.25}, {0.85, 0.25}, {0.85, 0.5}, {0.55, 0.5}}
+	service2  = geom.Polygon{{0.55, 0.6}, {0.85, 0.6}, {0.85, 0.8}, {0.55, 0.8}}
+	ownSeat   = 300.0 // w1's clerk, x px at y 250
+	otherSeat = 540.0 // w2's clerk
+)
+
+func backupStream(t *testing.T, backup string) *stream {
+	t.Helper()
+	an, err := NewAnalyzer(AnalyzerOptions{
+		Camera: "hall1",
+		Analytics: &config.Analytics{Windows: []config.Window{
+			{ID: "w1", Zone: counter1, AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1, Backup: backup},
+			{ID: "w2", Zone: counter2, ServiceZone: service2, AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1},
+		}},
+		Detector:       noDetector{},
+		Tracker:        TrackerOptions{BirthScore: 0.5},
+		ResolveConfirm: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stream{t: t, an: an, fps: 5, start: time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)}
+}
+
+// cover plays w1's clerk leaving for 40 s while w2's clerk walks over,
+// sits at w1 and walks back when w1's clerk returns; visitor, when set,
+// stands at w2's counter from 25 s to 45 s.
+func cover(s *stream, visitor bool) {
+	at := func(x float64) Detection { return person(x, 250) }
+	var extra []Detection
+	frame := func(dets ...Detection) {
+		s.next(append(dets, extra...)...)
+	}
+	for range int(10 * s.fps) { // both seated
+		frame(at(ownSeat), at(otherSeat))
+	}
+	for i := range 20 { // w1's clerk walks off to the left, out of sight
+		frame(at(ownSeat-15*float64(i+1)), at(otherSeat))
+	}
+	for i := range 16 { // w2's clerk walks over behind the counter
+		frame(at(otherSeat - 15*float64(i+1)))
+	}
+	for i := range int(30 * s.fps) { // covers w1
+		if visitor && i >= 30 && i < 130 {
+			extra = []Detection{person(540, 420)}
+		} else {
+			extra = nil
+		}
+		frame(at(ownSeat))
+	}
+	extra = nil
+	for i := range 16 { // walks back as w1's clerk comes in from the left
+		frame(at(ownSeat+15*float64(i+1)), at(ownSeat-240+15*float64(i+1)))
+	}
+	for range int(20 * s.fps) {
+		frame(at(ownSeat), at(otherSeat))
+	}
+}
+
+// states lists a window's successive states and its alerts, e.g.
+// "staffed absent alert-raised staffed alert-resolved".
+func states(log []events.Event, window string) string {
+	var out []string
+	for _, e := range log {
+		if e.Window != window {
+			continue
+		}
+		switch e.Type {
+		case events.TypeWindow:
+			s := e.State
+			if e.State == events.StateCovering {
+				s += "(" + e.Reason + ")"
+			}
+			out = append(out, s)
+		case events.TypeAlert:
+			out = append(out, "alert-"+e.State)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func wantStates(t *testing.T, log []events.Event, window, want string) {
+	t.Helper()
+	if got := states(log, window); got != want {
+		t.Errorf("%s: %s\nwant %s", window, got, want)
+	}
+}
+
+func TestBackupClerkCoversWindow(t *testing.T) {
+	s := backupStream(t, "w2")
+	cover(s, false)
+	// w1: absent while nobody is there, staffed by backup once w2's clerk
+	// has sat there resolve_confirm, absent for the handover, staffed when
+	// its own clerk is back; w2: absent on the way over, covering, absent
+	// on the way back, staffed. No alert though both were empty for longer
+	// than absent_after.
+	wantStates(t, s.log, "w1", "checking staffed absent staffed_by_backup absent staffed")
+	wantStates(t, s.log, "w2", "checking staffed absent covering(w1) absent staffed")
+	for _, st := range s.an.Windows() {
+		if st.State != events.StateStaffed || st.Alerting {
+			t.Errorf("at the end %+v, want staffed", st)
+		}
+	}
+}
+
+func TestWithoutBackupTheEmptyWindowRaises(t *testing.T) {
+	s := backupStream(t, "")
+	cover(s, false)
+	// The same scene without the rule: w2's clerk counts as w1's staff
+	// and w2, empty for 30 s, raises.
+	wantStates(t, s.log, "w1", "checking staffed absent staffed absent staffed")
+	wantStates(t, s.log, "w2", "checking staffed absent alert-raised staffed alert-resolved")
+}
+
+// TestCoveringWindowWithVisitorWaits: a visitor stands at the backup window
+// while its clerk covers: absent from the visitor's arrival, raised
+// absent_after later, resolved when the visitor leaves and the window is
+// covering again.
+func TestCoveringWindowWithVisitorWaits(t *testing.T) {
+	s := backupStream(t, "w2")
+	cover(s, true)
+	// The visitor leaves after 20 s; covering again (the alert resolved)
+	// until the clerk walks back.
+	want := "checking staffed absent covering(w1) absent alert-raised covering(w1) alert-resolved absent staffed"
+	if got := states(s.log, "w2"); got != want {
+		t.Fatalf("w2: %s\nwant %s", got, want)
+	}
+	var raised, came float64
+	for _, e := range s.log {
+		if e.Window == "w2" && e.Type == events.TypeAlert && e.State == events.AlertRaised {
+			raised = e.T
+		}
+	}
+	came = 10 + 20/s.fps + 16/s.fps + 30/s.fps // the visitor's first frame
+	if d := raised - came; d < 10 || d > 11 {
+		t.Errorf("raised %.1f s after the visitor came, want absent_after (10 s) plus confirmation", d)
+	}
+	if got := states(s.log, "w1"); got != "checking staffed absent staffed_by_backup absent staffed" {
+		t.Errorf("w1: %s", got)
+	}
+}
