@@ -131,6 +131,13 @@ func (m *Manager) Record(ctx context.Context, ref config.CameraRef, evs []events
 			if events.Staffed(ev.State) || ev.State == events.StateCovering || ev.State == events.StateAbsent {
 				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindCameraBlocked, ref.Camera.ID, ""}, ev.Time))
 			}
+		case events.TypeQueue:
+			// Likewise a queue_long alert, once a queue zone of the
+			// camera had a minute with nobody waiting (the analyzer
+			// raises it again if the queue is still too long).
+			if ev.Count != nil && *ev.Count == 0 {
+				errs = append(errs, m.resolve(ctx, ref, alertKey{events.KindQueueLong, ref.Camera.ID, ""}, ev.Time))
+			}
 		}
 		m.publish(ref, ev.Type, ev.Time, ev)
 	}

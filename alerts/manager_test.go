@@ -221,6 +221,39 @@ func TestCameraBlockedAlert(t *testing.T) {
 	}
 }
 
+// TestQueueLongAlert: the analyzer's queue_long alert is stored for the
+// camera with its notice; one left open by a previous run resolves once a
+// minute passed with nobody waiting, not while people still wait.
+func TestQueueLongAlert(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	m := r.manager(t)
+	long := events.Event{Type: events.TypeAlert, Kind: events.KindQueueLong, Camera: "hall1", State: events.AlertRaised,
+		Reason: "9 people waiting (more than 8)", Time: r.now}
+	if err := m.Record(ctx, r.ref(), []events.Event{long}, noSnapshot); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := r.db.OpenAlerts(ctx)
+	if len(open) != 1 || open[0].Kind != events.KindQueueLong || open[0].Window != "" || len(r.notices) != 1 || r.notices[0].Window != nil {
+		t.Fatalf("open %+v, notices %+v: want one queue_long alert of the camera", open, r.notices)
+	}
+	r.db.Close()
+
+	r.open(t) // restart: the new analyzer knows nothing of the alert
+	m2 := r.manager(t)
+	minute := func(n int, at time.Time) events.Event {
+		return events.Event{Type: events.TypeQueue, Camera: "hall1", Zone: "seats", Count: &n, Time: at}
+	}
+	m2.Record(ctx, r.ref(), []events.Event{minute(3, r.now.Add(time.Minute))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
+		t.Fatalf("a minute with people waiting resolved the alert: %+v", open)
+	}
+	m2.Record(ctx, r.ref(), []events.Event{minute(0, r.now.Add(2*time.Minute))}, noSnapshot)
+	if open, _ := r.db.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("restored queue_long alert not resolved after an empty minute: %+v", open)
+	}
+}
+
 func TestCameraOfflineAlert(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()

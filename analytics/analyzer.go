@@ -54,6 +54,7 @@ type Analyzer struct {
 	tracker *Tracker
 	lines   []*lineCount
 	windows []*zoneWatch
+	queue   *queueWatch            // nil: no queue zones
 	pending map[int][]events.Event // crossings of tentative tracks, flushed on confirmation
 	tracks  []Track
 	held    []int // tracks whose boxes the detector holds, in HoldForeground order
@@ -107,6 +108,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 	for _, w := range o.Analytics.Windows {
 		a.windows = append(a.windows, &zoneWatch{zone: w.Zone, backup: w.Backup, presence: newPresence(w, o.ResolveConfirm, o.Open[w.ID]), known: !hinted, service: newServiceWatch(w)})
 	}
+	a.queue = newQueueWatch(o.Analytics)
 	return a, nil
 }
 
@@ -283,6 +285,9 @@ func regionsOf(an *config.Analytics) []geom.Rect {
 			out = append(out, geom.Bounds(w.ServiceZone).Grow(regionMargin))
 		}
 	}
+	for _, q := range an.QueueZones {
+		out = append(out, geom.Bounds(q.Zone).Grow(regionMargin))
+	}
 	if len(out) == 0 {
 		out = append(out, geom.Rect{Max: geom.Point{1, 1}})
 	}
@@ -315,8 +320,9 @@ func (a *Analyzer) forgetDead(alive map[int]bool) {
 func (a *Analyzer) stamp(evs []events.Event, frameIndex int, t float64, wall time.Time) []events.Event {
 	for i := range evs {
 		at := wall
-		if evs[i].Type == events.TypeService {
-			at = evs[i].Time // the departure, a moment before this frame
+		switch evs[i].Type {
+		case events.TypeService, events.TypeWait, events.TypeQueue:
+			at = evs[i].Time // a departure or arrival a moment before this frame, a minute's start
 		}
 		evs[i].Camera, evs[i].Frame, evs[i].T, evs[i].Time = a.camera, frameIndex, t, at
 	}
@@ -340,6 +346,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 		evs = append(evs, w.service.flush(w.presence.id, t, wall)...)
 		evs = append(evs, w.presence.setOffline(wall)...)
 	}
+	evs = append(evs, a.queue.flush()...)
 	return a.stamp(evs, frameIndex, t, wall)
 }
 

@@ -63,6 +63,16 @@ func (a *Analyzer) Reconfigure(an *config.Analytics, open map[string]func(time.T
 		}
 	}
 	a.windows = windows
+	switch {
+	case len(an.QueueZones) == 0 && a.queue != nil:
+		evs = append(evs, a.queue.flush()...)
+		evs = append(evs, a.queue.alert.resolve()...)
+		a.queue = nil
+	case a.queue == nil:
+		a.queue = newQueueWatch(an)
+	default:
+		evs = append(evs, a.queue.configure(an)...)
+	}
 	a.regions = regionsOf(an)
 	return a.stamp(evs, frameIndex, t, wall)
 }

@@ -18,6 +18,7 @@ type serviceRig struct {
 	frame int
 	start time.Time
 	evs   []events.Event
+	cfg   *config.Analytics // newQueueRig's
 }
 
 func newServiceRig(t *testing.T, min time.Duration) *serviceRig {

@@ -63,7 +63,25 @@ func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 			}
 		}
 	}
+	for _, e := range a.queue.update(a.tracks, services, a.serving, t, wall) {
+		if e.Type == events.TypeAlert {
+			alerts = append(alerts, e)
+		} else {
+			services = append(services, e)
+		}
+	}
 	return append(append(evs, services...), alerts...)
+}
+
+// serving reports whether a track is being served at a window (in a
+// visit of its service zone).
+func (a *Analyzer) serving(track int) bool {
+	for _, w := range a.windows {
+		if w.service != nil && w.service.visits[track] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // countIn returns the confirmed tracks whose feet lie in zone. Only the

@@ -121,6 +121,9 @@ func (g Geometry) Check() []Problem {
 		add(key+".id", checkItemID("queue zone", q.ID, i, queueIDs))
 		add(key+".name", checkName(q.Name, false))
 		add(key+".zone", checkZone(q.Zone, true))
+		for j, w := range q.Windows {
+			add(indexKey(key+".windows", j), checkFeeds(w, windowIDs))
+		}
 	}
 	return ps
 }
@@ -178,6 +181,14 @@ func checkBackup(id, backup string, windows map[string]int) *ShapeError {
 	}
 	if _, ok := windows[backup]; !ok || backup == id {
 		return shapeErr(CodeUnknownBackup, "", "backup %q is not another window of this camera", backup)
+	}
+	return nil
+}
+
+// checkFeeds checks a window a queue zone feeds.
+func checkFeeds(window string, windows map[string]int) *ShapeError {
+	if _, ok := windows[window]; !ok {
+		return shapeErr(CodeUnknownWindow, "", "window %q is not a window of this camera", window)
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ func TestGeometryCheck(t *testing.T) {
 		{"duplicate window", func(g *Geometry) { g.Windows[1].ID, g.Windows[0].Backup = "w1", "" }, "windows[1].id", CodeDuplicateID},
 		{"unknown backup", func(g *Geometry) { g.Windows[0].Backup = "w9" }, "windows[0].backup", CodeUnknownBackup},
 		{"own backup", func(g *Geometry) { g.Windows[0].Backup = "w1" }, "windows[0].backup", CodeUnknownBackup},
+		{"queue feeding no window", func(g *Geometry) { g.QueueZones[0].Windows = []string{"w1", "w9"} }, "queue_zones[0].windows[1]", CodeUnknownWindow},
 		{"queue zone outside", func(g *Geometry) { g.QueueZones[0].Zone = square(0.8, 0.8, 0.3) }, "queue_zones[0].zone[1]", CodeOutsidePicture},
 		{"too many lines", func(g *Geometry) {
 			for i := range maxGeometryItems {

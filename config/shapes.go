@@ -22,6 +22,7 @@ const (
 	CodeInvalidID        = "invalid_id"        // not a slug
 	CodeDuplicateID      = "duplicate_id"      // within the camera's lines, windows or queue zones
 	CodeUnknownBackup    = "unknown_backup"    // backup names no other window of the camera
+	CodeUnknownWindow    = "unknown_window"    // a queue zone feeds no window of this name
 	CodeTooMany          = "too_many"          // more lines or zones than a camera may have
 	CodeTooLong          = "too_long"          // a name longer than maxNameRunes
 	CodeInvalidText      = "invalid_text"      // a name with control characters

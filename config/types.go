@@ -327,6 +327,9 @@ type QueueZone struct {
 	ID   string  `yaml:"id,omitempty" json:"id"`
 	Name string  `yaml:"name,omitempty" json:"name,omitempty"`
 	Zone Polygon `yaml:"zone" json:"zone"`
+	// Windows are the windows this queue feeds (ids); empty: every window
+	// of the camera.
+	Windows []string `yaml:"windows,omitempty" json:"windows,omitempty"`
 }
 
 // QueueAlert raises a queue alert when, for For, more than People wait in

@@ -104,6 +104,11 @@ func (c *checker) analytics(key string, a *Analytics) {
 		} else {
 			c.polygon(qk+".zone", q.Zone)
 		}
+		for j, w := range q.Windows {
+			if e := checkFeeds(w, windows); e != nil {
+				c.fail(indexKey(qk+".windows", j), "%s", e.Msg)
+			}
+		}
 	}
 	if qa := a.QueueAlert; qa != nil {
 		qk := key + ".queue_alert"
@@ -167,7 +172,7 @@ func (c *checker) polygon(key string, pg Polygon) {
 }
 
 // alertKinds are the alert kinds notifiers can filter on (see events.Kind*).
-var alertKinds = []string{"unstaffed", "camera_offline", "camera_blocked", "storage_full"}
+var alertKinds = []string{"unstaffed", "camera_offline", "camera_blocked", "storage_full", "queue_long"}
 
 func (c *checker) notifiers(cfg *Config) {
 	notifierIDs := newIDs("notifier")

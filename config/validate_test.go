@@ -373,7 +373,7 @@ func TestParseErrors(t *testing.T) {
 		{"notifier district", notifierBase + "    districts: [d1, xicheng]\n",
 			[]string{`t.yaml:28: ` + kN + `.districts[1]: unknown district "xicheng"`}},
 		{"notifier alert kind", notifierBase + "    kinds: [unstaffed, fire]\n",
-			[]string{`t.yaml:28: ` + kN + `.kinds[1]: unknown alert kind "fire", want one of unstaffed, camera_offline, camera_blocked, storage_full`}},
+			[]string{`t.yaml:28: ` + kN + `.kinds[1]: unknown alert kind "fire", want one of unstaffed, camera_offline, camera_blocked, storage_full, queue_long`}},
 		{"notifier timeout 0", notifierBase + "    timeout: 0s\n",
 			[]string{`t.yaml:28: ` + kN + `.timeout: must be greater than 0`}},
 		{"notifier id missing", notifier("  - id: n1\n    kind", "  - kind"),

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hallwatch/hallwatch/config"
@@ -63,13 +64,33 @@ func windowZone(i, n int) geom.Polygon {
 
 func windowID(i int) string { return fmt.Sprintf("w%d", i+1) }
 
+// serviceZone is where a visitor served at window i of n stands: around
+// their feet at serviceY, above the walkway (laneY), narrower than the
+// window's share of the counter so that neighbours' zones never touch.
+func serviceZone(i, n int) geom.Polygon {
+	x := windowX(i, n)
+	half := 0.4 * (windowsRight - windowsLeft) / float64(n)
+	return geom.Polygon{{x - half, serviceY - 0.05}, {x + half, serviceY - 0.05}, {x + half, serviceY + 0.04}, {x - half, serviceY + 0.04}}
+}
+
+// queueZones are the two rows of waiting seats, left and right of the
+// central aisle (people walking in or out through it do not wait), between
+// the walkways above and below the benches.
+var queueZones = []config.QueueZone{
+	{ID: "seats-left", Name: "等候区（左）", Zone: geom.Polygon{{0.04, benchY - 0.05}, {0.39, benchY - 0.05}, {0.39, benchY + 0.05}, {0.04, benchY + 0.05}}},
+	{ID: "seats-right", Name: "等候区（右）", Zone: geom.Polygon{{0.61, benchY - 0.05}, {0.96, benchY - 0.05}, {0.96, benchY + 0.05}, {0.61, benchY + 0.05}}},
+}
+
 // Analytics returns the analytics configuration matching the scene: the
-// door counting line and one zone per service window around the seated
-// clerk's feet as the camera sees them. The detector is left to
+// door counting line, one zone per service window around the seated
+// clerk's feet as the camera sees them, a service zone in front of each
+// window (service_min half the shortest service, so every visitor served
+// is one service) and the waiting seats as queue zones. The detector is left to
 // detector.kind: the people are drawn for a person detector, the shipped
 // model by default.
 func (s *Scene) Analytics() *config.Analytics {
-	a := &config.Analytics{FPS: 5, IdleAfter: config.DefaultIdleAfter, Lines: []config.Line{doorLine}}
+	a := &config.Analytics{FPS: 5, IdleAfter: config.DefaultIdleAfter, Lines: []config.Line{doorLine},
+		QueueZones: slices.Clone(queueZones)}
 	for i := range s.opts.Windows {
 		a.Windows = append(a.Windows, config.Window{
 			ID:          windowID(i),
@@ -77,6 +98,8 @@ func (s *Scene) Analytics() *config.Analytics {
 			Zone:        windowZone(i, s.opts.Windows),
 			AbsentAfter: config.Duration(10 * time.Second),
 			MinStaff:    1,
+			ServiceZone: serviceZone(i, s.opts.Windows),
+			ServiceMin:  config.Duration(s.opts.ServiceTime.Min / 2),
 		})
 	}
 	if i := s.opts.Covered; i > 0 {

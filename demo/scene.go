@@ -27,6 +27,8 @@ type Scene struct {
 	zones     []geom.Polygon
 	occupied  []int   // people in each window zone at the last frame
 	covered   [2]bool // AB post: backup clerk in the covered window's zone, away covering (at the last frame)
+	// serviceZones are where visitors stand at each window (services).
+	serviceZones []geom.Polygon
 
 	bg, noise []byte
 	img       avcodec.Image
@@ -73,6 +75,14 @@ type person struct {
 
 	lastSide int // door line side of the last feet point off the line
 	lastFeet geom.Point
+	// served is the window whose service zone the visitor's feet are in
+	// (-1: none), since servedSince; queue the queue zone they entered,
+	// at queuedSince, last there at queuedLast, before reaching a window
+	// ("": none).
+	served                  int
+	servedSince             float64
+	queue                   string
+	queuedSince, queuedLast float64
 }
 
 // NewScene builds a scene and its static background; the first Step returns
@@ -93,6 +103,7 @@ func NewScene(opts SceneOptions) (*Scene, error) {
 	s.nextSpawn = s.frames(s.opts.VisitorInterval.Min / 2)
 	for i := range opts.Windows {
 		s.zones = append(s.zones, windowZone(i, opts.Windows))
+		s.serviceZones = append(s.serviceZones, serviceZone(i, opts.Windows))
 		c := &person{window: i, bench: -1, state: clerkSeated, look: clerkLook(s.rng)}
 		c.x, c.y = s.px(windowX(i, opts.Windows), seatY)
 		if opts.ClerksArrive.Max > 0 {
@@ -129,7 +140,7 @@ func (s *Scene) Step() (*avcodec.Image, []TruthEvent) {
 	var events []TruthEvent
 	if s.frame > 1 {
 		s.update()
-		events = s.crossings()
+		events = append(s.crossings(), s.services()...)
 	} else {
 		for _, p := range s.people {
 			p.lastSide, p.lastFeet = s.doorSide(p)
@@ -169,7 +180,7 @@ func (s *Scene) arrivals() {
 	if s.frame < s.nextSpawn || (s.opts.SpawnUntil > 0 && s.seconds(s.frame) >= s.opts.SpawnUntil.Seconds()) {
 		return
 	}
-	v := &person{id: s.nextID, window: -1, bench: -1, arrive: s.frame, look: visitorLook(s.rng)}
+	v := &person{id: s.nextID, window: -1, bench: -1, served: -1, arrive: s.frame, look: visitorLook(s.rng)}
 	v.x, v.y = s.px(enterX, spawnY)
 	var free []int
 	for i := range s.opts.Windows {

@@ -80,8 +80,14 @@ func TestGroundTruthIsConsistent(t *testing.T) {
 	type visit struct{ in, out []int }
 	visits := map[int]*visit{}
 	windows := map[string][]TruthEvent{}
+	served := map[int][]TruthEvent{}
+	waited := map[int][]TruthEvent{}
 	for _, e := range events {
 		switch e.Type {
+		case TruthService:
+			served[e.Visitor] = append(served[e.Visitor], e)
+		case TruthWait:
+			waited[e.Visitor] = append(waited[e.Visitor], e)
 		case TruthCrossing:
 			if e.Line != "door" {
 				t.Errorf("crossing of unknown line %q", e.Line)
@@ -113,6 +119,26 @@ func TestGroundTruthIsConsistent(t *testing.T) {
 		if v == nil || len(v.in) != 1 || len(v.out) != 1 || v.in[0] >= v.out[0] {
 			t.Errorf("visitor %d: crossings %+v, want one in, then one out", id, v)
 		}
+	}
+
+	// Every visitor is served once, for at least the shortest service;
+	// a visitor who waited reached the window their service was at, when
+	// it began, after at least queueMin in the seats.
+	st := s.Options().ServiceTime
+	for id := 1; id <= s.Spawned(); id++ {
+		sv := served[id]
+		if len(sv) != 1 || sv[0].T-sv[0].Since < st.Min.Seconds() || sv[0].T-sv[0].Since > st.Max.Seconds()+2 {
+			t.Errorf("visitor %d: services %+v, want one of %v-%v", id, sv, st.Min, st.Max)
+			continue
+		}
+		for _, w := range waited[id] {
+			if len(waited[id]) != 1 || w.Window != sv[0].Window || w.T != sv[0].Since || w.T-w.Since < queueMin || !strings.HasPrefix(w.Zone, "seats-") {
+				t.Errorf("visitor %d: waits %+v, service %+v", id, waited[id], sv[0])
+			}
+		}
+	}
+	if len(waited) < 5 {
+		t.Errorf("%d visitors waited in the seats in 6 minutes, want some", len(waited))
 	}
 
 	// Each window starts occupied and alternates; absences happen.

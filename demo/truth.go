@@ -3,6 +3,7 @@ package demo
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/hallwatch/hallwatch/geom"
@@ -12,6 +13,12 @@ import (
 const (
 	TruthCrossing = "crossing"
 	TruthWindow   = "window"
+	// TruthService is a visitor served at a window: Since their feet
+	// entered its service zone, T (this frame) the last frame they were in it.
+	TruthService = "service"
+	// TruthWait is a visitor's wait: Since their feet entered a queue
+	// zone (Zone), T (this frame) when they reached Window's service zone.
+	TruthWait = "wait"
 	// TruthBackup: the AB post (SceneOptions.Covered) changed.
 	TruthBackup = "backup"
 )
@@ -28,6 +35,9 @@ type TruthEvent struct {
 	Window   string
 	Occupied bool
 	Count    int
+	// Service and wait: when it began (seconds, like T), the queue zone.
+	Since float64
+	Zone  string
 	// Backup: the covered Window, its Backup window, whether the backup
 	// clerk's feet are in the covered window's zone (Covered), and whether
 	// the backup clerk is away from their own seat to cover (Covering:
@@ -71,6 +81,16 @@ func (e TruthEvent) MarshalJSON() ([]byte, error) {
 			Visitor   int    `json:"visitor"`
 			common
 		}{e.Type, e.Line, e.Direction, e.Visitor, c})
+	}
+	if e.Type == TruthService || e.Type == TruthWait {
+		return json.Marshal(struct {
+			Type    string  `json:"type"`
+			Visitor int     `json:"visitor"`
+			Window  string  `json:"window"`
+			Zone    string  `json:"zone,omitempty"`
+			Since   float64 `json:"since"`
+			common
+		}{e.Type, e.Visitor, e.Window, e.Zone, e.Since, c})
 	}
 	return json.Marshal(struct {
 		Type     string `json:"type"`
@@ -138,6 +158,47 @@ func (s *Scene) windowChanges() []TruthEvent {
 				Frame: s.frame, T: s.seconds(s.frame)})
 		}
 		s.occupied[i] = n
+	}
+	return events
+}
+
+// queueMin is how long a visitor's feet stay in a queue zone before they
+// wait there, as analytics counts them: shorter is walking past or being
+// called at once.
+const queueMin = 3.0
+
+// services reports the visitors who left a window's service zone (a
+// service, from their arrival in it) and those who reached one after
+// waiting in a queue zone (a wait, from entering the zone), by the feet
+// point as analytics sees it.
+func (s *Scene) services() []TruthEvent {
+	var events []TruthEvent
+	now := s.seconds(s.frame)
+	for _, v := range s.people[s.opts.Windows:] {
+		f := s.feet(v)
+		at := slices.IndexFunc(s.serviceZones, func(z geom.Polygon) bool { return z.Contains(f) })
+		if v.served >= 0 && at != v.served {
+			events = append(events, TruthEvent{Type: TruthService, Visitor: v.id, Window: windowID(v.served), Since: v.servedSince,
+				Frame: s.frame - 1, T: s.seconds(s.frame - 1)})
+			v.served = -1
+		}
+		if at >= 0 && v.served < 0 {
+			v.served, v.servedSince = at, now
+			if v.queue != "" && v.queuedLast-v.queuedSince >= queueMin {
+				events = append(events, TruthEvent{Type: TruthWait, Visitor: v.id, Window: windowID(at), Zone: v.queue, Since: v.queuedSince,
+					Frame: s.frame, T: now})
+				v.queue = ""
+			}
+		}
+		for _, q := range queueZones {
+			if v.served < 0 && q.Zone.Contains(f) && (v.queue == "" || v.queue == q.ID) {
+				if v.queue == "" {
+					v.queue, v.queuedSince = q.ID, now
+				}
+				v.queuedLast = now
+				break
+			}
+		}
 	}
 	return events
 }

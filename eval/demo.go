@@ -121,7 +121,9 @@ type DemoReport struct {
 	Backup BackupScore
 	// Blocked counts camera_blocked alerts raised: the view never is.
 	Blocked int
-	Frames  int // frames analysed
+	// Queues scores the services at the windows and the waits.
+	Queues QueueScore
+	Frames int // frames analysed
 	// Units and Decoded: access units encoded and decoded (Codec only);
 	// fewer decoded when gating left quiet stretches at key frames.
 	Units, Decoded int
@@ -136,6 +138,8 @@ type demoTruth struct {
 	crossings []Item
 	counts    map[string][]int // window -> head count
 	since     map[string][]int // window -> first frame of the current occupied run, -1 when empty
+	services  []span
+	waits     []span // window: the one reached
 	// covered: covered window -> its backup's clerk in its zone;
 	// covering: backup window -> its clerk away covering (TruthBackup).
 	covered, covering map[string][]bool
@@ -147,8 +151,9 @@ type demoAnalysis struct {
 	an      *analytics.Analyzer
 	thin    *analytics.Thinner
 	pipe    *analytics.Pipeline
-	join    int // first frame it may see
-	first   int // first frame analysed (Codec: the first key frame from join)
+	wall    time.Time // the scene's first frame
+	join    int       // first frame it may see
+	first   int       // first frame analysed (Codec: the first key frame from join)
 	prev    int
 	unseen  map[string]bool // window whose clerk sat there before first, invisible to the detector, not left since
 	blind   bool            // the detector cannot see people who were still before it started (motion)
@@ -204,7 +209,7 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 			d.Close()
 			return nil, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
 		}
-		a := &demoAnalysis{an: an, thin: analytics.NewThinner(DemoAnalysisFPS), join: int(math.Round(j.Seconds()*fps)) + 1,
+		a := &demoAnalysis{wall: start, an: an, thin: analytics.NewThinner(DemoAnalysisFPS), join: int(math.Round(j.Seconds()*fps)) + 1,
 			unseen: map[string]bool{}, blind: choice.Kind == analytics.KindMotion,
 			r: DemoReport{Scenario: sc.Name, Join: j, Detector: choice.Kind}}
 		runs = append(runs, a)
@@ -244,6 +249,10 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 			switch e.Type {
 			case demo.TruthCrossing:
 				truth.crossings = append(truth.crossings, Item{Frame: e.Frame, Label: e.Direction})
+			case demo.TruthService:
+				truth.services = append(truth.services, truthSpan(e))
+			case demo.TruthWait:
+				truth.waits = append(truth.waits, truthSpan(e))
 			case demo.TruthBackup:
 				cover = e
 			case demo.TruthWindow:

@@ -25,6 +25,7 @@ func (a *demoAnalysis) score(truth demoTruth, cfg *config.Analytics, opts demo.S
 	if a.first == 0 {
 		return
 	}
+	a.scoreQueues(truth, float64(a.first-1)/fps, float64(end-1)/fps, fps)
 	var truthCross, predCross []Item
 	for _, c := range truth.crossings {
 		if c.Frame >= a.first && c.Frame <= end {
@@ -233,4 +234,5 @@ func printDemo(w io.Writer, demos []DemoReport) {
 			fmt.Fprintf(w, "  %s, joined at %v: %s\n", d.Scenario, d.Join, m)
 		}
 	}
+	printQueues(w, demos)
 }

@@ -47,6 +47,9 @@ func TestRunAccuracy(t *testing.T) {
 		if f := r.TUDCrossing.F1(); f < m.tud {
 			t.Errorf("%s: TUD v480 crossing F1 %.3f < %.2f", r.Detector, f, m.tud)
 		}
+		if r.BusyServices != 0 {
+			t.Errorf("%s: %d services counted of people walking through the busy zone", r.Detector, r.BusyServices)
+		}
 		if r.BusyAlerts != 0 || r.Blocked != 0 {
 			t.Errorf("%s: %d false alerts on the always-occupied zone, %d camera_blocked", r.Detector, r.BusyAlerts, r.Blocked)
 		}

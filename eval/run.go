@@ -57,6 +57,9 @@ type Report struct {
 	OwnZones []ZoneReport
 	// BusyAlerts are alerts raised on the always-occupied zone (all false).
 	BusyAlerts int
+	// BusyServices are services counted in the busy zone drawn as a
+	// service zone (all false: people walk through it).
+	BusyServices int
 	// Blocked counts camera_blocked alerts raised on the clips (all false).
 	Blocked int
 	// Still is the pasted still people's zones.
@@ -262,6 +265,7 @@ func (r Report) print(w io.Writer, o Options) {
 		tw.Flush()
 		printZones(w, "PETS09-S2L1 zones", append([]ZoneReport{r.Z2}, r.OwnZones...))
 		fmt.Fprintf(w, "zone busy (occupied throughout per gt.txt): %d false unstaffed alerts\n", r.BusyAlerts)
+		fmt.Fprintf(w, "zone busy as a service zone (people walk through it, none stays 20 s): %d false services\n", r.BusyServices)
 		fmt.Fprintf(w, "camera_blocked alerts on the clips (the view is never blocked): %d\n", r.Blocked)
 	}
 	if len(r.Still) > 0 {

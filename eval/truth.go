@@ -117,3 +117,24 @@ func ExpectedAlerts(counts []int, fps float64, r PresenceRule) []Alert {
 	}
 	return out
 }
+
+// longestStay is the longest time, in seconds, one person's feet stay in
+// zone without a break (gt.txt), at fps frames a second.
+func longestStay(s *Sequence, zone geom.Polygon, fps float64) float64 {
+	type run struct{ first, last int }
+	runs := map[int]*run{}
+	longest := 0
+	for _, b := range s.Boxes {
+		if b.Conf == 0 || !zone.Contains(b.Feet(s.Width, s.Height)) {
+			continue
+		}
+		r := runs[b.ID]
+		if r == nil || b.Frame != r.last+1 {
+			r = &run{b.Frame, b.Frame}
+			runs[b.ID] = r
+		}
+		r.last = b.Frame
+		longest = max(longest, r.last-r.first+1)
+	}
+	return float64(longest) / fps
+}

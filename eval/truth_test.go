@@ -169,3 +169,16 @@ func FuzzParseMOT(f *testing.F) {
 		}
 	})
 }
+
+// TestPETSBusyZoneWalkersOnly: by gt.txt nobody stays in the busy zone
+// for service_min (the default 20 s) — people walk through it — so a
+// service zone drawn there must count no services (TestRunAccuracy holds
+// the analysis to that).
+func TestPETSBusyZoneWalkersOnly(t *testing.T) {
+	s := loadSeq(t, "pets09-s2l1")
+	longest := longestStay(s, PETSZoneBusy, 10) // the MP4's rate (README)
+	t.Logf("longest stay in the busy zone: %.1f s", longest)
+	if longest >= 20 || longest < 2 {
+		t.Fatalf("longest stay in the busy zone %.1f s: want people walking through (2-20 s)", longest)
+	}
+}

@@ -15,6 +15,14 @@ const (
 	// service zone for at least service_min; Time is the departure,
 	// Duration the seconds from arrival.
 	TypeService = "service"
+	// TypeQueue is a queue zone's people over one minute (Time, the
+	// minute's start): Count the most at once, Mean the average.
+	TypeQueue = "queue"
+	// TypeWait is one visitor's wait in a queue zone: Duration seconds
+	// from entering Zone to reaching Window's service zone (Time);
+	// Estimated when the track was lost on the way and the wait is the
+	// people ahead of them over the windows' service rate.
+	TypeWait = "wait"
 
 	DirectionIn  = "in"
 	DirectionOut = "out"
@@ -28,6 +36,9 @@ const (
 	// analysis can use (covered lens, turned away, black, frozen). Raised
 	// instead of unstaffed alerts, which cannot be judged meanwhile.
 	KindCameraBlocked = "camera_blocked"
+	// KindQueueLong: a camera's queue stayed longer (people or wait) than
+	// its analytics.queue_alert allows.
+	KindQueueLong = "queue_long"
 
 	AlertRaised   = "raised"
 	AlertResolved = "resolved"
@@ -67,10 +78,14 @@ type Event struct {
 	Track     int     `json:"track,omitempty"`
 	Window    string  `json:"window,omitempty"`
 	State     string  `json:"state,omitempty"`
-	Count     *int    `json:"count,omitempty"`    // window events only; 0 is written
-	Duration  float64 `json:"duration,omitempty"` // service events: seconds in the service zone
+	Count     *int    `json:"count,omitempty"`     // window events only; 0 is written
+	Duration  float64 `json:"duration,omitempty"`  // service events: seconds in the service zone; wait events: seconds waited
+	Zone      string  `json:"zone,omitempty"`      // queue and wait events: the queue zone
+	Mean      float64 `json:"mean,omitempty"`      // queue events: mean people over the minute
+	Estimated bool    `json:"estimated,omitempty"` // wait events: estimated, not followed
 	// Reason says why a window is unknown, which window its clerk covers
-	// (covering), or why a camera_blocked alert was raised.
+	// (covering), why a camera_blocked alert was raised, or why a
+	// queue_long one was.
 	Reason string  `json:"reason,omitempty"`
 	Frame  int     `json:"frame"` // 1-based input frame index
 	T      float64 `json:"t"`     // seconds from the start of input

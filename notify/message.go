@@ -12,6 +12,7 @@ const (
 	kindCameraOffline = "camera_offline"
 	kindStorageFull   = "storage_full"
 	kindCameraBlocked = "camera_blocked"
+	kindQueueLong     = "queue_long"
 	stateRaised       = "raised"
 	stateResolved     = "resolved"
 )
@@ -20,7 +21,7 @@ const (
 // other names are display names for people.
 type Message struct {
 	AlertID    int64
-	Kind       string // unstaffed | camera_offline | camera_blocked | storage_full
+	Kind       string // unstaffed | camera_offline | camera_blocked | storage_full | queue_long
 	State      string // raised | resolved
 	DistrictID string
 	District   string

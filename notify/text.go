@@ -52,7 +52,7 @@ func sampleMessages() []Message {
 	base := Message{AlertID: 1, DistrictID: "d", District: "区", CenterID: "c", Center: "中心",
 		CameraID: "cam", Camera: "摄像机", At: at, Grace: time.Minute, BoardURL: "https://example.invalid/"}
 	var out []Message
-	for _, kind := range []string{kindUnstaffed, kindCameraOffline, kindStorageFull, kindCameraBlocked} {
+	for _, kind := range []string{kindUnstaffed, kindCameraOffline, kindStorageFull, kindCameraBlocked, kindQueueLong} {
 		for _, state := range []string{stateRaised, stateResolved} {
 			m := base
 			m.Kind, m.State = kind, state
@@ -85,6 +85,8 @@ func plainText(m Message) (string, error) {
 		what = "停止录像（存储空间已满）"
 	case kindCameraBlocked:
 		what = "画面被遮挡或异常"
+	case kindQueueLong:
+		what = "排队过长"
 	}
 	since, at := clockTimes(m.Since(), m.At)
 	var text string
@@ -128,6 +130,8 @@ func kindName(kind string) string {
 		return "录像存储已满"
 	case kindCameraBlocked:
 		return "摄像机画面异常"
+	case kindQueueLong:
+		return "排队过长"
 	}
 	return "告警 " + kind
 }

@@ -75,7 +75,8 @@ func TestBrowserEditorDrawsAndApplies(t *testing.T) {
 	// A bow-tie queue zone: refused while drawing and when saved.
 	p.do("draw a queue zone", chromedp.Click(`#add-queue`))
 	clickOnPicture(p, geom.Point{0.1, 0.5}, geom.Point{0.3, 0.7}, geom.Point{0.3, 0.5}, geom.Point{0.1, 0.7}, geom.Point{0.1, 0.5})
-	p.waitJS("the self-intersection named", 10*time.Second, `document.querySelector('#problems li[data-code="self_intersecting"][data-field="queue_zones[0].zone"]')`)
+	drawn := len(an.QueueZones) // after the hall's waiting seats
+	p.waitJS("the self-intersection named", 10*time.Second, fmt.Sprintf(`document.querySelector('#problems li[data-code="self_intersecting"][data-field="queue_zones[%d].zone"]')`, drawn))
 	if txt := evalJS[string](ctx, t, `document.querySelector('#problems li[data-code="self_intersecting"]').textContent`); txt == "" {
 		t.Error("the problem has no text")
 	}
@@ -86,7 +87,7 @@ func TestBrowserEditorDrawsAndApplies(t *testing.T) {
 	if v := r.geometryVersion(t, "hall"); v != 0 {
 		t.Errorf("a refused drawing was saved: version %d", v)
 	}
-	p.do("delete the queue zone", chromedp.Click(`#items .item[data-kind="queue"] button.danger`))
+	p.do("delete the queue zone", chromedp.Click(`#items .item[data-kind="queue"][data-id="queue1"] button.danger`))
 
 	// A window zone around window 3's seated clerk, saved and applied.
 	z := still.Zone

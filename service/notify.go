@@ -31,6 +31,9 @@ func (an announcer) Messages(n alerts.Notice) []store.Notification {
 	if a.Kind == events.KindCameraBlocked {
 		m.Grace = analytics.BlockedAfter
 	}
+	if an := n.Camera.Effective(); a.Kind == events.KindQueueLong && an != nil && an.QueueAlert != nil {
+		m.Grace = an.QueueAlert.For.D()
+	}
 	if n.State == events.AlertResolved {
 		m.At, m.Duration = a.ResolvedAt, a.Duration()
 	}

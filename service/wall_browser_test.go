@@ -17,8 +17,8 @@ import (
 	"github.com/hallwatch/hallwatch/internal/testcam"
 )
 
-// placeNames are the names of places, cameras and windows: data that
-// pages show as configured, in any language.
+// placeNames are the names of places, cameras, windows and queue zones:
+// data that pages show as configured, in any language.
 func placeNames(cfg *config.Config, more ...string) []string {
 	names := append([]string{}, more...)
 	for _, d := range cfg.Districts {
@@ -30,6 +30,9 @@ func placeNames(cfg *config.Config, more ...string) []string {
 				if cam.Analytics != nil {
 					for _, w := range cam.Analytics.Windows {
 						names = append(names, w.Name)
+					}
+					for _, q := range cam.Analytics.QueueZones {
+						names = append(names, q.Name)
 					}
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -185,10 +186,13 @@ func enqueueAll(ctx context.Context, tx conn, a Alert, announce Announce) ([]Not
 	return out, nil
 }
 
+// alertKinds are the alerts the store keeps.
+var alertKinds = []string{events.KindUnstaffed, events.KindCameraOffline, events.KindCameraBlocked, events.KindStorageFull, events.KindQueueLong}
+
 func checkAlert(a AlertRecord) error {
 	switch {
-	case a.Kind != events.KindUnstaffed && a.Kind != events.KindCameraOffline && a.Kind != events.KindCameraBlocked && a.Kind != events.KindStorageFull:
-		return fmt.Errorf("kind %q, want %q, %q, %q or %q: %w", a.Kind, events.KindUnstaffed, events.KindCameraOffline, events.KindCameraBlocked, events.KindStorageFull, ErrInvalid)
+	case !slices.Contains(alertKinds, a.Kind):
+		return fmt.Errorf("kind %q, want one of %q: %w", a.Kind, alertKinds, ErrInvalid)
 	case a.Center == "" || a.Camera == "":
 		return fmt.Errorf("center and camera are required: %w", ErrInvalid)
 	case a.Kind == events.KindUnstaffed && a.Window == "":

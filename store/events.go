@@ -59,17 +59,24 @@ func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 			return fmt.Errorf("append events: event %d (camera %q, %s): %w", i, evs[i].Camera, evs[i].Type, err)
 		}
 	}
-	// Services have their own table: they are counted and timed, not replayed.
-	var services, rest []EventRecord
+	// Services, queue minutes and waits have their own tables: they are
+	// counted and timed, not replayed.
+	var services, queues, rest []EventRecord
 	for _, e := range evs {
-		if e.Type == events.TypeService {
+		switch e.Type {
+		case events.TypeService:
 			services = append(services, e)
-		} else {
+		case events.TypeQueue, events.TypeWait:
+			queues = append(queues, e)
+		default:
 			rest = append(rest, e)
 		}
 	}
 	err := s.tx(ctx, func(tx conn) error {
 		if err := insertServices(ctx, tx, services); err != nil {
+			return err
+		}
+		if err := insertQueues(ctx, tx, queues); err != nil {
 			return err
 		}
 		if err := insertEvents(ctx, tx, rest); err != nil {
@@ -88,7 +95,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []EventRecord) error {
 
 func (s *Store) checkEvent(e *EventRecord) error {
 	if err := checkText("district", e.District, "center", e.Center, "camera", e.Camera, "type", e.Type, "kind", e.Kind,
-		"line", e.Line, "direction", e.Direction, "window", e.Window, "state", e.State); err != nil {
+		"line", e.Line, "direction", e.Direction, "window", e.Window, "state", e.State, "zone", e.Zone); err != nil {
 		return err
 	}
 	switch {
@@ -126,6 +133,14 @@ func (s *Store) checkEvent(e *EventRecord) error {
 	case events.TypeService:
 		if e.Window == "" || !(e.Duration >= 0 && e.Duration < 24*3600) {
 			return fmt.Errorf("service event needs a window and a duration of 0 to 24 h (got %q, %v s): %w", e.Window, e.Duration, ErrInvalid)
+		}
+	case events.TypeQueue:
+		if e.Zone == "" || e.Count == nil || *e.Count < 0 || !(e.Mean >= 0 && e.Mean <= float64(*e.Count)) {
+			return fmt.Errorf("queue event needs a zone, a count of 0 or more and a mean of 0 to the count: %w", ErrInvalid)
+		}
+	case events.TypeWait:
+		if e.Zone == "" || !(e.Duration >= 0 && e.Duration < 24*3600) {
+			return fmt.Errorf("wait event needs a zone and a duration of 0 to 24 h (got %q, %v s): %w", e.Zone, e.Duration, ErrInvalid)
 		}
 	default:
 		return fmt.Errorf("unknown event type %q: %w", e.Type, ErrInvalid)

@@ -20,6 +20,7 @@ type PurgeBefore struct {
 type PurgeResult struct {
 	Events        int64
 	Services      int64 // purged with the events
+	Queues        int64 // queue minutes and waits, purged with the events
 	Snapshots     int64
 	Audit         int64
 	Notifications int64
@@ -42,6 +43,10 @@ func (s *Store) Purge(ctx context.Context, before PurgeBefore) (PurgeResult, err
 			"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_us < ? LIMIT ?)"},
 		{before.Events, &r.Services, "services",
 			"DELETE FROM services WHERE id IN (SELECT id FROM services WHERE end_us < ? LIMIT ?)"},
+		{before.Events, &r.Queues, "queue minutes",
+			"DELETE FROM queue_minutes WHERE id IN (SELECT id FROM queue_minutes WHERE minute_us < ? LIMIT ?)"},
+		{before.Events, &r.Queues, "waits",
+			"DELETE FROM waits WHERE id IN (SELECT id FROM waits WHERE end_us < ? LIMIT ?)"},
 		{before.Snapshots, &r.Snapshots, "snapshots",
 			`DELETE FROM alert_snapshots WHERE alert_id IN (SELECT s.alert_id FROM alert_snapshots s
 				JOIN alerts a ON a.id = s.alert_id WHERE a.raised_us < ? LIMIT ?)`},

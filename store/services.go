@@ -33,13 +33,13 @@ func insertServices(ctx context.Context, tx conn, evs []EventRecord) error {
 	const cols = `INSERT INTO services (start_us, end_us, district, center, camera, window_id, track) VALUES `
 	return inRows(ctx, tx, cols, "", "(?, ?, ?, ?, ?, ?, ?)", len(evs), func(i int) []any {
 		e := &evs[i]
-		return []any{us(serviceStart(e.Event)), us(e.Time), e.District, e.Center, e.Camera, e.Window, e.Track}
+		return []any{us(durationStart(e.Event)), us(e.Time), e.District, e.Center, e.Camera, e.Window, e.Track}
 	})
 }
 
-// serviceStart is a service event's arrival: its time (the departure)
-// less its duration.
-func serviceStart(e events.Event) time.Time {
+// durationStart is the start of a service or wait event: its time (the
+// departure, the arrival at the window) less its duration.
+func durationStart(e events.Event) time.Time {
 	return e.Time.Add(-time.Duration(e.Duration * float64(time.Second)))
 }
 

@@ -39,6 +39,8 @@ var wantMatrix = map[string]string{
 	"GET /api/reports/staffing.csv":    "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/services":        "---- ++++ +++- ++-- ++--",
 	"GET /api/reports/services.csv":    "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/queues":          "---- ++++ +++- ++-- ++--",
+	"GET /api/reports/queues.csv":      "---- ++++ +++- ++-- ++--",
 	"GET /api/alerts":                  "---- ++++ +++- ++-- ----",
 	"GET /api/board":                   "---- ++++ +++- ++-- ----",
 	"GET /api/alerts/:id":              "--- +++ ++- +-- ---",

@@ -55,6 +55,8 @@ func (s *Server) routeTable() []route {
 		{fiber.MethodGet, "/api/reports/staffing.csv", AccessCounts, centersScope, s.staffingCSV},
 		{fiber.MethodGet, "/api/reports/services", AccessCounts, centersScope, s.services},
 		{fiber.MethodGet, "/api/reports/services.csv", AccessCounts, centersScope, s.servicesCSV},
+		{fiber.MethodGet, "/api/reports/queues", AccessCounts, centersScope, s.queues},
+		{fiber.MethodGet, "/api/reports/queues.csv", AccessCounts, centersScope, s.queuesCSV},
 		{fiber.MethodGet, "/api/alerts", AccessAlerts, centersScope, s.listAlerts},
 		{fiber.MethodGet, "/api/alerts/:id", AccessAlerts, alertScope, s.getAlert},
 		{fiber.MethodGet, "/api/alerts/:id/snapshot.jpg", AccessAlerts, alertScope, s.alertSnapshot},

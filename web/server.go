@@ -129,6 +129,8 @@ type Store interface {
 	VerdictCounts(ctx context.Context, centers []string, from, to time.Time) ([]store.VerdictCount, error)
 	Coverage(ctx context.Context, cameras []string) (map[string]time.Time, error)
 	Services(ctx context.Context, q store.ServiceQuery) ([]store.Service, error)
+	QueueMinutes(ctx context.Context, q store.QueueQuery) ([]store.QueueMinute, error)
+	Waits(ctx context.Context, q store.QueueQuery) ([]store.Wait, error)
 }
 
 // AlertDesk is the live alert side: window boards and acknowledgement.

@@ -6,7 +6,7 @@
 "use strict";
 
 addMessages({
-  "alert.unstaffed": "窗口无人值守", "alert.camera_offline": "摄像机离线", "alert.camera_blocked": "摄像机画面被遮挡",
+  "alert.unstaffed": "窗口无人值守", "alert.camera_offline": "摄像机离线", "alert.camera_blocked": "摄像机画面被遮挡", "alert.queue_long": "排队过长",
   "alert.raised": "待处理", "alert.acknowledged": "已确认", "alert.resolved": "已解除",
   "alert.raisedAt": "发生于", "alert.for": "已持续", "alert.lasted": "持续",
   "alert.ack": "提交判定", "alert.acked": "已确认", "alert.comment": "备注（可选）", "alert.commentWhy": "备注：请说明原因",
@@ -23,7 +23,7 @@ addMessages({
   "alert.select": "选择此告警", "alert.selectAll": "全选", "alert.ackSelected": "确认所选（{n}）",
   "alert.ackedN": "已确认 {n} 条告警", "alert.skippedN": "{n} 条已被他人确认",
 }, {
-  "alert.unstaffed": "Window unstaffed", "alert.camera_offline": "Camera offline", "alert.camera_blocked": "Camera view blocked",
+  "alert.unstaffed": "Window unstaffed", "alert.camera_offline": "Camera offline", "alert.camera_blocked": "Camera view blocked", "alert.queue_long": "Queue too long",
   "alert.raised": "open", "alert.acknowledged": "acknowledged", "alert.resolved": "resolved",
   "alert.raisedAt": "raised", "alert.for": "for", "alert.lasted": "lasted",
   "alert.ack": "Acknowledge", "alert.acked": "Acknowledged", "alert.comment": "Comment (optional)", "alert.commentWhy": "Comment: say what was wrong",

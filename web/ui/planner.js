@@ -19,6 +19,11 @@ addMessages({
   "plan.csvCounts": "下载每日客流 CSV", "plan.csvHours": "下载每小时客流 CSV", "plan.csvStaffing": "下载在岗报告 CSV", "plan.csvServices": "下载窗口办理 CSV",
   "plan.services": "窗口办理 · {c}", "plan.noServices": "所选日期内没有记录到办理（窗口需画办理区）。",
   "plan.col.services": "办理人次", "plan.col.perDay": "日均", "plan.col.median": "办理时长中位数", "plan.col.p90": "办理时长 P90", "plan.col.busiest": "最忙时段",
+  "plan.queues": "排队等候 · {c}", "plan.noQueues": "所选日期内没有排队记录（需画等候区）。", "plan.csvQueues": "下载排队等候 CSV",
+  "plan.q.busiest": "最忙时段", "plan.q.max": "最多排队人数", "plan.q.mean": "平均排队人数", "plan.q.waits": "等候人次",
+  "plan.q.median": "等候时长中位数", "plan.q.longest": "最长等候", "plan.q.longestTitle": "每日最长等候",
+  "plan.q.from": "开始等候", "plan.q.zone": "等候区", "plan.q.wait": "等候时长", "plan.q.estimate": "估算",
+  "plan.q.note": "等候时长从进入等候区算起，到走到窗口办理区为止；跟踪中断的访客按前面排队人数和窗口办理速度估算，标为“估算”。",
   "plan.updated": "数据更新于 {t}", "plan.people": "{n} 人", "plan.total": "合计",
   "plan.hourSpan": "{h}:00–{h2}:00", "plan.hourNote": "各小时在所选日期内的合计",
   "plan.noCenters": "您的账号没有可查看的服务中心。",
@@ -40,6 +45,11 @@ addMessages({
   "plan.csvCounts": "Visitors per day CSV", "plan.csvHours": "Visitors per hour CSV", "plan.csvStaffing": "Staffing report CSV", "plan.csvServices": "Window services CSV",
   "plan.services": "Window services · {c}", "plan.noServices": "No services recorded in the chosen days (a window needs a service zone).",
   "plan.col.services": "Services", "plan.col.perDay": "Per day", "plan.col.median": "Median service time", "plan.col.p90": "Service time p90", "plan.col.busiest": "Busiest hour",
+  "plan.queues": "Queues and waiting · {c}", "plan.noQueues": "No queue recorded in the chosen days (a camera needs a queue zone).", "plan.csvQueues": "Queues and waits CSV",
+  "plan.q.busiest": "Busiest hour", "plan.q.max": "Most waiting", "plan.q.mean": "Mean waiting", "plan.q.waits": "Waits",
+  "plan.q.median": "Median wait", "plan.q.longest": "Longest wait", "plan.q.longestTitle": "Longest waits per day",
+  "plan.q.from": "Began waiting", "plan.q.zone": "Queue zone", "plan.q.wait": "Wait", "plan.q.estimate": "estimate",
+  "plan.q.note": "A wait runs from entering a queue zone to reaching a window's service zone; visitors whose track was lost are estimated from the people ahead and the windows' service rate, marked \u201cestimate\u201d.",
   "plan.updated": "data as of {t}", "plan.people": "{n}", "plan.total": "Total",
   "plan.hourSpan": "{h}:00–{h2}:00", "plan.hourNote": "each hour summed over the chosen days",
   "plan.noCenters": "Your account has no service centers to show.",
@@ -157,13 +167,14 @@ async function load() {
   const err = document.getElementById("error");
   err.textContent = "";
   try {
-    const [day, hour, staffing, services] = await Promise.all([
+    const [day, hour, staffing, services, queues] = await Promise.all([
       api("/api/counts?" + q + "&bucket=day"),
       days.length <= maxHourDays ? api("/api/counts?" + q + "&bucket=hour") : null,
       api("/api/reports/staffing?" + q),
       api("/api/reports/services?" + q),
+      api("/api/reports/queues?" + q),
     ]);
-    data = { q, days, centers: day.centers, day: day.rows, hour: hour ? hour.rows : null, staffing, services };
+    data = { q, days, centers: day.centers, day: day.rows, hour: hour ? hour.rows : null, staffing, services, queues };
   } catch (e) {
     err.textContent = errorText(e);
     return;
@@ -192,6 +203,39 @@ function render() {
   renderCompare();
   renderStaffing();
   renderServices();
+  renderQueues();
+}
+
+// renderQueues shows the chosen center's queues per day (busiest hour,
+// people waiting, waits) and each day's longest waits, estimates marked.
+function renderQueues() {
+  const id = document.getElementById("staffing-center").value;
+  const c = data.centers.find((x) => x.id === id) || data.centers[0];
+  document.getElementById("queues-title").textContent = tf("plan.queues", { c: c ? c.name : "" });
+  const days = data.queues.days.filter((r) => c && r.center === c.id);
+  const body = document.querySelector("#queues tbody");
+  const tz = c && c.timezone;
+  const hour = (h) => (h ? fmtTime(h, tz).slice(-8, -3) : "–");
+  if (!days.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "hint" }, t("plan.noQueues"))));
+  } else {
+    body.replaceChildren(...days.map((r) => el("tr", { "data-day": r.start },
+      el("th", { scope: "row" }, r.start),
+      el("td", { class: "busiest", "data-value": r.busiest_hour || "" }, hour(r.busiest_hour)),
+      el("td", { class: "max", "data-value": r.max_people }, String(r.max_people)),
+      el("td", { class: "mean", "data-value": r.mean_people }, r.mean_people.toFixed(1)),
+      el("td", { class: "waits", "data-value": r.waits }, String(r.waits)),
+      el("td", { class: "median", "data-value": r.median_wait_seconds }, r.waits ? fmtElapsed(r.median_wait_seconds) : "–"),
+      el("td", { class: "longest", "data-value": r.max_wait_seconds }, r.waits ? fmtElapsed(r.max_wait_seconds) : "–"))));
+  }
+  const long = data.queues.longest.filter((w) => c && w.center === c.id);
+  document.querySelector("#long-waits tbody").replaceChildren(...long.map((w) => el("tr", { "data-estimated": String(w.estimated) },
+    el("th", { scope: "row" }, w.day),
+    el("td", {}, fmtTime(w.start, tz).slice(-8)),
+    el("td", {}, w.zone_name || w.zone),
+    el("td", {}, w.window_name || w.window || "–"),
+    el("td", { class: "wait", "data-value": w.wait_seconds },
+      fmtElapsed(w.wait_seconds) + (w.estimated ? " (" + t("plan.q.estimate") + ")" : "")))));
 }
 
 // renderServices shows the chosen center's services per window over the
@@ -230,6 +274,7 @@ function renderDownloads() {
   if (data.hour) links.push(el("a", { href: "/api/counts.csv?" + data.q + "&bucket=hour", download: "", "data-csv": "hour" }, t("plan.csvHours")));
   links.push(el("a", { href: "/api/reports/staffing.csv?" + data.q, download: "", "data-csv": "staffing" }, t("plan.csvStaffing")));
   links.push(el("a", { href: "/api/reports/services.csv?" + data.q, download: "", "data-csv": "services" }, t("plan.csvServices")));
+  links.push(el("a", { href: "/api/reports/queues.csv?" + data.q, download: "", "data-csv": "queues" }, t("plan.csvQueues")));
   document.getElementById("downloads").replaceChildren(...links);
 }
 
@@ -478,6 +523,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (!data) return;
     renderStaffing();
     renderServices();
+    renderQueues();
     saveURL();
   });
   load();
