@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -178,6 +179,9 @@ func TestOpenAlertSurvivesRestart(t *testing.T) {
 
 	r.open(t) // restart: the new analyzer knows nothing of the alert
 	m2 := r.manager(t)
+	if ws := m2.OpenWindows("hall1", events.KindUnstaffed); !slices.Equal(ws, []string{"w2"}) {
+		t.Fatalf("after the restart the open unstaffed windows of hall1 are %v, want [w2] (what the new analysis continues)", ws)
+	}
 	m2.Record(ctx, r.ref(), []events.Event{alertEvent("w2", events.AlertRaised, r.now.Add(time.Minute))}, noSnapshot)
 	if open, _ := r.db.OpenAlerts(ctx); len(open) != 1 {
 		t.Fatalf("restart duplicated the alert: %d open", len(open))

@@ -98,6 +98,20 @@ func (m *Manager) forgetLocked(camera string, alerts bool) {
 	}
 }
 
+// OpenWindows lists the windows of camera whose alert of kind is open:
+// restored from the database (Restore, RestoreCamera) or raised since.
+func (m *Manager) OpenWindows(camera, kind string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ws []string
+	for k := range m.open {
+		if k.camera == camera && k.kind == kind {
+			ws = append(ws, k.window)
+		}
+	}
+	return ws
+}
+
 // RestoreCamera loads a camera's open alerts from the database, for a node
 // taking the camera over: the alerts the previous node raised stay open
 // and are resolved here when their cause ends.

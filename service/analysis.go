@@ -61,7 +61,7 @@ type analysis struct {
 	pictures chan chan picture
 	// openAlerts lists the camera's windows whose unstaffed alert is open
 	// (raised before this analysis started); nil: none.
-	openAlerts func(ctx context.Context, camera string) ([]string, error)
+	openAlerts func(camera string) []string
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -96,13 +96,7 @@ func (a *analysis) Run(ctx context.Context) error {
 	defer a.analyzer.Close()
 	defer a.pipeline.Close()
 	if a.openAlerts != nil {
-		ws, err := a.openAlerts(ctx, a.ref.Camera.ID)
-		if err != nil {
-			// Without them a return resolves at once instead of after
-			// resolve_confirm: worth a warning, not a stop.
-			a.log.Warn("open alerts not read: a return may resolve them early", "err", err)
-		}
-		a.analyzer.AlertsOpen(ws)
+		a.analyzer.AlertsOpen(a.openAlerts(a.ref.Camera.ID))
 	}
 	sub := a.hub.Subscribe("analytics", ingest.SubscribeOptions{Buffer: a.buffer})
 	defer sub.Close()

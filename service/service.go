@@ -274,23 +274,12 @@ func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 		if err != nil {
 			return nil, err
 		}
-		cam.analysis.openAlerts = s.openUnstaffed
+		// The alerts restored before the unit started (Restore,
+		// RestoreCamera) are the analysis's own to continue.
+		cam.analysis.openAlerts = func(camera string) []string { return s.alerts.OpenWindows(camera, events.KindUnstaffed) }
 	}
 	cam.rec = s.rec.recorder(ref.Camera.ID, hub)
 	return cam, nil
-}
-
-// openUnstaffed lists camera's windows whose unstaffed alert is open in
-// the store.
-func (s *Service) openUnstaffed(ctx context.Context, camera string) ([]string, error) {
-	open, err := s.store.OpenAlerts(ctx)
-	var ws []string
-	for _, a := range open {
-		if a.Camera == camera && a.Kind == events.KindUnstaffed {
-			ws = append(ws, a.Window)
-		}
-	}
-	return ws, err
 }
 
 // runCamera runs a camera's ingest, relay, analysis and recording until
