@@ -32,10 +32,14 @@ func startH265Service(t *testing.T) (r *rig, sub *testcam.Camera) {
 	cfg.WebRTC.MaxTranscodes = 1
 	r = runService(t, cfg)
 	for _, id := range []string{"hall1", "hall2", "hall3"} {
-		waitFor(t, id+" live", 2*time.Minute, func() bool {
-			st := r.cameraState(t, id)
-			return st["state"] == "live" && st["codec"] == "H265"
-		})
+		var last map[string]any
+		deadline := time.Now().Add(2 * time.Minute)
+		for last = r.cameraState(t, id); last["state"] != "live" || last["codec"] != "H265"; last = r.cameraState(t, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not live with H.265 after 2m; its status: %v", id, last)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	return r, sub
 }

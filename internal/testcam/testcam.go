@@ -18,6 +18,7 @@ import (
 	"crypto/x509/pkix"
 	_ "embed"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/url"
@@ -74,6 +75,8 @@ type Camera struct {
 	dir  string
 	cert *x509.Certificate
 
+	life sync.Mutex // held while the process is started or stopped
+
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	port int
@@ -99,8 +102,31 @@ func Start(t testing.TB, opts Options) *Camera {
 		c.cert = writeSelfSigned(t, c.dir)
 	}
 	t.Cleanup(c.Stop)
+	t.Cleanup(c.reportOnFailure)
 	c.start()
 	return c
+}
+
+// reportOnFailure logs, for a failed test, whether the camera still ran
+// and the end of what it printed: a camera that died or stalled under load
+// is then told apart from a fault of the code under test.
+func (c *Camera) reportOnFailure() {
+	if !c.t.Failed() {
+		return
+	}
+	c.mu.Lock()
+	cmd, done, logs := c.cmd, c.done, c.logs
+	c.mu.Unlock()
+	state := "stopped by the test"
+	if cmd != nil {
+		select {
+		case <-done:
+			state = "exited: " + cmd.ProcessState.String()
+		default:
+			state = "running"
+		}
+	}
+	c.t.Logf("testcam: camera %s (%s) was %s; its log ends:\n%s", c.URL(), c.opts.Codec, state, logs)
 }
 
 func withDefaults(o Options) Options {
@@ -162,24 +188,45 @@ func (c *Camera) args() []string {
 	return a
 }
 
-// start launches the process and waits for its READY line.
+// start launches the camera; it fails or skips the test when it cannot.
 func (c *Camera) start() {
 	c.t.Helper()
+	c.life.Lock()
+	defer c.life.Unlock()
+	if err := c.launch(); err != nil {
+		if m, ok := err.(missingError); ok {
+			c.t.Skipf("testcam: GStreamer RTSP camera unavailable: %s", string(m))
+		}
+		c.t.Fatal(err)
+	}
+}
+
+// missingError names the GStreamer elements this machine lacks.
+type missingError string
+
+func (m missingError) Error() string { return "missing GStreamer elements: " + string(m) }
+
+// launch starts the process, waits for its READY line and watches it: a
+// camera that dies by itself is started again (see revive). The caller
+// holds c.life.
+func (c *Camera) launch() error {
 	cmd := exec.Command(Python, c.args()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// GStreamer's warnings and errors go to the log a failed test prints.
+	cmd.Env = append(os.Environ(), "GST_DEBUG=2")
 	// The camera exits when its stdin closes: exec holds the pipe open until
 	// the process is reaped, so the camera never outlives this process.
 	if _, err := cmd.StdinPipe(); err != nil {
-		c.t.Fatalf("testcam: %v", err)
+		return fmt.Errorf("testcam: %w", err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		c.t.Fatalf("testcam: %v", err)
+		return fmt.Errorf("testcam: %w", err)
 	}
 	logs := &tailBuffer{max: 32 << 10}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		c.t.Fatalf("testcam: start %s: %v", Python, err)
+		return fmt.Errorf("testcam: start %s: %w", Python, err)
 	}
 
 	lines := make(chan string, 1)
@@ -212,36 +259,68 @@ func (c *Camera) start() {
 	select {
 	case l, ok := <-lines:
 		if !ok {
-			c.Stop()
-			c.t.Fatalf("testcam: camera exited before it was ready: %v\n%s", cmd.ProcessState, logs)
+			c.kill()
+			return fmt.Errorf("testcam: camera exited before it was ready: %v\n%s", cmd.ProcessState, logs)
 		}
 		line = l
 	case <-time.After(readyTimeout):
-		c.Stop()
-		c.t.Fatalf("testcam: camera not ready after %v\n%s", readyTimeout, logs)
+		c.kill()
+		return fmt.Errorf("testcam: camera not ready after %v\n%s", readyTimeout, logs)
 	}
 	word, rest, _ := strings.Cut(line, " ")
 	switch word {
 	case "READY":
 		port, err := strconv.Atoi(rest)
 		if err != nil {
-			c.Stop()
-			c.t.Fatalf("testcam: bad READY line %q", line)
+			c.kill()
+			return fmt.Errorf("testcam: bad READY line %q", line)
 		}
 		c.mu.Lock()
 		c.port = port
 		c.mu.Unlock()
+		go c.revive(cmd, done)
+		return nil
 	case "MISSING":
-		c.Stop()
-		c.t.Skipf("testcam: GStreamer RTSP camera unavailable: %s", rest)
+		c.kill()
+		return missingError(rest)
 	default:
-		c.Stop()
-		c.t.Fatalf("testcam: camera failed: %s\n%s", line, logs)
+		c.kill()
+		return fmt.Errorf("testcam: camera failed: %s\n%s", line, logs)
+	}
+}
+
+// revive starts a camera that died by itself (not stopped by the test)
+// again on its port, as a camera that reboots. GStreamer's RTSP server
+// aborts now and then when clients PLAY a shared stream that has not
+// started yet (gst_rtsp_media_get_rates: assertion failed); clients then
+// reconnect as they would to a real camera.
+func (c *Camera) revive(cmd *exec.Cmd, done chan struct{}) {
+	<-done
+	c.life.Lock()
+	defer c.life.Unlock()
+	c.mu.Lock()
+	crashed := c.cmd == cmd
+	logs := c.logs
+	c.mu.Unlock()
+	if !crashed {
+		return // stopped or restarted by the test
+	}
+	c.t.Logf("testcam: camera on port %d died (%v); starting it again. Its log ends:\n%s", c.Port(), cmd.ProcessState, logs)
+	if err := c.launch(); err != nil {
+		c.t.Errorf("testcam: camera did not start again: %v", err)
 	}
 }
 
 // Stop kills the camera (and everything it started). Safe to call twice.
 func (c *Camera) Stop() {
+	c.life.Lock()
+	defer c.life.Unlock()
+	c.kill()
+}
+
+// kill ends the current process and waits until it is reaped; the caller
+// holds c.life.
+func (c *Camera) kill() {
 	c.mu.Lock()
 	cmd, done := c.cmd, c.done
 	c.cmd = nil

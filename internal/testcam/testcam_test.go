@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -146,4 +147,37 @@ func TestRestartKeepsPortAndStopEndsProcess(t *testing.T) {
 	if _, _, err := c.Describe(u); err == nil {
 		t.Errorf("describe after Stop: %v, want a connection error", err)
 	}
+}
+
+// TestCameraThatDiesStartsAgain: a camera process that aborts by itself
+// (as GStreamer's RTSP server now and then does) serves again on its port.
+func TestCameraThatDiesStartsAgain(t *testing.T) {
+	cam := Start(t, Options{})
+	port := cam.Port()
+	pull(t, cam.URL(), 3)
+	cam.mu.Lock()
+	pid := cam.cmd.Process.Pid
+	cam.mu.Unlock()
+	if err := syscall.Kill(-pid, syscall.SIGABRT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		cam.mu.Lock()
+		revived := cam.cmd != nil && cam.cmd.Process.Pid != pid
+		cam.mu.Unlock()
+		if revived {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("camera not started again within %v", readyTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cam.life.Lock() // held until the new process is ready
+	cam.life.Unlock()
+	if cam.Port() != port {
+		t.Errorf("port %d after the camera died, want %d", cam.Port(), port)
+	}
+	pull(t, cam.URL(), 3)
 }
