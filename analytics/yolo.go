@@ -3,6 +3,7 @@ package analytics
 import (
 	"fmt"
 	"image"
+	"slices"
 
 	"gocv.io/x/gocv"
 
@@ -42,10 +43,20 @@ type YOLOOptions struct {
 
 // YOLO detects people with a single-class Darknet YOLO network such as
 // Yolo-Fastest body. Every class column counts as "person".
+//
+// It does not look again at a picture that has not changed since it last
+// looked (changeProbe: nothing moved anywhere beyond noise): its findings
+// stand. Between visitors a hall's picture is often still while clerks
+// sit, and the network is most of what analysis costs.
 type YOLO struct {
 	opts    YOLOOptions
 	net     gocv.Net
 	outputs []string
+
+	looked     *changeProbe // the picture last detected on
+	lookedSize image.Point  // its size in pixels
+	found      []Detection  // what was found on it
+	runs       int          // network runs, for tests
 }
 
 // NewYOLO validates and loads the model; errors name the file at fault.
@@ -73,7 +84,7 @@ func NewYOLO(o YOLOOptions) (*YOLO, error) {
 		}
 		outputs = append(outputs, names[id-1]) // ids count the input layer, names do not
 	}
-	return &YOLO{opts: o, net: net, outputs: outputs}, nil
+	return &YOLO{opts: o, net: net, outputs: outputs, looked: newChangeProbe()}, nil
 }
 
 // Detect runs the network on frame (BGR) and returns boxes after NMS.
@@ -81,6 +92,22 @@ func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
 	if err := checkFrame(frame); err != nil {
 		return nil, fmt.Errorf("yolo: %w", err)
 	}
+	size := image.Pt(frame.Cols(), frame.Rows())
+	if size == y.lookedSize && !y.looked.changed(frame) {
+		return slices.Clone(y.found), nil
+	}
+	dets, err := y.detect(frame)
+	if err != nil {
+		return nil, err
+	}
+	y.looked.reset(frame, nil)
+	y.lookedSize, y.found = size, slices.Clone(dets)
+	return dets, nil
+}
+
+// detect runs the network.
+func (y *YOLO) detect(frame gocv.Mat) ([]Detection, error) {
+	y.runs++
 	size := image.Pt(y.opts.InputSize, y.opts.InputSize)
 	blob := gocv.BlobFromImage(frame, 1.0/255, size, gocv.NewScalar(0, 0, 0, 0), true, false)
 	defer blob.Close()
@@ -141,4 +168,7 @@ func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
 }
 
 // Close frees the network.
-func (y *YOLO) Close() error { return y.net.Close() }
+func (y *YOLO) Close() error {
+	y.looked.Close()
+	return y.net.Close()
+}

@@ -104,5 +104,7 @@ func (b *bench) analyticsPhase(ctx context.Context, cams *cameraSet, scene, det 
 	if err := sleep(ctx, b.analyticsWarmup); err != nil {
 		return usage{}, err
 	}
+	profiled := b.cpuProfile(ctx, ch, "analytics-"+name+".pprof")
+	defer profiled()
 	return ch.measure(ctx, b.window)
 }

@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.districtDetector, "district-detector", "", "detector of the district's analysed cameras: motion, yolo (default motion)")
 	fs.StringVar(&b.compare, "compare", "", "another hallwatch binary (e.g. a build before a change) whose relay is measured in the same run, with ratios")
 	fs.StringVar(&b.mediamtx, "mediamtx", "", "a MediaMTX binary: its relay is measured in the same run on the same camera, the baseline of the cores-per-viewer target")
-	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay window into this directory")
+	fs.StringVar(&b.pprofDir, "pprof", "", "save a CPU profile of hallwatch during each relay and analytics window into this directory")
 	fs.IntVar(&b.clusterCameras, "cluster-cameras", 60, "cameras of the cluster scenario")
 	clusterSize := fs.String("cluster-size", "320x180", "camera picture size of the cluster scenario")
 	keep := fs.Bool("keep", false, "keep the children's configs, databases and logs")
