@@ -162,22 +162,26 @@ func TestCameraThatDiesStartsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(readyTimeout)
-	for {
-		cam.mu.Lock()
-		revived := cam.cmd != nil && cam.cmd.Process.Pid != pid
-		cam.mu.Unlock()
-		if revived {
-			break
-		}
+	for !cam.revived(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("camera not started again within %v", readyTimeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cam.life.Lock() // held until the new process is ready
-	cam.life.Unlock()
 	if cam.Port() != port {
 		t.Errorf("port %d after the camera died, want %d", cam.Port(), port)
 	}
 	pull(t, cam.URL(), 3)
+}
+
+// revived tells whether a process other than pid runs and is ready (the
+// start holds c.life until the camera said READY).
+func (c *Camera) revived(pid int) bool {
+	if !c.life.TryLock() {
+		return false
+	}
+	defer c.life.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cmd != nil && c.cmd.Process.Pid != pid
 }
