@@ -60,6 +60,12 @@ func (c *changeProbe) reset(frame gocv.Mat, known []image.Rectangle) {
 	}
 }
 
+// adopt makes the picture the last call to changed compared the new
+// reference, mask kept: it need not be shrunk again.
+func (c *changeProbe) adopt() {
+	c.ref, c.cur = c.cur, c.ref
+}
+
 // changed compares frame with the reference.
 func (c *changeProbe) changed(frame gocv.Mat) bool {
 	c.shrink(frame, &c.cur)

@@ -93,14 +93,19 @@ func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
 		return nil, fmt.Errorf("yolo: %w", err)
 	}
 	size := image.Pt(frame.Cols(), frame.Rows())
-	if size == y.lookedSize && !y.looked.changed(frame) {
+	sameSize := size == y.lookedSize
+	if sameSize && !y.looked.changed(frame) {
 		return slices.Clone(y.found), nil
 	}
 	dets, err := y.detect(frame)
 	if err != nil {
 		return nil, err
 	}
-	y.looked.reset(frame, nil)
+	if sameSize {
+		y.looked.adopt() // changed has shrunk this picture already
+	} else {
+		y.looked.reset(frame, nil)
+	}
 	y.lookedSize, y.found = size, slices.Clone(dets)
 	return dets, nil
 }
