@@ -83,7 +83,7 @@ func (g Geometry) Apply(base *Analytics) *Analytics {
 // Check returns every problem of g, in order; none means it can be saved.
 func (g Geometry) Check() []Problem {
 	var ps []Problem
-	add := func(field string, e *ShapeError) {
+	add := func(field string, e *ShapeFault) {
 		if e != nil {
 			ps = append(ps, Problem{Field: field + shapeField(e.Field), Code: e.Code, Msg: e.Msg})
 		}
@@ -93,7 +93,7 @@ func (g Geometry) Check() []Problem {
 		n   int
 	}{{"lines", len(g.Lines)}, {"windows", len(g.Windows)}, {"queue_zones", len(g.QueueZones)}} {
 		if l.n > maxGeometryItems {
-			add(l.key, shapeErr(CodeTooMany, "", "%d items, at most %d per camera", l.n, maxGeometryItems))
+			add(l.key, shapeFault(CodeTooMany, "", "%d items, at most %d per camera", l.n, maxGeometryItems))
 		}
 	}
 	if len(ps) > 0 {
@@ -138,36 +138,36 @@ func shapeField(f string) string {
 }
 
 // checkItemID checks an id and records it in seen (id → first index).
-func checkItemID(kind, id string, i int, seen map[string]int) *ShapeError {
+func checkItemID(kind, id string, i int, seen map[string]int) *ShapeFault {
 	switch {
 	case id == "":
-		return shapeErr(CodeRequired, "", "required")
+		return shapeFault(CodeRequired, "", "required")
 	case !slug.MatchString(id):
-		return shapeErr(CodeInvalidID, "", "invalid id %q: use 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", id)
+		return shapeFault(CodeInvalidID, "", "invalid id %q: use 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", id)
 	}
 	if first, dup := seen[id]; dup {
-		return shapeErr(CodeDuplicateID, "", "duplicate %s id %q, first used by item %d", kind, id, first)
+		return shapeFault(CodeDuplicateID, "", "duplicate %s id %q, first used by item %d", kind, id, first)
 	}
 	seen[id] = i
 	return nil
 }
 
-func checkName(name string, required bool) *ShapeError {
+func checkName(name string, required bool) *ShapeFault {
 	switch {
 	case required && strings.TrimSpace(name) == "":
-		return shapeErr(CodeRequired, "", "required")
+		return shapeFault(CodeRequired, "", "required")
 	case utf8.RuneCountInString(name) > maxNameRunes:
-		return shapeErr(CodeTooLong, "", "%d characters, at most %d", utf8.RuneCountInString(name), maxNameRunes)
+		return shapeFault(CodeTooLong, "", "%d characters, at most %d", utf8.RuneCountInString(name), maxNameRunes)
 	case strings.ContainsFunc(name, unicode.IsControl) || !utf8.ValidString(name):
-		return shapeErr(CodeInvalidText, "", "holds control characters or invalid UTF-8")
+		return shapeFault(CodeInvalidText, "", "holds control characters or invalid UTF-8")
 	}
 	return nil
 }
 
-func checkZone(pg Polygon, required bool) *ShapeError {
+func checkZone(pg Polygon, required bool) *ShapeFault {
 	if len(pg) == 0 {
 		if required {
-			return shapeErr(CodeRequired, "", "required")
+			return shapeFault(CodeRequired, "", "required")
 		}
 		return nil
 	}
@@ -175,20 +175,20 @@ func checkZone(pg Polygon, required bool) *ShapeError {
 }
 
 // checkBackup checks that a window's backup is another window of the camera.
-func checkBackup(id, backup string, windows map[string]int) *ShapeError {
+func checkBackup(id, backup string, windows map[string]int) *ShapeFault {
 	if backup == "" {
 		return nil
 	}
 	if _, ok := windows[backup]; !ok || backup == id {
-		return shapeErr(CodeUnknownBackup, "", "backup %q is not another window of this camera", backup)
+		return shapeFault(CodeUnknownBackup, "", "backup %q is not another window of this camera", backup)
 	}
 	return nil
 }
 
 // checkFeeds checks a window a queue zone feeds.
-func checkFeeds(window string, windows map[string]int) *ShapeError {
+func checkFeeds(window string, windows map[string]int) *ShapeFault {
 	if _, ok := windows[window]; !ok {
-		return shapeErr(CodeUnknownWindow, "", "window %q is not a window of this camera", window)
+		return shapeFault(CodeUnknownWindow, "", "window %q is not a window of this camera", window)
 	}
 	return nil
 }

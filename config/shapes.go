@@ -42,32 +42,31 @@ const (
 	maxScheduleEntries = 100
 )
 
-// ShapeError is what is wrong with a drawn line or zone: a stable code, a
-// message, and the part at fault (Field: "a", "b", "inside" of a line, or a
-// point's index "[2]" of a zone; empty for the whole shape).
-type ShapeError struct {
+// ShapeFault is what is wrong with a drawn line or zone, for the config
+// loader and Geometry.Check to report: a stable code, a message, and the
+// part at fault (Field: "a", "b", "inside" of a line, or a point's index
+// "[2]" of a zone; empty for the whole shape).
+type ShapeFault struct {
 	Code  string
 	Field string
 	Msg   string
 }
 
-func (e *ShapeError) Error() string { return e.Msg }
-
-func shapeErr(code, field, format string, args ...any) *ShapeError {
-	return &ShapeError{Code: code, Field: field, Msg: fmt.Sprintf(format, args...)}
+func shapeFault(code, field, format string, args ...any) *ShapeFault {
+	return &ShapeFault{Code: code, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // CheckPoint checks that p lies within the picture.
-func CheckPoint(p Point) *ShapeError {
+func CheckPoint(p Point) *ShapeFault {
 	if p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1 {
 		return nil
 	}
-	return shapeErr(CodeOutsidePicture, "", "point [%g, %g] is outside the image; coordinates must be from 0 to 1", p[0], p[1])
+	return shapeFault(CodeOutsidePicture, "", "point [%g, %g] is outside the image; coordinates must be from 0 to 1", p[0], p[1])
 }
 
 // CheckLine checks a counting line: ends inside the picture and apart, and
 // an inside point clearly off the line.
-func CheckLine(l Line) *ShapeError {
+func CheckLine(l Line) *ShapeFault {
 	for _, p := range []struct {
 		field string
 		pt    Point
@@ -78,22 +77,22 @@ func CheckLine(l Line) *ShapeError {
 		}
 	}
 	if n := l.A.Dist(l.B); n < minLineLength {
-		return shapeErr(CodeLineTooShort, "b", "a and b are %.4f apart, need at least %g", n, minLineLength)
+		return shapeFault(CodeLineTooShort, "b", "a and b are %.4f apart, need at least %g", n, minLineLength)
 	}
 	if d := geom.DistToLine(l.Inside, l.A, l.B); d < minInsideDist {
-		return shapeErr(CodeInsideOnLine, "inside", "inside point is %.4f from the line through a and b, need at least %g to tell the sides apart", d, minInsideDist)
+		return shapeFault(CodeInsideOnLine, "inside", "inside point is %.4f from the line through a and b, need at least %g to tell the sides apart", d, minInsideDist)
 	}
 	return nil
 }
 
 // CheckPolygon checks a zone or mask: enough points inside the picture, no
 // repeated points, no crossing or folding edges, and a usable area.
-func CheckPolygon(pg Polygon) *ShapeError {
+func CheckPolygon(pg Polygon) *ShapeFault {
 	if len(pg) < 3 {
-		return shapeErr(CodeTooFewPoints, "", "need at least 3 points, got %d", len(pg))
+		return shapeFault(CodeTooFewPoints, "", "need at least 3 points, got %d", len(pg))
 	}
 	if len(pg) > maxPolygonPoints {
-		return shapeErr(CodeTooManyPoints, "", "too many points (%d), at most %d", len(pg), maxPolygonPoints)
+		return shapeFault(CodeTooManyPoints, "", "too many points (%d), at most %d", len(pg), maxPolygonPoints)
 	}
 	for i, p := range pg {
 		if e := CheckPoint(p); e != nil {
@@ -105,18 +104,18 @@ func CheckPolygon(pg Polygon) *ShapeError {
 	for i := range pg {
 		prev, p, next := pg[(i+n-1)%n], pg[i], pg[(i+1)%n]
 		if p == next {
-			return shapeErr(CodeRepeatedPoint, "", "points %d and %d are the same", i, (i+1)%n)
+			return shapeFault(CodeRepeatedPoint, "", "points %d and %d are the same", i, (i+1)%n)
 		}
 		// Adjacent edges on one line pointing the same way fold back.
 		if geom.Cross(prev, p, next) == 0 && dot(prev.Sub(p), next.Sub(p)) > 0 {
-			return shapeErr(CodeSelfIntersecting, "", "edges meeting at point %d fold back on each other", i)
+			return shapeFault(CodeSelfIntersecting, "", "edges meeting at point %d fold back on each other", i)
 		}
 	}
 	if i, j, crossed := pg.SelfIntersection(); crossed {
-		return shapeErr(CodeSelfIntersecting, "", "edge %d-%d crosses edge %d-%d; the outline must not intersect itself", i, (i+1)%n, j, (j+1)%n)
+		return shapeFault(CodeSelfIntersecting, "", "edge %d-%d crosses edge %d-%d; the outline must not intersect itself", i, (i+1)%n, j, (j+1)%n)
 	}
 	if a := pg.Area(); a < minZoneArea {
-		return shapeErr(CodeAreaTooSmall, "", "area %.5f is below the minimum %g", a, minZoneArea)
+		return shapeFault(CodeAreaTooSmall, "", "area %.5f is below the minimum %g", a, minZoneArea)
 	}
 	return nil
 }

@@ -182,7 +182,7 @@ func (f *feed) newSender() (*sender, error) {
 	case *format.H265:
 		s.rtp, err = forma.CreateEncoder()
 	default:
-		err = fmt.Errorf("no RTP encoder for %s", f.forma.Codec())
+		err = fmt.Errorf("no RTP encoder for %T", f.forma)
 	}
 	return s, err
 }
