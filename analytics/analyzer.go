@@ -220,6 +220,17 @@ func (a *Analyzer) Advance(frameIndex int, t float64, wall time.Time) []events.E
 	return a.stamp(a.updateWindows(t, wall), frameIndex, t, wall)
 }
 
+// Looks is how many frames the detector looked at, where it skips some
+// (the person model, on an unchanged picture: YOLO.Looks); ok is false
+// for a detector that looks at every frame it is given.
+func (a *Analyzer) Looks() (n uint64, ok bool) {
+	l, ok := a.det.(interface{ Looks() uint64 })
+	if !ok {
+		return 0, false
+	}
+	return l.Looks(), true
+}
+
 // Quiet reports whether nothing is moving where analysis looks (regionsOf):
 // every track there is confirmed and still, no crossing waits for its
 // track's confirmation, and (for the motion detector) every window is

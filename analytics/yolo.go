@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"slices"
+	"sync/atomic"
 
 	"gocv.io/x/gocv"
 
@@ -53,10 +54,10 @@ type YOLO struct {
 	net     gocv.Net
 	outputs []string
 
-	looked     *changeProbe // the picture last detected on
-	lookedSize image.Point  // its size in pixels
-	found      []Detection  // what was found on it
-	runs       int          // network runs, for tests
+	looked     *changeProbe  // the picture last detected on
+	lookedSize image.Point   // its size in pixels
+	found      []Detection   // what was found on it
+	looks      atomic.Uint64 // network runs (Looks)
 }
 
 // NewYOLO validates and loads the model; errors name the file at fault.
@@ -87,6 +88,10 @@ func NewYOLO(o YOLOOptions) (*YOLO, error) {
 	return &YOLO{opts: o, net: net, outputs: outputs, looked: newChangeProbe()}, nil
 }
 
+// Looks counts the pictures the network ran on; the other frames reused
+// its findings on an unchanged picture. Safe to call during Detect.
+func (y *YOLO) Looks() uint64 { return y.looks.Load() }
+
 // Detect runs the network on frame (BGR) and returns boxes after NMS.
 func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
 	if err := checkFrame(frame); err != nil {
@@ -112,7 +117,7 @@ func (y *YOLO) Detect(frame gocv.Mat) ([]Detection, error) {
 
 // detect runs the network.
 func (y *YOLO) detect(frame gocv.Mat) ([]Detection, error) {
-	y.runs++
+	y.looks.Add(1)
 	size := image.Pt(y.opts.InputSize, y.opts.InputSize)
 	blob := gocv.BlobFromImage(frame, 1.0/255, size, gocv.NewScalar(0, 0, 0, 0), true, false)
 	defer blob.Close()

@@ -43,26 +43,26 @@ func TestYOLOLooksAgainOnlyWhenThePictureChanged(t *testing.T) {
 	gocv.RandU(&noise, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(4, 4, 4, 0))
 	gocv.Add(noisy, noise, &noisy)
 	again, err := y.Detect(noisy)
-	if err != nil || y.runs != 1 || !slices.EqualFunc(again, first, sameBox) {
-		t.Errorf("sensor noise: %d network runs (want 1), %v, found %v, want %v", y.runs, err, again, first)
+	if err != nil || y.Looks() != 1 || !slices.EqualFunc(again, first, sameBox) {
+		t.Errorf("sensor noise: %d network runs (want 1), %v, found %v, want %v", y.Looks(), err, again, first)
 	}
 
 	// Someone walks in: a person-sized patch in the middle of the hall.
 	moved := still.Clone()
 	defer moved.Close()
 	gocv.Rectangle(&moved, image.Rect(450, 250, 490, 350), color.RGBA{R: 200, G: 40, B: 40}, -1)
-	if _, err := y.Detect(moved); err != nil || y.runs != 2 {
-		t.Errorf("someone new: %d network runs (%v), want 2", y.runs, err)
+	if _, err := y.Detect(moved); err != nil || y.Looks() != 2 {
+		t.Errorf("someone new: %d network runs (%v), want 2", y.Looks(), err)
 	}
-	if _, err := y.Detect(moved); err != nil || y.runs != 2 {
-		t.Errorf("the same picture again: %d network runs (%v), want 2", y.runs, err)
+	if _, err := y.Detect(moved); err != nil || y.Looks() != 2 {
+		t.Errorf("the same picture again: %d network runs (%v), want 2", y.Looks(), err)
 	}
 
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(moved, &small, image.Pt(640, 360), 0, 0, gocv.InterpolationArea)
-	if _, err := y.Detect(small); err != nil || y.runs != 3 {
-		t.Errorf("a smaller picture (camera reconnected at another size): %d network runs (%v), want 3", y.runs, err)
+	if _, err := y.Detect(small); err != nil || y.Looks() != 3 {
+		t.Errorf("a smaller picture (camera reconnected at another size): %d network runs (%v), want 3", y.Looks(), err)
 	}
 }
 

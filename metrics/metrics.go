@@ -54,6 +54,7 @@ type Sockets struct {
 type Analysis struct {
 	Detector                                       string
 	Decoded, Analysed, DecodeErrors, ProcessErrors uint64
+	Looks                                          uint64 // analysed frames the detector looked at
 	Lag                                            time.Duration
 	Idle                                           bool // key frames only (quiet scene)
 	Wakes                                          uint64
@@ -167,6 +168,7 @@ var (
 	descSyscalls = prometheus.NewDesc("hallwatch_webrtc_udp_syscalls_total", "System calls that sent them (batched: sendmmsg, GSO).", nil, nil)
 	descDecoded  = prometheus.NewDesc("hallwatch_analysis_decoded_total", "Frames decoded for analysis.", []string{"camera"}, nil)
 	descAnalysed = prometheus.NewDesc("hallwatch_analysis_frames_total", "Frames analysed.", []string{"camera", "detector"}, nil)
+	descLooks    = prometheus.NewDesc("hallwatch_analysis_looks_total", "Analysed frames the detector looked at (the person model skips pictures unchanged since its last look).", []string{"camera", "detector"}, nil)
 	descDecErrs  = prometheus.NewDesc("hallwatch_analysis_decode_errors_total", "Access units the decoder rejected.", []string{"camera"}, nil)
 	descProcErrs = prometheus.NewDesc("hallwatch_analysis_errors_total", "Frames whose analysis failed.", []string{"camera"}, nil)
 	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
@@ -202,7 +204,7 @@ type stateCollector struct{ src Sources }
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
 		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descMessages, descSyscalls,
-		descDecoded, descAnalysed, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descDecoded, descAnalysed, descLooks, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
 		descRecState, descRecBytes, descRecSegments,
 		descPending, descQueue, descSent, descFailed, descGaveUp,
 		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt,
@@ -243,6 +245,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			if a := cam.Analysis; a != nil {
 				counter(descDecoded, float64(a.Decoded), id)
 				counter(descAnalysed, float64(a.Analysed), id, a.Detector)
+				counter(descLooks, float64(a.Looks), id, a.Detector)
 				counter(descDecErrs, float64(a.DecodeErrors), id)
 				counter(descProcErrs, float64(a.ProcessErrors), id)
 				gauge(descLag, a.Lag.Seconds(), id)

@@ -19,7 +19,7 @@ func TestScrapeReadsPartsState(t *testing.T) {
 				Subscribers: []ingest.SubscriberStats{{Name: "relay", Queued: 2, Dropped: 7}},
 				Viewers:     4,
 				Relay:       Relay{Packets: 1000, Resent: 12, Refused: 3, Fallback: true},
-				Analysis:    &Analysis{Detector: "motion", Decoded: 100, Analysed: 20, Lag: 30 * time.Millisecond},
+				Analysis:    &Analysis{Detector: "yolo", Decoded: 100, Analysed: 20, Looks: 14, Lag: 30 * time.Millisecond},
 			}}
 		},
 		Notifiers: func() []notify.TargetStatus { return []notify.TargetStatus{{ID: "wecom", Pending: 5, Failed: 2}} },
@@ -53,6 +53,9 @@ hallwatch_relay_fallback_running{camera="hall1"} 1
 # HELP hallwatch_webrtc_udp_syscalls_total System calls that sent them (batched: sendmmsg, GSO).
 # TYPE hallwatch_webrtc_udp_syscalls_total counter
 hallwatch_webrtc_udp_syscalls_total 90
+# HELP hallwatch_analysis_looks_total Analysed frames the detector looked at (the person model skips pictures unchanged since its last look).
+# TYPE hallwatch_analysis_looks_total counter
+hallwatch_analysis_looks_total{camera="hall1",detector="yolo"} 14
 # HELP hallwatch_analysis_lag_seconds Arrival of the last analysed frame to the end of its analysis.
 # TYPE hallwatch_analysis_lag_seconds gauge
 hallwatch_analysis_lag_seconds{camera="hall1"} 0.03
@@ -71,7 +74,7 @@ hallwatch_retention_purged_total{kind="audit"} 4
 hallwatch_retention_purged_total{kind="events"} 1200
 `
 	err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
-		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds",
+		"hallwatch_camera_state", "hallwatch_hub_dropped_units_total", "hallwatch_notifier_pending", "hallwatch_viewers", "hallwatch_analysis_lag_seconds", "hallwatch_analysis_looks_total",
 		"hallwatch_relay_resent_total", "hallwatch_relay_fallback_running", "hallwatch_webrtc_udp_syscalls_total",
 		"hallwatch_store_queued_events", "hallwatch_store_dropped_events_total", "hallwatch_store_up", "hallwatch_retention_purged_total")
 	if err != nil {

@@ -264,9 +264,13 @@ func (a *analysis) Status() web.AnalysisStatus {
 	lag, since := a.lag, a.since
 	a.mu.Unlock()
 	st := a.pipeline.Stats()
+	looks, counted := a.analyzer.Looks()
+	if !counted {
+		looks = st.Analysed
+	}
 	return web.AnalysisStatus{
 		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
-		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, DecodeErrors: st.DecodeErrors,
+		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, Looks: looks, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
 		Idle: st.Idle, Wakes: st.Wakes,
 	}

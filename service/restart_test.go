@@ -57,6 +57,15 @@ func TestStartWhileClerksSit(t *testing.T) {
 	}
 	const watch = 30 * time.Second
 	time.Sleep(watch)
+	// How often the person model looked, of the frames analysed: at most
+	// all, and some (visitors keep walking in).
+	a := r.camera(t, "hall", "analysis")
+	looks, _ := a["looks"].(float64)
+	analysed, _ := a["analysed"].(float64)
+	if !(looks > 0 && looks <= analysed) {
+		t.Errorf("camera status analysis %v: want 0 < looks ≤ analysed", a)
+	}
+	t.Logf("the person model looked at %.0f of %.0f analysed frames", looks, analysed)
 
 	windows := cfg.Districts[0].Centers[0].Cameras[0].Analytics.Windows
 	runs := windowRuns(truth.all())

@@ -435,7 +435,7 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 		}
 		if cam.analysis != nil {
 			st := cam.analysis.Status()
-			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed,
+			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed, Looks: st.Looks,
 				DecodeErrors: st.DecodeErrors, ProcessErrors: st.ProcessErrors, Lag: time.Duration(st.LagMillis * float64(time.Millisecond)),
 				Idle: st.Idle, Wakes: st.Wakes}
 		}

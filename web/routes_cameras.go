@@ -38,11 +38,15 @@ type AnalysisStatus struct {
 	Reason   string `json:"reason"`
 	// Fallback: auto could not load the person model (Reason names the
 	// file and the fault) and runs the motion detector.
-	Fallback      bool    `json:"fallback,omitempty"`
-	FPS           float64 `json:"fps"`
-	Units         uint64  `json:"units"`
-	Decoded       uint64  `json:"decoded"`
-	Analysed      uint64  `json:"analysed"`
+	Fallback bool    `json:"fallback,omitempty"`
+	FPS      float64 `json:"fps"`
+	Units    uint64  `json:"units"`
+	Decoded  uint64  `json:"decoded"`
+	Analysed uint64  `json:"analysed"`
+	// Looks: analysed frames the detector looked at; the person model
+	// skips a picture unchanged since its last look (fewer looks, less
+	// cost), the motion detector looks at every one.
+	Looks         uint64  `json:"looks"`
 	DecodeErrors  uint64  `json:"decode_errors"`
 	ProcessErrors uint64  `json:"process_errors"`
 	LagMillis     float64 `json:"lag_ms"`
