@@ -7,6 +7,7 @@ closes, so it never outlives the test process.
 """
 
 import argparse
+import os
 import sys
 import threading
 
@@ -19,6 +20,10 @@ try:
 except (ImportError, ValueError) as err:
     print("MISSING python gi with Gst/GstRtspServer: %s" % err, flush=True)
     sys.exit(3)
+
+# Before any class below is defined: subclassing RTSPMedia registers its
+# signals, whose GstMessage argument type exists only after Gst.init.
+Gst.init(None)
 
 
 def parse_args():
@@ -142,6 +147,20 @@ class FileFeeder:
                 return
 
 
+class LiveMedia(GstRtspServer.RTSPMedia):
+    """The shared live stream. On a pipeline error the camera exits (and
+    testcam.go starts it again, as a camera reboots): gst-rtsp-server keeps
+    a shared media that failed in its cache and answers every later
+    DESCRIBE with 503, which no real camera does for ever."""
+
+    def do_handle_message(self, message):
+        if message.type == Gst.MessageType.ERROR:
+            err, debug = message.parse_error()
+            print("FAILED media error: %s (%s)" % (err.message, debug), file=sys.stderr, flush=True)
+            os._exit(4)
+        return GstRtspServer.RTSPMedia.do_handle_message(self, message)
+
+
 def announce_eos():
     print("EOS", flush=True)
     return False
@@ -170,7 +189,6 @@ def configure_auth(server, factory, a):
 
 def main():
     a = parse_args()
-    Gst.init(None)
     missing = [n for n in required_elements(a) if Gst.ElementFactory.find(n) is None]
     if missing:
         print("MISSING GStreamer elements: %s" % ", ".join(missing), flush=True)
@@ -184,6 +202,8 @@ def main():
     factory.set_launch(launch_line(a))
     # A file plays from its start for every viewer; a live camera is shared.
     factory.set_shared(not a.file)
+    if not a.file:
+        factory.set_media_gtype(LiveMedia)
     if a.file:
         feeders = []
         factory.connect("media-configure",

@@ -212,8 +212,10 @@ func (m missingError) Error() string { return "missing GStreamer elements: " + s
 func (c *Camera) launch() error {
 	cmd := exec.Command(Python, c.args()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// GStreamer's warnings and errors go to the log a failed test prints.
-	cmd.Env = append(os.Environ(), "GST_DEBUG=2")
+	// GStreamer's warnings and errors go to the log a failed test prints,
+	// but not rtpsession's warning for every packet sent, which pushed
+	// everything else out of that log's tail.
+	cmd.Env = append(os.Environ(), "GST_DEBUG=2,rtpsession:1")
 	// The camera exits when its stdin closes: exec holds the pipe open until
 	// the process is reaped, so the camera never outlives this process.
 	if _, err := cmd.StdinPipe(); err != nil {
