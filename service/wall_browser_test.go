@@ -199,6 +199,12 @@ func TestBrowserLiveWall(t *testing.T) {
 	// A camera stops: its tile is offline within 5 s, an alert is raised
 	// (camera_offline_after 2 s) that sounds, notifies and marks the tile.
 	p.waitJS("js-door playing", 20*time.Second, `document.querySelector('figure.tile[data-camera="js-door"]').dataset.state === "live"`)
+	// A person has the camera's tree button focused (a keyboard user, or
+	// one about to click it) when the camera stops.
+	if !evalJS[bool](ctx, t, `(() => { const b = document.querySelector('#tree button.cam[data-camera="js-door"]');
+		window.hwTreeProbe = b; b.focus(); return document.activeElement === b; })()`) {
+		t.Fatal("cannot focus js-door's button in the camera tree")
+	}
 	stopped := time.Now()
 	camB.Stop()
 	p.waitJS("the stopped camera's tile offline", 5*time.Second, `document.querySelector('figure.tile[data-camera="js-door"]').dataset.state === "offline"`)
@@ -206,6 +212,13 @@ func TestBrowserLiveWall(t *testing.T) {
 	p.waitJS("the alert reminder", 15*time.Second, `window.hwReminded.some((r) => r.desktop && r.sound && r.title.includes("摄像机离线"))`)
 	p.waitJS("the alert on the tile", 10*time.Second, `document.querySelector('figure.tile[data-camera="js-door"]').classList.contains("alerting") &&
 		document.querySelector('figure.tile[data-camera="js-door"] .alertbar a.record-link')`)
+	// The tree shows the change on the same button, which keeps the focus:
+	// a redrawn tree would swallow a click and lose the keyboard's place.
+	p.waitJS("the tree marks the stopped camera", 10*time.Second, `(() => { const b = document.querySelector('#tree button.cam[data-camera="js-door"]');
+		return b.classList.contains("alerting") && b.nextElementSibling.classList.contains("offline"); })()`)
+	if !evalJS[bool](ctx, t, `document.contains(window.hwTreeProbe) && document.activeElement === window.hwTreeProbe`) {
+		t.Error("the camera tree was redrawn for a status change: the focused camera button was replaced")
+	}
 	p.shot("wall-camera-down")
 
 	// Closing a tile ends its WHEP session: DELETE answered, session gone.

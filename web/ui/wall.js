@@ -168,8 +168,24 @@ function openAllButton(name, ids) {
 }
 
 let treeOpen = new Map(); // details key → open, kept across redraws
+
+// renderTree draws the camera tree. Status and alert changes, which come
+// many times a minute in a district, only restyle the drawn buttons and
+// swap their badges: a rebuilt button under the pointer would swallow the
+// click, and keyboard focus would jump to the page's top.
 function renderTree() {
   const nav = document.getElementById("tree");
+  const shape = JSON.stringify([lang, tree.map((d) => [d.id, d.name, d.centers.map((c) => [c.id, c.name, c.cameras.map((cam) => [cam.id, cam.name])])])]);
+  if (nav.dataset.shape === shape) {
+    for (const btn of nav.querySelectorAll("button.cam")) {
+      const cam = cams.get(btn.dataset.camera);
+      if (!cam) continue;
+      styleCamButton(btn, cam);
+      btn.nextElementSibling.replaceWith(stateBadge(cam));
+    }
+    return;
+  }
+  nav.dataset.shape = shape;
   const details = (key, cls, summary, ...body) => {
     const d = el("details", { class: cls, "data-key": key }, summary, ...body);
     d.open = treeOpen.has(key) ? treeOpen.get(key) : true;
@@ -181,12 +197,21 @@ function renderTree() {
     return details("d:" + d.id, "district", el("summary", {}, el("span", { class: "label" }, d.name), openAllButton(d.name, ids)),
       ...d.centers.map((c) => details("c:" + c.id, "center",
         el("summary", {}, el("span", { class: "label" }, c.name), openAllButton(c.name, c.cameras.map((cam) => cam.id))),
-        el("ul", {}, ...c.cameras.map((cam) => el("li", {},
-          el("button", { type: "button", class: "cam" + (wall.cameras.includes(cam.id) ? " on" : "") + (alertsByCamera.has(cam.id) ? " alerting" : ""),
-            "data-camera": cam.id, "aria-pressed": String(wall.cameras.includes(cam.id)), title: alertsByCamera.has(cam.id) ? t("wall.alerting") : "",
-            onclick: () => (wall.cameras.includes(cam.id) ? closeCamera(cam.id) : openCameras([cam.id])) }, cam.name),
-          stateBadge(cam)))))));
+        el("ul", {}, ...c.cameras.map((cam) => {
+          const btn = el("button", { type: "button", "data-camera": cam.id,
+            onclick: () => (wall.cameras.includes(cam.id) ? closeCamera(cam.id) : openCameras([cam.id])) }, cam.name);
+          styleCamButton(btn, cam);
+          return el("li", {}, btn, stateBadge(cam));
+        })))));
   }));
+}
+
+// styleCamButton marks a tree button as open on the wall and alerting.
+function styleCamButton(btn, cam) {
+  const on = wall.cameras.includes(cam.id), alerting = alertsByCamera.has(cam.id);
+  btn.className = "cam" + (on ? " on" : "") + (alerting ? " alerting" : "");
+  btn.setAttribute("aria-pressed", String(on));
+  btn.title = alerting ? t("wall.alerting") : "";
 }
 
 let treeTimer = null;
