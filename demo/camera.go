@@ -191,10 +191,11 @@ func (c *Camera) Run(ctx context.Context) error {
 // startServer starts the RTSP server on the bound listener with one stream
 // per camera; stop closes them.
 func (c *Camera) startServer() (srv *gortsplib.Server, stop func(), err error) {
+	ln := &gatedListener{Listener: c.ln, gate: make(chan struct{})}
 	srv = &gortsplib.Server{
 		Handler:     rtspHandler{c},
 		RTSPAddress: c.ln.Addr().String(),
-		Listen:      func(string, string) (net.Listener, error) { return c.ln, nil },
+		Listen:      func(string, string) (net.Listener, error) { return ln, nil },
 	}
 	if err := srv.Start(); err != nil {
 		return nil, nil, fmt.Errorf("demo: starting RTSP server: %w", err)
@@ -206,6 +207,7 @@ func (c *Camera) startServer() (srv *gortsplib.Server, stop func(), err error) {
 		}
 		srv.Close()
 	}
+	defer ln.open()
 	for _, f := range c.order {
 		st := &gortsplib.ServerStream{Server: srv, Desc: f.desc}
 		if err := st.Initialize(); err != nil {
@@ -218,6 +220,27 @@ func (c *Camera) startServer() (srv *gortsplib.Server, stop func(), err error) {
 		c.mu.Unlock()
 	}
 	return srv, stop, nil
+}
+
+// gatedListener holds connections back until open: the streams need a
+// started server, and a client that connects in between is served once
+// they exist instead of being told 404.
+type gatedListener struct {
+	net.Listener
+	gate chan struct{}
+	once sync.Once
+}
+
+func (l *gatedListener) open() { l.once.Do(func() { close(l.gate) }) }
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	<-l.gate
+	return l.Listener.Accept()
+}
+
+func (l *gatedListener) Close() error {
+	l.open()
+	return l.Listener.Close()
 }
 
 // Close frees a Camera that was never run; Run frees everything itself, so

@@ -1,11 +1,14 @@
 package demo
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -313,6 +316,45 @@ func TestCameraNotFoundAndOptionErrors(t *testing.T) {
 				cam.Close()
 			}
 			t.Errorf("NewCamera(%+v) = %v, want an error containing %q", c.opts, err, c.want)
+		}
+	}
+}
+
+// TestCameraServesClientsWaitingAtStart: a client that asked while the
+// camera was starting (hallwatch and the demo camera start together) gets
+// the stream, not 404 for a stream not made yet.
+func TestCameraServesClientsWaitingAtStart(t *testing.T) {
+	for range 5 {
+		// Many cameras: the last one's stream is made last.
+		var specs []CameraSpec
+		for i := range 12 {
+			specs = append(specs, CameraSpec{ID: fmt.Sprintf("c%d", i), Scene: SceneOptions{Width: 320, Height: 180}})
+		}
+		cam, err := NewCamera(CameraOptions{Addr: "127.0.0.1:0", Log: slog.New(slog.DiscardHandler), Cameras: specs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := cam.URL(specs[len(specs)-1].ID)
+		// The request waits in the bound socket's queue until Run serves it.
+		conn, err := net.Dial("tcp", strings.TrimPrefix(last[:strings.LastIndex(last, "/")], "rtsp://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Fprintf(conn, "DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\n\r\n", last); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- cam.Run(ctx) }()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		status, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || !strings.HasPrefix(status, "RTSP/1.0 200") {
+			t.Errorf("DESCRIBE sent before the camera ran: %q %v, want 200", status, err)
+		}
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
 		}
 	}
 }
