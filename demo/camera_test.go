@@ -335,8 +335,12 @@ func TestCameraServesClientsWaitingAtStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := cam.URL(specs[len(specs)-1].ID)
+		u, err := base.ParseURL(last)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// The request waits in the bound socket's queue until Run serves it.
-		conn, err := net.Dial("tcp", strings.TrimPrefix(last[:strings.LastIndex(last, "/")], "rtsp://"))
+		conn, err := net.Dial("tcp", u.Host)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -202,12 +202,12 @@ def main():
     factory.set_launch(launch_line(a))
     # A file plays from its start for every viewer; a live camera is shared.
     factory.set_shared(not a.file)
-    if not a.file:
-        factory.set_media_gtype(LiveMedia)
     if a.file:
         feeders = []
         factory.connect("media-configure",
                         lambda _f, media: feeders.append(FileFeeder(media, a)))
+    else:
+        factory.set_media_gtype(LiveMedia)
     configure_auth(server, factory, a)
     server.get_mount_points().add_factory(a.path, factory)
 
