@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,10 +114,22 @@ func TestBrowserBoardABPost(t *testing.T) {
 	for i, h := range recs[0] {
 		col[strings.TrimPrefix(h, "\ufeff")] = i
 	}
+	// A row per window and day: the hall may have run across the center's
+	// midnight, so the minutes are summed over each window's days.
+	type minutes struct{ backup, covering float64 }
+	sum := map[string]minutes{}
 	for _, rec := range recs[1:] {
-		backup, covering := rec[col["backup_minutes"]], rec[col["covering_minutes"]]
-		if w := rec[col["window"]]; (w == "w1") != (backup != "0.0") || (w == "w2") != (covering != "0.0") {
-			t.Errorf("staffing CSV row %q: backup %s, covering %s minutes", rec, backup, covering)
+		backup, err1 := strconv.ParseFloat(rec[col["backup_minutes"]], 64)
+		covering, err2 := strconv.ParseFloat(rec[col["covering_minutes"]], 64)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("staffing CSV row %q: %v", rec, err)
+		}
+		m := sum[rec[col["window"]]]
+		sum[rec[col["window"]]] = minutes{m.backup + backup, m.covering + covering}
+	}
+	for _, w := range []string{"w1", "w2", "w3"} {
+		if m := sum[w]; (w == "w1") != (m.backup > 0) || (w == "w2") != (m.covering > 0) {
+			t.Errorf("staffing CSV, window %s: backup %.1f, covering %.1f minutes", w, m.backup, m.covering)
 		}
 	}
 }

@@ -279,7 +279,14 @@ func TestOverlayLiveAndPast(t *testing.T) {
 	ctx := context.Background()
 	ref, _ := r.cfg.Camera("cam1")
 	loc := ref.Center.Location()
-	before := time.Now().Add(-time.Hour)
+	// The crossings fall on the center's today: an hour ago, or just after
+	// its midnight if that was later, with a few seconds between them and now.
+	now := time.Now().In(loc)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	before := later(now.Add(-time.Hour), midnight.Add(time.Second))
+	if wait := 5*time.Second - now.Sub(before); wait > 0 {
+		time.Sleep(wait)
+	}
 	crossing := func(at time.Time, dir string) store.EventRecord {
 		return store.EventRecord{Event: events.Event{Type: events.TypeCrossing, Camera: "cam1", Line: "door", Direction: dir, Time: at},
 			District: "d1", Center: "c1", Loc: loc}
@@ -316,7 +323,7 @@ func TestOverlayLiveAndPast(t *testing.T) {
 	}
 
 	var past overlayView
-	at := before.Add(30 * time.Second).Format(time.RFC3339)
+	at := before.Add(2 * time.Second).UTC().Format(time.RFC3339)
 	r.call(t, root, "GET", "/api/cameras/cam1/overlay?at="+at, "", 200, &past)
 	if past.Live || past.Version != 0 || len(past.Geometry.Windows) != 1 || len(past.People) != 0 {
 		t.Fatalf("past overlay should show the file's geometry of then: %+v", past)
