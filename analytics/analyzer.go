@@ -68,9 +68,11 @@ type Analyzer struct {
 	// pendingKnown: windows a saved background showed empty, known again
 	// once the detector takes it (see LoadState).
 	pendingKnown []string
-	// posts: the window whose zone each track was first counted in (the
-	// AB-post rule, see coverage).
-	posts map[int]string
+	// posts: the window each track's clerk belongs to and where the track
+	// was last (the AB-post rule, see coverage); departed: posted tracks
+	// that ended walking, kept for handoffWithin.
+	posts    map[int]post
+	departed []departure
 }
 
 type lineCount struct {
@@ -99,7 +101,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		pending: map[int][]events.Event{},
 		regions: regionsOf(o.Analytics),
 		view:    newViewCheck(),
-		posts:   map[int]string{},
+		posts:   map[int]post{},
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})

@@ -41,7 +41,11 @@ func backupStream(t *testing.T, backup string) *stream {
 // cover plays w1's clerk leaving for 40 s while w2's clerk walks over,
 // sits at w1 and walks back when w1's clerk returns; visitor, when set,
 // stands at w2's counter from 25 s to 45 s.
-func cover(s *stream, visitor bool) {
+func cover(s *stream, visitor bool) { coverLosing(s, visitor, 0, 0) }
+
+// coverLosing is cover with the walker over unseen from the walk's frame
+// from to frame to (lost frames, or a detector missing them).
+func coverLosing(s *stream, visitor bool, from, to int) {
 	at := func(x float64) Detection { return person(x, 250) }
 	var extra []Detection
 	frame := func(dets ...Detection) {
@@ -54,6 +58,10 @@ func cover(s *stream, visitor bool) {
 		frame(at(ownSeat-15*float64(i+1)), at(otherSeat))
 	}
 	for i := range 16 { // w2's clerk walks over behind the counter
+		if i >= from && i < to {
+			frame()
+			continue
+		}
 		frame(at(otherSeat - 15*float64(i+1)))
 	}
 	for i := range int(30 * s.fps) { // covers w1
@@ -117,6 +125,54 @@ func TestBackupClerkCoversWindow(t *testing.T) {
 			t.Errorf("at the end %+v, want staffed", st)
 		}
 	}
+}
+
+// TestBackupClerkLostOnTheWayCovers: the walker over is unseen for 2 s
+// from their first steps (a busy machine lost a group of pictures), so a
+// new track arrives at w1: it is w2's clerk all the same, w2 covering, no
+// alert.
+func TestBackupClerkLostOnTheWayCovers(t *testing.T) {
+	s := backupStream(t, "w2")
+	coverLosing(s, false, 2, 12)
+	if n := s.an.tracker.nextID - 1; n < 4 {
+		t.Fatalf("%d tracks: the walker's was not lost on the way, the test tests nothing", n)
+	}
+	wantStates(t, s.log, "w1", "checking staffed absent staffed_by_backup absent staffed")
+	wantStates(t, s.log, "w2", "checking staffed absent covering(w1) absent staffed")
+}
+
+// TestClerkLostLeavingIsNotACoverer: w1's clerk is away; w2's clerk gets
+// up and walks off to the staff door, lost on the way, as w1's clerk comes
+// back: w1 staffed by its own clerk (its alert resolved), and w2 raises.
+func TestClerkLostLeavingIsNotACoverer(t *testing.T) {
+	s := backupStream(t, "w2")
+	at := func(x, y float64) Detection { return person(x, y) }
+	for range int(10 * s.fps) {
+		s.next(at(ownSeat, 250), at(otherSeat, 250))
+	}
+	for i := range 20 { // w1's clerk walks off to the left, out of sight
+		s.next(at(ownSeat-15*float64(i+1), 250), at(otherSeat, 250))
+	}
+	for range int(20 * s.fps) {
+		s.next(at(otherSeat, 250))
+	}
+	// w2's clerk walks up towards the staff door, lost after 3 steps; w1's
+	// clerk comes back once the lost track has ended.
+	for i := range 24 {
+		var dets []Detection
+		if i < 3 {
+			dets = append(dets, at(otherSeat, 250-15*float64(i+1)))
+		}
+		if i >= 14 {
+			dets = append(dets, at(ownSeat-150+15*float64(i-13), 250))
+		}
+		s.next(dets...)
+	}
+	for range int(20 * s.fps) {
+		s.next(at(ownSeat, 250))
+	}
+	wantStates(t, s.log, "w1", "checking staffed absent alert-raised staffed alert-resolved")
+	wantStates(t, s.log, "w2", "checking staffed absent alert-raised")
 }
 
 func TestWithoutBackupTheEmptyWindowRaises(t *testing.T) {

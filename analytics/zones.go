@@ -6,6 +6,8 @@ package analytics
 
 import (
 	"image"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
@@ -52,7 +54,7 @@ func (a *Analyzer) updateWindows(t float64, wall time.Time) []events.Event {
 	for i, w := range a.windows {
 		views[i] = a.viewOf(w, t)
 	}
-	a.coverage(views)
+	a.coverage(views, t)
 	for i, w := range a.windows {
 		services = append(services, w.service.update(w.presence.id, a.tracks, t, wall)...)
 		for _, e := range w.presence.update(views[i], t, wall) {
@@ -109,8 +111,8 @@ func countsIn(tr Track, zone geom.Polygon) bool {
 }
 
 // coverage applies the AB-post rule to the windows' views (in a.windows
-// order): who in a window's zone is its backup's clerk, and which backup
-// windows' clerks are covering.
+// order) at time t: who in a window's zone is its backup's clerk, and
+// which backup windows' clerks are covering.
 //
 // The rule is track continuity: a track's post is the window whose zone it
 // was first counted in, and someone counted in a window's zone whose post
@@ -118,30 +120,41 @@ func countsIn(tr Track, zone geom.Polygon) bool {
 // (uniforms) and a face or badge is nothing a hall camera can be trusted
 // with, so where they came from is what tells them apart; a clerk walks
 // from one seat to the next within a few metres, in view, so the track
-// usually survives. Where it does not (lost on the way, or analysis started
-// while the backup clerk already sat at the covered window), the new track's
-// post is the covered window and it counts as the window's own clerk:
-// staffed rather than staffed_by_backup, and the backup window absent
-// rather than covering. That errs towards the report's by-backup and
-// covering minutes, never towards a false unstaffed alert at the covered
-// window.
-func (a *Analyzer) coverage(views []zoneView) {
+// usually survives. Where it does not (the detector missed the walker, or
+// frames were lost), the backup's clerk whose track ended between the two
+// seats within handoffWithin is who arrives (see postOf). Where analysis
+// started while the backup clerk already sat at the covered window, the
+// new track's post is the covered window and it counts as the window's own
+// clerk: staffed rather than staffed_by_backup, and the backup window
+// absent rather than covering.
+func (a *Analyzer) coverage(views []zoneView, t float64) {
 	alive := make(map[int]bool, len(a.tracks))
 	for _, tr := range a.tracks {
 		alive[tr.ID] = true
-		if _, ok := a.posts[tr.ID]; ok {
+	}
+	for id, p := range a.posts {
+		if alive[id] {
+			continue
+		}
+		delete(a.posts, id)
+		if p.walking {
+			a.departed = append(a.departed, departure{post: p, at: t})
+		}
+	}
+	a.departed = slices.DeleteFunc(a.departed, func(d departure) bool { return t-d.at > handoffWithin })
+	for _, tr := range a.tracks {
+		if p, ok := a.posts[tr.ID]; ok {
+			if tr.Seen {
+				p.step, p.feet, p.walking = tr.Feet.Sub(p.feet), tr.Feet, !tr.Stopped
+				a.posts[tr.ID] = p
+			}
 			continue
 		}
 		for _, w := range a.windows {
 			if countsIn(tr, w.zone) {
-				a.posts[tr.ID] = w.presence.id
+				a.posts[tr.ID] = post{window: a.postOf(w), feet: tr.Feet, walking: !tr.Stopped}
 				break
 			}
-		}
-	}
-	for id := range a.posts {
-		if !alive[id] {
-			delete(a.posts, id)
 		}
 	}
 	at := make(map[string]int, len(a.windows))
@@ -154,7 +167,7 @@ func (a *Analyzer) coverage(views []zoneView) {
 			continue
 		}
 		for _, tr := range a.tracks {
-			if a.posts[tr.ID] == w.backup && countsIn(tr, w.zone) {
+			if a.posts[tr.ID].window == w.backup && countsIn(tr, w.zone) {
 				views[i].covered++
 			}
 		}
@@ -163,6 +176,63 @@ func (a *Analyzer) coverage(views []zoneView) {
 			views[b].waiting = a.waitingAt(a.windows[b])
 		}
 	}
+}
+
+// post is the window a track's clerk belongs to, where the track was last
+// seen and its last step there; walking: it had not stopped.
+type post struct {
+	window     string
+	feet, step geom.Point
+	walking    bool
+}
+
+// departure is a posted track that ended while walking, at time at.
+type departure struct {
+	post
+	at float64
+}
+
+// handoffWithin is how long a clerk's track that ended on the way from
+// their seat may be taken up by a new track at the window they cover: the
+// rest of the walk, plus a few seconds of frames lost to a busy machine.
+const handoffWithin = 5.0
+
+// postOf is the post of a new track first counted in w's zone: w, unless
+// a clerk of w's backup was lost on the way over, whom it then is: their
+// track ended within handoffWithin, between the two seats, walking
+// towards w (not away to a door: their own window's alert must not wait
+// on w's returning clerk).
+func (a *Analyzer) postOf(w *zoneWatch) string {
+	b := a.windowByID(w.backup)
+	if b == nil {
+		return w.presence.id
+	}
+	between := geom.Bounds(append(slices.Clone(b.zone), w.zone...))
+	r := geom.Bounds(w.zone)
+	centre := geom.Point{(r.Min[0] + r.Max[0]) / 2, (r.Min[1] + r.Max[1]) / 2}
+	for i, d := range a.departed {
+		if d.window == w.backup && between.Contains(d.feet) && heading(d.step, centre.Sub(d.feet)) {
+			a.departed = slices.Delete(a.departed, i, i+1)
+			return w.backup
+		}
+	}
+	return w.presence.id
+}
+
+// heading reports whether a step goes towards a direction (within 60°).
+func heading(step, towards geom.Point) bool {
+	n := math.Hypot(step[0], step[1]) * math.Hypot(towards[0], towards[1])
+	return n > 0 && (step[0]*towards[0]+step[1]*towards[1])/n > 0.5
+}
+
+// windowByID returns the window with the id, nil when none.
+func (a *Analyzer) windowByID(id string) *zoneWatch {
+	for _, w := range a.windows {
+		if w.presence.id == id {
+			return w
+		}
+	}
+	return nil
 }
 
 // waitingAt reports whether someone stands in w's service zone.

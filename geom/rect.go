@@ -27,6 +27,11 @@ func (r Rect) Grow(m float64) Rect {
 	}
 }
 
+// Contains reports whether p lies in r, edges included.
+func (r Rect) Contains(p Point) bool {
+	return p[0] >= r.Min[0] && p[0] <= r.Max[0] && p[1] >= r.Min[1] && p[1] <= r.Max[1]
+}
+
 // Overlaps reports whether r and s share more than an edge.
 func (r Rect) Overlaps(s Rect) bool {
 	return r.Min[0] < s.Max[0] && s.Min[0] < r.Max[0] && r.Min[1] < s.Max[1] && s.Min[1] < r.Max[1]

@@ -26,4 +26,12 @@ func TestRect(t *testing.T) {
 			t.Errorf("%v overlaps %v = %v, want %v", g, c.s, got, c.want)
 		}
 	}
+	for _, c := range []struct {
+		p    Point
+		want bool
+	}{{Point{0.3, 0.5}, true}, {Point{0.2, 0.9}, true}, {Point{0.19, 0.5}, false}, {Point{0.3, 0.95}, false}} {
+		if got := b.Contains(c.p); got != c.want {
+			t.Errorf("%v contains %v = %v, want %v", b, c.p, got, c.want)
+		}
+	}
 }
