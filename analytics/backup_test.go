@@ -146,30 +146,29 @@ func TestBackupClerkLostOnTheWayCovers(t *testing.T) {
 // back: w1 staffed by its own clerk (its alert resolved), and w2 raises.
 func TestClerkLostLeavingIsNotACoverer(t *testing.T) {
 	s := backupStream(t, "w2")
-	at := func(x, y float64) Detection { return person(x, y) }
 	for range int(10 * s.fps) {
-		s.next(at(ownSeat, 250), at(otherSeat, 250))
+		s.next(person(ownSeat, 250), person(otherSeat, 250))
 	}
 	for i := range 20 { // w1's clerk walks off to the left, out of sight
-		s.next(at(ownSeat-15*float64(i+1), 250), at(otherSeat, 250))
+		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
 	}
 	for range int(20 * s.fps) {
-		s.next(at(otherSeat, 250))
+		s.next(person(otherSeat, 250))
 	}
 	// w2's clerk walks up towards the staff door, lost after 3 steps; w1's
 	// clerk comes back once the lost track has ended.
 	for i := range 24 {
 		var dets []Detection
 		if i < 3 {
-			dets = append(dets, at(otherSeat, 250-15*float64(i+1)))
+			dets = append(dets, person(otherSeat, 250-15*float64(i+1)))
 		}
 		if i >= 14 {
-			dets = append(dets, at(ownSeat-150+15*float64(i-13), 250))
+			dets = append(dets, person(ownSeat-150+15*float64(i-13), 250))
 		}
 		s.next(dets...)
 	}
 	for range int(20 * s.fps) {
-		s.next(at(ownSeat, 250))
+		s.next(person(ownSeat, 250))
 	}
 	wantStates(t, s.log, "w1", "checking staffed absent alert-raised staffed alert-resolved")
 	wantStates(t, s.log, "w2", "checking staffed absent alert-raised")

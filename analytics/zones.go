@@ -128,6 +128,10 @@ func countsIn(tr Track, zone geom.Polygon) bool {
 // clerk: staffed rather than staffed_by_backup, and the backup window
 // absent rather than covering.
 func (a *Analyzer) coverage(views []zoneView, t float64) {
+	at := make(map[string]int, len(a.windows))
+	for i, w := range a.windows {
+		at[w.presence.id] = i
+	}
 	alive := make(map[int]bool, len(a.tracks))
 	for _, tr := range a.tracks {
 		alive[tr.ID] = true
@@ -152,14 +156,14 @@ func (a *Analyzer) coverage(views []zoneView, t float64) {
 		}
 		for _, w := range a.windows {
 			if countsIn(tr, w.zone) {
-				a.posts[tr.ID] = post{window: a.postOf(w), feet: tr.Feet, walking: !tr.Stopped}
+				window := w.presence.id
+				if b, ok := at[w.backup]; ok {
+					window = a.postOf(w, a.windows[b])
+				}
+				a.posts[tr.ID] = post{window: window, feet: tr.Feet, walking: !tr.Stopped}
 				break
 			}
 		}
-	}
-	at := make(map[string]int, len(a.windows))
-	for i, w := range a.windows {
-		at[w.presence.id] = i
 	}
 	for i, w := range a.windows {
 		b, ok := at[w.backup]
@@ -197,23 +201,19 @@ type departure struct {
 // rest of the walk, plus a few seconds of frames lost to a busy machine.
 const handoffWithin = 5.0
 
-// postOf is the post of a new track first counted in w's zone: w, unless
-// a clerk of w's backup was lost on the way over, whom it then is: their
-// track ended within handoffWithin, between the two seats, walking
-// towards w (not away to a door: their own window's alert must not wait
-// on w's returning clerk).
-func (a *Analyzer) postOf(w *zoneWatch) string {
-	b := a.windowByID(w.backup)
-	if b == nil {
-		return w.presence.id
-	}
+// postOf is the post of a new track first counted in w's zone, whose
+// backup window is b: w, unless a clerk of b was lost on the way over,
+// whom it then is: their track ended within handoffWithin, between the two
+// seats, walking towards w (not away to a door: their own window's alert
+// must not wait on w's returning clerk).
+func (a *Analyzer) postOf(w, b *zoneWatch) string {
 	between := geom.Bounds(append(slices.Clone(b.zone), w.zone...))
 	r := geom.Bounds(w.zone)
 	centre := geom.Point{(r.Min[0] + r.Max[0]) / 2, (r.Min[1] + r.Max[1]) / 2}
 	for i, d := range a.departed {
-		if d.window == w.backup && between.Contains(d.feet) && heading(d.step, centre.Sub(d.feet)) {
+		if d.window == b.presence.id && between.Contains(d.feet) && heading(d.step, centre.Sub(d.feet)) {
 			a.departed = slices.Delete(a.departed, i, i+1)
-			return w.backup
+			return b.presence.id
 		}
 	}
 	return w.presence.id
@@ -223,16 +223,6 @@ func (a *Analyzer) postOf(w *zoneWatch) string {
 func heading(step, towards geom.Point) bool {
 	n := math.Hypot(step[0], step[1]) * math.Hypot(towards[0], towards[1])
 	return n > 0 && (step[0]*towards[0]+step[1]*towards[1])/n > 0.5
-}
-
-// windowByID returns the window with the id, nil when none.
-func (a *Analyzer) windowByID(id string) *zoneWatch {
-	for _, w := range a.windows {
-		if w.presence.id == id {
-			return w
-		}
-	}
-	return nil
 }
 
 // waitingAt reports whether someone stands in w's service zone.
