@@ -73,6 +73,10 @@ type Analyzer struct {
 	// that ended walking, kept for handoffWithin.
 	posts    map[int]post
 	departed []departure
+	// stopped: the windows covered by their backup's clerk when analysis
+	// last stopped (a gap, a blocked view, a restart), taken up by the
+	// next frame (see resumeCovering).
+	stopped coveredAt
 }
 
 type lineCount struct {
@@ -146,12 +150,22 @@ func (a *Analyzer) Process(frame gocv.Mat, frameIndex int, t float64, wall time.
 	return append(a.observe(dets, present, image.Pt(frame.Cols(), frame.Rows()), frameIndex, t, wall), viewEvs...), nil
 }
 
-// dropTracks forgets everybody: nothing can be followed across a gap.
-func (a *Analyzer) dropTracks() {
+// dropTracks forgets everybody at wall: nothing can be followed across a
+// gap. The new tracker numbers its tracks from 1 again, so nothing keyed
+// by the old ids may stay; which windows were covered does (stopped).
+func (a *Analyzer) dropTracks(wall time.Time) {
+	if covered := a.covered(); len(covered) > 0 {
+		a.stopped = coveredAt{windows: covered, at: wall}
+	}
 	a.tracker = NewTracker(a.tracker.opts)
 	a.tracks = nil
 	a.held = nil // ids of the old tracker
 	a.forgetDead(nil)
+	clear(a.posts)
+	a.departed = nil
+	for _, w := range a.windows {
+		clear(w.counted)
+	}
 }
 
 // Observe runs everything after detection: tracking, counting, presence.
@@ -165,6 +179,7 @@ func (a *Analyzer) observe(dets []Detection, present []bool, size image.Point, f
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.offline = false
+	a.resumeCovering(t, wall)
 	if len(present) == len(a.held) {
 		for i, id := range a.held {
 			a.tracker.Vouch(id, t, present[i])
@@ -353,7 +368,7 @@ func (a *Analyzer) SetOffline(frameIndex int, t float64, wall time.Time) []event
 		return nil
 	}
 	a.offline = true
-	a.dropTracks()
+	a.dropTracks(wall)
 	var evs []events.Event
 	for _, w := range a.windows {
 		evs = append(evs, w.service.flush(w.presence.id, t, wall)...)

@@ -210,3 +210,89 @@ func TestCoveringWindowWithVisitorWaits(t *testing.T) {
 		t.Errorf("w1: %s", got)
 	}
 }
+
+// coverUntil plays w1's clerk leaving while w2's clerk walks over and
+// covers w1 for 15 s, and stops there, w2's clerk still at w1.
+func coverUntil(s *stream) {
+	for range int(10 * s.fps) {
+		s.next(person(ownSeat, 250), person(otherSeat, 250))
+	}
+	for i := range 20 {
+		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
+	}
+	for i := range 16 {
+		s.next(person(otherSeat-15*float64(i+1), 250))
+	}
+	for range int(15 * s.fps) {
+		s.next(person(ownSeat, 250))
+	}
+}
+
+// gap plays the camera sending nothing for d (a reboot, the network).
+func (s *stream) gap(d time.Duration) {
+	s.frame++
+	tt := float64(s.frame-1) / s.fps
+	s.log = append(s.log, s.an.SetOffline(s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))...)
+	s.frame += int(d.Seconds() * s.fps)
+}
+
+// TestCoveringOutlastsAGap: w2's clerk covers w1 when the camera drops out
+// (or the service restarts); afterwards one person sits at w1 and w2 is
+// empty: it is w2's clerk still covering, no alert at w2. Unless the gap
+// was too long to tell, or w1's own clerk is back and w2's clerk at w2
+// (then w2 leaving later raises).
+func TestCoveringOutlastsAGap(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		restart bool
+		gap     time.Duration
+		ownBack bool
+		want    string
+	}{
+		{name: "camera gap", gap: time.Minute, want: "covering(w1)"},
+		{name: "restart", restart: true, gap: time.Minute, want: "covering(w1)"},
+		{name: "gap too long to tell", gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "restart too long ago", restart: true, gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "own clerk back during the gap", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
+		{name: "own clerk back during the restart", restart: true, gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := backupStream(t, "w2")
+			coverUntil(s)
+			wantStates(t, s.log, "w2", "checking staffed absent covering(w1)")
+			after := s
+			if tc.restart {
+				dir := t.TempDir()
+				end := s.start.Add(time.Duration(float64(s.frame) / s.fps * float64(time.Second)))
+				if err := s.an.SaveState(dir, end); err != nil {
+					t.Fatal(err)
+				}
+				after = backupStream(t, "w2")
+				after.start = end.Add(tc.gap)
+				if err := after.an.LoadState(dir); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				s.gap(tc.gap)
+			}
+			n := len(after.log)
+			if tc.ownBack {
+				// w2's clerk found first: the new tracker's id 1, and w1's
+				// clerk id 2, the id w2's clerk had before.
+				for range int(20 * s.fps) {
+					after.next(person(otherSeat, 250), person(ownSeat, 250))
+				}
+				for i := range 10 { // w2's clerk walks up and away
+					after.next(person(otherSeat, 250-15*float64(i+1)), person(ownSeat, 250))
+				}
+			}
+			for range int(30 * s.fps) {
+				after.next(person(ownSeat, 250))
+			}
+			got := strings.TrimPrefix(states(after.log[n:], "w2"), "checking ")
+			if got != tc.want {
+				t.Errorf("w2 after the %v: %s, want %s (w1: %s)", tc.gap, got, tc.want, states(after.log[n:], "w1"))
+			}
+		})
+	}
+}

@@ -17,7 +17,8 @@ import (
 // that a service restarted while clerks sit still knows as much as before:
 //
 //   - <camera>.json: when it was saved, which window zones the motion
-//     detector could tell empty, the learned view's edge energy;
+//     detector could tell empty, the learned view's edge energy, which
+//     windows were covered by their backup's clerk (AB post) and when;
 //   - <camera>.background.png: the motion detector's empty-hall background
 //     (without the people it held);
 //   - <camera>.view.png: the learned view, for blocked-view detection.
@@ -31,6 +32,8 @@ type savedState struct {
 	Known       []string  `json:"known_windows,omitempty"`
 	ViewEnergy  float64   `json:"view_energy"`
 	ViewLearned int       `json:"view_learned"`
+	Covered     []string  `json:"covered_windows,omitempty"`
+	CoveredAt   time.Time `json:"covered_at,omitzero"`
 }
 
 // backgroundKeeper is a detector whose background can be saved and
@@ -76,6 +79,13 @@ func (a *Analyzer) SaveState(dir string, now time.Time) error {
 		}
 		a.mu.Unlock()
 	}
+	a.mu.Lock()
+	if covered := a.covered(); len(covered) > 0 {
+		st.Covered, st.CoveredAt = covered, st.Saved
+	} else if a.stopped.windows != nil { // stopped and not resumed yet
+		st.Covered, st.CoveredAt = a.stopped.windows, a.stopped.at.UTC()
+	}
+	a.mu.Unlock()
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
@@ -101,12 +111,17 @@ func (a *Analyzer) LoadState(dir string) error {
 	if err := json.Unmarshal(data, &st); err != nil || st.Camera != a.camera {
 		return fmt.Errorf("camera %s: load analysis state %s: not this camera's state file (%v)", a.camera, a.statePath(dir, ".json"), err)
 	}
-	if view := gocv.IMRead(a.statePath(dir, ".view.png"), gocv.IMReadGrayScale); !view.Empty() {
+	if view := readPNG(a.statePath(dir, ".view.png"), gocv.IMReadGrayScale); !view.Empty() {
 		a.view.restore(view, st.ViewEnergy, st.ViewLearned)
 		view.Close()
 	}
+	a.mu.Lock()
+	if len(st.Covered) > 0 {
+		a.stopped = coveredAt{windows: st.Covered, at: st.CoveredAt}
+	}
+	a.mu.Unlock()
 	if k, ok := a.det.(backgroundKeeper); ok {
-		bg := gocv.IMRead(a.statePath(dir, ".background.png"), gocv.IMReadColor)
+		bg := readPNG(a.statePath(dir, ".background.png"), gocv.IMReadColor)
 		defer bg.Close()
 		if !bg.Empty() {
 			k.Restore(bg)
@@ -116,6 +131,15 @@ func (a *Analyzer) LoadState(dir string) error {
 		}
 	}
 	return nil
+}
+
+// readPNG reads an image saved by writePNG; empty when there is none (a
+// detector or a view that had nothing to save), without OpenCV's warning.
+func readPNG(path string, flags gocv.IMReadFlag) gocv.Mat {
+	if _, err := os.Stat(path); err != nil {
+		return gocv.NewMat()
+	}
+	return gocv.IMRead(path, flags)
 }
 
 // takeKnown marks the zones a restored background shows empty as known,

@@ -221,7 +221,7 @@ func (a *Analyzer) setBlocked(reason string, frameIndex int, t float64, wall tim
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if reason != "" && a.blocked == "" {
-		a.dropTracks()
+		a.dropTracks(wall)
 	}
 	a.blocked = reason
 	var evs []events.Event

@@ -122,11 +122,13 @@ func countsIn(tr Track, zone geom.Polygon) bool {
 // from one seat to the next within a few metres, in view, so the track
 // usually survives. Where it does not (the detector missed the walker, or
 // frames were lost), the backup's clerk whose track ended between the two
-// seats within handoffWithin is who arrives (see postOf). Where analysis
-// started while the backup clerk already sat at the covered window, the
-// new track's post is the covered window and it counts as the window's own
-// clerk: staffed rather than staffed_by_backup, and the backup window
-// absent rather than covering.
+// seats within handoffWithin is who arrives (see postOf); so is, after
+// analysis stopped and resumed within resumeWithin, whoever sits alone at
+// a window covered when it stopped (resumeCovering). Where analysis
+// started otherwise while the backup clerk already sat at the covered
+// window, the new track's post is the covered window and it counts as the
+// window's own clerk: staffed rather than staffed_by_backup, and the
+// backup window absent rather than covering.
 func (a *Analyzer) coverage(views []zoneView, t float64) {
 	at := make(map[string]int, len(a.windows))
 	for i, w := range a.windows {
@@ -190,10 +192,58 @@ type post struct {
 	walking    bool
 }
 
-// departure is a posted track that ended while walking, at time at.
+// departure is a posted track that ended while walking, at time at; or,
+// with covers set, a clerk of post.window who covered that window when
+// analysis stopped (their feet and step unknown).
 type departure struct {
 	post
-	at float64
+	at     float64
+	covers string
+}
+
+// coveredAt lists the windows covered by their backup's clerk at a time.
+type coveredAt struct {
+	windows []string
+	at      time.Time
+}
+
+// resumeWithin is how long after analysis stopped the windows then covered
+// are taken to be covered still by whoever sits there alone: a camera
+// reboot or a service restart, not a lunch break, in which the clerks may
+// have swapped back.
+const resumeWithin = 5 * time.Minute
+
+// covered returns the windows now staffed by their backup's clerk.
+func (a *Analyzer) covered() []string {
+	var out []string
+	for _, w := range a.windows {
+		if w.presence.state == events.StateStaffedByBackup {
+			out = append(out, w.presence.id)
+		}
+	}
+	return out
+}
+
+// resumeCovering, at the first frame after analysis stopped (at t, wall),
+// turns the windows covered then into departures of their backups'
+// clerks, taken up like a clerk lost on the way (postOf): nothing can be
+// followed across the gap, and the clerk sitting at the covered window is
+// most likely the one who sat there before it. A stop longer ago than
+// resumeWithin is forgotten.
+func (a *Analyzer) resumeCovering(t float64, wall time.Time) {
+	if a.stopped.windows == nil {
+		return
+	}
+	if wall.Sub(a.stopped.at) <= resumeWithin {
+		for _, id := range a.stopped.windows {
+			for _, w := range a.windows {
+				if w.presence.id == id && w.backup != "" {
+					a.departed = append(a.departed, departure{post: post{window: w.backup}, at: t, covers: id})
+				}
+			}
+		}
+	}
+	a.stopped = coveredAt{}
 }
 
 // handoffWithin is how long a clerk's track that ended on the way from
@@ -205,18 +255,36 @@ const handoffWithin = 5.0
 // backup window is b: w, unless a clerk of b was lost on the way over,
 // whom it then is: their track ended within handoffWithin, between the two
 // seats, walking towards w (not away to a door: their own window's alert
-// must not wait on w's returning clerk).
+// must not wait on w's returning clerk). After a stop (resumeCovering), b's
+// clerk who covered w is who sits there if nobody sits at b: with b's
+// clerk back in their seat, w's own clerk must be back too.
 func (a *Analyzer) postOf(w, b *zoneWatch) string {
 	between := geom.Bounds(append(slices.Clone(b.zone), w.zone...))
 	r := geom.Bounds(w.zone)
 	centre := geom.Point{(r.Min[0] + r.Max[0]) / 2, (r.Min[1] + r.Max[1]) / 2}
 	for i, d := range a.departed {
-		if d.window == b.presence.id && between.Contains(d.feet) && heading(d.step, centre.Sub(d.feet)) {
+		if d.window != b.presence.id {
+			continue
+		}
+		resumed := d.covers == w.presence.id && !a.anyoneIn(b.zone)
+		lost := d.covers == "" && between.Contains(d.feet) && heading(d.step, centre.Sub(d.feet))
+		if resumed || lost {
 			a.departed = slices.Delete(a.departed, i, i+1)
 			return b.presence.id
 		}
 	}
 	return w.presence.id
+}
+
+// anyoneIn reports whether any track, confirmed or not, has its feet in
+// zone: someone the tracker has only begun to follow is there all the same.
+func (a *Analyzer) anyoneIn(zone geom.Polygon) bool {
+	for _, tr := range a.tracks {
+		if zone.Contains(tr.Feet) {
+			return true
+		}
+	}
+	return false
 }
 
 // heading reports whether a step goes towards a direction (within 60°).

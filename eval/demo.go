@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -36,6 +38,10 @@ type DemoScenario struct {
 	Ungated bool
 	// Joins are when the analyses start (none: one, at the first frame).
 	Joins []time.Duration
+	// Restart, when set, adds an analysis starting then from the state
+	// the first analysis saved restartGap before (SaveState): the service
+	// restarted, as it is after an upgrade.
+	Restart time.Duration
 	// Detector is the detector configuration (zero: config.Default's).
 	Detector config.Detector
 }
@@ -55,8 +61,9 @@ var DemoScenarios = []DemoScenario{
 	{Name: "seed 11, busy hall, noise, H.264", Duration: 150 * time.Second, Codec: true, Joins: []time.Duration{0, 45 * time.Second},
 		Scene: busyHall(11)},
 	// The AB post: w1's clerk leaves twice for 30-40 s and w2's clerk
-	// covers (22-57 s and 75-111 s); the second analysis joins between.
-	{Name: "seed 7, AB post: w2's clerk covers w1", Duration: 130 * time.Second, Joins: []time.Duration{0, 65 * time.Second},
+	// covers (22-57 s and 75-111 s); the second analysis joins between,
+	// the service restarts during the second.
+	{Name: "seed 7, AB post: w2's clerk covers w1", Duration: 130 * time.Second, Joins: []time.Duration{0, 65 * time.Second}, Restart: 88 * time.Second,
 		Scene: demo.SceneOptions{Seed: 7, Windows: 4, Covered: 1,
 			ClerksArrive:      demo.Range{Min: time.Second, Max: 5 * time.Second},
 			ServiceTime:       demo.Range{Min: 5 * time.Second, Max: 10 * time.Second},
@@ -89,7 +96,9 @@ const DemoResolveConfirm = 5 * time.Second
 type DemoReport struct {
 	Scenario string
 	Join     time.Duration // when the analysis started
-	Detector string
+	// Restarted: it started from the state an earlier analysis saved.
+	Restarted bool
+	Detector  string
 	// Crossings: door line, same direction within CrossingTolerance.
 	Crossings Score
 	// Presence: unstaffed raise and resolve events within AlertTolerance
@@ -147,13 +156,16 @@ type demoTruth struct {
 
 // demoAnalysis is one analysis of a scenario.
 type demoAnalysis struct {
-	r       DemoReport
-	an      *analytics.Analyzer
-	thin    *analytics.Thinner
-	pipe    *analytics.Pipeline
-	wall    time.Time // the scene's first frame
-	join    int       // first frame it may see
-	first   int       // first frame analysed (Codec: the first key frame from join)
+	r    DemoReport
+	an   *analytics.Analyzer
+	thin *analytics.Thinner
+	pipe *analytics.Pipeline
+	wall time.Time // the scene's first frame
+	join int       // first frame it may see
+	// state is where it loads its state from before its first frame
+	// (DemoScenario.Restart); "" none.
+	state   string
+	first   int // first frame analysed (Codec: the first key frame from join)
 	prev    int
 	unseen  map[string]bool // window whose clerk sat there before first, invisible to the detector, not left since
 	blind   bool            // the detector cannot see people who were still before it started (motion)
@@ -178,6 +190,16 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 	joins := sc.Joins
 	if len(joins) == 0 {
 		joins = []time.Duration{0}
+	}
+	var state string // the first analysis's state, saved for the restart
+	saveAt := -1     // at this frame
+	if sc.Restart > 0 {
+		if state, err = os.MkdirTemp("", "hallwatch-eval-state-"); err != nil {
+			return nil, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+		}
+		defer os.RemoveAll(state)
+		saveAt = int(math.Round((sc.Restart-restartGap).Seconds()*fps)) + 1
+		joins = append(slices.Clone(joins), sc.Restart)
 	}
 	var enc *avcodec.Encoder
 	if sc.Codec {
@@ -212,6 +234,9 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 		a := &demoAnalysis{wall: start, an: an, thin: analytics.NewThinner(DemoAnalysisFPS), join: int(math.Round(j.Seconds()*fps)) + 1,
 			unseen: map[string]bool{}, blind: choice.Kind == analytics.KindMotion,
 			r: DemoReport{Scenario: sc.Name, Join: j, Detector: choice.Kind}}
+		if sc.Restart > 0 && len(runs) == len(joins)-1 {
+			a.state, a.r.Restarted = state, true
+		}
 		runs = append(runs, a)
 		if enc != nil {
 			idle := config.DefaultIdleAfter.D()
@@ -292,6 +317,11 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 		} else if err := toMat(img, &mat); err != nil {
 			return nil, fmt.Errorf("demo scenario %q frame %d: %w", sc.Name, f, err)
 		}
+		if f == saveAt {
+			if err := runs[0].an.SaveState(state, wall); err != nil {
+				return nil, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+			}
+		}
 		for _, a := range runs {
 			if f < a.join {
 				continue
@@ -301,7 +331,9 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 				// Decoding starts at the first key frame from the join on,
 				// as the live service's subscription to a camera does.
 				if a.first == 0 && key && len(nalus) > 0 {
-					a.start(f, seatedSince)
+					if err := a.start(f, seatedSince); err != nil {
+						return nil, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+					}
 				}
 				if a.first > 0 && len(nalus) > 0 {
 					if err := a.pipe.Push(analytics.Unit{NALUs: nalus, Key: key, T: t, Wall: wall}); err != nil {
@@ -310,7 +342,9 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 				}
 			} else if a.thin.Due(t) {
 				if a.first == 0 {
-					a.start(f, seatedSince)
+					if err := a.start(f, seatedSince); err != nil {
+						return nil, fmt.Errorf("demo scenario %q: %w", sc.Name, err)
+					}
 				}
 				evs, err := a.an.Process(mat, f, t, wall)
 				if err != nil {
@@ -329,14 +363,30 @@ func RunDemo(ctx context.Context, sc DemoScenario) ([]DemoReport, error) {
 	return out, nil
 }
 
-// start notes the analysis's first frame and the clerks seated then.
-func (a *demoAnalysis) start(f int, seated map[string]int) {
+// restartGap is how long a restarted service was down.
+const restartGap = 5 * time.Second
+
+// start notes the analysis's first frame and the clerks seated then, and
+// loads its state if it resumes one.
+func (a *demoAnalysis) start(f int, seated map[string]int) error {
 	a.first = f
 	if a.blind {
 		for w := range seated {
 			a.unseen[w] = true
 		}
 	}
+	if a.state != "" {
+		return a.an.LoadState(a.state)
+	}
+	return nil
+}
+
+// Started says when the analysis started, and how.
+func (d DemoReport) Started() string {
+	if d.Restarted {
+		return d.Join.String() + " (restart)"
+	}
+	return d.Join.String()
 }
 
 // analysed records an analysed frame's events and the windows' states,

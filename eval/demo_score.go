@@ -213,25 +213,25 @@ func matchUpTo(end int, what string, truth []Item, optional []bool, pred []Item,
 
 // printDemo writes the simulated hall's table.
 func printDemo(w io.Writer, demos []DemoReport) {
-	fmt.Fprintf(w, "\nsimulated hall (demo package), analysed at %d fps, resolve_confirm %v; each scenario started fresh and joined mid-day by a second analysis\n", DemoAnalysisFPS, DemoResolveConfirm)
+	fmt.Fprintf(w, "\nsimulated hall (demo package), analysed at %d fps, resolve_confirm %v; each scenario started fresh and joined mid-day by a second analysis, the AB-post hall also restarted from the state the first saved %v before\n", DemoAnalysisFPS, DemoResolveConfirm, restartGap)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tjoined\tdoor F1\talert events\tfound\tfalse\tmissed\tF1\traised occupied\tabsent at start\tabsence noticed p50/p95\treturn counted p50/p95\twrongly absent")
 	for _, d := range demos {
 		s := d.Presence
-		fmt.Fprintf(tw, "%s\t%v\t%.3f\t%d\t%d\t%d\t%d\t%.3f\t%d\t%.1f s\t%s\t%s\t%.1f of %.1f s\n", d.Scenario, d.Join, d.Crossings.F1(),
+		fmt.Fprintf(tw, "%s\t%v\t%.3f\t%d\t%d\t%d\t%d\t%.3f\t%d\t%.1f s\t%s\t%s\t%.1f of %.1f s\n", d.Scenario, d.Started(), d.Crossings.F1(),
 			s.Alerts.TP+s.Alerts.FN, s.Alerts.TP, s.Alerts.FP, s.Alerts.FN, s.Alerts.F1(), s.RaisedWhileOccupied, d.StartAbsent,
 			pct(s.LeaveLatency), pct(s.ReturnLatency), d.WrongAbsent, d.Seated)
 	}
 	tw.Flush()
 	for _, d := range demos {
 		if d.Backup.Episodes > 0 || d.Backup.FalseByBackup > 0 {
-			fmt.Fprintf(w, "%s, joined at %v: AB post: %s\n", d.Scenario, d.Join, d.Backup)
+			fmt.Fprintf(w, "%s, joined at %s: AB post: %s\n", d.Scenario, d.Started(), d.Backup)
 		}
 		if d.Unseen > 0 {
-			fmt.Fprintf(w, "%s, joined at %v: %.1f s seated unseen by %s (due unknown), reported absent %.1f s of it\n", d.Scenario, d.Join, d.Unseen, d.Detector, d.UnseenAbsent)
+			fmt.Fprintf(w, "%s, joined at %s: %.1f s seated unseen by %s (due unknown), reported absent %.1f s of it\n", d.Scenario, d.Started(), d.Unseen, d.Detector, d.UnseenAbsent)
 		}
 		for _, m := range d.Misses {
-			fmt.Fprintf(w, "  %s, joined at %v: %s\n", d.Scenario, d.Join, m)
+			fmt.Fprintf(w, "  %s, joined at %s: %s\n", d.Scenario, d.Started(), m)
 		}
 	}
 	printQueues(w, demos)

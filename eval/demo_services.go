@@ -203,7 +203,7 @@ func printQueues(w io.Writer, demos []DemoReport) {
 	fmt.Fprintln(tw, "scenario\tjoined\tservices\tfound\tfalse\tF1\tlowest window F1\tservice time error p50\twaits\tfound\tfalse\tF1\twait error p50\testimated")
 	for _, d := range demos {
 		q := d.Queues
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%d\t%.3f\t%.3f\t%.1f %%\t%d\t%d\t%d\t%.3f\t%.1f %%\t%d\n", d.Scenario, d.Join,
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%d\t%.3f\t%.3f\t%.1f %%\t%d\t%d\t%d\t%.3f\t%.1f %%\t%d\n", d.Scenario, d.Started(),
 			q.Services.TP+q.Services.FN, q.Services.TP, q.Services.FP, q.Services.F1(), q.MinWindowF1(), 100*median(q.ServiceErr),
 			q.Waits.TP+q.Waits.FN, q.Waits.TP, q.Waits.FP, q.Waits.F1(), 100*median(q.WaitErr), q.Estimated)
 	}

@@ -170,25 +170,26 @@ func TestDemoGatingKeepsAccuracy(t *testing.T) {
 // and then and w2's clerk walks over and covers it. Against the scene's
 // truth: the coverings are reported staffed_by_backup (w1) and covering
 // (w2), no alert is raised at either meanwhile, and nobody else's window
-// is reported staffed by backup.
+// is reported staffed by backup; so too by a service restarted while w2's
+// clerk covers, from its saved state.
 func TestDemoBackupPost(t *testing.T) {
 	if testing.Short() {
-		t.Skip("simulates two and a half minutes of a hall, analysed twice")
+		t.Skip("simulates two minutes of a hall, analysed three times")
 	}
 	sc := DemoScenarios[3]
-	if sc.Scene.Covered == 0 {
-		t.Fatalf("scenario %q has no AB post", sc.Name)
+	if sc.Scene.Covered == 0 || sc.Restart == 0 {
+		t.Fatalf("scenario %q has no AB post or no restart", sc.Name)
 	}
 	for _, r := range runDemo(t, sc) {
 		b, s := r.Backup, r.Presence
 		if b.Episodes < 1 || b.Found != b.Episodes || b.Recall() < 0.9 || b.Precision() < 0.95 {
-			t.Errorf("joined at %v: %v", r.Join, b)
+			t.Errorf("joined at %s: %v", r.Started(), b)
 		}
 		if b.Covering < 15 || b.Reported < 0.9*b.Covering || b.FalseCovering > 1 {
-			t.Errorf("joined at %v: backup window %v", r.Join, b)
+			t.Errorf("joined at %s: backup window %v", r.Started(), b)
 		}
 		if s.Alerts.FP != 0 || s.RaisedWhileOccupied != 0 {
-			t.Errorf("joined at %v: %d alert events without truth, %d raised with a clerk in the zone", r.Join, s.Alerts.FP, s.RaisedWhileOccupied)
+			t.Errorf("joined at %s: %d alert events without truth, %d raised with a clerk in the zone", r.Started(), s.Alerts.FP, s.RaisedWhileOccupied)
 		}
 	}
 }

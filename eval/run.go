@@ -78,8 +78,9 @@ func (r Report) FPS() float64 {
 }
 
 // Run evaluates each detector, printing a table per detector to o.Out:
-// the simulated hall (DemoScenarios: started fresh, and joined mid-day by
-// a second analysis with the clerks seated), PETS09-S2L1 (line v400, zone
+// the simulated hall (DemoScenarios: started fresh, joined mid-day by a
+// second analysis with the clerks seated, restarted from saved state),
+// PETS09-S2L1 (line v400, zone
 // z2, our zones, the busy zone) and TUD-Stadtmitte (line v480) through
 // analytics.AnalyzeFile, and still people pasted into PETS09-S2L1.
 func Run(ctx context.Context, o Options) ([]Report, error) {
