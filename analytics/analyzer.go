@@ -69,9 +69,11 @@ type Analyzer struct {
 	// once the detector takes it (see LoadState).
 	pendingKnown []string
 	// posts: the window each track's clerk belongs to and where the track
-	// was last (the AB-post rule, see coverage); departed: posted tracks
-	// that ended walking, kept for handoffWithin.
+	// was last (the AB-post rule, see coverage); born: the window (index)
+	// whose zone a track not yet posted was first seen in; departed:
+	// posted tracks that ended walking, kept for handoffWithin.
 	posts    map[int]post
+	born     map[int]int
 	departed []departure
 	// stopped: the windows covered by their backup's clerk when analysis
 	// last stopped (a gap, a blocked view, a restart), taken up by the
@@ -106,6 +108,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		regions: regionsOf(o.Analytics),
 		view:    newViewCheck(),
 		posts:   map[int]post{},
+		born:    map[int]int{},
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})
@@ -162,6 +165,7 @@ func (a *Analyzer) dropTracks(wall time.Time) {
 	a.held = nil // ids of the old tracker
 	a.forgetDead(nil)
 	clear(a.posts)
+	clear(a.born)
 	a.departed = nil
 	for _, w := range a.windows {
 		clear(w.counted)

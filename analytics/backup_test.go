@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"image"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,43 @@ func TestBackupClerkLostOnTheWayCovers(t *testing.T) {
 	}
 	wantStates(t, s.log, "w1", "checking staffed absent staffed_by_backup absent staffed")
 	wantStates(t, s.log, "w2", "checking staffed absent covering(w1) absent staffed")
+}
+
+// standing is a detection of someone standing whose feet are at (x, y):
+// taller than the seated person (see person).
+func standing(x, y float64) Detection {
+	return Detection{Box: image.Rect(int(x-15), int(y-120), int(x+15), int(y)), Score: 0.9}
+}
+
+// TestBackupClerkFollowedAnewFromTheSeatCovers: w2's clerk gets up (a
+// standing box, too far from the seated one to be the same track) and
+// leaves their seat briskly, before the new track is confirmed; at w1 they
+// are w2's clerk all the same: their track was first seen in w2's zone.
+func TestBackupClerkFollowedAnewFromTheSeatCovers(t *testing.T) {
+	s := backupStream(t, "w2")
+	for range int(10 * s.fps) {
+		s.next(person(ownSeat, 250), person(otherSeat, 250))
+	}
+	for i := range 20 { // w1's clerk walks off to the left, out of sight
+		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
+	}
+	seated := idNear(s.an.Tracks(), otherSeat, 250)
+	for _, x := range []float64{otherSeat - 20, otherSeat - 70, otherSeat - 120} { // up and out of w2's zone
+		s.next(standing(x, 250))
+	}
+	for x := otherSeat - 135; x >= ownSeat; x -= 15 {
+		s.next(standing(x, 250))
+	}
+	for range int(30 * s.fps) {
+		s.next(person(ownSeat, 250))
+	}
+	if walker := idNear(s.an.Tracks(), ownSeat, 250); walker == seated {
+		t.Fatalf("the seated clerk's track %d followed them: the test tests nothing", seated)
+	}
+	w1, w2 := states(s.log, "w1"), states(s.log, "w2")
+	if !strings.HasSuffix(w1, " staffed_by_backup") || !strings.HasSuffix(w2, " covering(w1)") || strings.Contains(w2, "alert") {
+		t.Errorf("w1: %s\nw2: %s\nwant w1 staffed by backup, w2 covering, no alert", w1, w2)
+	}
 }
 
 // TestClerkLostLeavingIsNotACoverer: w1's clerk is away; w2's clerk gets

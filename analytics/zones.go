@@ -115,8 +115,11 @@ func countsIn(tr Track, zone geom.Polygon) bool {
 // which backup windows' clerks are covering.
 //
 // The rule is track continuity: a track's post is the window whose zone it
-// was first counted in, and someone counted in a window's zone whose post
-// is the window's backup is the backup clerk covering it. Clerks look alike
+// was first seen in, and someone counted in a window's zone whose post is
+// the window's backup is the backup clerk covering it. First seen, not
+// first counted: a clerk who gets up is often followed anew from their
+// first steps (a seated and a standing person make different boxes), and
+// the new track may leave the seat before it is confirmed. Clerks look alike
 // (uniforms) and a face or badge is nothing a hall camera can be trusted
 // with, so where they came from is what tells them apart; a clerk walks
 // from one seat to the next within a few metres, in view, so the track
@@ -147,6 +150,11 @@ func (a *Analyzer) coverage(views []zoneView, t float64) {
 			a.departed = append(a.departed, departure{post: p, at: t})
 		}
 	}
+	for id := range a.born {
+		if !alive[id] {
+			delete(a.born, id)
+		}
+	}
 	a.departed = slices.DeleteFunc(a.departed, func(d departure) bool { return t-d.at > handoffWithin })
 	for _, tr := range a.tracks {
 		if p, ok := a.posts[tr.ID]; ok {
@@ -156,15 +164,25 @@ func (a *Analyzer) coverage(views []zoneView, t float64) {
 			}
 			continue
 		}
-		for _, w := range a.windows {
-			if countsIn(tr, w.zone) {
-				window := w.presence.id
-				if b, ok := at[w.backup]; ok {
-					window = a.postOf(w, a.windows[b])
-				}
-				a.posts[tr.ID] = post{window: window, feet: tr.Feet, walking: !tr.Stopped}
-				break
+		for i, w := range a.windows {
+			if _, ok := a.born[tr.ID]; !ok && tr.Seen && w.zone.Contains(tr.Feet) {
+				a.born[tr.ID] = i
 			}
+		}
+		for i, w := range a.windows {
+			if !countsIn(tr, w.zone) {
+				continue
+			}
+			if seat, ok := a.born[tr.ID]; ok && seat != i {
+				w = a.windows[seat]
+			}
+			window := w.presence.id
+			if b, ok := at[w.backup]; ok {
+				window = a.postOf(w, a.windows[b])
+			}
+			a.posts[tr.ID] = post{window: window, feet: tr.Feet, walking: !tr.Stopped}
+			delete(a.born, tr.ID)
+			break
 		}
 	}
 	for i, w := range a.windows {
