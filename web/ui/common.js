@@ -417,12 +417,13 @@ function clearPendingAck() {
 
 // sendAck acknowledges alerts ids with body ({comment, …}); if the login
 // has expired meanwhile, the page goes to the login and the
-// acknowledgement is sent after it.
-async function sendAck(ids, body) {
+// acknowledgement is sent after it. bulk sends even one id the bulk way,
+// which skips an alert acknowledged already instead of answering 409.
+async function sendAck(ids, body, bulk = false) {
   const me = await whoami().catch(() => ({ name: "" }));
   savePendingAck(me.name, ids, body);
   try {
-    const r = ids.length === 1
+    const r = ids.length === 1 && !bulk
       ? { acknowledged: [await postJSON("/api/alerts/" + ids[0] + "/ack", body)], skipped: [] }
       : await postJSON("/api/alerts/ack", Object.assign({ ids }, body));
     clearPendingAck();
@@ -442,7 +443,9 @@ async function resubmitPendingAck(me) {
     return;
   }
   try {
-    await sendAck(p.ids, p.body);
+    // Bulk: a page left while the first send was under way may have
+    // taken it already.
+    await sendAck(p.ids, p.body, true);
     toast(tf("pending.sent", { ids: p.ids.join(", ") }));
     document.dispatchEvent(new Event("acksent"));
   } catch (e) {
