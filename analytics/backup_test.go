@@ -154,12 +154,7 @@ func standing(x, y float64) Detection {
 // are w2's clerk all the same: their track was first seen in w2's zone.
 func TestBackupClerkFollowedAnewFromTheSeatCovers(t *testing.T) {
 	s := backupStream(t, "w2")
-	for range int(10 * s.fps) {
-		s.next(person(ownSeat, 250), person(otherSeat, 250))
-	}
-	for i := range 20 { // w1's clerk walks off to the left, out of sight
-		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
-	}
+	w1ClerkLeaves(s)
 	seated := idNear(s.an.Tracks(), otherSeat, 250)
 	for _, x := range []float64{otherSeat - 20, otherSeat - 70, otherSeat - 120} { // up and out of w2's zone
 		s.next(standing(x, 250))
@@ -184,12 +179,7 @@ func TestBackupClerkFollowedAnewFromTheSeatCovers(t *testing.T) {
 // back: w1 staffed by its own clerk (its alert resolved), and w2 raises.
 func TestClerkLostLeavingIsNotACoverer(t *testing.T) {
 	s := backupStream(t, "w2")
-	for range int(10 * s.fps) {
-		s.next(person(ownSeat, 250), person(otherSeat, 250))
-	}
-	for i := range 20 { // w1's clerk walks off to the left, out of sight
-		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
-	}
+	w1ClerkLeaves(s)
 	for range int(20 * s.fps) {
 		s.next(person(otherSeat, 250))
 	}
@@ -252,17 +242,23 @@ func TestCoveringWindowWithVisitorWaits(t *testing.T) {
 // coverUntil plays w1's clerk leaving while w2's clerk walks over and
 // covers w1 for 15 s, and stops there, w2's clerk still at w1.
 func coverUntil(s *stream) {
-	for range int(10 * s.fps) {
-		s.next(person(ownSeat, 250), person(otherSeat, 250))
-	}
-	for i := range 20 {
-		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
-	}
+	w1ClerkLeaves(s)
 	for i := range 16 {
 		s.next(person(otherSeat-15*float64(i+1), 250))
 	}
 	for range int(15 * s.fps) {
 		s.next(person(ownSeat, 250))
+	}
+}
+
+// w1ClerkLeaves plays both clerks seated for 10 s, then w1's clerk walking
+// off to the left, out of sight, while w2's stays.
+func w1ClerkLeaves(s *stream) {
+	for range int(10 * s.fps) {
+		s.next(person(ownSeat, 250), person(otherSeat, 250))
+	}
+	for i := range 20 { // w1's clerk walks off to the left, out of sight
+		s.next(person(ownSeat-15*float64(i+1), 250), person(otherSeat, 250))
 	}
 }
 
