@@ -271,43 +271,76 @@ func (s *stream) gap(d time.Duration) {
 }
 
 // TestCoveringOutlastsAGap: w2's clerk covers w1 when the camera drops out
-// (or the service restarts); afterwards one person sits at w1 and w2 is
-// empty: it is w2's clerk still covering, no alert at w2. Unless the gap
-// was too long to tell, or w1's own clerk is back and w2's clerk at w2
-// (then w2 leaving later raises).
+// (or the service restarts, or another node takes the camera over);
+// afterwards one person sits at w1 and w2 is empty: it is w2's clerk still
+// covering, no alert at w2. Unless the gap was too long to tell, the
+// newest word says nothing was covered, or w1's own clerk is back and
+// w2's clerk at w2 (then w2 leaving later raises).
 func TestCoveringOutlastsAGap(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		restart bool
-		gap     time.Duration
-		ownBack bool
-		want    string
+		name string
+		// resume: how analysis resumes: after a camera gap, a restart
+		// from this node's saved state, or on another node (failover)
+		// told what the last node showed (CoveredElsewhere).
+		resume string
+		gap    time.Duration
+		// elsewhere (failover): when the other node's word is from,
+		// against the stop: what the last node showed then (0), or that
+		// nothing was covered; saved: this node's own state, saved then:
+		// none when both are 0, covering as at the stop when saved is 0,
+		// nothing covered otherwise.
+		elsewhere, saved time.Duration
+		ownBack          bool
+		want             string
 	}{
-		{name: "camera gap", gap: time.Minute, want: "covering(w1)"},
-		{name: "restart", restart: true, gap: time.Minute, want: "covering(w1)"},
-		{name: "gap too long to tell", gap: 10 * time.Minute, want: "absent alert-raised"},
-		{name: "restart too long ago", restart: true, gap: 10 * time.Minute, want: "absent alert-raised"},
-		{name: "own clerk back during the gap", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
-		{name: "own clerk back during the restart", restart: true, gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
+		{name: "camera gap", resume: "gap", gap: time.Minute, want: "covering(w1)"},
+		{name: "restart", resume: "restart", gap: time.Minute, want: "covering(w1)"},
+		{name: "failover", resume: "failover", gap: 20 * time.Second, want: "covering(w1)"},
+		{name: "gap too long to tell", resume: "gap", gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "restart too long ago", resume: "restart", gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "failover too long ago", resume: "failover", gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "own clerk back during the gap", resume: "gap", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
+		{name: "own clerk back during the restart", resume: "restart", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
+		{name: "own clerk back during the failover", resume: "failover", gap: 20 * time.Second, ownBack: true, want: "staffed absent alert-raised"},
+		{name: "failover over an older state of this node", resume: "failover", gap: 20 * time.Second, saved: -3 * time.Minute, want: "covering(w1)"},
+		{name: "this node's state newer than the failover's word", resume: "failover", gap: 20 * time.Second, elsewhere: -time.Minute,
+			saved: 0, want: "covering(w1)"},
+		{name: "the failover's word newer: nothing covered", resume: "failover", gap: 20 * time.Second, elsewhere: time.Second,
+			saved: 0, want: "absent alert-raised"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := backupStream(t, "w2")
 			coverUntil(s)
 			wantStates(t, s.log, "w2", "checking staffed absent covering(w1)")
+			end := s.start.Add(time.Duration(float64(s.frame) / s.fps * float64(time.Second)))
 			after := s
-			if tc.restart {
+			switch tc.resume {
+			case "gap":
+				s.gap(tc.gap)
+			case "restart":
 				dir := t.TempDir()
-				end := s.start.Add(time.Duration(float64(s.frame) / s.fps * float64(time.Second)))
 				if err := s.an.SaveState(dir, end); err != nil {
 					t.Fatal(err)
 				}
-				after = backupStream(t, "w2")
-				after.start = end.Add(tc.gap)
-				if err := after.an.LoadState(dir); err != nil {
-					t.Fatal(err)
+				after = resumeAfter(t, end.Add(tc.gap), dir)
+			case "failover":
+				dir := t.TempDir()
+				switch {
+				case tc.saved == 0 && tc.elsewhere != 0:
+					if err := s.an.SaveState(dir, end); err != nil {
+						t.Fatal(err)
+					}
+				case tc.saved != 0: // this node's earlier run, nothing covered then
+					if err := backupStream(t, "w2").an.SaveState(dir, end.Add(tc.saved)); err != nil {
+						t.Fatal(err)
+					}
 				}
-			} else {
-				s.gap(tc.gap)
+				after = resumeAfter(t, end.Add(tc.gap), dir)
+				var covered []string
+				if tc.elsewhere == 0 {
+					covered = coveredOf(s.an.Windows())
+				}
+				after.an.CoveredElsewhere(covered, end.Add(tc.elsewhere))
 			}
 			n := len(after.log)
 			if tc.ownBack {
@@ -329,4 +362,26 @@ func TestCoveringOutlastsAGap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resumeAfter starts the analysis anew at start, from the state in dir.
+func resumeAfter(t *testing.T, start time.Time, dir string) *stream {
+	s := backupStream(t, "w2")
+	s.start = start
+	if err := s.an.LoadState(dir); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// coveredOf lists the windows staffed by their backup's clerk, as the
+// board (and a node taking the camera over) sees them.
+func coveredOf(ws []events.WindowStatus) []string {
+	var out []string
+	for _, w := range ws {
+		if w.State == events.StateStaffedByBackup {
+			out = append(out, w.Window)
+		}
+	}
+	return out
 }

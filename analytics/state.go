@@ -118,6 +118,8 @@ func (a *Analyzer) LoadState(dir string) error {
 	a.mu.Lock()
 	if len(st.Covered) > 0 {
 		a.stopped = coveredAt{windows: st.Covered, at: st.CoveredAt}
+	} else {
+		a.stopped = coveredAt{at: st.Saved} // none covered then (CoveredElsewhere)
 	}
 	a.mu.Unlock()
 	if k, ok := a.det.(backgroundKeeper); ok {

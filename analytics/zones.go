@@ -242,6 +242,23 @@ func (a *Analyzer) covered() []string {
 	return out
 }
 
+// CoveredElsewhere tells the analysis, before its first frame, which
+// windows were covered by their backup's clerk when another node last ran
+// the camera and when that node last said so (a cluster failover: the
+// other node's state_dir is not here). Taken up as after a restart, unless
+// what LoadState read is newer.
+func (a *Analyzer) CoveredElsewhere(windows []string, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !at.After(a.stopped.at) {
+		return
+	}
+	if len(windows) == 0 {
+		windows = nil
+	}
+	a.stopped = coveredAt{windows: windows, at: at}
+}
+
 // resumeCovering, at the first frame after analysis stopped (at t, wall),
 // turns the windows covered then into departures of their backups'
 // clerks, taken up like a clerk lost on the way (postOf): nothing can be

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/alerts"
 	"github.com/hallwatch/hallwatch/cluster"
+	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/ingest"
 	"github.com/hallwatch/hallwatch/metrics"
 	"github.com/hallwatch/hallwatch/natsbus"
@@ -103,6 +104,9 @@ func (s *Service) serveCamera(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if cam.analysis != nil {
+		cam.analysis.analyzer.CoveredElsewhere(s.coveredWhenLeft(id))
+	}
 	s.mu.Lock()
 	s.cameras[id] = cam
 	s.mu.Unlock()
@@ -121,6 +125,23 @@ func (s *Service) serveCamera(ctx context.Context, id string) error {
 		s.log.Info("camera no longer runs here", "camera", id)
 	}()
 	return s.runCamera(ctx, cam)
+}
+
+// coveredWhenLeft returns the windows of camera that the node which ran it
+// last showed staffed by their backup's clerk (AB post), and when this
+// node last heard from it; nothing when no other node spoke of it.
+func (s *Service) coveredWhenLeft(camera string) ([]string, time.Time) {
+	at, ok := s.mirror.heard(camera)
+	if !ok {
+		return nil, time.Time{}
+	}
+	var covered []string
+	for _, w := range s.alerts.State(camera).Windows {
+		if w.State == events.StateStaffedByBackup {
+			covered = append(covered, w.Window)
+		}
+	}
+	return covered, at
 }
 
 // cameraState is what the node running a camera tells the others of it.
@@ -178,6 +199,14 @@ func (m *mirror) set(camera string, v mirrored) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cameras[camera] = v
+}
+
+// heard returns when the camera's node last spoke of it.
+func (m *mirror) heard(camera string) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.cameras[camera]
+	return v.at, ok
 }
 
 // status is the camera's ingest state as its node last said; a camera no
