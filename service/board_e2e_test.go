@@ -21,6 +21,7 @@ import (
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -201,6 +202,9 @@ func TestBrowserBoardFollowsSimulatedHall(t *testing.T) {
 	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
 	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山街道市民服务中心",
 		Camera: "hall", CameraName: "景山 一楼大厅"}})
+	// Today's alerts and counts are looked for at the end: keep the
+	// center's midnight hours away.
+	cfg.Districts[0].Centers[0].Timezone = testzone.Midday()
 	an := cfg.Districts[0].Centers[0].Cameras[0].Analytics
 	absentAfter, confirm := an.Windows[0].AbsentAfter.D(), cfg.Alerts.ResolveConfirm.D()
 	still := an.Windows[boardScene.StillClerk-1].ID

@@ -17,12 +17,14 @@ import (
 	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
-// twoCenters is a district of two centers, each with one hall camera that
-// nothing answers at (the pages read stored data only) and two windows.
-func twoCenters(t *testing.T, cfg *config.Config) {
+// twoCenters is a district of two centers in zone, each with one hall
+// camera that nothing answers at (the pages read stored data only) and two
+// windows.
+func twoCenters(t *testing.T, cfg *config.Config, zone string) {
 	t.Helper()
 	scene, err := demo.NewScene(demo.SceneOptions{Windows: 2})
 	if err != nil {
@@ -33,8 +35,8 @@ func twoCenters(t *testing.T, cfg *config.Config) {
 		return []config.Camera{{ID: id, Name: name, URL: dead, Analytics: scene.Analytics()}}
 	}
 	cfg.Districts = []config.District{{ID: "dongcheng", Name: "东城区", Centers: []config.Center{
-		{ID: "jingshan", Name: "景山街道市民服务中心", Cameras: cam("js-hall", "景山 一楼大厅")},
-		{ID: "donghuamen", Name: "东华门街道市民服务中心", Cameras: cam("dhm-hall", "东华门 一楼大厅")},
+		{ID: "jingshan", Name: "景山街道市民服务中心", Timezone: zone, Cameras: cam("js-hall", "景山 一楼大厅")},
+		{ID: "donghuamen", Name: "东华门街道市民服务中心", Timezone: zone, Cameras: cam("dhm-hall", "东华门 一楼大厅")},
 	}}}
 }
 
@@ -67,15 +69,6 @@ func (v visits) hour(center string, start time.Time) int {
 		}
 	}
 	return n
-}
-
-// zoneNotOnUTCDay is a time zone whose calendar day differs from UTC's
-// right now, so a day taken from the browser's (UTC) clock shows.
-func zoneNotOnUTCDay() string {
-	if time.Now().UTC().Hour() < 12 {
-		return "Etc/GMT+12" // UTC−12: still yesterday
-	}
-	return "Pacific/Kiritimati" // UTC+14: already tomorrow
 }
 
 // seedVisits stores, before the service opens the database, crossings of
@@ -180,7 +173,7 @@ func seedVisits(t *testing.T, dbPath string, loc *time.Location, today time.Time
 // stored numbers; the comparison and the staffing report (totals per
 // window) agree with what was stored; the CSV has the chart's rows.
 func TestBrowserPlannerInTheCentersDay(t *testing.T) {
-	zone := zoneNotOnUTCDay()
+	zone := testzone.NotOnUTCDay()
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skipf("no time zone data: %v", err)
@@ -194,10 +187,7 @@ func TestBrowserPlannerInTheCentersDay(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
 	truth := seedVisits(t, dbPath, loc, today)
 	cfg := testConfig(t, dbPath)
-	twoCenters(t, cfg)
-	for i := range cfg.Districts[0].Centers {
-		cfg.Districts[0].Centers[i].Timezone = zone
-	}
+	twoCenters(t, cfg, zone)
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "li", auth.RolePlanner, auth.UserScope{Districts: []string{"dongcheng"}})
 	names := placeNames(cfg, user)
@@ -407,7 +397,7 @@ func TestBrowserDistrictAlertsLive(t *testing.T) {
 		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-9 * time.Minute)},
 		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "donghuamen", Camera: "dhm-hall", Window: "w1", RaisedAt: now.Add(-4 * time.Minute)})
 	cfg := testConfig(t, dbPath)
-	twoCenters(t, cfg)
+	twoCenters(t, cfg, testzone.Midday())
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "wang", auth.RoleDistrictSupervisor, auth.UserScope{Districts: []string{"dongcheng"}})
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -56,7 +57,8 @@ func seedQueues(t *testing.T, dbPath string, loc *time.Location, day time.Time) 
 // median, and the longest waits with the estimate marked, in both
 // languages at phone and desktop sizes; its CSV link has the day's row.
 func TestBrowserPlannerQueues(t *testing.T) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	zone := testzone.Midday()
+	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skipf("no time zone data: %v", err)
 	}
@@ -65,10 +67,9 @@ func TestBrowserPlannerQueues(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "hallwatch.db")
 	seedQueues(t, dbPath, loc, day)
 	cfg := testConfig(t, dbPath)
-	twoCenters(t, cfg)
+	twoCenters(t, cfg, zone)
 	for i := range cfg.Districts[0].Centers {
 		c := &cfg.Districts[0].Centers[i]
-		c.Timezone = "Asia/Shanghai"
 		c.Cameras[0].Analytics.QueueZones = []config.QueueZone{{ID: "seats", Name: "等候区", Zone: config.Polygon{{0.05, 0.7}, {0.95, 0.7}, {0.95, 0.8}, {0.05, 0.8}}}}
 	}
 	r := startServiceConfig(t, cfg)

@@ -15,6 +15,7 @@ import (
 	"github.com/hallwatch/hallwatch/config"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -35,7 +36,8 @@ type rolePage struct {
 // and the admin page shows cameras by name, times locally, refreshes its
 // lists after a change and unlocks the locked-out account.
 func TestBrowserPagesPerRole(t *testing.T) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	zone := testzone.Midday()
+	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skipf("no time zone data: %v", err)
 	}
@@ -45,7 +47,7 @@ func TestBrowserPagesPerRole(t *testing.T) {
 	seedVisits(t, dbPath, loc, today)
 	alertIDs := seedAlerts(t, dbPath)
 	cfg := testConfig(t, dbPath)
-	twoCenters(t, cfg)
+	twoCenters(t, cfg, zone)
 	cfg.Alerts.CameraOfflineAfter = config.Duration(time.Hour) // the alerts shown are the test's own
 	r := startServiceConfig(t, cfg)
 	users := map[string]string{}

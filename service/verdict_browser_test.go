@@ -12,6 +12,7 @@ import (
 	"github.com/hallwatch/hallwatch/auth"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -28,7 +29,7 @@ func TestBrowserAckVerdict(t *testing.T) {
 		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w1", RaisedAt: now.Add(-5 * time.Minute)},
 		store.AlertRecord{Kind: events.KindUnstaffed, District: "dongcheng", Center: "jingshan", Camera: "js-hall", Window: "w2", RaisedAt: now.Add(-6 * time.Minute)})
 	cfg := testConfig(t, dbPath)
-	twoCenters(t, cfg)
+	twoCenters(t, cfg, testzone.Midday())
 	r := startServiceConfig(t, cfg)
 	user, pw := pageUser(t, r, "li", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
 

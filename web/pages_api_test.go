@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hallwatch/hallwatch/events"
+	"github.com/hallwatch/hallwatch/internal/testzone"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -178,21 +179,12 @@ func TestBulkAck(t *testing.T) {
 	}
 }
 
-// zoneNotOnUTCDay is a time zone whose calendar day differs from UTC's
-// right now (by a day, either way), so a day taken from the wrong clock shows.
-func zoneNotOnUTCDay() string {
-	if time.Now().UTC().Hour() < 12 {
-		return "Etc/GMT+12" // UTC−12: still yesterday
-	}
-	return "Pacific/Kiritimati" // UTC+14: already tomorrow
-}
-
 // TestCountsInCenterDay: without dates, counts cover the center's own last
 // 7 days (not UTC's); rows start at the day its camera was first analysed
 // and go up to now, days and hours without visitors included, and the CSV
 // has exactly those rows.
 func TestCountsInCenterDay(t *testing.T) {
-	zone := zoneNotOnUTCDay()
+	zone := testzone.NotOnUTCDay()
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		t.Skipf("no zone data: %v", err)
