@@ -69,11 +69,12 @@ type Analyzer struct {
 	// once the detector takes it (see LoadState).
 	pendingKnown []string
 	// posts: the window each track's clerk belongs to and where the track
-	// was last (the AB-post rule, see coverage); born: the window (index)
+	// was last (the AB-post rule, see coverage); born: the window (id, not
+	// index: the editor may remove windows meanwhile, see Reconfigure)
 	// whose zone a track not yet posted was first seen in; departed:
 	// posted tracks that ended walking, kept for handoffWithin.
 	posts    map[int]post
-	born     map[int]int
+	born     map[int]string
 	departed []departure
 	// stopped: the windows covered by their backup's clerk when analysis
 	// last stopped (a gap, a blocked view, a restart), taken up by the
@@ -108,7 +109,7 @@ func NewAnalyzer(o AnalyzerOptions) (*Analyzer, error) {
 		regions: regionsOf(o.Analytics),
 		view:    newViewCheck(),
 		posts:   map[int]post{},
-		born:    map[int]int{},
+		born:    map[int]string{},
 	}
 	for _, l := range o.Analytics.Lines {
 		a.lines = append(a.lines, &lineCount{id: l.ID, counter: NewLineCounter(l, o.LineBand)})

@@ -385,3 +385,23 @@ func coveredOf(ws []events.WindowStatus) []string {
 	}
 	return out
 }
+
+// TestWindowsRemovedWhileATrackIsNew: the editor removes w1 while someone
+// at w2 is still new (seen in w2's zone, not yet counted): w2's index
+// changes, and the newcomer counts at w2 from the next frames.
+func TestWindowsRemovedWhileATrackIsNew(t *testing.T) {
+	s := backupStream(t, "")
+	s.next(person(otherSeat, 250))
+	w2 := config.Window{ID: "w2", Zone: counter2, AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}
+	tt := float64(s.frame-1) / s.fps
+	s.log = append(s.log, s.an.Reconfigure(&config.Analytics{Windows: []config.Window{w2}}, nil, s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))...)
+	for range int(5 * s.fps) {
+		s.next(person(otherSeat, 250))
+	}
+	if got := coveredOf(s.an.Windows()); got != nil {
+		t.Errorf("covered windows %v, want none", got)
+	}
+	if ws := s.an.Windows(); len(ws) != 1 || ws[0].Window != "w2" || ws[0].State != events.StateStaffed {
+		t.Errorf("windows after the edit: %+v, want w2 staffed", ws)
+	}
+}

@@ -164,16 +164,16 @@ func (a *Analyzer) coverage(views []zoneView, t float64) {
 			}
 			continue
 		}
-		for i, w := range a.windows {
+		for _, w := range a.windows {
 			if _, ok := a.born[tr.ID]; !ok && tr.Seen && w.zone.Contains(tr.Feet) {
-				a.born[tr.ID] = i
+				a.born[tr.ID] = w.presence.id
 			}
 		}
 		for i, w := range a.windows {
 			if !countsIn(tr, w.zone) {
 				continue
 			}
-			if seat, ok := a.born[tr.ID]; ok && seat != i {
+			if seat, ok := at[a.born[tr.ID]]; ok && seat != i {
 				w = a.windows[seat]
 			}
 			window := w.presence.id
