@@ -1,6 +1,10 @@
 package analytics
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,4 +93,93 @@ func alertsOf(evs []events.Event, window, state string) []events.Event {
 		}
 	}
 	return out
+}
+
+// TestReconfigureAtAnyMoment saves random geometry (windows added,
+// removed, reordered, AB posts and queues changed) at random moments while
+// people walk, sit and cover windows, with camera gaps between: the
+// analysis never fails, and shows exactly the windows in force.
+func TestReconfigureAtAnyMoment(t *testing.T) {
+	seat := func(i int) geom.Polygon {
+		x := 0.1 + 0.2*float64(i)
+		return geom.Polygon{{x, 0.25}, {x + 0.15, 0.25}, {x + 0.15, 0.5}, {x, 0.5}}
+	}
+	serviceZone := func(i int) geom.Polygon {
+		x := 0.1 + 0.2*float64(i)
+		return geom.Polygon{{x, 0.55}, {x + 0.15, 0.55}, {x + 0.15, 0.7}, {x, 0.7}}
+	}
+	door := config.Line{ID: "door", A: geom.Point{0.1, 0.85}, B: geom.Point{0.9, 0.85}, Inside: geom.Point{0.5, 0.6}}
+	for seed := range int64(20) {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		geometry := func() *config.Analytics {
+			a := &config.Analytics{Lines: []config.Line{door}}
+			for _, i := range rng.Perm(4)[:rng.IntN(5)] {
+				a.Windows = append(a.Windows, config.Window{ID: fmt.Sprintf("w%d", i+1), Zone: seat(i), ServiceZone: serviceZone(i),
+					AbsentAfter: config.Duration(2 * time.Second), MinStaff: 1, ServiceMin: config.Duration(time.Second)})
+			}
+			for i := range a.Windows {
+				if j := rng.IntN(len(a.Windows) + 1); j < len(a.Windows) && j != i {
+					a.Windows[i].Backup = a.Windows[j].ID
+				}
+			}
+			if rng.IntN(2) == 0 {
+				a.QueueZones = []config.QueueZone{{ID: "seats", Zone: geom.Polygon{{0.1, 0.72}, {0.9, 0.72}, {0.9, 0.8}, {0.1, 0.8}}}}
+			}
+			return a
+		}
+		an, err := NewAnalyzer(AnalyzerOptions{Camera: "hall1", Detector: noDetector{}, Tracker: TrackerOptions{BirthScore: 0.5},
+			Analytics: geometry(), ResolveConfirm: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &stream{t: t, an: an, fps: 5, start: time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)}
+		// Four people, each sitting at a seat or walking to another,
+		// now and then through the door.
+		type walker struct{ x, y, toX, toY float64 }
+		people := make([]walker, 4)
+		for i := range people {
+			people[i] = walker{x: 150 + 150*float64(i), y: 250, toX: 150 + 150*float64(i), toY: 250}
+		}
+		next := s.frame + 5
+		for range 400 {
+			var dets []Detection
+			for i := range people {
+				p := &people[i]
+				if math.Hypot(p.toX-p.x, p.toY-p.y) < 1 && rng.IntN(20) == 0 {
+					p.toX, p.toY = 100+rng.Float64()*570, []float64{250, 250, 430, 520}[rng.IntN(4)]
+				}
+				dx, dy := p.toX-p.x, p.toY-p.y
+				if d := math.Hypot(dx, dy); d > 12 {
+					dx, dy = dx*12/d, dy*12/d
+				}
+				p.x, p.y = p.x+dx, p.y+dy
+				if rng.IntN(10) > 0 { // the detector misses one in ten
+					dets = append(dets, person(p.x, p.y))
+				}
+			}
+			s.next(dets...)
+			if s.frame < next {
+				continue
+			}
+			next = s.frame + 3 + rng.IntN(20)
+			tt := float64(s.frame-1) / s.fps
+			wall := s.start.Add(time.Duration(tt * float64(time.Second)))
+			if rng.IntN(4) == 0 {
+				s.gap(time.Duration(rng.IntN(5)+1) * time.Second)
+				continue
+			}
+			g := geometry()
+			s.an.Reconfigure(g, nil, s.frame, tt, wall)
+			var want, got []string
+			for _, w := range g.Windows {
+				want = append(want, w.ID)
+			}
+			for _, w := range s.an.Windows() {
+				got = append(got, w.Window)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d frame %d: windows %v after saving %v", seed, s.frame, got, want)
+			}
+		}
+	}
 }
