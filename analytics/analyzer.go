@@ -77,8 +77,9 @@ type Analyzer struct {
 	born     map[int]string
 	departed []departure
 	// stopped: the windows covered by their backup's clerk when analysis
-	// last stopped (a gap, a blocked view, a restart), taken up by the
-	// next frame (see resumeCovering).
+	// last stopped (a gap, a blocked view, a restart, another node's run),
+	// taken up by the next frame (see resumeCovering); no windows: when a
+	// saved state that covered none was saved (see CoveredElsewhere).
 	stopped coveredAt
 }
 
