@@ -3,6 +3,7 @@ package testzone
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // as config links it: the zones load without system tzdata
 )
 
 // TestZonesAllDay checks both zones at every minute of a UTC day.
