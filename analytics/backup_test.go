@@ -262,6 +262,13 @@ func w1ClerkLeaves(s *stream) {
 	}
 }
 
+// reconfigure puts geometry saved in the editor in force after the last
+// frame.
+func (s *stream) reconfigure(a *config.Analytics) {
+	tt := float64(s.frame-1) / s.fps
+	s.log = append(s.log, s.an.Reconfigure(a, nil, s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))...)
+}
+
 // gap plays the camera sending nothing for d (a reboot, the network).
 func (s *stream) gap(d time.Duration) {
 	s.frame++
@@ -284,29 +291,31 @@ func TestCoveringOutlastsAGap(t *testing.T) {
 		// told what the last node showed (CoveredElsewhere).
 		resume string
 		gap    time.Duration
-		// elsewhere (failover): when the other node's word is from,
-		// against the stop: what the last node showed then (0), or that
-		// nothing was covered; saved: this node's own state, saved then:
-		// none when both are 0, covering as at the stop when saved is 0,
-		// nothing covered otherwise.
-		elsewhere, saved time.Duration
-		ownBack          bool
-		want             string
+		// failover: word is what the last node showed ("covering" as at
+		// the stop, or "nothing" covered) and wordAt when, against the
+		// stop; own is this node's saved state ("" none, "covering" as at
+		// the stop, "nothing" covered) and ownAt when it was saved.
+		word, own     string
+		wordAt, ownAt time.Duration
+		ownBack       bool
+		want          string
 	}{
 		{name: "camera gap", resume: "gap", gap: time.Minute, want: "covering(w1)"},
 		{name: "restart", resume: "restart", gap: time.Minute, want: "covering(w1)"},
-		{name: "failover", resume: "failover", gap: 20 * time.Second, want: "covering(w1)"},
+		{name: "failover", resume: "failover", gap: 20 * time.Second, word: "covering", want: "covering(w1)"},
 		{name: "gap too long to tell", resume: "gap", gap: 10 * time.Minute, want: "absent alert-raised"},
 		{name: "restart too long ago", resume: "restart", gap: 10 * time.Minute, want: "absent alert-raised"},
-		{name: "failover too long ago", resume: "failover", gap: 10 * time.Minute, want: "absent alert-raised"},
+		{name: "failover too long ago", resume: "failover", gap: 10 * time.Minute, word: "covering", want: "absent alert-raised"},
 		{name: "own clerk back during the gap", resume: "gap", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
 		{name: "own clerk back during the restart", resume: "restart", gap: time.Minute, ownBack: true, want: "staffed absent alert-raised"},
-		{name: "own clerk back during the failover", resume: "failover", gap: 20 * time.Second, ownBack: true, want: "staffed absent alert-raised"},
-		{name: "failover over an older state of this node", resume: "failover", gap: 20 * time.Second, saved: -3 * time.Minute, want: "covering(w1)"},
-		{name: "this node's state newer than the failover's word", resume: "failover", gap: 20 * time.Second, elsewhere: -time.Minute,
-			saved: 0, want: "covering(w1)"},
-		{name: "the failover's word newer: nothing covered", resume: "failover", gap: 20 * time.Second, elsewhere: time.Second,
-			saved: 0, want: "absent alert-raised"},
+		{name: "own clerk back during the failover", resume: "failover", gap: 20 * time.Second, word: "covering", ownBack: true,
+			want: "staffed absent alert-raised"},
+		{name: "failover over an older state of this node", resume: "failover", gap: 20 * time.Second, word: "covering",
+			own: "nothing", ownAt: -3 * time.Minute, want: "covering(w1)"},
+		{name: "this node's state newer than the failover's word", resume: "failover", gap: 20 * time.Second,
+			word: "nothing", wordAt: -time.Minute, own: "covering", want: "covering(w1)"},
+		{name: "the failover's word newer: nothing covered", resume: "failover", gap: 20 * time.Second,
+			word: "nothing", wordAt: time.Second, own: "covering", want: "absent alert-raised"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := backupStream(t, "w2")
@@ -325,22 +334,18 @@ func TestCoveringOutlastsAGap(t *testing.T) {
 				after = resumeAfter(t, end.Add(tc.gap), dir)
 			case "failover":
 				dir := t.TempDir()
-				switch {
-				case tc.saved == 0 && tc.elsewhere != 0:
-					if err := s.an.SaveState(dir, end); err != nil {
-						t.Fatal(err)
-					}
-				case tc.saved != 0: // this node's earlier run, nothing covered then
-					if err := backupStream(t, "w2").an.SaveState(dir, end.Add(tc.saved)); err != nil {
+				saver := map[string]*Analyzer{"covering": s.an, "nothing": backupStream(t, "w2").an}[tc.own]
+				if saver != nil {
+					if err := saver.SaveState(dir, end.Add(tc.ownAt)); err != nil {
 						t.Fatal(err)
 					}
 				}
 				after = resumeAfter(t, end.Add(tc.gap), dir)
 				var covered []string
-				if tc.elsewhere == 0 {
-					covered = coveredOf(s.an.Windows())
+				if tc.word == "covering" {
+					covered = events.CoveredWindows(s.an.Windows())
 				}
-				after.an.CoveredElsewhere(covered, end.Add(tc.elsewhere))
+				after.an.CoveredElsewhere(covered, end.Add(tc.wordAt))
 			}
 			n := len(after.log)
 			if tc.ownBack {
@@ -374,18 +379,6 @@ func resumeAfter(t *testing.T, start time.Time, dir string) *stream {
 	return s
 }
 
-// coveredOf lists the windows staffed by their backup's clerk, as the
-// board (and a node taking the camera over) sees them.
-func coveredOf(ws []events.WindowStatus) []string {
-	var out []string
-	for _, w := range ws {
-		if w.State == events.StateStaffedByBackup {
-			out = append(out, w.Window)
-		}
-	}
-	return out
-}
-
 // TestWindowsRemovedWhileATrackIsNew: the editor removes w1 while someone
 // at w2 is still new (seen in w2's zone, not yet counted): w2's index
 // changes, and the newcomer counts at w2 from the next frames.
@@ -393,12 +386,11 @@ func TestWindowsRemovedWhileATrackIsNew(t *testing.T) {
 	s := backupStream(t, "")
 	s.next(person(otherSeat, 250))
 	w2 := config.Window{ID: "w2", Zone: counter2, AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}
-	tt := float64(s.frame-1) / s.fps
-	s.log = append(s.log, s.an.Reconfigure(&config.Analytics{Windows: []config.Window{w2}}, nil, s.frame, tt, s.start.Add(time.Duration(tt*float64(time.Second))))...)
+	s.reconfigure(&config.Analytics{Windows: []config.Window{w2}})
 	for range int(5 * s.fps) {
 		s.next(person(otherSeat, 250))
 	}
-	if got := coveredOf(s.an.Windows()); got != nil {
+	if got := events.CoveredWindows(s.an.Windows()); got != nil {
 		t.Errorf("covered windows %v, want none", got)
 	}
 	if ws := s.an.Windows(); len(ws) != 1 || ws[0].Window != "w2" || ws[0].State != events.StateStaffed {

@@ -162,14 +162,12 @@ func TestReconfigureAtAnyMoment(t *testing.T) {
 				continue
 			}
 			next = s.frame + 3 + rng.IntN(20)
-			tt := float64(s.frame-1) / s.fps
-			wall := s.start.Add(time.Duration(tt * float64(time.Second)))
 			if rng.IntN(4) == 0 {
 				s.gap(time.Duration(rng.IntN(5)+1) * time.Second)
 				continue
 			}
 			g := geometry()
-			s.an.Reconfigure(g, nil, s.frame, tt, wall)
+			s.reconfigure(g)
 			var want, got []string
 			for _, w := range g.Windows {
 				want = append(want, w.ID)

@@ -106,3 +106,15 @@ type WindowStatus struct {
 	// the clerk covers.
 	Reason string
 }
+
+// CoveredWindows lists the windows of ws staffed by their backup's clerk
+// (AB post), as a board shows them.
+func CoveredWindows(ws []WindowStatus) []string {
+	var out []string
+	for _, w := range ws {
+		if w.State == StateStaffedByBackup {
+			out = append(out, w.Window)
+		}
+	}
+	return out
+}

@@ -135,13 +135,7 @@ func (s *Service) coveredWhenLeft(camera string) ([]string, time.Time) {
 	if !ok {
 		return nil, time.Time{}
 	}
-	var covered []string
-	for _, w := range s.alerts.State(camera).Windows {
-		if w.State == events.StateStaffedByBackup {
-			covered = append(covered, w.Window)
-		}
-	}
-	return covered, at
+	return events.CoveredWindows(s.alerts.State(camera).Windows), at
 }
 
 // cameraState is what the node running a camera tells the others of it.
