@@ -119,37 +119,48 @@ func newYOLOFromConfig(d config.Detector) (*YOLO, float32, string, error) {
 	return y, birth, fmt.Sprintf("%s at %d px", name, size), err
 }
 
-// NewCameraAnalyzer builds the analyzer of a configured camera: detector
-// from det and the camera's override, unstaffed alert confirmation from
-// alerts, opening hours from each window's schedule in the center's time
-// zone. It fails when the camera has no analytics section.
+// NewCameraAnalyzer builds the analyzer of a configured camera (see
+// CameraAnalyzerOptions).
 func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.Alerts) (*Analyzer, DetectorChoice, error) {
+	o, choice, err := CameraAnalyzerOptions(ref, det, alerts)
+	if err != nil {
+		return nil, DetectorChoice{}, err
+	}
+	a, err := NewAnalyzer(o)
+	if err != nil {
+		o.Detector.Close()
+		return nil, DetectorChoice{}, err
+	}
+	return a, choice, nil
+}
+
+// CameraAnalyzerOptions are the analyzer options of a configured camera:
+// detector from det and the camera's override, unstaffed alert
+// confirmation from alerts, opening hours from each window's schedule in
+// the center's time zone. It fails when the camera has no analytics
+// section. The caller owns the detector until NewAnalyzer takes it.
+func CameraAnalyzerOptions(ref config.CameraRef, det config.Detector, alerts config.Alerts) (AnalyzerOptions, DetectorChoice, error) {
 	cam := ref.Camera
 	if cam == nil || cam.Effective() == nil {
 		id := ""
 		if cam != nil {
 			id = cam.ID
 		}
-		return nil, DetectorChoice{}, fmt.Errorf("camera %q has no analytics section (lines/windows): nothing to analyse", id)
+		return AnalyzerOptions{}, DetectorChoice{}, fmt.Errorf("camera %q has no analytics section (lines/windows): nothing to analyse", id)
 	}
 	an := cam.Effective()
 	d, choice, err := NewDetector(det, an.Detector)
 	if err != nil {
-		return nil, DetectorChoice{}, fmt.Errorf("camera %q: %w", cam.ID, err)
+		return AnalyzerOptions{}, DetectorChoice{}, fmt.Errorf("camera %q: %w", cam.ID, err)
 	}
-	a, err := NewAnalyzer(AnalyzerOptions{
+	return AnalyzerOptions{
 		Camera:         cam.ID,
 		Analytics:      an,
 		Detector:       d,
 		Tracker:        choice.TrackerOptions(),
 		ResolveConfirm: alerts.ResolveConfirm.D(),
 		Open:           OpeningHours(ref.Center, an),
-	})
-	if err != nil {
-		d.Close()
-		return nil, DetectorChoice{}, err
-	}
-	return a, choice, nil
+	}, choice, nil
 }
 
 // OpeningHours returns, by window id, whether each window of an is open at

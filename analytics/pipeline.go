@@ -60,6 +60,15 @@ type PipelineStats struct {
 	Wakes                                                 uint64 // idle → active
 }
 
+// Add sums two pipelines' totals; Idle is o's, the later one's.
+func (s PipelineStats) Add(o PipelineStats) PipelineStats {
+	return PipelineStats{
+		Units: s.Units + o.Units, Decoded: s.Decoded + o.Decoded, Analysed: s.Analysed + o.Analysed,
+		DecodeErrors: s.DecodeErrors + o.DecodeErrors, ProcessErrors: s.ProcessErrors + o.ProcessErrors,
+		Idle: o.Idle, Wakes: s.Wakes + o.Wakes,
+	}
+}
+
 // NewPipeline returns a pipeline; it needs a decoder (SetDecoder) before
 // the first Push.
 func NewPipeline(o PipelineOptions) *Pipeline {

@@ -58,6 +58,7 @@ type Analysis struct {
 	Lag                                            time.Duration
 	Idle                                           bool // key frames only (quiet scene)
 	Wakes                                          uint64
+	Restarts                                       uint64 // panics the analysis restarted after
 }
 
 // Storage is the event writer's and the retention's state at scrape time.
@@ -174,6 +175,7 @@ var (
 	descLag      = prometheus.NewDesc("hallwatch_analysis_lag_seconds", "Arrival of the last analysed frame to the end of its analysis.", []string{"camera"}, nil)
 	descIdle     = prometheus.NewDesc("hallwatch_analysis_idle", "1 while the scene is quiet and only key frames are decoded.", []string{"camera"}, nil)
 	descWakes    = prometheus.NewDesc("hallwatch_analysis_wakes_total", "Quiet scenes that changed: back to decoding every frame.", []string{"camera"}, nil)
+	descRestarts = prometheus.NewDesc("hallwatch_analysis_restarts_total", "Panics (bugs) the analysis restarted after, from its saved state.", []string{"camera"}, nil)
 	descRecState = prometheus.NewDesc("hallwatch_recording_state", "1 for the camera recorder's current state (recording, waiting, storage_full, error).",
 		[]string{"camera", "state"}, nil)
 	descRecBytes    = prometheus.NewDesc("hallwatch_recording_written_bytes_total", "Bytes written to recording segments.", []string{"camera"}, nil)
@@ -204,7 +206,7 @@ type stateCollector struct{ src Sources }
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCameraUp, descBitrate, descFPS, descReconnects, descDropped, descQueued,
 		descViewers, descSessions, descPackets, descResent, descRefused, descFallback, descDgrams, descMessages, descSyscalls,
-		descDecoded, descAnalysed, descLooks, descIdle, descWakes, descDecErrs, descProcErrs, descLag,
+		descDecoded, descAnalysed, descLooks, descIdle, descWakes, descRestarts, descDecErrs, descProcErrs, descLag,
 		descRecState, descRecBytes, descRecSegments,
 		descPending, descQueue, descSent, descFailed, descGaveUp,
 		descStoreQ, descStoreDrp, descStoreErr, descStoreUp, descPurged, descPurgedAt,
@@ -251,6 +253,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descLag, a.Lag.Seconds(), id)
 				gauge(descIdle, boolValue(a.Idle), id)
 				counter(descWakes, float64(a.Wakes), id)
+				counter(descRestarts, float64(a.Restarts), id)
 			}
 			if r := cam.Recording; r != nil {
 				for _, st := range []string{record.StateRecording, record.StateWaiting, record.StateStorageFull, record.StateFailed} {

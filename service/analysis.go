@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,23 +34,38 @@ type recordFunc func(ctx context.Context, ref config.CameraRef, evs []events.Eve
 // analysis is one camera's live analytics: an analytics.Pipeline fed
 // with the hub's access units.
 type analysis struct {
-	ref      config.CameraRef
-	hub      *ingest.Hub
-	buffer   int
-	status   func() ingest.Status
-	analyzer *analytics.Analyzer
-	pipeline *analytics.Pipeline
-	choice   analytics.DetectorChoice
-	record   recordFunc
-	windows  func(camera string, ws []events.WindowStatus)
-	log      *slog.Logger
-	// decodeTime observes each access unit's decode (metrics).
-	decodeTime prometheus.Observer
+	ref    config.CameraRef
+	hub    *ingest.Hub
+	buffer int
+	status func() ingest.Status
+	// build makes the camera's analyzer: at start, and anew after a panic.
+	build   func() (*analytics.Analyzer, analytics.DetectorChoice, error)
+	record  recordFunc
+	windows func(camera string, ws []events.WindowStatus)
+	log     *slog.Logger
+	// decodeTime observes each access unit's decode, analyseTime each
+	// frame's analysis (metrics, by detector).
+	decodeTime  prometheus.Observer
+	analyseTime *prometheus.HistogramVec
 	// stateDir keeps the analysis's state across restarts (storage.state_dir).
 	stateDir string
 
-	mu  sync.Mutex
-	lag time.Duration // receive → analysed, last frame
+	mu sync.Mutex
+	// analyzer, pipeline and choice are replaced by the run loop only,
+	// under mu: other goroutines read them through parts.
+	analyzer *analytics.Analyzer
+	pipeline *analytics.Pipeline
+	choice   analytics.DetectorChoice
+	// past sums the pipelines and looks replaced after panics, so that the
+	// status's totals never go back.
+	past      analytics.PipelineStats
+	pastLooks uint64
+	// restarts counts the panics the analysis restarted after; lastPanic
+	// is the last one's message, at lastPanicAt.
+	restarts    uint64
+	lastPanic   string
+	lastPanicAt time.Time
+	lag         time.Duration // receive → analysed, last frame
 	// since is the camera time of the first analysed frame: what the
 	// analysis can know of the hall starts there.
 	since time.Time
@@ -66,35 +84,118 @@ type analysis struct {
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
 	record recordFunc, windows func(string, []events.WindowStatus), m *metrics.Metrics, log *slog.Logger) (*analysis, error) {
-	an, choice, err := analytics.NewCameraAnalyzer(ref, cfg.Detector, cfg.Alerts)
-	if err != nil {
+	a := &analysis{
+		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status,
+		build: func() (*analytics.Analyzer, analytics.DetectorChoice, error) {
+			return analytics.NewCameraAnalyzer(ref, cfg.Detector, cfg.Alerts)
+		},
+		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
+		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID), analyseTime: m.AnalyseSeconds, stateDir: cfg.Storage.StatePath(),
+		regeometry: make(chan struct{}, 1), pictures: make(chan chan picture),
+	}
+	if err := a.start(); err != nil {
 		return nil, err
 	}
-	if choice.Fallback {
-		log.Error("analytics detector: the person model failed to load, falling back", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
-	} else {
-		log.Info("analytics detector", "camera", ref.Camera.ID, "detector", choice.Kind, "why", choice.Reason)
+	return a, nil
+}
+
+// start builds the analyzer and its pipeline and resumes from the saved
+// state: at service start, and after a panic as if the service had
+// restarted.
+func (a *analysis) start() error {
+	an, choice, err := a.build()
+	if err != nil {
+		return err
 	}
-	a := &analysis{
-		ref: ref, hub: hub, buffer: cfg.Ingest.SubscriberBuf, status: status, analyzer: an, choice: choice,
-		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
-		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID), stateDir: cfg.Storage.StatePath(),
-		regeometry: make(chan struct{}, 1), pictures: make(chan chan picture),
+	if choice.Fallback {
+		a.log.Error("analytics detector: the person model failed to load, falling back", "detector", choice.Kind, "why", choice.Reason)
+	} else {
+		a.log.Info("analytics detector", "detector", choice.Kind, "why", choice.Reason)
 	}
 	if err := an.LoadState(a.stateDir); err != nil {
 		a.log.Warn("analysis state not restored: starting afresh", "err", err)
 	}
-	a.pipeline = analytics.NewPipeline(analytics.PipelineOptions{
-		Analyzer: an, FPS: ref.Camera.Analytics.FPS, IdleAfter: ref.Camera.Analytics.IdleAfter.D(),
-		AnalyseTime: m.AnalyseSeconds.WithLabelValues(ref.Camera.ID, choice.Kind),
+	p := analytics.NewPipeline(analytics.PipelineOptions{
+		Analyzer: an, FPS: a.ref.Camera.Analytics.FPS, IdleAfter: a.ref.Camera.Analytics.IdleAfter.D(),
+		AnalyseTime: a.analyseTime.WithLabelValues(a.ref.Camera.ID, choice.Kind),
 	})
-	return a, nil
+	a.mu.Lock()
+	a.analyzer, a.pipeline, a.choice = an, p, choice
+	a.since, a.lag = time.Time{}, 0
+	a.mu.Unlock()
+	return nil
 }
 
-// Run analyses until ctx ends.
+// parts returns the analyzer and pipeline in use, for goroutines other
+// than the run loop.
+func (a *analysis) parts() (*analytics.Analyzer, *analytics.Pipeline) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.analyzer, a.pipeline
+}
+
+// Run analyses until ctx ends. A panic in the analysis (a bug, perhaps
+// met only in this camera's scene) costs this camera's analysis alone, for
+// a while: the analyzer it left half-updated is dropped and a new one
+// starts from the saved state, as after a service restart, once a backoff
+// has passed; ingest, live view, recording and the other cameras go on.
 func (a *analysis) Run(ctx context.Context) error {
-	defer a.analyzer.Close()
-	defer a.pipeline.Close()
+	defer func() {
+		an, p := a.parts()
+		p.Close()
+		an.Close()
+	}()
+	backoff := ingest.NewBackoff(ingest.BackoffConfig{Min: time.Second, Max: time.Minute, StablePeriod: 10 * time.Minute}, nil, nil)
+	for {
+		backoff.Live()
+		err := a.session(ctx)
+		var crash *crashError
+		if !errors.As(err, &crash) {
+			a.saveState() // at shutdown; never the state a panic left
+			return err
+		}
+		delay := backoff.Next()
+		a.log.Error("analysis panicked: restarting it from the saved state; live view and recording go on",
+			"panic", crash.value, "restart_in", delay, "stack", string(crash.stack))
+		if err := a.restart(crash); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+}
+
+// restart replaces the analyzer a panic left with a new one, whose
+// windows are unknown until it has analysed again.
+func (a *analysis) restart(crash *crashError) error {
+	old, oldPipeline := a.parts()
+	looks, _ := old.Looks()
+	if err := a.start(); err != nil {
+		return fmt.Errorf("camera %s: analysis cannot restart after a panic: %w", a.ref.Camera.ID, err)
+	}
+	a.mu.Lock()
+	a.past = a.past.Add(oldPipeline.Stats())
+	a.pastLooks += looks
+	a.restarts++
+	a.lastPanic, a.lastPanicAt = crash.value, time.Now()
+	a.mu.Unlock()
+	oldPipeline.Close()
+	old.Close()
+	a.windows(a.ref.Camera.ID, a.analyzer.Windows())
+	return nil
+}
+
+// session analyses until ctx ends, or until a panic, which it returns
+// as a *crashError.
+func (a *analysis) session(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &crashError{value: panicMessage(v), stack: debug.Stack()}
+		}
+	}()
 	if a.openAlerts != nil {
 		a.analyzer.AlertsOpen(a.openAlerts(a.ref.Camera.ID))
 	}
@@ -128,7 +229,6 @@ func (a *analysis) Run(ctx context.Context) error {
 	defer tick.Stop()
 	save := time.NewTicker(stateEvery)
 	defer save.Stop()
-	defer a.saveState() // at shutdown
 	for {
 		select {
 		case <-ctx.Done():
@@ -258,20 +358,41 @@ func toMat(dec *avcodec.Decoder, img *avcodec.Image, mat *gocv.Mat) error {
 	return nil
 }
 
+// crashError is a panic of the analysis, recovered.
+type crashError struct {
+	value string // the panic's message, cut to its first line
+	stack []byte
+}
+
+func (e *crashError) Error() string { return "analysis panicked: " + e.value }
+
+// panicMessage is a panic's value as the status shows it: one line, at
+// most 200 bytes (the stack goes to the log only).
+func panicMessage(v any) string {
+	msg, _, _ := strings.Cut(fmt.Sprint(v), "\n")
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "") + "…"
+	}
+	return msg
+}
+
 // Status is what the camera status shows of its analysis.
 func (a *analysis) Status() web.AnalysisStatus {
 	a.mu.Lock()
-	lag, since := a.lag, a.since
+	lag, since, choice, past, pastLooks := a.lag, a.since, a.choice, a.past, a.pastLooks
+	restarts, lastPanic, lastPanicAt := a.restarts, a.lastPanic, a.lastPanicAt
+	an, p := a.analyzer, a.pipeline
 	a.mu.Unlock()
-	st := a.pipeline.Stats()
-	looks, counted := a.analyzer.Looks()
+	st := p.Stats()
+	looks, counted := an.Looks()
 	if !counted {
 		looks = st.Analysed
 	}
+	st = past.Add(st)
 	return web.AnalysisStatus{
-		Detector: a.choice.Kind, Reason: a.choice.Reason, Fallback: a.choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
-		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, Looks: looks, DecodeErrors: st.DecodeErrors,
+		Detector: choice.Kind, Reason: choice.Reason, Fallback: choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
+		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, Looks: pastLooks + looks, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
-		Idle: st.Idle, Wakes: st.Wakes,
+		Idle: st.Idle, Wakes: st.Wakes, Restarts: restarts, LastPanic: lastPanic, LastPanicAt: lastPanicAt,
 	}
 }

@@ -76,14 +76,15 @@ func (a *analysis) snapshot(ctx context.Context) ([]byte, time.Time, error) {
 
 // scene is what the analysis sees now.
 func (a *analysis) scene() web.Scene {
-	size, people := a.analyzer.People()
+	an, _ := a.parts()
+	size, people := an.People()
 	a.mu.Lock()
 	sc := web.Scene{Time: a.frameAt, Width: size.X, Height: size.Y, People: []web.ScenePerson{}}
 	a.mu.Unlock()
 	for _, p := range people {
 		sc.People = append(sc.People, web.ScenePerson{ID: p.ID, Feet: p.Feet, Box: p.Box})
 	}
-	for _, w := range a.analyzer.Windows() {
+	for _, w := range an.Windows() {
 		sc.Windows = append(sc.Windows, web.SceneWindow{ID: w.Window, State: w.State, Count: w.Count, Since: w.Since, Alerting: w.Alerting})
 	}
 	return sc
@@ -93,7 +94,7 @@ func (a *analysis) scene() web.Scene {
 type scenes struct{ s *Service }
 
 func (sc scenes) Snapshot(ctx context.Context, camera string) ([]byte, time.Time, error) {
-	cam, ok := sc.s.cameras[camera]
+	cam, ok := sc.s.camera(camera)
 	if !ok || cam.analysis == nil {
 		return nil, time.Time{}, web.ErrNoPicture
 	}
@@ -101,7 +102,7 @@ func (sc scenes) Snapshot(ctx context.Context, camera string) ([]byte, time.Time
 }
 
 func (sc scenes) Scene(camera string) (web.Scene, bool) {
-	cam, ok := sc.s.cameras[camera]
+	cam, ok := sc.s.camera(camera)
 	if !ok || cam.analysis == nil {
 		return web.Scene{}, false
 	}

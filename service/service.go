@@ -202,7 +202,9 @@ func (s *Service) Close() {
 	}
 	for _, cam := range s.cameras {
 		if cam.analysis != nil {
-			cam.analysis.analyzer.Close()
+			an, p := cam.analysis.parts()
+			p.Close()
+			an.Close()
 		}
 	}
 	if s.node != nil {
@@ -437,7 +439,7 @@ func (s *Service) cameraMetrics() []metrics.Camera {
 			st := cam.analysis.Status()
 			m.Analysis = &metrics.Analysis{Detector: st.Detector, Decoded: st.Decoded, Analysed: st.Analysed, Looks: st.Looks,
 				DecodeErrors: st.DecodeErrors, ProcessErrors: st.ProcessErrors, Lag: time.Duration(st.LagMillis * float64(time.Millisecond)),
-				Idle: st.Idle, Wakes: st.Wakes}
+				Idle: st.Idle, Wakes: st.Wakes, Restarts: st.Restarts}
 		}
 		out = append(out, m)
 	}

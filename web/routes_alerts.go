@@ -264,6 +264,10 @@ type boardDetector struct {
 	Kind     string `json:"kind"` // yolo or motion
 	Reason   string `json:"reason"`
 	Fallback bool   `json:"fallback,omitempty"`
+	// Restarts counts the analysis's restarts after a panic (a bug), the
+	// last at LastRestart: the windows were unknown meanwhile.
+	Restarts    uint64    `json:"restarts,omitempty"`
+	LastRestart time.Time `json:"last_restart,omitzero"`
 }
 
 // verdictDays is how far back the board's false-alarm rates look.
@@ -336,7 +340,8 @@ func (s *Server) board(c *fiber.Ctx) error {
 		}
 		if s.deps.Analysis != nil {
 			if a, ok := s.deps.Analysis(cam.ID); ok {
-				bc.Detector = &boardDetector{Kind: a.Detector, Reason: a.Reason, Fallback: a.Fallback}
+				bc.Detector = &boardDetector{Kind: a.Detector, Reason: a.Reason, Fallback: a.Fallback,
+					Restarts: a.Restarts, LastRestart: a.LastPanicAt}
 			}
 		}
 		cams = append(cams, bc)

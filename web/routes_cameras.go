@@ -55,6 +55,11 @@ type AnalysisStatus struct {
 	// Idle: the scene is quiet and only key frames are decoded.
 	Idle  bool   `json:"idle"`
 	Wakes uint64 `json:"wakes"`
+	// Restarts counts the panics (bugs) the analysis restarted after, from
+	// its saved state; LastPanic is the last one's message, at LastPanicAt.
+	Restarts    uint64    `json:"restarts"`
+	LastPanic   string    `json:"last_panic,omitempty"`
+	LastPanicAt time.Time `json:"last_panic_at,omitzero"`
 }
 
 // statusView is a camera's state as the API shows it: never its URL.

@@ -19,6 +19,8 @@ addMessages({
   "win.coveringHint": "本窗口人员正按AB岗制度顶岗，无办事群众等候时不告警",
   "cam.live": "在线", "cam.connecting": "连接中", "cam.offline": "离线",
   "det.yolo": "人体检测", "det.motion": "运动检测", "det.fallback": "运动检测（人体模型未能加载）",
+  "det.restarted": "分析出错后已自动重启 {n} 次（最近 {t}）",
+  "det.restartedHint": "分析程序出错后从保存的状态自动重启，期间窗口状态未知；直播和录像不受影响。若反复出现，请联系系统管理员。",
   "legend": "绿色：在岗 · 蓝色：AB岗顶岗（备岗人员在岗，或本窗口人员去顶岗）· 橙色：暂时离岗（计时中）· 红色：无人值守已告警 · 灰色：未开放、正在确认、摄像机离线或画面被遮挡",
 }, {
   "board.title": "Window board", "board.pick": "Choose a service center", "board.windows": "Service windows",
@@ -35,6 +37,8 @@ addMessages({
   "win.coveringHint": "this window's clerk covers another window (AB post); no alert while nobody waits here",
   "cam.live": "live", "cam.connecting": "connecting", "cam.offline": "offline",
   "det.yolo": "person detector", "det.motion": "motion detector", "det.fallback": "motion detector (the person model failed to load)",
+  "det.restarted": "analysis restarted {n}× after an error (last {t})",
+  "det.restartedHint": "The analysis hit an internal error and restarted from its saved state; the windows were unknown meanwhile. Live view and recording were not affected. If it recurs, tell your administrator.",
   "legend": "Green: staffed · blue: AB post (the backup clerk covers, or this clerk covers another window) · orange: away (timing) · red: unstaffed, alert raised · grey: closed, checking, camera offline or view blocked",
 });
 markNav("/board.html");
@@ -120,6 +124,10 @@ function renderCameras() {
     if (d) {
       chip.append(" ", el("span", { class: "badge det" + (d.fallback ? " warn" : ""), "data-detector": d.kind, title: d.reason },
         t(d.fallback ? "det.fallback" : "det." + d.kind)));
+      if (d.restarts) {
+        chip.append(" ", el("span", { class: "badge det warn", "data-restarts": String(d.restarts), title: t("det.restartedHint") },
+          tf("det.restarted", { n: d.restarts, t: fmtClockTime(new Date(d.last_restart)) })));
+      }
     }
     if (me.access.live) chip.append(" ", el("a", { href: "/?camera=" + encodeURIComponent(cam.id), class: "live-link" }, t("alert.live")));
     return chip;
