@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/auth"
-	"github.com/hallwatch/hallwatch/demo"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/store"
@@ -72,14 +70,7 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a simulated hall in real time")
 	}
-	truth := &truthLog{}
-	scene := demo.SceneOptions{Seed: 21, StillClerk: 3,
-		ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}, // nobody leaves meanwhile
-		VisitorInterval:   demo.Range{Min: 3 * time.Second, Max: 6 * time.Second}}
-	cam := runDemoCamera(t, scene, truth.add)
-	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
-	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
-		Camera: "hall", CameraName: "大厅"}})
+	truth, cfg := seatedHall(t)
 	var faults atomic.Int32
 	r := startServiceConfig(t, cfg, func(s *Service) { withFaultyDetector(t, s, "hall", &faults) })
 	viewer, _, _ := r.watch(t, "hall")

@@ -17,6 +17,22 @@ import (
 	"github.com/hallwatch/hallwatch/store"
 )
 
+// seatedHall runs a simulated hall whose clerks sit throughout (window 3's
+// never moving) while visitors come and go, and returns its truth and a
+// configuration analysing it.
+func seatedHall(t *testing.T) (*truthLog, *config.Config) {
+	t.Helper()
+	truth := &truthLog{}
+	scene := demo.SceneOptions{Seed: 21, StillClerk: 3,
+		ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}, // nobody leaves meanwhile
+		VisitorInterval:   demo.Range{Min: 3 * time.Second, Max: 6 * time.Second}}
+	cam := runDemoCamera(t, scene, truth.add)
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
+	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
+		Camera: "hall", CameraName: "大厅"}})
+	return truth, cfg
+}
+
 // TestStartWhileClerksSit: the demo hall's camera has been streaming with
 // every clerk seated (window 3's never moving) when hallwatch starts on it,
 // as after a restart mid-day. With the shipped detector each window must
@@ -26,16 +42,8 @@ func TestStartWhileClerksSit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a simulated hall in real time")
 	}
-	truth := &truthLog{}
-	scene := demo.SceneOptions{Seed: 21, StillClerk: 3,
-		ClerkAwayInterval: demo.Range{Min: 10 * time.Minute, Max: 20 * time.Minute}, // nobody leaves meanwhile
-		VisitorInterval:   demo.Range{Min: 3 * time.Second, Max: 6 * time.Second}}
-	cam := runDemoCamera(t, scene, truth.add)
+	truth, cfg := seatedHall(t)
 	time.Sleep(5 * time.Second) // the clerks sat down before hallwatch started
-
-	cfg := testConfig(t, filepath.Join(t.TempDir(), "hallwatch.db"))
-	cam.AddTo(cfg, []demo.Hall{{District: "dongcheng", DistrictName: "东城区", Center: "jingshan", CenterName: "景山",
-		Camera: "hall", CameraName: "大厅"}})
 	r := startServiceConfig(t, cfg)
 	// The camera status says which detector runs and why.
 	if a := r.camera(t, "hall", "analysis"); a["detector"] != "yolo" || a["fallback"] != nil ||
