@@ -10,6 +10,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/pion/rtp"
 )
 
@@ -209,43 +210,90 @@ func FuzzH264Depacketize(f *testing.F) {
 		{{0x09, 0xf0}, delta(40), delta(40)},
 		{idr(100)},
 	} {
-		var seed []byte
-		for _, pkt := range p.packets(au...) {
-			seed = append(seed, encodeFuzzPacket(pkt)...)
-		}
-		f.Add(seed)
+		f.Add(fuzzSeed(p.packets(au...)))
 	}
 	f.Add([]byte{0x80, 0x00, 0x01, 0x7c})                   // lone FU-A header
 	f.Add([]byte{0x80, 0x00, 0x05, 0x18, 0x00, 0x09, 0x67}) // STAP-A with a bad length
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := newDepacketizer(&format.H264{PayloadTyp: 96, PacketizationMode: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seq uint16
-		var ts uint32
-		for len(data) >= 3 && seq < 10000 {
-			flags, n := data[0], int(data[1])<<8|int(data[2])
-			data = data[3:]
-			n = min(n, len(data))
-			pkt := &rtp.Packet{
-				Header:  rtp.Header{Version: 2, PayloadType: 96, Marker: flags&1 != 0, SequenceNumber: seq, Timestamp: ts},
-				Payload: data[:n],
-			}
-			data = data[n:]
-			seq++
-			if flags&2 != 0 {
-				ts += 3000
-			}
-			au, err := d.push(pkt, time.Duration(ts), time.Time{})
-			if err != nil {
-				continue
-			}
-			d.takeStream()
-			checkFuzzUnit(t, au)
-		}
+		fuzzDepacketize(t, &format.H264{PayloadTyp: 96, PacketizationMode: 1}, data)
 	})
+}
+
+// Parameter sets written by x265 (ffmpeg -c:v libx265) for 320×240.
+var (
+	vps265 = []byte{0x40, 0x01, 0x0c, 0x01, 0xff, 0xff, 0x04, 0x08, 0x00, 0x00, 0x03, 0x00, 0x9e, 0x08, 0x00, 0x00, 0x03, 0x00, 0x00, 0x3c, 0x95, 0x98, 0x09}
+	sps265 = []byte{0x42, 0x01, 0x01, 0x04, 0x08, 0x00, 0x00, 0x03, 0x00, 0x9e, 0x08, 0x00, 0x00, 0x03, 0x00, 0x00, 0x3c, 0x90, 0x01, 0x41, 0x01,
+		0xe2, 0xcb, 0x2b, 0x34, 0x92, 0x65, 0x78, 0x0b, 0x70, 0x20, 0x20, 0x00, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x03, 0x02, 0x82}
+	pps265 = []byte{0x44, 0x01, 0xc1, 0x72, 0x86, 0x0c, 0x46, 0x24}
+)
+
+// FuzzH265Depacketize is FuzzH264Depacketize for H.265 cameras: aggregation
+// and fragmentation units, and the VPS/SPS/PPS parsed for the picture size.
+func FuzzH265Depacketize(f *testing.F) {
+	enc := &rtph265.Encoder{PayloadType: 96}
+	if err := enc.Init(); err != nil {
+		f.Fatal(err)
+	}
+	idr265 := func(size int) []byte { return append([]byte{0x26, 0x01}, fill(0xab, size-2)...) }   // IDR_W_RADL
+	trail265 := func(size int) []byte { return append([]byte{0x02, 0x01}, fill(0xab, size-2)...) } // TRAIL_R
+	for _, au := range [][][]byte{
+		{vps265, sps265, pps265, idr265(3000)},
+		{{0x46, 0x01, 0x50}, trail265(40), trail265(40)}, // AUD first
+		{idr265(100)},
+	} {
+		pkts, err := enc.Encode(au)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(fuzzSeed(pkts))
+	}
+	f.Add([]byte{0x02, 0x00, 0x03, 0x62, 0x01, 0x93})                         // lone FU start
+	f.Add([]byte{0x02, 0x00, 0x07, 0x60, 0x01, 0x00, 0x09, 0x40, 0x01, 0x0c}) // AP with a bad length
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzDepacketize(t, &format.H265{PayloadTyp: 96}, data)
+	})
+}
+
+// fuzzDepacketize feeds the packets data encodes (see encodeFuzzPacket)
+// through a depacketizer of forma and checks every unit that comes out.
+func fuzzDepacketize(t *testing.T, forma format.Format, data []byte) {
+	d, err := newDepacketizer(forma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq uint16
+	var ts uint32
+	for len(data) >= 3 && seq < 10000 {
+		flags, n := data[0], int(data[1])<<8|int(data[2])
+		data = data[3:]
+		n = min(n, len(data))
+		pkt := &rtp.Packet{
+			Header:  rtp.Header{Version: 2, PayloadType: 96, Marker: flags&1 != 0, SequenceNumber: seq, Timestamp: ts},
+			Payload: data[:n],
+		}
+		data = data[n:]
+		seq++
+		if flags&2 != 0 {
+			ts += 3000
+		}
+		au, err := d.push(pkt, time.Duration(ts), time.Time{})
+		if err != nil {
+			continue
+		}
+		d.takeStream()
+		checkFuzzUnit(t, d.codec, au)
+	}
+}
+
+// fuzzSeed encodes packets as a fuzz input.
+func fuzzSeed(pkts []*rtp.Packet) []byte {
+	var seed []byte
+	for _, pkt := range pkts {
+		seed = append(seed, encodeFuzzPacket(pkt)...)
+	}
+	return seed
 }
 
 // encodeFuzzPacket writes a packet in the fuzz input format: flags
@@ -259,7 +307,7 @@ func encodeFuzzPacket(pkt *rtp.Packet) []byte {
 	return append(b, pkt.Payload...)
 }
 
-func checkFuzzUnit(t *testing.T, au *AccessUnit) {
+func checkFuzzUnit(t *testing.T, codec Codec, au *AccessUnit) {
 	if len(au.NALUs) == 0 || len(au.NALUs) > MaxAccessUnitNALUs {
 		t.Fatalf("unit with %d NALUs", len(au.NALUs))
 	}
@@ -271,7 +319,14 @@ func checkFuzzUnit(t *testing.T, au *AccessUnit) {
 	if au.Size() > MaxAccessUnitBytes+64<<10 { // plus the parameter sets
 		t.Fatalf("unit of %d bytes", au.Size())
 	}
-	if au.Key && (au.NALUs[0][0]&0x1f != 7 || au.NALUs[1][0]&0x1f != 8) {
+	if !au.Key {
+		return
+	}
+	if codec == CodecH265 {
+		if len(au.NALUs) < 4 || au.NALUs[0][0]>>1&0x3f != 32 || au.NALUs[1][0]>>1&0x3f != 33 || au.NALUs[2][0]>>1&0x3f != 34 {
+			t.Fatal("key unit does not start with VPS, SPS, PPS")
+		}
+	} else if len(au.NALUs) < 3 || au.NALUs[0][0]&0x1f != 7 || au.NALUs[1][0]&0x1f != 8 {
 		t.Fatal("key unit does not start with SPS, PPS")
 	}
 }
