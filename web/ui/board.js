@@ -125,8 +125,9 @@ function renderCameras() {
       chip.append(" ", el("span", { class: "badge det" + (d.fallback ? " warn" : ""), "data-detector": d.kind, title: d.reason },
         t(d.fallback ? "det.fallback" : "det." + d.kind)));
       if (d.restarts) {
+        const at = new Date(d.last_restart), today = at.toDateString() === new Date().toDateString();
         chip.append(" ", el("span", { class: "badge det warn", "data-restarts": String(d.restarts), title: t("det.restartedHint") },
-          tf("det.restarted", { n: d.restarts, t: fmtClockTime(new Date(d.last_restart)) })));
+          tf("det.restarted", { n: d.restarts, t: today ? fmtClockTime(at) : fmtTime(d.last_restart) })));
       }
     }
     if (me.access.live) chip.append(" ", el("a", { href: "/?camera=" + encodeURIComponent(cam.id), class: "live-link" }, t("alert.live")));
