@@ -172,13 +172,13 @@ func (a *analysis) Run(ctx context.Context) error {
 // windows are unknown until it has analysed again.
 func (a *analysis) restart(crash *crashError) error {
 	old, oldPipeline := a.parts()
-	looks, _ := old.Looks()
 	if err := a.start(); err != nil {
 		return fmt.Errorf("camera %s: analysis cannot restart after a panic: %w", a.ref.Camera.ID, err)
 	}
+	st := oldPipeline.Stats()
 	a.mu.Lock()
-	a.past = a.past.Add(oldPipeline.Stats())
-	a.pastLooks += looks
+	a.past = a.past.Add(st)
+	a.pastLooks += looks(old, st)
 	a.restarts++
 	a.lastPanic, a.lastPanicAt = crash.value, time.Now()
 	a.mu.Unlock()
@@ -376,6 +376,15 @@ func panicMessage(v any) string {
 	return msg
 }
 
+// looks is how many of a pipeline's analysed frames its analyzer's
+// detector looked at: all of them for a detector that does not skip any.
+func looks(an *analytics.Analyzer, st analytics.PipelineStats) uint64 {
+	if n, counted := an.Looks(); counted {
+		return n
+	}
+	return st.Analysed
+}
+
 // Status is what the camera status shows of its analysis.
 func (a *analysis) Status() web.AnalysisStatus {
 	a.mu.Lock()
@@ -384,14 +393,11 @@ func (a *analysis) Status() web.AnalysisStatus {
 	an, p := a.analyzer, a.pipeline
 	a.mu.Unlock()
 	st := p.Stats()
-	looks, counted := an.Looks()
-	if !counted {
-		looks = st.Analysed
-	}
+	allLooks := pastLooks + looks(an, st)
 	st = past.Add(st)
 	return web.AnalysisStatus{
 		Detector: choice.Kind, Reason: choice.Reason, Fallback: choice.Fallback, FPS: a.ref.Camera.Analytics.FPS,
-		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, Looks: pastLooks + looks, DecodeErrors: st.DecodeErrors,
+		Units: st.Units, Decoded: st.Decoded, Analysed: st.Analysed, Looks: allLooks, DecodeErrors: st.DecodeErrors,
 		ProcessErrors: st.ProcessErrors, LagMillis: float64(lag) / float64(time.Millisecond), Since: since,
 		Idle: st.Idle, Wakes: st.Wakes, Restarts: restarts, LastPanic: lastPanic, LastPanicAt: lastPanicAt,
 	}

@@ -98,6 +98,11 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 	waitFor(t, "the analysis going on and every window staffed again", 60*time.Second, func() bool {
 		return r.svc.cameras["hall"].analysis.Status().Analysed > analysed+10 && allStaffed()
 	})
+	// The totals span the restarts: this detector (the wrapper hides the
+	// person model's skips) looked at every frame analysed.
+	if a := r.camera(t, "hall", "analysis"); a["looks"] != a["analysed"] {
+		t.Errorf("camera status analysis %v: looks %v of %v analysed, want all", a, a["looks"], a["analysed"])
+	}
 
 	select {
 	case err := <-r.done:
