@@ -126,6 +126,14 @@ func (a *analysis) start() error {
 	return nil
 }
 
+// close releases the analyzer and pipeline in use: Run does at its end,
+// Service.Close when Run never ran.
+func (a *analysis) close() {
+	an, p := a.parts()
+	p.Close()
+	an.Close()
+}
+
 // parts returns the analyzer and pipeline in use, for goroutines other
 // than the run loop.
 func (a *analysis) parts() (*analytics.Analyzer, *analytics.Pipeline) {
@@ -140,11 +148,7 @@ func (a *analysis) parts() (*analytics.Analyzer, *analytics.Pipeline) {
 // starts from the saved state, as after a service restart, once a backoff
 // has passed; ingest, live view, recording and the other cameras go on.
 func (a *analysis) Run(ctx context.Context) error {
-	defer func() {
-		an, p := a.parts()
-		p.Close()
-		an.Close()
-	}()
+	defer a.close()
 	backoff := ingest.NewBackoff(ingest.BackoffConfig{Min: time.Second, Max: time.Minute, StablePeriod: 10 * time.Minute}, nil, nil)
 	for {
 		backoff.Live()

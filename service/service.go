@@ -202,9 +202,7 @@ func (s *Service) Close() {
 	}
 	for _, cam := range s.cameras {
 		if cam.analysis != nil {
-			an, p := cam.analysis.parts()
-			p.Close()
-			an.Close()
+			cam.analysis.close()
 		}
 	}
 	if s.node != nil {
