@@ -86,6 +86,16 @@ func (m *Manager) checkCamera(ctx context.Context, ref config.CameraRef) error {
 	return nil
 }
 
+// Reannounce makes the next camera check publish camera's state again,
+// though it did not change: something else live pages show of the camera
+// did (its analysis restarted after a panic), and a camera message makes
+// them reload it.
+func (m *Manager) Reannounce(camera string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.online, camera)
+}
+
 type cameraView struct {
 	State     ingest.State `json:"state"`
 	Since     time.Time    `json:"since"`

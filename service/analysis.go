@@ -80,6 +80,8 @@ type analysis struct {
 	// openAlerts lists the camera's windows whose unstaffed alert is open
 	// (raised before this analysis started); nil: none.
 	openAlerts func(camera string) []string
+	// restarted tells live pages that the analysis restarted (nil: none).
+	restarted func(camera string)
 }
 
 func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, status func() ingest.Status,
@@ -189,6 +191,9 @@ func (a *analysis) restart(crash *crashError) error {
 	oldPipeline.Close()
 	old.Close()
 	a.windows(a.ref.Camera.ID, a.analyzer.Windows())
+	if a.restarted != nil {
+		a.restarted(a.ref.Camera.ID)
+	}
 	return nil
 }
 

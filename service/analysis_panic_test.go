@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallwatch/hallwatch/analytics"
 	"github.com/hallwatch/hallwatch/auth"
+	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
 	"github.com/hallwatch/hallwatch/store"
@@ -88,6 +89,24 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 	analysed := r.svc.cameras["hall"].analysis.Status().Analysed
 	units := viewer.Stats().Units
 
+	// The center manager watches the board through the panics: it must
+	// tell them without a reload.
+	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
+	p := openPage(t, r.base)
+	p.login(user, pw)
+	windows := len(cfg.Districts[0].Centers[0].Cameras[0].Analytics.Windows)
+	boardSays := func(words string) string {
+		return fmt.Sprintf(`document.querySelector("[data-camera=hall] [data-restarts='2']")?.textContent.includes(%q) &&
+			document.querySelectorAll("#windows .win[data-state=staffed]").length === %d`, words, windows)
+	}
+	p.resize(browser.Desktop)
+	p.setLang("zh")
+	p.open("/board.html?center=jingshan")
+	waitJS(p.ctx, t, "board with every window staffed, no restart", 20*time.Second, fmt.Sprintf(
+		`document.querySelectorAll("#windows .win[data-state=staffed]").length === %d && !document.querySelector("[data-restarts]")`, windows))
+
+	cameraMessages := r.svc.bus.Subscribe(16, func(m eventbus.Message) bool { return m.Type == "camera" && m.Camera == "hall" })
+	defer cameraMessages.Close()
 	faults.Store(2)
 	waitFor(t, "the analysis restarted after both panics", 60*time.Second, func() bool {
 		return r.camera(t, "hall", "analysis")["restarts"] == 2.0
@@ -140,25 +159,29 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
 	}
 
-	// The center manager's board says the analysis restarted, in both
-	// languages and at both sizes, and shows the windows staffed again.
-	user, pw := pageUser(t, r, "zhang", auth.RoleCenterManager, auth.UserScope{Centers: []string{"jingshan"}})
-	p := openPage(t, r.base)
-	p.login(user, pw)
-	windows := len(cfg.Districts[0].Centers[0].Cameras[0].Analytics.Windows)
-	for _, v := range []struct {
-		lang  string
-		size  browser.Size
-		words string
-	}{{"zh", browser.Desktop, "自动重启 2 次"}, {"en", browser.Phone, "restarted 2×"}} {
-		p.resize(v.size)
-		p.setLang(v.lang)
-		p.open("/board.html?center=jingshan")
-		waitJS(p.ctx, t, v.lang+" board with the restarts and every window staffed", 20*time.Second, fmt.Sprintf(
-			`document.querySelector("[data-camera=hall] [data-restarts='2']")?.textContent.includes(%q) &&
-			document.querySelectorAll("#windows .win[data-state=staffed]").length === %d`, v.words, windows))
-		p.checkLayout("board after analysis restarts", placeNames(cfg, user))
-		p.shot("board-analysis-restarted")
-		p.check()
+	// The camera stayed live, and a camera message told the live pages
+	// to reload it after the restarts.
+	n := 0
+	for len(cameraMessages.C()) > 0 {
+		m := <-cameraMessages.C()
+		n++
+		if !strings.Contains(string(m.Data), `"state":"live"`) {
+			t.Errorf("camera message %s: the camera went down during the panics", m.Data)
+		}
 	}
+	if n == 0 {
+		t.Errorf("no camera message after the analysis restarts: open boards would show them only on their next periodic reload")
+	}
+	// The board open through the panics says so, and so does one opened
+	// now, in both languages and at both sizes, with the windows staffed.
+	waitJS(p.ctx, t, "the open board with the restarts and every window staffed", 20*time.Second, boardSays("自动重启 2 次"))
+	p.checkLayout("board after analysis restarts", placeNames(cfg, user))
+	p.shot("board-analysis-restarted")
+	p.resize(browser.Phone)
+	p.setLang("en")
+	p.open("/board.html?center=jingshan")
+	waitJS(p.ctx, t, "en board with the restarts and every window staffed", 20*time.Second, boardSays("restarted 2×"))
+	p.checkLayout("board after analysis restarts", placeNames(cfg, user))
+	p.shot("board-analysis-restarted")
+	p.check()
 }

@@ -277,6 +277,7 @@ func (s *Service) newCamera(ref config.CameraRef) (*camera, error) {
 		// The alerts restored before the unit started (Restore,
 		// RestoreCamera) are the analysis's own to continue.
 		cam.analysis.openAlerts = func(camera string) []string { return s.alerts.OpenWindows(camera, events.KindUnstaffed) }
+		cam.analysis.restarted = s.alerts.Reannounce
 	}
 	cam.rec = s.rec.recorder(ref.Camera.ID, hub)
 	return cam, nil
