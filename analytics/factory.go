@@ -53,12 +53,19 @@ func NewDetector(d config.Detector, override string) (Detector, DetectorChoice, 
 	case KindAuto:
 		y, birth, name, err := newYOLOFromConfig(d)
 		if err != nil {
-			return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore, Fallback: true,
-				Reason: fmt.Sprintf("auto: the person model failed to load (%v); using the motion detector instead", err)}, nil
+			d, choice := motionFallback(fmt.Sprintf("auto: the person model failed to load (%v)", err))
+			return d, choice, nil
 		}
 		return y, DetectorChoice{Kind: KindYOLO, Reason: "auto: " + name, BirthScore: birth}, nil
 	}
 	return nil, DetectorChoice{}, fmt.Errorf("%s %q: want auto, yolo or motion", source, kind)
+}
+
+// motionFallback is the motion detector standing in for the person model,
+// with why in the choice's reason.
+func motionFallback(why string) (Detector, DetectorChoice) {
+	return NewMotion(MotionOptions{}), DetectorChoice{Kind: KindMotion, BirthScore: motionBirthScore, Fallback: true,
+		Reason: why + "; using the motion detector instead"}
 }
 
 // TrackerOptions returns the tracker settings that suit the detector: its
@@ -122,7 +129,12 @@ func newYOLOFromConfig(d config.Detector) (*YOLO, float32, string, error) {
 // NewCameraAnalyzer builds the analyzer of a configured camera (see
 // CameraAnalyzerOptions).
 func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.Alerts) (*Analyzer, DetectorChoice, error) {
-	o, choice, err := CameraAnalyzerOptions(ref, det, alerts)
+	return analyzerFrom(CameraAnalyzerOptions(ref, det, alerts))
+}
+
+// analyzerFrom builds the analyzer of options just made (or their error),
+// closing their detector if it cannot.
+func analyzerFrom(o AnalyzerOptions, choice DetectorChoice, err error) (*Analyzer, DetectorChoice, error) {
 	if err != nil {
 		return nil, DetectorChoice{}, err
 	}
@@ -134,12 +146,28 @@ func NewCameraAnalyzer(ref config.CameraRef, det config.Detector, alerts config.
 	return a, choice, nil
 }
 
+// NewMotionFallbackAnalyzer builds the analyzer of a configured camera
+// with the motion detector, whatever the configuration asks for: the
+// configured detector could not be built (again), for the reason why.
+func NewMotionFallbackAnalyzer(ref config.CameraRef, alerts config.Alerts, why string) (*Analyzer, DetectorChoice, error) {
+	return analyzerFrom(analyzerOptions(ref, alerts, func(string) (Detector, DetectorChoice, error) {
+		d, choice := motionFallback(why)
+		return d, choice, nil
+	}))
+}
+
 // CameraAnalyzerOptions are the analyzer options of a configured camera:
 // detector from det and the camera's override, unstaffed alert
 // confirmation from alerts, opening hours from each window's schedule in
 // the center's time zone. It fails when the camera has no analytics
 // section. The caller owns the detector until NewAnalyzer takes it.
 func CameraAnalyzerOptions(ref config.CameraRef, det config.Detector, alerts config.Alerts) (AnalyzerOptions, DetectorChoice, error) {
+	return analyzerOptions(ref, alerts, func(override string) (Detector, DetectorChoice, error) { return NewDetector(det, override) })
+}
+
+// analyzerOptions is CameraAnalyzerOptions with the detector from detect,
+// given the camera's override.
+func analyzerOptions(ref config.CameraRef, alerts config.Alerts, detect func(override string) (Detector, DetectorChoice, error)) (AnalyzerOptions, DetectorChoice, error) {
 	cam := ref.Camera
 	if cam == nil || cam.Effective() == nil {
 		id := ""
@@ -149,7 +177,7 @@ func CameraAnalyzerOptions(ref config.CameraRef, det config.Detector, alerts con
 		return AnalyzerOptions{}, DetectorChoice{}, fmt.Errorf("camera %q has no analytics section (lines/windows): nothing to analyse", id)
 	}
 	an := cam.Effective()
-	d, choice, err := NewDetector(det, an.Detector)
+	d, choice, err := detect(an.Detector)
 	if err != nil {
 		return AnalyzerOptions{}, DetectorChoice{}, fmt.Errorf("camera %q: %w", cam.ID, err)
 	}

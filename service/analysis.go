@@ -39,10 +39,13 @@ type analysis struct {
 	buffer int
 	status func() ingest.Status
 	// build makes the camera's analyzer: at start, and anew after a panic.
-	build   func() (*analytics.Analyzer, analytics.DetectorChoice, error)
-	record  recordFunc
-	windows func(camera string, ws []events.WindowStatus)
-	log     *slog.Logger
+	build func() (*analytics.Analyzer, analytics.DetectorChoice, error)
+	// fallback makes it with the motion detector, for why: after a panic,
+	// when build fails (its model file removed or broken since start).
+	fallback func(why string) (*analytics.Analyzer, analytics.DetectorChoice, error)
+	record   recordFunc
+	windows  func(camera string, ws []events.WindowStatus)
+	log      *slog.Logger
 	// decodeTime observes each access unit's decode, analyseTime each
 	// frame's analysis (metrics, by detector).
 	decodeTime  prometheus.Observer
@@ -91,11 +94,14 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 		build: func() (*analytics.Analyzer, analytics.DetectorChoice, error) {
 			return analytics.NewCameraAnalyzer(ref, cfg.Detector, cfg.Alerts)
 		},
+		fallback: func(why string) (*analytics.Analyzer, analytics.DetectorChoice, error) {
+			return analytics.NewMotionFallbackAnalyzer(ref, cfg.Alerts, why)
+		},
 		record: record, windows: windows, log: log.With("camera", ref.Camera.ID),
 		decodeTime: m.DecodeSeconds.WithLabelValues(ref.Camera.ID), analyseTime: m.AnalyseSeconds, stateDir: cfg.Storage.StatePath(),
 		regeometry: make(chan struct{}, 1), pictures: make(chan chan picture),
 	}
-	if err := a.start(); err != nil {
+	if err := a.start(a.build); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -104,8 +110,8 @@ func newAnalysis(ref config.CameraRef, cfg *config.Config, hub *ingest.Hub, stat
 // start builds the analyzer and its pipeline and resumes from the saved
 // state: at service start, and after a panic as if the service had
 // restarted.
-func (a *analysis) start() error {
-	an, choice, err := a.build()
+func (a *analysis) start(build func() (*analytics.Analyzer, analytics.DetectorChoice, error)) error {
+	an, choice, err := build()
 	if err != nil {
 		return err
 	}
@@ -175,11 +181,17 @@ func (a *analysis) Run(ctx context.Context) error {
 }
 
 // restart replaces the analyzer a panic left with a new one, whose
-// windows are unknown until it has analysed again.
+// windows are unknown until it has analysed again. If the configured
+// detector cannot be built again (its model files removed or broken since
+// start), the motion detector watches instead, as kind auto would: one
+// camera's detector is no reason to stop the others.
 func (a *analysis) restart(crash *crashError) error {
 	old, oldPipeline := a.parts()
-	if err := a.start(); err != nil {
-		return fmt.Errorf("camera %s: analysis cannot restart after a panic: %w", a.ref.Camera.ID, err)
+	if err := a.start(a.build); err != nil {
+		why := fmt.Sprintf("the configured detector failed to build again after a panic (%v)", err)
+		if err := a.start(func() (*analytics.Analyzer, analytics.DetectorChoice, error) { return a.fallback(why) }); err != nil {
+			return fmt.Errorf("camera %s: analysis cannot restart after a panic: %w", a.ref.Camera.ID, err)
+		}
 	}
 	st := oldPipeline.Stats()
 	a.mu.Lock()

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/hallwatch/hallwatch/eventbus"
 	"github.com/hallwatch/hallwatch/events"
 	"github.com/hallwatch/hallwatch/internal/browser"
+	"github.com/hallwatch/hallwatch/models"
 	"github.com/hallwatch/hallwatch/store"
 )
 
@@ -53,7 +56,7 @@ func withFaultyDetector(t *testing.T, s *Service, camera string, faults *atomic.
 		return an, choice, err
 	}
 	old, pipeline := a.parts()
-	if err := a.start(); err != nil {
+	if err := a.start(a.build); err != nil {
 		t.Fatal(err)
 	}
 	pipeline.Close()
@@ -76,16 +79,8 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 	r := startServiceConfig(t, cfg, func(s *Service) { withFaultyDetector(t, s, "hall", &faults) })
 	viewer, _, _ := r.watch(t, "hall")
 
-	allStaffed := func() bool {
-		board := r.svc.alerts.Board("jingshan")
-		for _, w := range board {
-			if w.State != events.StateStaffed {
-				return false
-			}
-		}
-		return len(board) > 0
-	}
-	waitFor(t, "every window staffed", 60*time.Second, allStaffed)
+	staffed := func() bool { return allStaffed(r) }
+	waitFor(t, "every window staffed", 60*time.Second, staffed)
 	analysed := r.svc.cameras["hall"].analysis.Status().Analysed
 	units := viewer.Stats().Units
 
@@ -115,7 +110,7 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 		t.Errorf("camera status analysis %v: want the last panic and when", a)
 	}
 	waitFor(t, "the analysis going on and every window staffed again", 60*time.Second, func() bool {
-		return r.svc.cameras["hall"].analysis.Status().Analysed > analysed+10 && allStaffed()
+		return r.svc.cameras["hall"].analysis.Status().Analysed > analysed+10 && staffed()
 	})
 	// The totals span the restarts: this detector (the wrapper hides the
 	// person model's skips) looked at every frame analysed.
@@ -123,12 +118,7 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 		t.Errorf("camera status analysis %v: looks %v of %v analysed, want all", a, a["looks"], a["analysed"])
 	}
 
-	select {
-	case err := <-r.done:
-		r.done <- err
-		t.Fatalf("the service stopped: %v", err)
-	default:
-	}
+	stillRunning(t, r)
 	viewer.Wait(t, 10, 20*time.Second)
 	if st := viewer.State().String(); st != "connected" || viewer.Stats().Units <= units {
 		t.Errorf("viewer %s with %d units (%d before the panics): the live view must go on", st, viewer.Stats().Units, units)
@@ -140,24 +130,7 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 		t.Errorf("the log does not tell both panics with their stack:\n%s", log)
 	}
 
-	// The clerks sat throughout: never absent, nothing raised.
-	runs := windowRuns(truth.all())
-	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range evs {
-		if run, ok := at(runs[e.Window], e.Time); e.State == events.StateAbsent && ok && run.occupied {
-			t.Errorf("window %s reported absent at %s while its clerk sat there", e.Window, e.Time.Format("15:04:05.0"))
-		}
-	}
-	alerts, err := r.svc.store.Alerts(context.Background(), store.AlertQuery{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range alerts {
-		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
-	}
+	seatedThroughout(t, r, truth)
 
 	// The camera stayed live, and a camera message told the live pages
 	// to reload it after the restarts.
@@ -184,4 +157,100 @@ func TestAnalysisPanicCostsOnlyTheAnalysis(t *testing.T) {
 	p.checkLayout("board after analysis restarts", placeNames(cfg, user))
 	p.shot("board-analysis-restarted")
 	p.check()
+}
+
+// TestAnalysisRestartWithoutItsModel: the person model named in the
+// configuration (kind yolo) is removed from disk while the service runs,
+// then the analysis panics. The restart cannot load the model again: the
+// motion detector watches the windows instead of the whole service
+// stopping, and the camera status and the log say so and why.
+func TestAnalysisRestartWithoutItsModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulated hall in real time")
+	}
+	truth, cfg := seatedHall(t)
+	dir := t.TempDir()
+	cfgFile, weights := models.Body()
+	cfg.Detector.Kind = analytics.KindYOLO
+	cfg.Detector.Model, cfg.Detector.Weights = filepath.Join(dir, "body.cfg"), filepath.Join(dir, "body.weights")
+	for file, data := range map[string][]byte{cfg.Detector.Model: cfgFile, cfg.Detector.Weights: weights} {
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var faults atomic.Int32
+	r := startServiceConfig(t, cfg, func(s *Service) { withFaultyDetector(t, s, "hall", &faults) })
+	waitFor(t, "every window staffed", 60*time.Second, func() bool { return allStaffed(r) })
+	if a := r.camera(t, "hall", "analysis"); a["detector"] != analytics.KindYOLO {
+		t.Fatalf("camera status analysis %v: want the configured person model", a)
+	}
+
+	if err := os.Remove(cfg.Detector.Model); err != nil {
+		t.Fatal(err)
+	}
+	faults.Store(1)
+	waitFor(t, "the analysis restarted with the motion detector", 60*time.Second, func() bool {
+		a := r.camera(t, "hall", "analysis")
+		return a["restarts"] == 1.0 && a["detector"] == analytics.KindMotion
+	})
+	if a := r.camera(t, "hall", "analysis"); a["fallback"] != true ||
+		!strings.Contains(fmt.Sprint(a["reason"]), "failed to build again after a panic") ||
+		!strings.Contains(fmt.Sprint(a["reason"]), cfg.Detector.Model) {
+		t.Errorf("camera status analysis %v: want the fallback, naming the missing file", a)
+	}
+	analysed := r.svc.cameras["hall"].analysis.Status().Analysed
+	waitFor(t, "the motion detector analysing", 30*time.Second, func() bool {
+		return r.svc.cameras["hall"].analysis.Status().Analysed > analysed+10
+	})
+	stillRunning(t, r)
+	if log := r.logs.String(); !strings.Contains(log, "falling back") || !strings.Contains(log, cfg.Detector.Model) {
+		t.Errorf("the log does not tell the fallback and the missing file:\n%s", log)
+	}
+	seatedThroughout(t, r, truth)
+}
+
+// allStaffed reports whether the board of the seated hall's center has
+// every window staffed.
+func allStaffed(r *rig) bool {
+	board := r.svc.alerts.Board("jingshan")
+	for _, w := range board {
+		if w.State != events.StateStaffed {
+			return false
+		}
+	}
+	return len(board) > 0
+}
+
+// stillRunning fails the test if the service stopped.
+func stillRunning(t *testing.T, r *rig) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		t.Fatalf("the service stopped: %v", err)
+	default:
+	}
+}
+
+// seatedThroughout checks a hall whose clerks sat throughout: no window
+// reported absent while its clerk sat there, no alert raised.
+func seatedThroughout(t *testing.T, r *rig, truth *truthLog) {
+	t.Helper()
+	runs := windowRuns(truth.all())
+	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if run, ok := at(runs[e.Window], e.Time); e.State == events.StateAbsent && ok && run.occupied {
+			t.Errorf("window %s reported absent at %s while its clerk sat there", e.Window, e.Time.Format("15:04:05.0"))
+		}
+	}
+	alerts, err := r.svc.store.Alerts(context.Background(), store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
+	}
 }
