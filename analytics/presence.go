@@ -62,9 +62,6 @@ type presence struct {
 // of the check all the same.
 const checkFor = 2.0
 
-// edgeWait is how long a raise waits for someone at the zone's edge.
-const edgeWait = 1.0
-
 // returnGap is how long staff who came back may go unseen without their
 // return starting over: a detector misses someone in a frame (a clerk
 // sitting down, a compression artefact), and a return must not wait
@@ -84,8 +81,6 @@ type zoneView struct {
 	// detector cannot see someone who sat still there since before it
 	// started. Someone seen in it still counts.
 	cannotTell string
-	// edge: someone stands just outside the zone (see edgeMargin).
-	edge bool
 	// returned: someone counted is a still person the detector lost for a
 	// while and found again where they sat (Track.Revived): they never left.
 	returned bool
@@ -195,7 +190,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			p.back(t)
 		}
 		evs = append(evs, p.enter(events.StateAbsent, "", wall))
-		return append(evs, p.checkAbsent(t, v.edge)...)
+		return append(evs, p.checkAbsent(t)...)
 	case events.StateUnknown: // the detector cannot tell (see zoneView)
 		if staffed {
 			evs = append(evs, p.enter(staffedAs, "", wall))
@@ -209,7 +204,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 		}
 		p.absentSince, p.presentSince = t, -1
 		evs = append(evs, p.enter(events.StateAbsent, "", wall))
-		return append(evs, p.checkAbsent(t, v.edge)...)
+		return append(evs, p.checkAbsent(t)...)
 	case events.StateStaffed, events.StateStaffedByBackup:
 		switch {
 		case staffed:
@@ -224,7 +219,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 				p.absentSince = v.seen
 			}
 			evs = append(evs, p.enter(events.StateAbsent, "", wall))
-			evs = append(evs, p.checkAbsent(t, v.edge)...)
+			evs = append(evs, p.checkAbsent(t)...)
 		}
 		return evs
 	default: // absent
@@ -245,7 +240,7 @@ func (p *presence) update(v zoneView, t float64, wall time.Time) []events.Event 
 			return evs
 		}
 		p.presentSince = -1
-		return p.checkAbsent(t, v.edge)
+		return p.checkAbsent(t)
 	}
 }
 
@@ -258,13 +253,12 @@ func (p *presence) back(t float64) {
 	p.presentSeen = t
 }
 
-// checkAbsent raises the alert once the absence has lasted absent_after.
-// While someone stands at the zone's edge it waits up to edgeWait more:
-// one who is stepping in is counted a moment later, and a snapshot with a
-// clerk walking in is no unstaffed window.
-func (p *presence) checkAbsent(t float64, edge bool) []events.Event {
+// checkAbsent raises the alert once the absence has lasted absent_after,
+// the documented rule, with no grace for someone standing just outside
+// the zone: at a counter that is where visitors stand.
+func (p *presence) checkAbsent(t float64) []events.Event {
 	due := p.absentSince + p.absentAfter
-	if p.raised || p.presentSince >= 0 || t < due-1e-9 || (edge && t < due+edgeWait-1e-9) {
+	if p.raised || p.presentSince >= 0 || t < due-1e-9 {
 		return nil
 	}
 	p.raised = true

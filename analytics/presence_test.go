@@ -209,6 +209,30 @@ func TestAbsenceRaisesAfterAbsentAfterAndResolves(t *testing.T) {
 	}
 }
 
+// TestVisitorAtTheCounterDoesNotDelayTheAlert: a visitor stands at the
+// counter, feet just outside the clerk's zone, while the clerk is away.
+// The alert is raised absent_after into the absence all the same, as the
+// documented rule says: at a counter, visitors always stand there.
+func TestVisitorAtTheCounterDoesNotDelayTheAlert(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 2*time.Second, nil)
+	visitor := func() Detection { return person(300+rng.Float64()*4-2, 300+rng.Float64()*2) } // 12-14 px below the zone
+	for i := 0; i < 50; i++ { // 10 s present
+		s.next(clerk(rng), visitor())
+	}
+	for i := 0; i < 100; i++ { // 20 s away: walks off to the right, out of sight
+		if i < 20 {
+			s.next(person(300+15*float64(i+1), 250), visitor())
+		} else {
+			s.next(visitor())
+		}
+	}
+	want := "checking(0)@0 staffed(1)@0.4 absent(0)@11.2 alert-raised@21.2"
+	if got := summary(s.log); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
 func TestShortReturnDoesNotResolveOrReset(t *testing.T) {
 	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 5*time.Second, nil)
 	for i := 0; i < 30; i++ { // empty 6 s

@@ -371,32 +371,7 @@ func (a *Analyzer) viewOf(w *zoneWatch, t float64) zoneView {
 		}
 	}
 	w.counted = now
-	v.edge = a.atEdge(w.zone)
 	return v
-}
-
-// edgeMargin is how close to a zone, in box heights, someone's feet must be
-// to stand at its edge: a step.
-const edgeMargin = 0.25
-
-// atEdge reports whether a person being followed has their feet just
-// outside zone.
-func (a *Analyzer) atEdge(zone geom.Polygon) bool {
-	if a.size.Y == 0 {
-		return false
-	}
-	for _, tr := range a.tracks {
-		if !tr.Confirmed || (!tr.Still && tr.Missed > zoneGrace) || zone.Contains(tr.Feet) {
-			continue
-		}
-		m := edgeMargin * float64(tr.Box.Dy()) / float64(a.size.Y)
-		for _, d := range []geom.Point{{m, 0}, {-m, 0}, {0, m}, {0, -m}} {
-			if zone.Contains(geom.Point{tr.Feet[0] + d[0], tr.Feet[1] + d[1]}) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // learnZones marks the zones where ghosts (boxes in pixels of a frame of
