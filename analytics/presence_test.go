@@ -216,7 +216,8 @@ func TestAbsenceRaisesAfterAbsentAfterAndResolves(t *testing.T) {
 func TestVisitorAtTheCounterDoesNotDelayTheAlert(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	s := newStream(t, config.Window{ID: "w1", AbsentAfter: config.Duration(10 * time.Second), MinStaff: 1}, 2*time.Second, nil)
-	visitor := func() Detection { return person(300+rng.Float64()*4-2, 300+rng.Float64()*2) } // 12-14 px below the zone
+	// The visitor's feet are 12-14 px below the zone.
+	visitor := func() Detection { return person(300+rng.Float64()*4-2, 300+rng.Float64()*2) }
 	for i := 0; i < 50; i++ { // 10 s present
 		s.next(clerk(rng), visitor())
 	}
