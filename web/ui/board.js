@@ -125,9 +125,8 @@ function renderCameras() {
       chip.append(" ", el("span", { class: "badge det" + (d.fallback ? " warn" : ""), "data-detector": d.kind, title: d.reason },
         t(d.fallback ? "det.fallback" : "det." + d.kind)));
       if (d.restarts) {
-        const at = new Date(d.last_restart), today = at.toDateString() === new Date().toDateString();
         chip.append(" ", el("span", { class: "badge det warn", "data-restarts": String(d.restarts), title: t("det.restartedHint") },
-          tf("det.restarted", { n: d.restarts, t: today ? fmtClockTime(at) : fmtTime(d.last_restart) })));
+          tf("det.restarted", { n: d.restarts, t: fmtRecent(d.last_restart) })));
       }
     }
     if (me.access.live) chip.append(" ", el("a", { href: "/?camera=" + encodeURIComponent(cam.id), class: "live-link" }, t("alert.live")));
@@ -161,7 +160,7 @@ function windowTile(w) {
   if ((state === "absent" || state === "alerted" || state === "offline") && validTime(since)) {
     tile.append(ticking(since, "div", "win-timer"));
   } else {
-    tile.append(el("div", { class: "win-timer quiet" }, since ? tf("win.since", { t: fmtClockTime(new Date(since)) }) : t("win.waiting")));
+    tile.append(el("div", { class: "win-timer quiet" }, since ? tf("win.since", { t: fmtRecent(since) }) : t("win.waiting")));
   }
   const meta = state === "offline" ? [] : [tf("win.staff", { n: w.count, min: w.min_staff })];
   if (state === "absent") meta.push(tf("win.grace", { s: fmtElapsed(w.absent_after_seconds) }));

@@ -250,6 +250,13 @@ function fmtClockTime(d) {
   return d.toLocaleTimeString(locale(), { hour12: false });
 }
 
+// fmtRecent renders an instant as a clock time if it is today, with the
+// date otherwise: a state kept overnight must not pass for this morning's.
+function fmtRecent(iso) {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? fmtClockTime(d) : fmtTime(iso);
+}
+
 // NAV is the top bar: each link with the access it needs (/api/me's access).
 const NAV = [
   ["/", "nav.wall", "live"],
