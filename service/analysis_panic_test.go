@@ -233,8 +233,9 @@ func stillRunning(t *testing.T, r *rig) {
 }
 
 // seatedThroughout checks a hall whose clerks sat throughout: no window
-// reported absent while its clerk sat there, no alert raised.
-func seatedThroughout(t *testing.T, r *rig, truth *truthLog) {
+// reported absent while its clerk sat there, no alert raised. It returns
+// the window events it checked.
+func seatedThroughout(t *testing.T, r *rig, truth *truthLog) []store.StoredEvent {
 	t.Helper()
 	runs := windowRuns(truth.all())
 	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
@@ -253,4 +254,5 @@ func seatedThroughout(t *testing.T, r *rig, truth *truthLog) {
 	for _, a := range alerts {
 		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
 	}
+	return evs
 }

@@ -145,19 +145,12 @@ func exhaustedService(t *testing.T) {
 	floodtest.Say("AUTH", r.admin.Get("Authorization"))
 	floodtest.Hear(t, "WATCHING")
 	floodtest.Say("LIMITED", "open-file limit", floodtest.LowerFileLimit(t, 40))
-	running := func() {
-		select {
-		case err := <-r.done:
-			t.Fatalf("the service stopped: %v", err)
-		default:
-		}
-	}
 	floodtest.Hear(t, "FLOODED")
-	waitFor(t, "the process to run out of descriptors", 30*time.Second, func() bool { running(); return floodtest.OutOfFiles() })
+	waitFor(t, "the process to run out of descriptors", 30*time.Second, func() bool { stillRunning(t, r); return floodtest.OutOfFiles() })
 	floodtest.Say("EXHAUSTED", "out of descriptors")
 	floodtest.Hear(t, "CLOSED")
 	waitFor(t, "the server to answer after the flood", 30*time.Second, func() bool { return floodtest.Healthy(r.base) })
-	running()
+	stillRunning(t, r)
 	if st := r.cameraState(t, "hall1"); st["state"] != "live" || !strings.Contains(fmt.Sprint(st), "live") {
 		t.Errorf("camera after the flood: %v", st)
 	}

@@ -76,18 +76,10 @@ func TestStartWhileClerksSit(t *testing.T) {
 	t.Logf("the person model looked at %.0f of %.0f analysed frames", looks, analysed)
 
 	windows := cfg.Districts[0].Centers[0].Cameras[0].Analytics.Windows
-	runs := windowRuns(truth.all())
-	evs, err := r.svc.store.Events(context.Background(), store.EventQuery{Types: []string{events.TypeWindow}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs := seatedThroughout(t, r, truth)
 	first := map[string]time.Time{} // first staffed per window
 	for _, e := range evs {
-		run, ok := at(runs[e.Window], e.Time)
-		switch {
-		case e.State == events.StateAbsent && ok && run.occupied:
-			t.Errorf("window %s reported absent at %s while its clerk sat there", e.Window, e.Time.Format("15:04:05.0"))
-		case e.State == events.StateStaffed && first[e.Window].IsZero():
+		if e.State == events.StateStaffed && first[e.Window].IsZero() {
 			first[e.Window] = e.Time
 		}
 	}
@@ -101,13 +93,6 @@ func TestStartWhileClerksSit(t *testing.T) {
 		if first[w.ID].IsZero() || first[w.ID].Sub(startedAt) > 10*time.Second {
 			t.Errorf("window %s staffed at %v, analysis began %v: want within 10 s", w.ID, first[w.ID], startedAt)
 		}
-	}
-	alerts, err := r.svc.store.Alerts(context.Background(), store.AlertQuery{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range alerts {
-		t.Errorf("alert %s at %s/%s raised %s", a.Kind, a.Camera, a.Window, a.RaisedAt.Format("15:04:05"))
 	}
 	for _, st := range r.svc.alerts.Board("jingshan") {
 		if st.State != events.StateStaffed {
